@@ -1,0 +1,224 @@
+//! Diagnostics: an error or warning with a message, an optional location and
+//! field path, and hints; rendered with the offending source line and a caret.
+//!
+//! Validation code creates diagnostics and collects every one it finds; the
+//! command layer renders them to stderr. Nothing here decides exit codes.
+
+use std::fmt;
+
+use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
+
+use crate::source::{SourceMap, Span};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// One problem, located where possible.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    pub message: String,
+    pub span: Option<Span>,
+    /// The profile field the problem is about, e.g. `components.web.replicas`.
+    pub path: Option<String>,
+    pub hints: Vec<String>,
+    /// Where the problem arose, added by callers, e.g. "in environment `prod`".
+    pub notes: Vec<String>,
+}
+
+impl Diagnostic {
+    pub fn error(message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            severity: Severity::Error,
+            message: message.into(),
+            span: None,
+            path: None,
+            hints: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+
+    pub fn warning(message: impl Into<String>) -> Diagnostic {
+        Diagnostic { severity: Severity::Warning, ..Diagnostic::error(message) }
+    }
+
+    pub fn at(mut self, span: Option<Span>) -> Diagnostic {
+        self.span = span.or(self.span);
+        self
+    }
+
+    pub fn path(mut self, path: impl Into<String>) -> Diagnostic {
+        let path = path.into();
+        self.path = (!path.is_empty()).then_some(path);
+        self
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> Diagnostic {
+        self.hints.push(hint.into());
+        self
+    }
+
+    pub fn note(mut self, note: impl Into<String>) -> Diagnostic {
+        self.notes.push(note.into());
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+
+    /// Render with the source line and a caret under the span.
+    pub fn render(&self, sources: &SourceMap, color: bool) -> String {
+        let level = match self.severity {
+            Severity::Error => Level::ERROR,
+            Severity::Warning => Level::WARNING,
+        };
+        let renderer = if color { Renderer::styled() } else { Renderer::plain() };
+        let label = self.path.as_ref().map(|p| format!("in `{p}`"));
+        let title = level.primary_title(&self.message);
+        let mut group = match self.span {
+            Some(span) => {
+                let source = sources.get(span.source);
+                let start = span.start.offset as usize;
+                let end = (span.end.offset as usize).max(start);
+                let mut annotation = AnnotationKind::Primary.span(start..end);
+                if let Some(label) = &label {
+                    annotation = annotation.label(label.as_str());
+                }
+                title.element(
+                    Snippet::source(source.text.as_str())
+                        .path(source.name.as_str())
+                        .annotation(annotation),
+                )
+            }
+            None => Group::with_title(title),
+        };
+        if let (None, Some(label)) = (self.span, &label) {
+            group = group.element(Level::NOTE.no_name().message(label.as_str()));
+        }
+        let mut groups = vec![group];
+        for note in &self.notes {
+            groups.push(Group::with_title(Level::NOTE.secondary_title(note.as_str())));
+        }
+        for hint in &self.hints {
+            groups.push(Group::with_title(
+                Level::HELP.with_name("hint").secondary_title(hint.as_str()),
+            ));
+        }
+        renderer.render(&groups).to_string()
+    }
+}
+
+/// A non-empty list of diagnostics that stopped a step; the error type of
+/// every fallible stage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Errors(pub Vec<Diagnostic>);
+
+impl Errors {
+    pub fn one(diagnostic: Diagnostic) -> Errors {
+        Errors(vec![diagnostic])
+    }
+
+    /// Add a note to every diagnostic (context from the caller).
+    pub fn note(mut self, note: impl Into<String>) -> Errors {
+        let note = note.into();
+        for d in &mut self.0 {
+            d.notes.push(note.clone());
+        }
+        self
+    }
+}
+
+impl From<Diagnostic> for Errors {
+    fn from(d: Diagnostic) -> Errors {
+        Errors(vec![d])
+    }
+}
+
+impl fmt::Display for Errors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, d) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{}", d.message)?;
+            if let Some(path) = &d.path {
+                write!(f, " (in `{path}`)")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Errors {}
+
+/// Collects diagnostics while a stage keeps going after the first problem.
+#[derive(Debug, Default)]
+pub struct Collector {
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Collector {
+    pub fn push(&mut self, diagnostic: Diagnostic) {
+        self.diagnostics.push(diagnostic);
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    /// `Ok(value)` and the warnings when there are no errors, `Err` otherwise.
+    pub fn finish<T>(self, value: T) -> Result<(T, Vec<Diagnostic>), Errors> {
+        if self.has_errors() {
+            Err(Errors(self.diagnostics))
+        } else {
+            Ok((value, self.diagnostics))
+        }
+    }
+}
+
+/// The closest candidate to `word` by edit distance, if it is close enough
+/// to be a likely typo.
+pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let word_lower = word.to_ascii_lowercase();
+    candidates
+        .into_iter()
+        .map(|c| (strsim::damerau_levenshtein(&word_lower, &c.to_ascii_lowercase()), c))
+        .filter(|&(d, c)| d <= (c.len().max(word.len()) / 3).max(1))
+        .min_by_key(|&(d, c)| (d, c))
+        .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::Source;
+
+    #[test]
+    fn renders_location_path_and_hint() {
+        let mut sources = SourceMap::default();
+        let text = "name: demo\nreplicas: three\n";
+        let id = sources.add(Source::new("demo.yaml", text));
+        let s = sources.get(id);
+        let span = Span { source: id, start: s.pos(2, 10), end: s.pos(2, 15) };
+        let out = Diagnostic::error("expected an integer, found `three`")
+            .at(Some(span))
+            .path("replicas")
+            .hint("write a whole number such as 2")
+            .render(&sources, false);
+        assert_eq!(
+            out,
+            "error: expected an integer, found `three`\n --> demo.yaml:2:11\n  |\n2 | replicas: three\n  |           ^^^^^ in `replicas`\n  |\nhint: write a whole number such as 2"
+        );
+    }
+
+    #[test]
+    fn suggests_close_names_only() {
+        assert_eq!(did_you_mean("replica", ["replicas", "resources"]), Some("replicas"));
+        assert_eq!(did_you_mean("imgae", ["image", "name"]), Some("image"));
+        assert_eq!(did_you_mean("zzz", ["image", "name"]), None);
+    }
+}

@@ -1,0 +1,279 @@
+//! Position-keeping YAML: a tree of [`Node`]s that remember where they came
+//! from, a parser that builds it with limits ([`parse`]), a serde
+//! deserializer over it that reports every problem with its location
+//! ([`de`]), and an emitter that writes YAML every reader reads the same
+//! way ([`emit`]).
+
+pub mod de;
+pub mod emit;
+pub mod parse;
+
+use crate::source::Span;
+
+/// A YAML node with its location.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Node {
+    pub value: Value,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Scalar(Scalar),
+    Seq(Vec<Node>),
+    Map(Map),
+}
+
+/// How a scalar was written; plain scalars are resolved by the reader
+/// (number, boolean, null or string), quoted and block scalars are strings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Style {
+    Plain,
+    Quoted,
+    Block,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scalar {
+    pub text: String,
+    pub style: Style,
+}
+
+/// A mapping: keys are strings, in source order, without duplicates.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Map {
+    pub entries: Vec<Entry>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Entry {
+    pub key: String,
+    pub key_span: Span,
+    pub value: Node,
+}
+
+impl Node {
+    pub fn scalar(text: impl Into<String>, style: Style, span: Span) -> Node {
+        Node { value: Value::Scalar(Scalar { text: text.into(), style }), span }
+    }
+
+    pub fn map(entries: Vec<Entry>, span: Span) -> Node {
+        Node { value: Value::Map(Map { entries }), span }
+    }
+
+    /// A plain `null`, `~` or empty scalar.
+    pub fn is_null(&self) -> bool {
+        matches!(&self.value, Value::Scalar(s) if s.style == Style::Plain && is_null_word(&s.text))
+    }
+
+    pub fn as_map(&self) -> Option<&Map> {
+        match &self.value {
+            Value::Map(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    pub fn as_map_mut(&mut self) -> Option<&mut Map> {
+        match &mut self.value {
+            Value::Map(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.value {
+            Value::Scalar(s) => Some(&s.text),
+            _ => None,
+        }
+    }
+
+    /// What kind of node this is, for messages: "a mapping", "a list", ...
+    pub fn describe(&self) -> String {
+        match &self.value {
+            Value::Map(_) => "a mapping".into(),
+            Value::Seq(_) => "a list".into(),
+            Value::Scalar(s) if s.style == Style::Plain && is_null_word(&s.text) => "null".into(),
+            Value::Scalar(s) => format!("`{}`", truncate(&s.text, 40)),
+        }
+    }
+
+    /// The node at a dotted path of map keys and list indexes, if present.
+    pub fn lookup<'a>(&'a self, path: &[PathSegment]) -> Option<&'a Node> {
+        let mut node = self;
+        for seg in path {
+            node = match (seg, &node.value) {
+                (PathSegment::Key(k), Value::Map(m)) => m.get(k)?,
+                (PathSegment::Index(i), Value::Seq(items)) => items.get(*i)?,
+                _ => return None,
+            };
+        }
+        Some(node)
+    }
+
+    /// The span of the deepest node along `path` that exists (the key of a
+    /// map entry when the path ends at a key), for pointing at problems with
+    /// values that were not written.
+    pub fn span_of(&self, path: &[PathSegment]) -> Span {
+        let mut node = self;
+        let mut span = self.span;
+        for seg in path {
+            match (seg, &node.value) {
+                (PathSegment::Key(k), Value::Map(m)) => match m.entry(k) {
+                    Some(e) => {
+                        span = e.value.span;
+                        node = &e.value;
+                    }
+                    None => return span,
+                },
+                (PathSegment::Index(i), Value::Seq(items)) => match items.get(*i) {
+                    Some(n) => {
+                        span = n.span;
+                        node = n;
+                    }
+                    None => return span,
+                },
+                _ => return span,
+            }
+        }
+        span
+    }
+
+    /// Number of nodes in this tree (for expansion limits).
+    pub fn size(&self) -> usize {
+        1 + match &self.value {
+            Value::Scalar(_) => 0,
+            Value::Seq(items) => items.iter().map(Node::size).sum(),
+            Value::Map(m) => m.entries.iter().map(|e| e.value.size()).sum(),
+        }
+    }
+}
+
+impl Map {
+    pub fn entry(&self, key: &str) -> Option<&Entry> {
+        self.entries.iter().find(|e| e.key == key)
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.entry(key).map(|e| &e.value)
+    }
+
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut Node> {
+        self.entries.iter_mut().find(|e| e.key == key).map(|e| &mut e.value)
+    }
+
+    pub fn remove(&mut self, key: &str) -> Option<Entry> {
+        let i = self.entries.iter().position(|e| e.key == key)?;
+        Some(self.entries.remove(i))
+    }
+
+    /// Insert or replace, keeping the position of an existing key.
+    pub fn insert(&mut self, entry: Entry) {
+        match self.entries.iter_mut().find(|e| e.key == entry.key) {
+            Some(e) => *e = entry,
+            None => self.entries.push(entry),
+        }
+    }
+}
+
+/// One step of a field path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PathSegment {
+    Key(String),
+    Index(usize),
+}
+
+/// Format a path the way users write it: `components.web.ports[0].name`.
+pub fn format_path(path: &[PathSegment]) -> String {
+    let mut out = String::new();
+    for seg in path {
+        match seg {
+            PathSegment::Key(k) => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(k);
+            }
+            PathSegment::Index(i) => {
+                out.push('[');
+                out.push_str(&i.to_string());
+                out.push(']');
+            }
+        }
+    }
+    out
+}
+
+/// Words a YAML 1.2 core-schema reader takes for null.
+pub fn is_null_word(s: &str) -> bool {
+    matches!(s, "" | "~" | "null" | "Null" | "NULL")
+}
+
+/// Deep-merge `overlay` into `base`: maps merge key by key, lists and scalars
+/// replace, and a `null` in the overlay removes the key (back to its
+/// default). This is the one merge rule for environments and components.
+pub fn merge(base: &mut Node, overlay: Node) {
+    match (&mut base.value, overlay.value) {
+        (Value::Map(b), Value::Map(o)) => {
+            for entry in o.entries {
+                if entry.value.is_null() {
+                    b.remove(&entry.key);
+                    continue;
+                }
+                match b.get_mut(&entry.key) {
+                    Some(existing) => merge(existing, entry.value),
+                    None => b.entries.push(entry),
+                }
+            }
+        }
+        (_, value) => {
+            *base = Node { value, span: overlay.span };
+        }
+    }
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(max).collect();
+        t.push('…');
+        t
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::{Source, SourceMap};
+
+    fn tree(text: &str) -> Node {
+        let mut sources = SourceMap::default();
+        let id = sources.add(Source::new("t.yaml", text));
+        parse::parse_one(sources.get(id), id, &parse::Limits::default()).unwrap()
+    }
+
+    #[test]
+    fn merge_maps_merge_lists_replace_null_removes() {
+        let mut base = tree("a: {x: 1, y: 2}\nl: [1, 2]\nk: v\n");
+        merge(&mut base, tree("a: {y: 3, z: 4}\nl: [9]\nk: ~\n"));
+        let a = base.as_map().unwrap().get("a").unwrap().as_map().unwrap();
+        let keys: Vec<_> = a.entries.iter().map(|e| (e.key.as_str(), e.value.as_str().unwrap())).collect();
+        assert_eq!(keys, [("x", "1"), ("y", "3"), ("z", "4")]);
+        let Value::Seq(l) = &base.as_map().unwrap().get("l").unwrap().value else { panic!() };
+        assert_eq!(l.len(), 1);
+        assert!(base.as_map().unwrap().get("k").is_none());
+    }
+
+    #[test]
+    fn span_of_falls_back_to_the_deepest_existing_node() {
+        let t = tree("a:\n  b: 1\n");
+        let path = [PathSegment::Key("a".into()), PathSegment::Key("missing".into())];
+        assert_eq!(t.span_of(&path).start.line, 2);
+    }
+
+    #[test]
+    fn paths_format_like_users_write_them() {
+        let p = [PathSegment::Key("ports".into()), PathSegment::Index(0), PathSegment::Key("name".into())];
+        assert_eq!(format_path(&p), "ports[0].name");
+    }
+}

@@ -1,0 +1,367 @@
+//! YAML text to [`Node`] trees, with every node's location.
+//!
+//! Built on saphyr-parser's event stream. Stricter than YAML requires, on
+//! purpose: duplicate keys, non-string keys and unknown tags are errors, and
+//! limits on size, nesting depth and alias expansion keep hostile input
+//! (billion laughs, deep nesting) from using unbounded time or memory.
+//! Merge keys (`<<: *defaults`) are supported.
+
+use std::collections::HashMap;
+
+use saphyr_parser::{Event, Parser, ScalarStyle, Span as YSpan};
+
+use super::{Entry, Map, Node, Style, Value};
+use crate::diagnostic::{Diagnostic, Errors};
+use crate::source::{Source, SourceId, Span};
+
+/// Bounds on what one YAML text may expand to.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Largest accepted text, in bytes.
+    pub max_bytes: usize,
+    /// Deepest accepted nesting of lists and mappings.
+    pub max_depth: usize,
+    /// Most nodes a document may hold once aliases are expanded.
+    pub max_nodes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits { max_bytes: 4 << 20, max_depth: 64, max_nodes: 250_000 }
+    }
+}
+
+/// Parse a text that must hold exactly one document.
+pub fn parse_one(source: &Source, id: SourceId, limits: &Limits) -> Result<Node, Errors> {
+    let mut docs = parse_all(source, id, limits)?;
+    match docs.len() {
+        0 => Err(Diagnostic::error("the file is empty")
+            .at(Some(Span { source: id, ..Span::default() }))
+            .hint("a profile needs at least `name:` and `image:`; `kgen init` writes a starter")
+            .into()),
+        1 => Ok(docs.pop().expect("one document")),
+        _ => Err(Diagnostic::error("expected one YAML document, found several")
+            .at(Some(docs[1].span))
+            .hint("a profile is a single document: remove the `---` separators")
+            .into()),
+    }
+}
+
+/// Parse every document of a text.
+pub fn parse_all(source: &Source, id: SourceId, limits: &Limits) -> Result<Vec<Node>, Errors> {
+    if source.text.len() > limits.max_bytes {
+        return Err(Diagnostic::error(format!(
+            "the file is {} bytes, more than the limit of {} bytes",
+            source.text.len(),
+            limits.max_bytes
+        ))
+        .at(Some(Span { source: id, ..Span::default() }))
+        .into());
+    }
+    let text = source.text.strip_prefix('\u{feff}').unwrap_or(&source.text);
+    let bom = source.text.len() - text.len();
+    let mut builder = Builder {
+        source,
+        id,
+        bom,
+        limits,
+        stack: Vec::new(),
+        anchors: HashMap::new(),
+        documents: Vec::new(),
+        nodes: 0,
+    };
+    let mut parser = Parser::new_from_str(text);
+    while let Some(event) = parser.next_event() {
+        match event {
+            Ok((event, span)) => builder.event(event, span)?,
+            Err(e) => {
+                let m = e.marker();
+                let pos = builder.pos(m.line(), m.col());
+                let mut d = Diagnostic::error(format!("invalid YAML: {}", e.info()))
+                    .at(Some(Span { source: id, start: pos, end: pos }));
+                if e.info().contains("tab") {
+                    d = d.hint("YAML indentation must use spaces, not tabs");
+                }
+                return Err(d.into());
+            }
+        }
+    }
+    Ok(builder.documents)
+}
+
+struct Builder<'a> {
+    source: &'a Source,
+    id: SourceId,
+    bom: usize,
+    limits: &'a Limits,
+    stack: Vec<Frame>,
+    anchors: HashMap<usize, Node>,
+    documents: Vec<Node>,
+    /// Nodes in the current document, aliases counted at their full size.
+    nodes: usize,
+}
+
+enum Frame {
+    Seq { anchor: usize, span: Span, items: Vec<Node> },
+    Map { anchor: usize, span: Span, map: Map, key: Option<(String, Span, bool)>, merges: Vec<Node> },
+}
+
+impl<'a> Builder<'a> {
+    fn pos(&self, line: usize, col: usize) -> crate::source::Pos {
+        // saphyr columns count characters of the text after a stripped BOM,
+        // which only shifts the first line.
+        let col = if line == 1 && self.bom > 0 { col + 1 } else { col };
+        self.source.pos(line, col)
+    }
+
+    fn span(&self, s: YSpan) -> Span {
+        Span {
+            source: self.id,
+            start: self.pos(s.start.line(), s.start.col()),
+            end: self.pos(s.end.line(), s.end.col()),
+        }
+    }
+
+    fn error(&self, message: impl Into<String>, span: Span) -> Errors {
+        Diagnostic::error(message).at(Some(span)).into()
+    }
+
+    fn count(&mut self, n: usize, span: Span) -> Result<(), Errors> {
+        self.nodes += n;
+        if self.nodes > self.limits.max_nodes {
+            return Err(Diagnostic::error(format!(
+                "the document expands to more than {} nodes",
+                self.limits.max_nodes
+            ))
+            .at(Some(span))
+            .hint("aliases (`*name`) that repeat large anchors multiply the document's size")
+            .into());
+        }
+        Ok(())
+    }
+
+    fn event(&mut self, event: Event<'_>, ys: YSpan) -> Result<(), Errors> {
+        let span = self.span(ys);
+        match event {
+            Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
+            Event::DocumentStart(_) => {
+                self.anchors.clear();
+                self.nodes = 0;
+            }
+            Event::DocumentEnd => {}
+            Event::Alias(id) => {
+                let node = match self.anchors.get(&id) {
+                    Some(n) => n.clone(),
+                    None => return Err(self.error("alias to an unknown anchor", span)),
+                };
+                self.count(node.size(), span)?;
+                let node = Node { span, ..node };
+                self.complete(node, 0, true)?;
+            }
+            Event::Scalar(text, style, anchor, tag) => {
+                self.count(1, span)?;
+                let mut style = match style {
+                    ScalarStyle::Plain => Style::Plain,
+                    ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => Style::Quoted,
+                    ScalarStyle::Literal | ScalarStyle::Folded => Style::Block,
+                };
+                if let Some(tag) = tag {
+                    match core_tag(&tag) {
+                        Some("str") => style = Style::Quoted,
+                        Some("int" | "float" | "bool" | "null") => {}
+                        _ => return Err(self.error(format!("unsupported YAML tag `{tag}`"), span)),
+                    }
+                }
+                let node = Node::scalar(text.into_owned(), style, span);
+                self.complete(node, anchor, false)?;
+            }
+            Event::SequenceStart(anchor, tag) => {
+                self.check_collection_tag(tag.as_deref(), "seq", span)?;
+                self.count(1, span)?;
+                self.push(Frame::Seq { anchor, span, items: Vec::new() }, span)?;
+            }
+            Event::MappingStart(anchor, tag) => {
+                self.check_collection_tag(tag.as_deref(), "map", span)?;
+                self.count(1, span)?;
+                self.push(
+                    Frame::Map { anchor, span, map: Map::default(), key: None, merges: Vec::new() },
+                    span,
+                )?;
+            }
+            Event::SequenceEnd => match self.stack.pop() {
+                Some(Frame::Seq { anchor, span: start, items }) => {
+                    let node = Node { value: Value::Seq(items), span: start.to(span) };
+                    self.complete(node, anchor, false)?;
+                }
+                _ => return Err(self.error("unbalanced YAML sequence", span)),
+            },
+            Event::MappingEnd => match self.stack.pop() {
+                Some(Frame::Map { anchor, span: start, mut map, merges, .. }) => {
+                    apply_merges(&mut map, merges);
+                    let node = Node { value: Value::Map(map), span: start.to(span) };
+                    self.complete(node, anchor, false)?;
+                }
+                _ => return Err(self.error("unbalanced YAML mapping", span)),
+            },
+        }
+        Ok(())
+    }
+
+    fn check_collection_tag(
+        &self,
+        tag: Option<&saphyr_parser::Tag>,
+        expected: &str,
+        span: Span,
+    ) -> Result<(), Errors> {
+        match tag {
+            None => Ok(()),
+            Some(t) if core_tag(t) == Some(expected) => Ok(()),
+            Some(t) => Err(self.error(format!("unsupported YAML tag `{t}`"), span)),
+        }
+    }
+
+    fn push(&mut self, frame: Frame, span: Span) -> Result<(), Errors> {
+        if self.stack.len() >= self.limits.max_depth {
+            return Err(Diagnostic::error(format!(
+                "the document nests deeper than {} levels",
+                self.limits.max_depth
+            ))
+            .at(Some(span))
+            .into());
+        }
+        self.stack.push(frame);
+        Ok(())
+    }
+
+    /// A node is finished: remember its anchor and attach it to its parent.
+    fn complete(&mut self, node: Node, anchor: usize, from_alias: bool) -> Result<(), Errors> {
+        if anchor != 0 {
+            self.anchors.insert(anchor, node.clone());
+        }
+        let Some(frame) = self.stack.last_mut() else {
+            self.documents.push(node);
+            return Ok(());
+        };
+        match frame {
+            Frame::Seq { items, .. } => items.push(node),
+            Frame::Map { map, key, merges, .. } => match key.take() {
+                None => {
+                    let Value::Scalar(s) = &node.value else {
+                        return Err(Diagnostic::error("mapping keys must be plain strings")
+                            .at(Some(node.span))
+                            .into());
+                    };
+                    let is_merge = s.text == "<<" && s.style == Style::Plain && !from_alias;
+                    *key = Some((s.text.clone(), node.span, is_merge));
+                }
+                Some((_, _, true)) => merges.push(node),
+                Some((k, key_span, false)) => {
+                    if let Some(first) = map.entry(&k) {
+                        let line = first.key_span.start.line;
+                        return Err(Diagnostic::error(format!("duplicate key `{k}`"))
+                            .at(Some(key_span))
+                            .hint(format!("`{k}` is already defined on line {line}; keep one of them"))
+                            .into());
+                    }
+                    map.entries.push(Entry { key: k, key_span, value: node });
+                }
+            },
+        }
+        Ok(())
+    }
+}
+
+/// Merge keys: entries of `<<` mappings fill in keys the mapping lacks;
+/// earlier merge sources win over later ones, explicit keys over all.
+fn apply_merges(map: &mut Map, merges: Vec<Node>) {
+    for source in merges {
+        let sources = match source.value {
+            Value::Seq(items) => items,
+            _ => vec![source],
+        };
+        for s in sources {
+            if let Value::Map(m) = s.value {
+                for e in m.entries {
+                    if map.entry(&e.key).is_none() {
+                        map.entries.push(e);
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn core_tag(tag: &saphyr_parser::Tag) -> Option<&str> {
+    (tag.handle == "tag:yaml.org,2002:" || tag.handle == "!!").then_some(tag.suffix.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::SourceMap;
+
+    fn parse(text: &str) -> Result<Vec<Node>, String> {
+        let mut sources = SourceMap::default();
+        let id = sources.add(Source::new("t.yaml", text));
+        let limits = Limits { max_bytes: 10_000, max_depth: 8, max_nodes: 500 };
+        parse_all(sources.get(id), id, &limits).map_err(|e| {
+            let d = &e.0[0];
+            let at = d.span.map(|s| s.start.to_string()).unwrap_or_default();
+            format!("{at} {}", d.message)
+        })
+    }
+
+    fn check_err(text: &str, expected: &str) {
+        assert_eq!(parse(text).unwrap_err(), expected, "input: {text:?}");
+    }
+
+    #[test]
+    fn keeps_positions() {
+        let docs = parse("a: 1\nb:\n  c: x\n").unwrap();
+        let c = docs[0].as_map().unwrap().get("b").unwrap().as_map().unwrap().get("c").unwrap();
+        assert_eq!((c.span.start.line, c.span.start.column), (3, 6));
+        assert_eq!(c.as_str(), Some("x"));
+    }
+
+    #[test]
+    fn rejects_bad_input_with_locations() {
+        check_err("a: 1\na: 2\n", "2:1 duplicate key `a`");
+        check_err("a: [1\n", "2:1 invalid YAML: while parsing a flow sequence, expected ',' or ']'");
+        check_err("? [a]\n: 1\n", "1:3 mapping keys must be plain strings");
+        check_err("a: !custom x\n", "1:4 unsupported YAML tag `!custom`");
+        check_err("a: *nope\n", "1:4 invalid YAML: while parsing node, found unknown anchor");
+        check_err(&"[".repeat(20), "1:9 the document nests deeper than 8 levels");
+    }
+
+    #[test]
+    fn alias_bombs_hit_the_node_limit() {
+        let bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n";
+        let err = parse(bomb).unwrap_err();
+        assert!(err.ends_with("the document expands to more than 500 nodes"), "{err}");
+    }
+
+    #[test]
+    fn merge_keys_fill_missing_entries() {
+        let docs = parse("base: &b {x: 1, y: 2}\nthis:\n  <<: *b\n  y: 3\n").unwrap();
+        let this = docs[0].as_map().unwrap().get("this").unwrap().as_map().unwrap();
+        let kv: Vec<_> = this.entries.iter().map(|e| (e.key.as_str(), e.value.as_str().unwrap())).collect();
+        assert_eq!(kv, [("y", "3"), ("x", "1")]);
+    }
+
+    #[test]
+    fn tags_and_styles() {
+        let docs = parse("a: !!str 10\nb: 'x'\nc: |\n  z\n").unwrap();
+        let m = docs[0].as_map().unwrap();
+        let style = |k: &str| match &m.get(k).unwrap().value {
+            Value::Scalar(s) => s.style,
+            _ => panic!(),
+        };
+        assert_eq!([style("a"), style("b"), style("c")], [Style::Quoted, Style::Quoted, Style::Block]);
+    }
+
+    #[test]
+    fn documents_and_empty_files() {
+        assert_eq!(parse("").unwrap().len(), 0);
+        assert_eq!(parse("a: 1\n---\nb: 2\n").unwrap().len(), 2);
+    }
+}
