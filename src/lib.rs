@@ -1,3 +1,4 @@
 pub mod diagnostic;
+pub mod profile;
 pub mod source;
 pub mod yaml;

@@ -28,9 +28,20 @@ pub struct Context {
     pub hidden_prefix: Vec<PathSegment>,
     /// Extra field names to suggest for unknown keys, by struct name.
     pub extra_fields: Vec<(&'static str, Vec<&'static str>)>,
+    /// Structs that may be written as one scalar, and the field it sets:
+    /// (struct name, field name).
+    pub shorthands: &'static [(&'static str, &'static str)],
 }
 
+/// The newtype-struct name that asks for a scalar's text or a list of texts
+/// (never a number or boolean); see `profile::SettingValue`.
+pub const TEXT_OR_LIST: &str = "$kgen::TextOrList";
+
 impl Context {
+    pub fn new(shorthands: &'static [(&'static str, &'static str)]) -> Context {
+        Context { shorthands, ..Context::default() }
+    }
+
     fn record(&self, d: Diagnostic) {
         self.errors.borrow_mut().push(d);
     }
@@ -50,6 +61,7 @@ impl Context {
 pub fn from_node<T: de::DeserializeOwned>(node: &Node, ctx: &Context) -> Result<T, Errors> {
     let result = T::deserialize(NodeDe { node, path: &Path::Root, ctx });
     let mut errors = ctx.errors.take();
+    errors.sort_by_key(|d| d.span.map(|s| (s.source, s.start.offset)));
     match result {
         Ok(value) if errors.is_empty() => Ok(value),
         Ok(_) => Err(Errors(errors)),
@@ -357,8 +369,20 @@ impl<'de, 'p> de::Deserializer<'de> for NodeDe<'de, 'p> {
         self.deserialize_unit(visitor)
     }
 
-    fn deserialize_newtype_struct<V: Visitor<'de>>(self, _name: &'static str, visitor: V) -> Result<V::Value, Error> {
-        visitor.visit_newtype_struct(self)
+    fn deserialize_newtype_struct<V: Visitor<'de>>(self, name: &'static str, visitor: V) -> Result<V::Value, Error> {
+        if name != TEXT_OR_LIST {
+            return visitor.visit_newtype_struct(self);
+        }
+        let r = match &self.node.value {
+            _ if self.node.is_null() => visitor.visit_unit(),
+            Value::Scalar(s) => visitor.visit_str(&s.text),
+            Value::Seq(_) => return self.deserialize_seq(visitor),
+            Value::Map(_) => {
+                self.report(format!("expected text or a list, found {}", self.found()), None);
+                visitor.visit_unit()
+            }
+        };
+        self.settle(r)
     }
 
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
@@ -405,9 +429,12 @@ impl<'de, 'p> de::Deserializer<'de> for NodeDe<'de, 'p> {
         let r = match &self.node.value {
             Value::Map(m) => visitor.visit_map(MapAccess::new(&m.entries, self.path, self.ctx, fields)),
             _ if self.node.is_null() => visitor.visit_map(MapAccess::new(&[], self.path, self.ctx, fields)),
+            Value::Scalar(_) if let Some(&(_, field)) = self.ctx.shorthands.iter().find(|(n, _)| *n == name) => {
+                visitor.visit_map(ShorthandAccess { field: Some(field), node: self.node, path: self.path, ctx: self.ctx })
+            }
             Value::Scalar(s) => {
-                // Shorthand forms (`image: repo:tag`) are visitors that accept
-                // a string; for every other struct this is a type error.
+                // Types with their own shorthand visitor accept a string; for
+                // every other struct this is a type error.
                 visitor.visit_str::<Error>(&s.text).map_err(|e| {
                     if e.message.starts_with("invalid type") {
                         self.report(format!("expected a mapping, found {}", self.found()), None);
@@ -562,6 +589,30 @@ impl<'de> de::MapAccess<'de> for MapAccess<'de, '_> {
         let entry = self.current.take().expect("next_value after next_key");
         let path = Path::Key(&entry.key, self.path);
         seed.deserialize(NodeDe { node: &entry.value, path: &path, ctx: self.ctx })
+    }
+}
+
+/// A scalar read as a mapping with one field (see `Context::shorthands`).
+struct ShorthandAccess<'de, 'p> {
+    field: Option<&'static str>,
+    node: &'de Node,
+    path: &'p Path<'p>,
+    ctx: &'p Context,
+}
+
+impl<'de> de::MapAccess<'de> for ShorthandAccess<'de, '_> {
+    type Error = Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, Error> {
+        match self.field {
+            Some(f) => seed.deserialize(de::value::BorrowedStrDeserializer::<Error>::new(f)).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Error> {
+        self.field = None;
+        seed.deserialize(NodeDe { node: self.node, path: self.path, ctx: self.ctx })
     }
 }
 

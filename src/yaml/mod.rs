@@ -210,8 +210,25 @@ pub fn is_null_word(s: &str) -> bool {
 
 /// Deep-merge `overlay` into `base`: maps merge key by key, lists and scalars
 /// replace, and a `null` in the overlay removes the key (back to its
-/// default). This is the one merge rule for environments and components.
-pub fn merge(base: &mut Node, overlay: Node) {
+/// default). This is the one merge rule for environments.
+///
+/// `shorthand` names, for a path, the field a scalar there stands for
+/// (`image: nginx` is `image: {reference: nginx}`), so that an overlay
+/// mapping can merge into a base written in short form.
+pub fn merge(base: &mut Node, overlay: Node, shorthand: &dyn Fn(&[PathSegment]) -> Option<&'static str>) {
+    let mut path = Vec::new();
+    merge_at(base, overlay, shorthand, &mut path);
+}
+
+fn merge_at(
+    base: &mut Node,
+    overlay: Node,
+    shorthand: &dyn Fn(&[PathSegment]) -> Option<&'static str>,
+    path: &mut Vec<PathSegment>,
+) {
+    if matches!(overlay.value, Value::Map(_)) {
+        expand_scalar(base, path, shorthand);
+    }
     match (&mut base.value, overlay.value) {
         (Value::Map(b), Value::Map(o)) => {
             for entry in o.entries {
@@ -220,7 +237,11 @@ pub fn merge(base: &mut Node, overlay: Node) {
                     continue;
                 }
                 match b.get_mut(&entry.key) {
-                    Some(existing) => merge(existing, entry.value),
+                    Some(existing) => {
+                        path.push(PathSegment::Key(entry.key));
+                        merge_at(existing, entry.value, shorthand, path);
+                        path.pop();
+                    }
                     None => b.entries.push(entry),
                 }
             }
@@ -228,6 +249,19 @@ pub fn merge(base: &mut Node, overlay: Node) {
         (_, value) => {
             *base = Node { value, span: overlay.span };
         }
+    }
+}
+
+/// Turn a short-form scalar at `path` into its mapping form, if `shorthand`
+/// says it has one.
+pub fn expand_scalar(node: &mut Node, path: &[PathSegment], shorthand: &dyn Fn(&[PathSegment]) -> Option<&'static str>) {
+    if matches!(node.value, Value::Scalar(_))
+        && !node.is_null()
+        && let Some(field) = shorthand(path)
+    {
+        let span = node.span;
+        let scalar = std::mem::replace(node, Node::map(Vec::new(), span));
+        *node = Node::map(vec![Entry { key: field.to_string(), key_span: span, value: scalar }], span);
     }
 }
 
@@ -255,7 +289,7 @@ mod tests {
     #[test]
     fn merge_maps_merge_lists_replace_null_removes() {
         let mut base = tree("a: {x: 1, y: 2}\nl: [1, 2]\nk: v\n");
-        merge(&mut base, tree("a: {y: 3, z: 4}\nl: [9]\nk: ~\n"));
+        merge(&mut base, tree("a: {y: 3, z: 4}\nl: [9]\nk: ~\n"), &|_| None);
         let a = base.as_map().unwrap().get("a").unwrap().as_map().unwrap();
         let keys: Vec<_> = a.entries.iter().map(|e| (e.key.as_str(), e.value.as_str().unwrap())).collect();
         assert_eq!(keys, [("x", "1"), ("y", "3"), ("z", "4")]);

@@ -1,0 +1,494 @@
+//! From a profile file to a [`Profile`]: parse with positions, merge the
+//! chosen environment, apply `--set` overrides, expand the single-component
+//! shorthand, then deserialize, reporting every problem with its location.
+//!
+//! `load` reads the file; `load_text` does no IO.
+
+use std::path::{Path, PathBuf};
+
+use super::{Profile, SCALAR_SHORTHANDS, component_only_fields, shorthand_field};
+use crate::diagnostic::{Diagnostic, Errors, did_you_mean};
+use crate::source::{Source, SourceId, SourceMap, Span};
+use crate::yaml::parse::{Limits, parse_one};
+use crate::yaml::{self, Entry, Map, Node, PathSegment, Style, Value};
+
+/// What to load: which environment and which overrides.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// The environment overlay to merge (`--env`).
+    pub environment: Option<String>,
+    /// `path=value` overrides (`--set`), applied in order after the overlay.
+    pub sets: Vec<String>,
+}
+
+/// A loaded profile and what diagnostics need to point into it.
+#[derive(Debug)]
+pub struct Loaded {
+    pub profile: Profile,
+    /// The merged tree the profile was read from (for locating problems).
+    pub tree: Node,
+    /// Path prefix hidden when showing field paths (the shorthand
+    /// component's `components.<name>`).
+    pub hidden_prefix: Vec<PathSegment>,
+    /// The environment that was merged, if any.
+    pub environment: Option<String>,
+    /// Every environment the profile defines, in order.
+    pub environments: Vec<String>,
+    /// The directory of the profile file (relative paths start there).
+    pub dir: PathBuf,
+}
+
+impl Loaded {
+    /// The location of a field, or of its nearest written ancestor.
+    pub fn span_of(&self, path: &[PathSegment]) -> Span {
+        self.tree.span_of(path)
+    }
+
+    /// A path for messages, without the shorthand prefix.
+    pub fn display_path(&self, path: &[PathSegment]) -> String {
+        let shown = match path.strip_prefix(self.hidden_prefix.as_slice()) {
+            Some(rest) if !self.hidden_prefix.is_empty() => rest,
+            _ => path,
+        };
+        yaml::format_path(shown)
+    }
+}
+
+/// Read and load a profile file.
+pub fn load(path: &Path, options: &Options, sources: &mut SourceMap) -> Result<Loaded, Errors> {
+    let name = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| {
+        let mut d = Diagnostic::error(format!("cannot read profile `{name}`: {}", io_reason(&e)));
+        if e.kind() == std::io::ErrorKind::NotFound && path == Path::new("kgen.yaml") {
+            d = d.hint("with no PROFILE argument kgen reads ./kgen.yaml; `kgen init` writes a starter");
+        }
+        Errors::one(d)
+    })?;
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let valid = e.utf8_error().valid_up_to();
+            let prefix = String::from_utf8_lossy(&e.as_bytes()[..valid]).into_owned();
+            let id = sources.add(Source::new(name.clone(), prefix));
+            let source = sources.get(id);
+            let pos = source.pos_of_offset(valid);
+            return Err(Diagnostic::error("the profile is not valid UTF-8 text")
+                .at(Some(Span { source: id, start: pos, end: pos }))
+                .hint("save the file as UTF-8")
+                .into());
+        }
+    };
+    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let mut loaded = load_text(&name, text, options, sources)?;
+    loaded.dir = dir;
+    Ok(loaded)
+}
+
+/// The reason of an IO error without Rust's "(os error N)" suffix.
+pub fn io_reason(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
+/// Load a profile from text.
+pub fn load_text(name: &str, text: String, options: &Options, sources: &mut SourceMap) -> Result<Loaded, Errors> {
+    let id = sources.add(Source::new(name, text));
+    let mut root = parse_one(sources.get(id), id, &Limits::default())?;
+    let Some(map) = root.as_map_mut() else {
+        return Err(Diagnostic::error(format!("a profile is a mapping of fields, found {}", root.describe()))
+            .at(Some(root.span))
+            .hint("start with `name: my-app` and `image: …`")
+            .into());
+    };
+
+    let overlays = take_environments(map)?;
+    let environments: Vec<String> = overlays.iter().map(|e| e.key.clone()).collect();
+    if let Some(env) = &options.environment {
+        let Some(overlay) = overlays.into_iter().find(|e| &e.key == env) else {
+            return Err(unknown_environment(env, &environments).into());
+        };
+        yaml::merge(&mut root, overlay.value, &shorthand_field);
+    }
+
+    for set in &options.sets {
+        let (path, value) = parse_set(set, sources)?;
+        apply_set(&mut root, &path, value)?;
+    }
+
+    let hidden_prefix = expand_shorthand(&mut root)?;
+    let mut ctx = yaml::de::Context::new(SCALAR_SHORTHANDS);
+    ctx.hidden_prefix = hidden_prefix.clone();
+    ctx.extra_fields = vec![("Profile", component_only_fields())];
+    let mut profile: Profile = yaml::de::from_node(&root, &ctx)?;
+    profile.environments.clear();
+    Ok(Loaded {
+        profile,
+        tree: root,
+        hidden_prefix,
+        environment: options.environment.clone(),
+        environments,
+        dir: PathBuf::new(),
+    })
+}
+
+fn unknown_environment(env: &str, defined: &[String]) -> Diagnostic {
+    let mut d = Diagnostic::error(format!("unknown environment `{env}`"));
+    d = match defined.len() {
+        0 => d.hint("this profile defines no environments; add them under `environments:`"),
+        _ => {
+            let list = defined.iter().map(|e| format!("`{e}`")).collect::<Vec<_>>().join(", ");
+            match did_you_mean(env, defined.iter().map(String::as_str)) {
+                Some(m) => d.hint(format!("did you mean `{m}`? this profile defines {list}")),
+                None => d.hint(format!("this profile defines {list}")),
+            }
+        }
+    };
+    d
+}
+
+/// Remove `environments` from the profile and check its shape.
+fn take_environments(map: &mut Map) -> Result<Vec<Entry>, Errors> {
+    let Some(entry) = map.remove("environments") else { return Ok(Vec::new()) };
+    if entry.value.is_null() {
+        return Ok(Vec::new());
+    }
+    let Value::Map(envs) = entry.value.value else {
+        return Err(Diagnostic::error(format!(
+            "`environments` maps names to overlays, found {}",
+            entry.value.describe()
+        ))
+        .at(Some(entry.value.span))
+        .into());
+    };
+    let mut errors = Vec::new();
+    for env in &envs.entries {
+        if !is_dns_label(&env.key) {
+            errors.push(
+                Diagnostic::error(format!("environment name `{}` is not valid", env.key))
+                    .at(Some(env.key_span))
+                    .hint("use lowercase letters, digits and `-` (it names output folders)"),
+            );
+        }
+        match &env.value.value {
+            Value::Map(m) => {
+                for key in ["environments", "apiVersion", "kind"] {
+                    if let Some(e) = m.entry(key) {
+                        errors.push(
+                            Diagnostic::error(format!("`{key}` cannot be set inside an environment"))
+                                .at(Some(e.key_span))
+                                .path(format!("environments.{}.{key}", env.key)),
+                        );
+                    }
+                }
+            }
+            _ if env.value.is_null() => {}
+            _ => errors.push(
+                Diagnostic::error(format!("an environment is a mapping of fields, found {}", env.value.describe()))
+                    .at(Some(env.value.span))
+                    .path(format!("environments.{}", env.key)),
+            ),
+        }
+    }
+    if errors.is_empty() { Ok(envs.entries) } else { Err(Errors(errors)) }
+}
+
+fn is_dns_label(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+}
+
+/// A `--set` path step with the span of its text.
+type SetPath = Vec<(PathSegment, Span)>;
+
+/// Parse `a.b[0].c=value`: dots separate keys (`\.` is a literal dot),
+/// `[N]` indexes a list; the value is YAML (`[a, b]` is a list).
+fn parse_set(arg: &str, sources: &mut SourceMap) -> Result<(SetPath, Node), Errors> {
+    let id = sources.add(Source::new("--set", arg));
+    let source = sources.get(id);
+    let span = |from: usize, to: usize| Span { source: id, start: source.pos_of_offset(from), end: source.pos_of_offset(to) };
+    let Some(eq) = find_unescaped_eq(arg) else {
+        return Err(Diagnostic::error("expected `--set path=value`")
+            .at(Some(span(0, arg.len())))
+            .hint("for example `--set replicas=3` or `--set image.tag=1.10`")
+            .into());
+    };
+    let mut path = Vec::new();
+    let mut key = String::new();
+    let mut start = 0;
+    let mut chars = arg[..eq].char_indices().peekable();
+    let bad = |at: usize, why: &str| -> Errors {
+        Diagnostic::error(format!("invalid `--set` path: {why}")).at(Some(span(at, eq))).into()
+    };
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '\\' if matches!(chars.peek(), Some((_, '.' | '[' | '=' | '\\'))) => {
+                key.push(chars.next().expect("peeked").1);
+            }
+            '.' | '[' => {
+                if !key.is_empty() {
+                    path.push((PathSegment::Key(std::mem::take(&mut key)), span(start, i)));
+                } else if c == '.' && !matches!(path.last(), Some((PathSegment::Index(_), _))) {
+                    return Err(bad(i, "empty key"));
+                }
+                if c == '[' {
+                    let close = arg[i..eq].find(']').map(|j| i + j).ok_or_else(|| bad(i, "missing `]`"))?;
+                    let n: usize = arg[i + 1..close].parse().map_err(|_| bad(i, "a list index is a number, as in `ports[0]`"))?;
+                    path.push((PathSegment::Index(n), span(i, close + 1)));
+                    while chars.peek().is_some_and(|&(j, _)| j <= close) {
+                        chars.next();
+                    }
+                }
+                start = i + 1;
+            }
+            c => {
+                if key.is_empty() {
+                    start = i;
+                }
+                key.push(c);
+            }
+        }
+    }
+    if !key.is_empty() {
+        path.push((PathSegment::Key(key), span(start, eq)));
+    }
+    if path.is_empty() {
+        return Err(bad(0, "empty path"));
+    }
+    // Parse the value in place: blank out `path=` so positions line up.
+    let value_text = &arg[eq + 1..];
+    let node = if value_text.trim().is_empty() {
+        Node::scalar(value_text, Style::Quoted, span(eq + 1, arg.len()))
+    } else {
+        let padded: String = arg[..=eq].chars().map(|_| ' ').chain(value_text.chars()).collect();
+        let tmp = Source::new("--set", padded);
+        let mut node = parse_one(&tmp, id, &Limits { max_bytes: 1 << 16, max_depth: 16, max_nodes: 10_000 })?;
+        relocate(&mut node, id);
+        node
+    };
+    Ok((path, node))
+}
+
+fn find_unescaped_eq(s: &str) -> Option<usize> {
+    let mut escaped = false;
+    for (i, c) in s.char_indices() {
+        match c {
+            '\\' if !escaped => escaped = true,
+            '=' if !escaped => return Some(i),
+            _ => escaped = false,
+        }
+    }
+    None
+}
+
+/// Point spans of a node parsed from a padded copy at the real source.
+fn relocate(node: &mut Node, id: SourceId) {
+    node.span.source = id;
+    match &mut node.value {
+        Value::Scalar(_) => {}
+        Value::Seq(items) => items.iter_mut().for_each(|n| relocate(n, id)),
+        Value::Map(m) => {
+            for e in &mut m.entries {
+                e.key_span.source = id;
+                relocate(&mut e.value, id);
+            }
+        }
+    }
+}
+
+fn apply_set(root: &mut Node, path: &SetPath, value: Node) -> Result<(), Errors> {
+    let mut node = root;
+    let mut walked: Vec<PathSegment> = Vec::new();
+    for (i, (seg, seg_span)) in path.iter().enumerate() {
+        let last = i + 1 == path.len();
+        yaml::expand_scalar(node, &walked, &shorthand_field);
+        let not_container = |what: &str, node: &Node, walked: &[PathSegment]| -> Errors {
+            let at = if walked.is_empty() { "the profile".to_string() } else { format!("`{}`", yaml::format_path(walked)) };
+            Diagnostic::error(format!("cannot set `{}`: {at} is {}, not {what}", set_path_text(path), node.describe()))
+                .at(Some(*seg_span))
+                .into()
+        };
+        match seg {
+            PathSegment::Key(k) => {
+                if node.is_null() {
+                    *node = Node::map(Vec::new(), *seg_span);
+                }
+                if !matches!(node.value, Value::Map(_)) {
+                    return Err(not_container("a mapping", node, &walked));
+                }
+                let Value::Map(map) = &mut node.value else { unreachable!("checked above") };
+                if last {
+                    map.insert(Entry { key: k.clone(), key_span: *seg_span, value });
+                    return Ok(());
+                }
+                if map.get(k).is_none() {
+                    map.entries.push(Entry { key: k.clone(), key_span: *seg_span, value: Node::map(Vec::new(), *seg_span) });
+                }
+                node = map.get_mut(k).expect("present");
+            }
+            PathSegment::Index(n) => {
+                if node.is_null() {
+                    *node = Node { value: Value::Seq(Vec::new()), span: *seg_span };
+                }
+                if !matches!(node.value, Value::Seq(_)) {
+                    return Err(not_container("a list", node, &walked));
+                }
+                let Value::Seq(items) = &mut node.value else { unreachable!("checked above") };
+                if *n > items.len() {
+                    return Err(Diagnostic::error(format!(
+                        "cannot set `{}`: the list has {} item(s), so the next index is {}",
+                        set_path_text(path),
+                        items.len(),
+                        items.len()
+                    ))
+                    .at(Some(*seg_span))
+                    .into());
+                }
+                if *n == items.len() {
+                    items.push(Node::map(Vec::new(), *seg_span));
+                }
+                if last {
+                    items[*n] = value;
+                    return Ok(());
+                }
+                node = &mut items[*n];
+            }
+        }
+        walked.push(seg.clone());
+    }
+    Ok(())
+}
+
+fn set_path_text(path: &SetPath) -> String {
+    yaml::format_path(&path.iter().map(|(s, _)| s.clone()).collect::<Vec<_>>())
+}
+
+/// Move top-level component fields under `components.<name>` when the
+/// profile has no `components`; reject them at the top level when it has.
+/// Returns the prefix to hide when showing paths.
+fn expand_shorthand(root: &mut Node) -> Result<Vec<PathSegment>, Errors> {
+    let fields = component_only_fields();
+    let map = root.as_map_mut().expect("checked to be a mapping");
+    let has_components = map.get("components").is_some_and(|n| !n.is_null());
+    if has_components {
+        let mut errors = Vec::new();
+        for e in &map.entries {
+            if fields.contains(&e.key.as_str()) || e.key == "component" {
+                errors.push(
+                    Diagnostic::error(format!("`{}` belongs to a component, and this profile lists `components`", e.key))
+                        .at(Some(e.key_span))
+                        .path(e.key.clone())
+                        .hint(format!("move `{}` under each component that needs it", e.key)),
+                );
+            }
+        }
+        return if errors.is_empty() { Ok(Vec::new()) } else { Err(Errors(errors)) };
+    }
+    let key = map
+        .get("component")
+        .and_then(Node::as_str)
+        .or_else(|| map.get("name").and_then(Node::as_str))
+        .filter(|s| !s.is_empty())
+        .unwrap_or("app")
+        .to_string();
+    let mut moved = Vec::new();
+    let mut kept = Vec::new();
+    for e in std::mem::take(&mut map.entries) {
+        if fields.contains(&e.key.as_str()) { moved.push(e) } else { kept.push(e) }
+    }
+    map.entries = kept;
+    let span = root.span;
+    let component = Node::map(moved, span);
+    let components = Node::map(vec![Entry { key: key.clone(), key_span: span, value: component }], span);
+    let map = root.as_map_mut().expect("mapping");
+    map.entries.retain(|e| e.key != "components");
+    map.entries.push(Entry { key: "components".into(), key_span: span, value: components });
+    Ok(vec![PathSegment::Key("components".into()), PathSegment::Key(key)])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str, env: Option<&str>, sets: &[&str]) -> Result<Loaded, String> {
+        let mut sources = SourceMap::default();
+        let options = Options { environment: env.map(String::from), sets: sets.iter().map(|s| s.to_string()).collect() };
+        load_text("p.yaml", text.to_string(), &options, &mut sources).map_err(|e| {
+            e.0.iter()
+                .map(|d| {
+                    let at = d.span.map(|s| format!("{}:{} ", sources.get(s.source).name, s.start)).unwrap_or_default();
+                    let path = d.path.as_ref().map(|p| format!(" [{p}]")).unwrap_or_default();
+                    let hint = d.hints.first().map(|h| format!(" ({h})")).unwrap_or_default();
+                    format!("{at}{}{path}{hint}", d.message)
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+    }
+
+    const BASE: &str = "name: shop\nimage: shop:1.0\nreplicas: 2\nports: {http: 8080}\nenvironments:\n  prod:\n    replicas: 5\n    image: {tag: \"2.0\"}\n";
+
+    #[test]
+    fn shorthand_component_is_named_like_the_app() {
+        let l = load(BASE, None, &[]).unwrap();
+        let c = &l.profile.components["shop"];
+        assert_eq!(c.replicas, Some(2));
+        assert_eq!(c.ports["http"].port, 8080);
+        assert_eq!(l.profile.image.unwrap().reference.as_deref(), Some("shop:1.0"));
+        assert_eq!(l.environments, ["prod"]);
+    }
+
+    #[test]
+    fn environment_overlays_merge() {
+        let l = load(BASE, Some("prod"), &[]).unwrap();
+        assert_eq!(l.profile.components["shop"].replicas, Some(5));
+        let image = l.profile.image.unwrap();
+        assert_eq!((image.reference.as_deref(), image.tag.as_deref()), (Some("shop:1.0"), Some("2.0")));
+    }
+
+    #[test]
+    fn set_is_typed_by_the_schema() {
+        let l = load(BASE, Some("prod"), &["image.tag=1.10", "replicas=3", "labels.team\\.io/owner=web"]).unwrap();
+        assert_eq!(l.profile.image.unwrap().tag.as_deref(), Some("1.10"));
+        assert_eq!(l.profile.components["shop"].replicas, Some(3));
+        assert_eq!(l.profile.labels["team.io/owner"], "web");
+    }
+
+    #[test]
+    fn errors_are_located_and_collected() {
+        let err = load("name: shop\nreplicas: many\nportz: {}\nimage: {tga: x}\n", None, &[]).unwrap_err();
+        assert_eq!(
+            err,
+            "p.yaml:2:11 expected a whole number, found `many` [replicas]\n\
+             p.yaml:3:1 unknown field `portz` [portz] (did you mean `ports`?)\n\
+             p.yaml:4:9 unknown field `tga` in `image` [image.tga] (did you mean `tag`?)"
+        );
+    }
+
+    #[test]
+    fn bad_set_paths_name_the_nearest_field() {
+        let err = load(BASE, None, &["image.tga=1"]).unwrap_err();
+        assert_eq!(err, "--set:1:7 unknown field `tga` in `image` [image.tga] (did you mean `tag`?)");
+        let err = load(BASE, None, &["replicas=three"]).unwrap_err();
+        assert_eq!(err, "--set:1:10 expected a whole number, found `three` [replicas]");
+        let err = load(BASE, None, &["replicas"]).unwrap_err();
+        assert!(err.starts_with("--set:1:1 expected `--set path=value`"), "{err}");
+    }
+
+    #[test]
+    fn unknown_environment_lists_the_defined_ones() {
+        let err = load(BASE, Some("prd"), &[]).unwrap_err();
+        assert_eq!(err, "unknown environment `prd` (did you mean `prod`? this profile defines `prod`)");
+    }
+
+    #[test]
+    fn component_fields_beside_components_are_errors() {
+        let err = load("name: a\nreplicas: 2\ncomponents:\n  web: {}\n", None, &[]).unwrap_err();
+        assert!(err.starts_with("p.yaml:2:1 `replicas` belongs to a component"), "{err}");
+    }
+}

@@ -1,0 +1,255 @@
+//! The profile: a serde mirror of the YAML the user writes, and the steps
+//! that turn a file into one (`load`: parse, pick the environment, apply
+//! `--set`, expand the single-component shorthand, deserialize).
+//!
+//! Types here hold what the user wrote, with `Option`s for everything left
+//! out; defaults and cross-field rules live in `model`. This module reads
+//! files and environment variables only in `load`.
+
+pub mod load;
+pub mod settings;
+pub mod workload;
+
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+pub use settings::*;
+pub use workload::*;
+
+/// The profile format version this build reads.
+pub const API_VERSION: &str = "kgen.dev/v1alpha1";
+
+/// An app profile: what the app is, not how Kubernetes spells it. Every
+/// field has a default; the smallest profile is a `name` and an `image`.
+///
+/// Workload fields (`ports`, `probes`, `replicas`, `command`, …) describe the
+/// app's one component when written at the top level; an app with several
+/// workloads lists them under `components` instead.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct Profile {
+    /// Profile format version: `kgen.dev/v1alpha1`.
+    pub api_version: Option<String>,
+    /// Always `App`.
+    pub kind: Option<String>,
+    /// The app's name: a DNS label (lowercase letters, digits and `-`,
+    /// starting with a letter). Object names start with it.
+    pub name: String,
+    /// The `app.kubernetes.io/instance` label (default: `name`); tells two
+    /// installations of the same app apart.
+    pub instance: Option<String>,
+    /// The `app.kubernetes.io/part-of` label (default: `name`).
+    pub part_of: Option<String>,
+    /// The `app.kubernetes.io/version` label (default: the image tag).
+    pub version: Option<String>,
+    /// Namespace name, or its settings (created by default).
+    pub namespace: NamespaceSettings,
+    /// Extra labels on every object.
+    pub labels: IndexMap<String, String>,
+    /// Extra annotations on every object.
+    pub annotations: IndexMap<String, String>,
+    /// Container image of every component: `repository:tag`, or its parts.
+    pub image: Option<Image>,
+    /// Secrets with registry credentials for pulling images.
+    pub image_pull_secrets: Vec<String>,
+    /// Name of the single component written at the top level (default: the
+    /// app's name, so its objects are named like the app).
+    pub component: Option<String>,
+    /// The app's workloads by name, when it has more than one.
+    pub components: IndexMap<String, Component>,
+    /// Plain (non-secret) settings, stored in a ConfigMap and given to every
+    /// component as environment variables.
+    pub settings: IndexMap<String, SettingValue>,
+    /// Create the settings ConfigMap, or use an existing one.
+    pub config_map: ConfigMapSettings,
+    /// Secrets the app reads, by Secret name.
+    pub secrets: IndexMap<String, SecretSettings>,
+    /// Environment variables of every component: literal values or
+    /// references to Secret and ConfigMap keys.
+    pub env: IndexMap<String, EnvSource>,
+    /// Default requests and limits of every component, or a preset name
+    /// (default: small).
+    pub resources: Option<Resources>,
+    /// Annotations on every pod.
+    pub pod_annotations: IndexMap<String, String>,
+    /// The ServiceAccount of the pods.
+    pub service_account: ServiceAccountSettings,
+    /// Pod and container security settings (restricted by default).
+    pub security: Security,
+    /// Named overlays (`dev`, `prod`, …) deep-merged over the rest of the
+    /// profile by `--env NAME`: maps merge, lists and values replace, and
+    /// `null` resets a field to its default.
+    #[schemars(with = "IndexMap<String, serde_json::Value>")]
+    pub environments: IndexMap<String, serde::de::IgnoredAny>,
+}
+
+/// Types that may be written as a single scalar, and the field that scalar
+/// sets: `image: nginx:1.27` means `image: {reference: nginx:1.27}`.
+pub const SCALAR_SHORTHANDS: &[(&str, &str)] = &[
+    ("Image", "reference"),
+    ("Port", "port"),
+    ("Resources", "preset"),
+    ("EnvSource", "value"),
+    ("NamespaceSettings", "name"),
+];
+
+/// Where the types of [`SCALAR_SHORTHANDS`] appear in a profile (`*` is any
+/// key), so that merging and `--set` can expand a short form before adding
+/// fields to it. A test checks this list against the schema.
+pub const SHORTHAND_PATHS: &[(&str, &str)] = &[
+    ("namespace", "name"),
+    ("image", "reference"),
+    ("resources", "preset"),
+    ("env.*", "value"),
+    ("ports.*", "port"),
+    ("components.*.image", "reference"),
+    ("components.*.resources", "preset"),
+    ("components.*.env.*", "value"),
+    ("components.*.ports.*", "port"),
+];
+
+/// The field a scalar at `path` stands for, if the type there has a short
+/// form.
+pub fn shorthand_field(path: &[crate::yaml::PathSegment]) -> Option<&'static str> {
+    use crate::yaml::PathSegment;
+    SHORTHAND_PATHS.iter().find_map(|(pattern, field)| {
+        let parts: Vec<&str> = pattern.split('.').collect();
+        let matches = parts.len() == path.len()
+            && parts.iter().zip(path).all(|(p, seg)| match seg {
+                PathSegment::Key(k) => *p == "*" || p == k,
+                PathSegment::Index(_) => false,
+            });
+        matches.then_some(*field)
+    })
+}
+
+/// schemars transform for types in [`SCALAR_SHORTHANDS`]: the object, or a
+/// string.
+pub fn scalar_or_object(schema: &mut schemars::Schema) {
+    let object = std::mem::replace(schema, schemars::json_schema!({}));
+    let scalar = match object.get("title").and_then(|t| t.as_str()) {
+        Some("Port") => serde_json::json!({"type": "integer", "minimum": 1, "maximum": 65535}),
+        _ => serde_json::json!({"type": "string"}),
+    };
+    let description = object.get("description").cloned();
+    *schema = schemars::json_schema!({ "anyOf": [scalar, object] });
+    if let Some(d) = description {
+        schema.insert("description".into(), d);
+    }
+}
+
+/// The names serde uses for the fields of `T` (what a YAML mapping for `T`
+/// may contain).
+pub fn field_names<'de, T: Deserialize<'de>>() -> &'static [&'static str] {
+    struct Probe;
+    #[derive(Debug)]
+    struct Fields(&'static [&'static str]);
+    impl std::fmt::Display for Fields {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("fields")
+        }
+    }
+    impl std::error::Error for Fields {}
+    impl serde::de::Error for Fields {
+        fn custom<M: std::fmt::Display>(_: M) -> Fields {
+            Fields(&[])
+        }
+    }
+    impl<'de> serde::Deserializer<'de> for Probe {
+        type Error = Fields;
+        fn deserialize_struct<V: serde::de::Visitor<'de>>(
+            self,
+            _: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Fields> {
+            Err(Fields(fields))
+        }
+        fn deserialize_any<V: serde::de::Visitor<'de>>(self, _: V) -> Result<V::Value, Fields> {
+            Err(Fields(&[]))
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+            option unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier
+            ignored_any
+        }
+    }
+    match T::deserialize(Probe) {
+        Err(Fields(f)) => f,
+        Ok(_) => &[],
+    }
+}
+
+/// Fields of a component that are written at the top level of a
+/// single-component profile (those the app itself does not also have).
+pub fn component_only_fields() -> Vec<&'static str> {
+    let app = field_names::<Profile>();
+    field_names::<Component>().iter().copied().filter(|f| !app.contains(f)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_names_come_from_serde() {
+        let f = field_names::<Port>();
+        assert_eq!(f, ["port", "servicePort", "protocol", "expose"]);
+    }
+
+    /// Every place the schema uses a short-form type is in SHORTHAND_PATHS
+    /// (the top-level component fields counted as well).
+    #[test]
+    fn shorthand_paths_cover_the_schema() {
+        let schema = serde_json::to_value(schemars::schema_for!(Profile)).unwrap();
+        let defs = &schema["$defs"];
+        let mut found = Vec::new();
+        fn walk(node: &serde_json::Value, defs: &serde_json::Value, path: String, found: &mut Vec<(String, String)>, depth: usize) {
+            if depth > 12 {
+                return;
+            }
+            if let Some(r) = node.get("$ref").and_then(|r| r.as_str()) {
+                let name = r.trim_start_matches("#/$defs/");
+                if let Some((_, field)) = SCALAR_SHORTHANDS.iter().find(|(n, _)| *n == name) {
+                    found.push((path.clone(), field.to_string()));
+                }
+                walk(&defs[name], defs, path, found, depth + 1);
+                return;
+            }
+            for key in ["anyOf", "oneOf", "allOf"] {
+                for sub in node.get(key).and_then(|v| v.as_array()).into_iter().flatten() {
+                    walk(sub, defs, path.clone(), found, depth + 1);
+                }
+            }
+            if let Some(props) = node.get("properties").and_then(|p| p.as_object()) {
+                for (k, v) in props {
+                    let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                    walk(v, defs, p, found, depth + 1);
+                }
+            }
+            if let Some(ap) = node.get("additionalProperties").filter(|v| v.is_object()) {
+                walk(ap, defs, format!("{path}.*"), found, depth + 1);
+            }
+        }
+        walk(&schema, defs, String::new(), &mut found, 0);
+        for (path, field) in &found {
+            if path.starts_with("environments") {
+                continue;
+            }
+            assert!(SHORTHAND_PATHS.contains(&(path.as_str(), field.as_str())), "missing {path} -> {field}");
+            if let Some(rest) = path.strip_prefix("components.*.") {
+                if component_only_fields().iter().any(|f| rest.split('.').next() == Some(*f)) {
+                    assert!(SHORTHAND_PATHS.contains(&(rest, field.as_str())), "missing {rest} -> {field}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn component_only_fields_exclude_shared_ones() {
+        let f = component_only_fields();
+        assert!(f.contains(&"ports") && f.contains(&"replicas"));
+        assert!(!f.contains(&"image") && !f.contains(&"env") && !f.contains(&"resources"));
+    }
+}
