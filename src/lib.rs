@@ -1,4 +1,25 @@
+//! kgen: app profiles to Kubernetes manifests. `run` is the whole program;
+//! ARCHITECTURE.md maps the modules.
+
+pub mod cli;
+pub mod commands;
 pub mod diagnostic;
+pub mod inputs;
+pub mod model;
+pub mod object;
+pub mod output;
+pub mod pipeline;
 pub mod profile;
+pub mod render;
 pub mod source;
+pub mod templates;
 pub mod yaml;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// Parse the command line and run it.
+pub fn run() -> ExitCode {
+    commands::run(cli::Cli::parse())
+}

@@ -44,6 +44,11 @@ impl Loaded {
         self.tree.span_of(path)
     }
 
+    /// The location of the key that ends `path`.
+    pub fn key_span_of(&self, path: &[PathSegment]) -> Span {
+        self.tree.key_span_of(path)
+    }
+
     /// A path for messages, without the shorthand prefix.
     pub fn display_path(&self, path: &[PathSegment]) -> String {
         let shown = match path.strip_prefix(self.hidden_prefix.as_slice()) {

@@ -66,8 +66,9 @@ pub struct Image {
     pub tag: Option<String>,
     /// Digest (`sha256:…`); pins the exact image.
     pub digest: Option<String>,
-    /// When the kubelet pulls the image (default IfNotPresent, or Always
-    /// for the tag `latest`).
+    /// When the kubelet pulls the image: Always by default (a tag can move),
+    /// IfNotPresent when the image is pinned by digest. Use IfNotPresent for
+    /// images loaded into kind or minikube.
     pub pull_policy: Option<PullPolicy>,
 }
 

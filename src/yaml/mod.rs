@@ -138,6 +138,18 @@ impl Node {
         span
     }
 
+    /// The span of the key that ends `path` (the value's span when the path
+    /// ends at a list item or the key is missing).
+    pub fn key_span_of(&self, path: &[PathSegment]) -> Span {
+        if let Some((PathSegment::Key(k), parent)) = path.split_last()
+            && let Some(map) = self.lookup(parent).and_then(Node::as_map)
+            && let Some(e) = map.entry(k)
+        {
+            return e.key_span;
+        }
+        self.span_of(path)
+    }
+
     /// Number of nodes in this tree (for expansion limits).
     pub fn size(&self) -> usize {
         1 + match &self.value {
@@ -180,6 +192,30 @@ impl Map {
 pub enum PathSegment {
     Key(String),
     Index(usize),
+}
+
+impl From<&str> for PathSegment {
+    fn from(s: &str) -> PathSegment {
+        PathSegment::Key(s.to_string())
+    }
+}
+
+impl From<&String> for PathSegment {
+    fn from(s: &String) -> PathSegment {
+        PathSegment::Key(s.clone())
+    }
+}
+
+impl From<usize> for PathSegment {
+    fn from(i: usize) -> PathSegment {
+        PathSegment::Index(i)
+    }
+}
+
+/// Build a field path: `path!["components", key, "ports"]`.
+#[macro_export]
+macro_rules! path {
+    ($($seg:expr),* $(,)?) => { vec![$($crate::yaml::PathSegment::from($seg)),*] };
 }
 
 /// Format a path the way users write it: `components.web.ports[0].name`.

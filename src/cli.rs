@@ -1,0 +1,123 @@
+//! The command line: clap definitions only. Doc comments are the `--help`
+//! text; behaviour lives in `commands`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::output::Format;
+
+/// Turn an app profile into Kubernetes manifests: typed, validated,
+/// deterministic, secure by default.
+///
+/// A profile is one YAML file that says what the app is (image, ports,
+/// settings, secrets, databases, scaling, routing); kgen renders the
+/// Namespace, ServiceAccount, ConfigMap, Deployment, Service and the rest,
+/// hardened for the restricted Pod Security Standard.
+#[derive(Debug, Parser)]
+#[command(name = "kgen", version, propagate_version = true, max_term_width = 100)]
+#[command(after_help = "Examples:\n  kgen init                                   write a starter kgen.yaml\n  kgen render profiles/clockwork.yaml --env prod | kubectl apply --server-side -f -\n  kgen render profiles/*.yaml --out-dir build/ write one folder per app and environment\n  kgen check profiles/clockwork.yaml          validate every environment")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    /// When to colour diagnostics.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Render profiles to Kubernetes manifests (YAML on stdout by default).
+    #[command(after_help = "Examples:\n  kgen render                                   render ./kgen.yaml\n  kgen render app.yaml --env prod --set image.tag=1.10 | kubectl apply --server-side -f -\n  kgen render app.yaml -o json\n  kgen render app.yaml --env prod --out-dir build/app --kustomize")]
+    Render(RenderArgs),
+    /// Validate profiles and their rendered objects without printing them;
+    /// checks every environment unless --env is given.
+    Check(CheckArgs),
+    /// Write a commented starter profile.
+    Init(InitArgs),
+    /// Print the JSON Schema of the profile format (for editor completion).
+    Schema,
+    /// Print a shell completion script.
+    #[command(after_help = "Example:\n  kgen completions bash > /etc/bash_completion.d/kgen")]
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+/// Which profile variant to render.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ProfileArgs {
+    /// Environment overlay to merge over the profile (its `environments.NAME`).
+    #[arg(short, long = "env", value_name = "NAME")]
+    pub env: Option<String>,
+
+    /// Override a field after the environment: `--set replicas=3`,
+    /// `--set image.tag=1.10`, `--set 'settings.ALLOWED_ORIGINS=[a, b]'`.
+    /// Values are typed by the profile's schema (a tag stays a string).
+    /// Repeatable; `\.` is a literal dot in a key.
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub sets: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// Profile files (default: ./kgen.yaml).
+    #[arg(value_name = "PROFILE")]
+    pub profiles: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+
+    /// Output format on stdout.
+    #[arg(short, long, value_enum, default_value_t = Format::Yaml)]
+    pub output: Format,
+
+    /// Write one file per object into DIR instead of stdout. Files kgen did
+    /// not write are never overwritten; files it wrote before and no longer
+    /// renders are removed.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+
+    /// With --out-dir, also write a kustomization.yaml listing the files.
+    #[arg(long, requires = "out_dir")]
+    pub kustomize: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Profile files (default: ./kgen.yaml).
+    #[arg(value_name = "PROFILE")]
+    pub profiles: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Where to write the profile (`-` for stdout).
+    #[arg(default_value = "kgen.yaml")]
+    pub path: PathBuf,
+
+    /// The app's name.
+    #[arg(long, default_value = "my-app")]
+    pub name: String,
+
+    /// The app's container image.
+    #[arg(long, default_value = "ghcr.io/example/my-app:1.0.0")]
+    pub image: String,
+
+    /// Overwrite an existing file.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}

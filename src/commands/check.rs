@@ -1,0 +1,45 @@
+//! `kgen check`: validate profiles in every environment (or the one given)
+//! and report every problem; prints one line per profile and environment.
+
+use super::{Reporter, profile_paths, write_stdout};
+use crate::cli::CheckArgs;
+use crate::pipeline;
+use crate::profile::load::{self, Options};
+
+pub fn run(args: CheckArgs, reporter: &mut Reporter) -> u8 {
+    let mut failed = false;
+    let mut summary = String::new();
+    for path in profile_paths(&args.profiles) {
+        let environments: Vec<Option<String>> = match &args.profile.env {
+            Some(e) => vec![Some(e.clone())],
+            None => {
+                let base = Options { environment: None, sets: args.profile.sets.clone() };
+                match load::load(&path, &base, &mut reporter.sources) {
+                    Ok(l) => std::iter::once(None).chain(l.environments.into_iter().map(Some)).collect(),
+                    Err(e) => {
+                        reporter.report(&e.0);
+                        failed = true;
+                        continue;
+                    }
+                }
+            }
+        };
+        for env in environments {
+            let options = Options { environment: env.clone(), sets: args.profile.sets.clone() };
+            let label = env.as_deref().unwrap_or("base");
+            match pipeline::render_file(&path, &options, &mut reporter.sources) {
+                Ok(r) => {
+                    reporter.report(&r.warnings);
+                    summary.push_str(&format!("ok    {} ({label}): {} objects\n", path.display(), r.objects.len()));
+                }
+                Err(e) => {
+                    reporter.report(&e.0);
+                    summary.push_str(&format!("error {} ({label})\n", path.display()));
+                    failed = true;
+                }
+            }
+        }
+    }
+    let code = write_stdout(&summary);
+    if failed { 1 } else { code }
+}

@@ -1,0 +1,80 @@
+//! One module per subcommand. Each returns an exit code; diagnostics go to
+//! stderr through the [`Reporter`], data to stdout.
+
+mod check;
+mod init;
+mod render;
+mod schema;
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::CommandFactory;
+
+use crate::cli::{Cli, ColorChoice, Command};
+use crate::diagnostic::Diagnostic;
+use crate::source::SourceMap;
+
+/// Prints diagnostics against the sources they point into.
+pub struct Reporter {
+    pub sources: SourceMap,
+    color: bool,
+}
+
+impl Reporter {
+    pub fn new(choice: ColorChoice) -> Reporter {
+        let color = match choice {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal(),
+        };
+        Reporter { sources: SourceMap::default(), color }
+    }
+
+    pub fn report(&self, diagnostics: &[Diagnostic]) {
+        let mut err = std::io::stderr().lock();
+        for d in diagnostics {
+            let _ = writeln!(err, "{}\n", d.render(&self.sources, self.color));
+        }
+    }
+
+    pub fn color(&self) -> bool {
+        self.color
+    }
+}
+
+/// Run a parsed command line.
+pub fn run(cli: Cli) -> ExitCode {
+    let mut reporter = Reporter::new(cli.color);
+    let code = match cli.command {
+        Command::Render(args) => render::run(args, &mut reporter),
+        Command::Check(args) => check::run(args, &mut reporter),
+        Command::Init(args) => init::run(args, &mut reporter),
+        Command::Schema => write_stdout(&schema::json_schema()),
+        Command::Completions { shell } => {
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "kgen", &mut out);
+            write_stdout(&String::from_utf8_lossy(&out))
+        }
+    };
+    ExitCode::from(code)
+}
+
+/// Write data to stdout; a closed pipe (`kgen render | head`) is not an error.
+pub fn write_stdout(text: &str) -> u8 {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => 0,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
+        Err(e) => {
+            let _ = writeln!(std::io::stderr(), "error: cannot write to stdout: {e}");
+            1
+        }
+    }
+}
+
+/// The profiles named on the command line, or ./kgen.yaml.
+fn profile_paths(given: &[PathBuf]) -> Vec<PathBuf> {
+    if given.is_empty() { vec![PathBuf::from("kgen.yaml")] } else { given.to_vec() }
+}

@@ -1,0 +1,803 @@
+//! Profile → App: apply defaults and check every rule, collecting all
+//! problems with the location of the field they are about.
+
+use std::collections::BTreeMap;
+
+use indexmap::IndexMap;
+
+use super::image::ImageRef;
+use super::names::{self, NameRule};
+use super::*;
+use crate::diagnostic::{Collector, Diagnostic, Errors};
+use crate::path;
+use crate::profile::{self, API_VERSION, load::Loaded};
+use crate::yaml::PathSegment;
+
+/// Labels kgen sets itself on every object.
+const RESERVED_LABELS: &[&str] = &[
+    "app.kubernetes.io/name",
+    "app.kubernetes.io/instance",
+    "app.kubernetes.io/component",
+    "app.kubernetes.io/managed-by",
+    "app.kubernetes.io/part-of",
+    "app.kubernetes.io/version",
+];
+
+/// Namespaces that exist in every cluster and are never created.
+const SYSTEM_NAMESPACES: &[&str] = &["default", "kube-system", "kube-public", "kube-node-lease"];
+
+/// Validate a loaded profile into an [`App`]; warnings come back beside it.
+pub fn build(loaded: &Loaded, inputs: &Inputs) -> Result<(App, Vec<Diagnostic>), Errors> {
+    let mut b = Builder { loaded, out: Collector::default() };
+    let app = b.app(inputs);
+    b.out.finish(app)
+}
+
+struct Builder<'a> {
+    loaded: &'a Loaded,
+    out: Collector,
+}
+
+impl Builder<'_> {
+    fn diag(&mut self, d: Diagnostic, path: &[PathSegment], on_key: bool) {
+        let span = if on_key { self.loaded.tree.key_span_of(path) } else { self.loaded.span_of(path) };
+        self.out.push(d.at(Some(span)).path(self.loaded.display_path(path)));
+    }
+
+    fn error(&mut self, path: &[PathSegment], message: impl Into<String>) {
+        self.diag(Diagnostic::error(message), path, false);
+    }
+
+    fn error_hint(&mut self, path: &[PathSegment], message: impl Into<String>, hint: impl Into<String>) {
+        self.diag(Diagnostic::error(message).hint(hint), path, false);
+    }
+
+    /// An error about a map key (a component name, a label key, …).
+    fn key_error(&mut self, path: &[PathSegment], message: impl Into<String>) {
+        self.diag(Diagnostic::error(message), path, true);
+    }
+
+    fn warning(&mut self, path: &[PathSegment], message: impl Into<String>, hint: impl Into<String>) {
+        self.diag(Diagnostic::warning(message).hint(hint), path, false);
+    }
+
+    fn check(&mut self, path: &[PathSegment], what: &str, value: &str, rule: impl Fn(&str) -> Result<(), String>) {
+        if let Err(why) = rule(value) {
+            self.error(path, format!("{what} `{value}` {why}"));
+        }
+    }
+
+    fn app(&mut self, inputs: &Inputs) -> App {
+        let p = &self.loaded.profile;
+        if let Some(v) = &p.api_version
+            && v != API_VERSION
+        {
+            self.error_hint(&path!["apiVersion"], format!("unsupported apiVersion `{v}`"), format!("this kgen reads `{API_VERSION}`"));
+        }
+        if let Some(k) = &p.kind
+            && k != "App"
+        {
+            self.error_hint(&path!["kind"], format!("unsupported kind `{k}`"), "a profile's kind is `App`");
+        }
+        let name = p.name.clone();
+        if name.is_empty() {
+            self.error_hint(&[], "the profile has no `name`", "add `name: my-app` (lowercase letters, digits and `-`)");
+        } else {
+            self.check(&path!["name"], "app name", &name, |s| names::dns1035_label(s, 63));
+        }
+        let instance = p.instance.clone().unwrap_or_else(|| name.clone());
+        self.check(&path!["instance"], "instance", &instance, names::label_value);
+        let part_of = p.part_of.clone().unwrap_or_else(|| name.clone());
+        self.check(&path!["partOf"], "partOf", &part_of, names::label_value);
+
+        let namespace = self.namespace(&name);
+        let labels = self.metadata_map(&p.labels, "labels", true);
+        let annotations = self.metadata_map(&p.annotations, "annotations", false);
+        for (i, s) in p.image_pull_secrets.iter().enumerate() {
+            self.check(&path!["imagePullSecrets", i], "secret name", s, |s| names::dns1123_subdomain(s, 253));
+        }
+        let service_account = self.service_account(&name);
+        let config_map = self.config_map(&name);
+        let secrets = self.secrets(inputs);
+        let security = self.security();
+
+        let mut components = Vec::new();
+        let keys: Vec<String> = p.components.keys().cloned().collect();
+        for key in &keys {
+            if let Some(c) = self.component(key, &name, &secrets, &config_map) {
+                components.push(c);
+            }
+        }
+        let version = match &p.version {
+            Some(v) => {
+                self.check(&path!["version"], "version", v, names::label_value);
+                Some(v.clone())
+            }
+            None => self.version_from_image(&components),
+        };
+        App {
+            name,
+            instance,
+            part_of,
+            version,
+            namespace: namespace.0,
+            namespace_object: namespace.1,
+            labels,
+            annotations,
+            image_pull_secrets: p.image_pull_secrets.clone(),
+            service_account,
+            config_map,
+            secrets,
+            security,
+            components,
+        }
+    }
+
+    fn version_from_image(&self, components: &[Component]) -> Option<String> {
+        let first = components.first()?;
+        let image = ImageRef::parse(&first.image).ok()?;
+        let tag = image.tag?;
+        names::label_value(&tag).ok()?;
+        Some(tag)
+    }
+
+    fn namespace(&mut self, app: &str) -> (String, Option<NamespaceObject>) {
+        let ns = &self.loaded.profile.namespace;
+        let name = ns.name.clone().unwrap_or_else(|| app.to_string());
+        let at = if ns.name.is_some() { path!["namespace", "name"] } else { path!["name"] };
+        if !name.is_empty() {
+            self.check(&at, "namespace", &name, |s| names::dns1123_label(s, 63));
+        }
+        let system = SYSTEM_NAMESPACES.contains(&name.as_str());
+        let create = match ns.create {
+            Some(true) if system => {
+                self.error(&path!["namespace", "create"], format!("`{name}` exists in every cluster and cannot be created by kgen"));
+                false
+            }
+            Some(c) => c,
+            None => !system,
+        };
+        if !create {
+            if !ns.labels.is_empty() || !ns.annotations.is_empty() || ns.pod_security.is_some() {
+                self.error_hint(
+                    &path!["namespace"],
+                    "namespace labels, annotations and podSecurity apply only to a namespace kgen creates",
+                    "remove them, or set `namespace.create: true`",
+                );
+            }
+            return (name, None);
+        }
+        let labels = self.metadata_map(&ns.labels, "namespace.labels", true);
+        let annotations = self.metadata_map(&ns.annotations, "namespace.annotations", false);
+        let pod_security = ns.pod_security.unwrap_or(profile::PodSecurityLevel::Restricted).as_str();
+        (name, Some(NamespaceObject { pod_security, labels, annotations }))
+    }
+
+    /// Check label or annotation keys (and label values); `field` is a
+    /// dotted path to the map.
+    fn metadata_map(&mut self, map: &IndexMap<String, String>, field: &str, labels: bool) -> BTreeMap<String, String> {
+        let base: Vec<PathSegment> = field.split('.').map(PathSegment::from).collect();
+        for (k, v) in map {
+            let mut at = base.clone();
+            at.push(k.into());
+            if let Err(why) = names::qualified_key(k) {
+                self.key_error(&at, format!("key `{k}` {why}"));
+            }
+            if labels {
+                if RESERVED_LABELS.contains(&k.as_str()) {
+                    self.diag(
+                        Diagnostic::error(format!("label `{k}` is set by kgen"))
+                            .hint("use the profile's `name`, `instance`, `partOf` or `version` fields"),
+                        &at,
+                        true,
+                    );
+                }
+                if let Err(why) = names::label_value(v) {
+                    self.error(&at, format!("label value `{v}` {why}"));
+                }
+            }
+        }
+        map.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+    }
+
+    fn service_account(&mut self, app: &str) -> ServiceAccount {
+        let sa = &self.loaded.profile.service_account;
+        let name = sa.name.clone().unwrap_or_else(|| app.to_string());
+        if sa.name.is_some() {
+            self.check(&path!["serviceAccount", "name"], "service account", &name, |s| names::dns1123_subdomain(s, 253));
+        }
+        let create = sa.create.unwrap_or(true);
+        if !create && sa.name.is_none() {
+            self.error_hint(&path!["serviceAccount", "create"], "an existing service account needs a name", "add `serviceAccount.name`");
+        }
+        let annotations = self.metadata_map(&sa.annotations, "serviceAccount.annotations", false);
+        ServiceAccount { name, create, annotations, automount_token: sa.automount_token.unwrap_or(false) }
+    }
+
+    fn config_map(&mut self, app: &str) -> Option<ConfigMap> {
+        let p = &self.loaded.profile;
+        let create = p.config_map.create.unwrap_or(true);
+        let name = p.config_map.name.clone().unwrap_or_else(|| app.to_string());
+        if p.config_map.name.is_some() {
+            self.check(&path!["configMap", "name"], "ConfigMap name", &name, |s| names::dns1123_subdomain(s, 253));
+        }
+        if !create {
+            if p.config_map.name.is_none() {
+                self.error_hint(&path!["configMap", "create"], "an existing ConfigMap needs a name", "add `configMap.name`");
+            }
+            if !p.settings.is_empty() {
+                self.error_hint(
+                    &path!["settings"],
+                    "`settings` cannot be used with an existing ConfigMap",
+                    "put these settings in the existing ConfigMap, or set `configMap.create: true`",
+                );
+            }
+            return Some(ConfigMap { name, data: None });
+        }
+        if p.settings.is_empty() {
+            return None;
+        }
+        let mut data = IndexMap::new();
+        for (k, v) in &p.settings {
+            let at = path!["settings", k];
+            if let Err(why) = names::env_var_name(k) {
+                self.key_error(&at, format!("setting `{k}` {why}"));
+            }
+            data.insert(k.clone(), v.to_text());
+        }
+        Some(ConfigMap { name, data: Some(data) })
+    }
+
+    fn secrets(&mut self, inputs: &Inputs) -> Vec<Secret> {
+        let p = &self.loaded.profile;
+        let mut out = Vec::new();
+        for (name, s) in &p.secrets {
+            let at = path!["secrets", name];
+            if let Err(why) = names::dns1123_subdomain(name, 253) {
+                self.key_error(&at, format!("Secret name `{name}` {why}"));
+            }
+            let env = s.env.pairs();
+            for (var, key) in &env {
+                let mut at = at.clone();
+                at.extend(path!["env"]);
+                if let Err(why) = names::env_var_name(var) {
+                    self.error(&at, format!("variable `{var}` {why}"));
+                }
+                if let Err(why) = names::data_key(key) {
+                    self.error(&at, format!("Secret key `{key}` {why}"));
+                }
+            }
+            let data = match &s.create {
+                None => None,
+                Some(c) => {
+                    if c.from_env.is_empty() && c.from_file.is_none() {
+                        let mut at = at.clone();
+                        at.push("create".into());
+                        self.error_hint(&at, "a created Secret needs its values", "add `fromEnv` (key: VARIABLE) or `fromFile` (a dotenv file)");
+                    }
+                    Some(inputs.secret_data.get(name).cloned().unwrap_or_default())
+                }
+            };
+            out.push(Secret { name: name.clone(), env, data });
+        }
+        out
+    }
+
+    fn security(&mut self) -> Security {
+        let s = &self.loaded.profile.security;
+        let run_as_user = s.run_as_user.unwrap_or(10001);
+        let run_as_group = s.run_as_group.unwrap_or(10001);
+        let fs_group = s.fs_group.unwrap_or(10001);
+        for (field, id) in [("runAsUser", run_as_user), ("runAsGroup", run_as_group), ("fsGroup", fs_group)] {
+            let at = path!["security", field];
+            if id <= 0 || id > i64::from(u32::MAX) {
+                self.error_hint(&at, format!("{field} {id} is not allowed"), "pods run as a non-root user: use an ID of 10000 or more");
+            } else if id < 10000 && field == "runAsUser" {
+                self.warning(&at, format!("runAsUser {id} is below 10000 and may match a user on the node"), "use an ID of 10000 or more");
+            }
+        }
+        for (i, cap) in s.add_capabilities.iter().enumerate() {
+            if cap != "NET_BIND_SERVICE" {
+                self.error_hint(
+                    &path!["security", "addCapabilities", i],
+                    format!("capability `{cap}` is not allowed by the restricted Pod Security Standard"),
+                    "only NET_BIND_SERVICE may be added",
+                );
+            }
+        }
+        Security {
+            run_as_user,
+            run_as_group,
+            fs_group,
+            read_only_root_filesystem: s.read_only_root_filesystem.unwrap_or(true),
+            add_capabilities: s.add_capabilities.clone(),
+        }
+    }
+
+    fn component(&mut self, key: &str, app: &str, secrets: &[Secret], config_map: &Option<ConfigMap>) -> Option<Component> {
+        let p = &self.loaded.profile;
+        let c = &p.components[key];
+        let at = path!["components", key];
+        let name = names::component_object_name(app, key);
+        if let Err(why) = names::dns1123_label(key, 63) {
+            self.key_error(&at, format!("component name `{key}` {why}"));
+        } else if !app.is_empty() {
+            let has_service = c.service.enabled != Some(false) && !c.ports.is_empty();
+            let rule = if has_service { NameRule::Service } else { NameRule::Label };
+            if let Err(why) = rule.check(&name) {
+                self.key_error(&at, format!("object name `{name}` {why}"));
+            }
+        }
+
+        let image = self.image(key, c);
+        let ports = self.ports(&at, c);
+        let (liveness, readiness, startup) = self.probes(&at, c, &ports);
+        let replicas = c.replicas.unwrap_or(1);
+        let resources = self.resources(&at, c);
+        let env = self.env(&at, c, secrets, config_map);
+        let writable_paths = self.writable_paths(&at, c);
+        let service = (c.service.enabled != Some(false) && ports.iter().any(|p| p.expose)).then(|| Service {
+            type_: c.service.type_.unwrap_or(profile::ServiceType::ClusterIP).as_str(),
+            annotations: c.service.annotations.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        });
+        let mut pod_annotations: BTreeMap<String, String> = p.pod_annotations.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        pod_annotations.extend(c.pod_annotations.iter().map(|(k, v)| (k.clone(), v.clone())));
+        let mut at_labels = at.clone();
+        at_labels.push("podLabels".into());
+        for (k, v) in &c.pod_labels {
+            let mut at = at_labels.clone();
+            at.push(k.into());
+            if let Err(why) = names::qualified_key(k) {
+                self.key_error(&at, format!("key `{k}` {why}"));
+            } else if RESERVED_LABELS.contains(&k.as_str()) {
+                self.key_error(&at, format!("label `{k}` is set by kgen"));
+            }
+            if let Err(why) = names::label_value(v) {
+                self.error(&at, format!("label value `{v}` {why}"));
+            }
+        }
+        if let Some(g) = c.termination_grace_period_seconds
+            && g < 0
+        {
+            let mut at = at.clone();
+            at.push("terminationGracePeriodSeconds".into());
+            self.error(&at, "terminationGracePeriodSeconds must be 0 or more");
+        }
+        let (image, pull_policy) = image?;
+        Some(Component {
+            key: key.to_string(),
+            name,
+            image,
+            pull_policy,
+            command: c.command.clone(),
+            args: c.args.clone(),
+            ports,
+            liveness,
+            readiness,
+            startup,
+            replicas,
+            resources,
+            env,
+            service,
+            pod_annotations,
+            pod_labels: c.pod_labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            writable_paths,
+            termination_grace_period_seconds: c.termination_grace_period_seconds,
+            node_selector: c.node_selector.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            tolerations: c.tolerations.clone(),
+        })
+    }
+
+    /// The component's image: its own fields over the app's.
+    fn image(&mut self, key: &str, c: &profile::Component) -> Option<(String, &'static str)> {
+        let app_image = self.loaded.profile.image.clone().unwrap_or_default();
+        let own = c.image.clone();
+        let (merged, at) = match own {
+            Some(own) if own.reference.is_some() => (own, path!["components", key, "image"]),
+            Some(own) => (
+                profile::Image {
+                    reference: app_image.reference,
+                    repository: own.repository.or(app_image.repository),
+                    tag: own.tag.or(app_image.tag),
+                    digest: own.digest.or(app_image.digest),
+                    pull_policy: own.pull_policy.or(app_image.pull_policy),
+                },
+                path!["components", key, "image"],
+            ),
+            None => (app_image, path!["image"]),
+        };
+        let mut parsed = match (&merged.reference, &merged.repository) {
+            (None, None) => {
+                self.error_hint(&at, "no container image", "add `image: registry/repository:tag`");
+                return None;
+            }
+            (Some(r), _) => match ImageRef::parse(r) {
+                Ok(i) => i,
+                Err(why) => {
+                    self.error(&at, format!("image `{r}`: {why}"));
+                    return None;
+                }
+            },
+            (None, Some(repo)) => ImageRef { repository: repo.clone(), tag: None, digest: None },
+        };
+        if merged.reference.is_some() && merged.repository.is_some() {
+            self.error_hint(&at, "image has both `reference` and `repository`", "give the whole reference, or its parts");
+        }
+        if merged.tag.is_some() {
+            parsed.tag = merged.tag.clone();
+        }
+        if merged.digest.is_some() {
+            parsed.digest = merged.digest.clone();
+        }
+        if let Err(why) = parsed.check() {
+            self.error(&at, format!("image: {why}"));
+            return None;
+        }
+        let pinned_locally = matches!(merged.pull_policy, Some(profile::PullPolicy::IfNotPresent | profile::PullPolicy::Never));
+        if parsed.digest.is_none() && parsed.tag.as_deref().is_none_or(|t| t == "latest") && !pinned_locally {
+            self.warning(
+                &at,
+                format!("image `{}` has no version tag", parsed.to_reference()),
+                "pin a tag (or a digest) so that every node runs the same image",
+            );
+        }
+        // A digest is immutable; a tag can move, so pull it every time (and
+        // have the registry check the pod's pull credentials).
+        let default_policy = if parsed.digest.is_some() { profile::PullPolicy::IfNotPresent } else { profile::PullPolicy::Always };
+        let policy = merged.pull_policy.unwrap_or(default_policy).as_str();
+        Some((parsed.to_reference(), policy))
+    }
+
+    fn ports(&mut self, at: &[PathSegment], c: &profile::Component) -> Vec<Port> {
+        let mut out: Vec<Port> = Vec::new();
+        for (name, p) in &c.ports {
+            let mut here = at.to_vec();
+            here.extend(path!["ports", name]);
+            if let Err(why) = names::port_name(name) {
+                self.key_error(&here, format!("port name `{name}` {why}"));
+            }
+            if p.port == 0 {
+                self.error(&here, "port 0 is not allowed: ports are 1 to 65535");
+            }
+            if let Some(other) = out.iter().find(|o| o.container_port == p.port) {
+                self.error(&here, format!("port {} is already declared as `{}`", p.port, other.name));
+            }
+            let service_port = p.service_port.unwrap_or(p.port);
+            if service_port == 0 {
+                self.error(&here, "servicePort 0 is not allowed: ports are 1 to 65535");
+            }
+            out.push(Port {
+                name: name.clone(),
+                container_port: p.port,
+                service_port,
+                protocol: p.protocol.unwrap_or(profile::Protocol::Tcp).as_str(),
+                expose: p.expose.unwrap_or(true),
+            });
+        }
+        let mut seen = BTreeMap::new();
+        for (name, p) in c.ports.iter().zip(&out).map(|((n, _), p)| (n, p)) {
+            if p.expose
+                && let Some(first) = seen.insert(p.service_port, name.clone())
+            {
+                let mut here = at.to_vec();
+                here.extend(path!["ports", name]);
+                self.error(&here, format!("service port {} is already used by `{first}`", p.service_port));
+            }
+        }
+        out
+    }
+
+    fn probes(&mut self, at: &[PathSegment], c: &profile::Component, ports: &[Port]) -> (Option<Probe>, Option<Probe>, Option<Probe>) {
+        let probes = &c.probes;
+        let has_startup = probes.startup.as_ref().is_some_and(|p| p.enabled != Some(false));
+        let liveness = self.probe(at, "liveness", probes.liveness.as_ref(), probes, ports, has_startup);
+        let readiness = self.probe(at, "readiness", probes.readiness.as_ref(), probes, ports, has_startup);
+        let startup = self.probe(at, "startup", probes.startup.as_ref(), probes, ports, has_startup);
+        (liveness, readiness, startup)
+    }
+
+    fn probe(
+        &mut self,
+        at: &[PathSegment],
+        kind: &str,
+        spec: Option<&profile::Probe>,
+        probes: &profile::Probes,
+        ports: &[Port],
+        has_startup: bool,
+    ) -> Option<Probe> {
+        let mut here = at.to_vec();
+        here.extend(path!["probes", kind]);
+        let default = profile::Probe::default();
+        let spec = match spec {
+            Some(s) if s.enabled == Some(false) => return None,
+            Some(s) => s,
+            // Without a written probe: liveness and readiness default to the
+            // shared path, or a TCP check of the first port.
+            None if kind == "startup" => return None,
+            None if probes.path.is_none() && ports.is_empty() => return None,
+            None => {
+                here.pop();
+                &default
+            }
+        };
+        let port_ref = spec.port.as_ref().or(probes.port.as_ref());
+        let port = self.probe_port(&here, port_ref, ports);
+        let action = if let Some(command) = &spec.command {
+            if command.is_empty() {
+                self.error(&here, "a probe command must not be empty");
+            }
+            ProbeAction::Exec { command: command.clone() }
+        } else if spec.grpc == Some(true) {
+            let number = match &port {
+                Some(PortTarget::Number(n)) => *n,
+                Some(PortTarget::Name(n)) => ports.iter().find(|p| &p.name == n).map(|p| p.container_port).unwrap_or(0),
+                None => 0,
+            };
+            ProbeAction::Grpc { port: number }
+        } else if let Some(path) = spec.path.as_ref().or(if spec.tcp == Some(true) { None } else { probes.path.as_ref() }) {
+            if !path.starts_with('/') {
+                self.error(&here, format!("probe path `{path}` must start with `/`"));
+            }
+            let scheme = if spec.scheme == Some(profile::Scheme::Https) { "HTTPS" } else { "HTTP" };
+            ProbeAction::Http { path: path.clone(), port: port.clone()?, scheme }
+        } else {
+            ProbeAction::Tcp { port: port.clone()? }
+        };
+        if matches!(action, ProbeAction::Grpc { port: 0 }) {
+            self.error_hint(&here, "a gRPC probe needs a port", "declare the component's `ports`");
+            return None;
+        }
+        let (delay, period, timeout, failure) = match kind {
+            "liveness" => (if has_startup { None } else { Some(10) }, 10, 2, 3),
+            "readiness" => (None, 5, 2, 3),
+            _ => (None, 5, 2, 30),
+        };
+        let probe = Probe {
+            action,
+            initial_delay_seconds: spec.initial_delay_seconds.or(delay),
+            period_seconds: spec.period_seconds.unwrap_or(period),
+            timeout_seconds: spec.timeout_seconds.unwrap_or(timeout),
+            failure_threshold: spec.failure_threshold.unwrap_or(failure),
+            success_threshold: spec.success_threshold,
+        };
+        for (field, value, min) in [
+            ("initialDelaySeconds", probe.initial_delay_seconds.unwrap_or(0), 0),
+            ("periodSeconds", probe.period_seconds, 1),
+            ("timeoutSeconds", probe.timeout_seconds, 1),
+            ("failureThreshold", probe.failure_threshold, 1),
+            ("successThreshold", probe.success_threshold.unwrap_or(1), 1),
+        ] {
+            if value < min {
+                let mut at = here.clone();
+                at.push(field.into());
+                self.error(&at, format!("{field} must be at least {min}"));
+            }
+        }
+        if kind != "readiness" && probe.success_threshold.is_some_and(|s| s != 1) {
+            let mut at = here.clone();
+            at.push("successThreshold".into());
+            self.error(&at, format!("a {kind} probe's successThreshold must be 1"));
+        }
+        Some(probe)
+    }
+
+    fn probe_port(&mut self, here: &[PathSegment], port: Option<&profile::PortRef>, ports: &[Port]) -> Option<PortTarget> {
+        match port {
+            None => match ports.first() {
+                Some(p) => Some(PortTarget::Name(p.name.clone())),
+                None => {
+                    self.error_hint(here, "this probe needs a port", "declare the component's `ports`, or give the probe a `command`");
+                    None
+                }
+            },
+            Some(profile::PortRef::Name(n)) => {
+                if ports.iter().any(|p| &p.name == n) {
+                    Some(PortTarget::Name(n.clone()))
+                } else {
+                    let declared: Vec<String> = ports.iter().map(|p| format!("`{}`", p.name)).collect();
+                    let hint = if declared.is_empty() {
+                        "declare it under the component's `ports`".to_string()
+                    } else {
+                        format!("declared ports: {}", declared.join(", "))
+                    };
+                    let mut at = here.to_vec();
+                    at.push("port".into());
+                    self.error_hint(&at, format!("the probe targets port `{n}`, which no container declares"), hint);
+                    None
+                }
+            }
+            Some(profile::PortRef::Number(n)) => Some(match ports.iter().find(|p| p.container_port == *n) {
+                Some(p) => PortTarget::Name(p.name.clone()),
+                None => PortTarget::Number(*n),
+            }),
+        }
+    }
+
+    fn resources(&mut self, at: &[PathSegment], c: &profile::Component) -> Resources {
+        let p = &self.loaded.profile;
+        let (spec, mut here) = match (&c.resources, &p.resources) {
+            (Some(r), _) => (r.clone(), {
+                let mut h = at.to_vec();
+                h.push("resources".into());
+                h
+            }),
+            (None, Some(r)) => (r.clone(), path!["resources"]),
+            (None, None) => (profile::Resources { preset: Some(profile::Preset::Small), ..Default::default() }, Vec::new()),
+        };
+        let mut out = spec.preset.map(preset).unwrap_or_default();
+        for (section, amounts) in [("requests", &spec.requests), ("limits", &spec.limits)] {
+            let target = if section == "requests" { &mut out.requests } else { &mut out.limits };
+            for (field, name, value) in [
+                ("cpu", "cpu", &amounts.cpu),
+                ("memory", "memory", &amounts.memory),
+                ("ephemeralStorage", "ephemeral-storage", &amounts.ephemeral_storage),
+            ] {
+                if let Some(v) = value {
+                    target.insert(name.to_string(), v.clone());
+                    here.extend(path![section, field]);
+                    if let Err(why) = quantity::parse(v) {
+                        self.error(&here, why);
+                    }
+                    here.truncate(here.len() - 2);
+                }
+            }
+        }
+        for (name, request) in &out.requests {
+            if let (Some(limit), Ok(r)) = (out.limits.get(name), quantity::parse(request))
+                && let Ok(l) = quantity::parse(limit)
+                && r > l
+            {
+                self.error(&here, format!("the {name} request {request} is more than its limit {limit}"));
+            }
+        }
+        out
+    }
+
+    fn env(&mut self, at: &[PathSegment], c: &profile::Component, secrets: &[Secret], config_map: &Option<ConfigMap>) -> Vec<EnvVar> {
+        let p = &self.loaded.profile;
+        let mut vars: Vec<EnvVar> = Vec::new();
+        for s in secrets {
+            for (var, key) in &s.env {
+                vars.push(EnvVar {
+                    name: var.clone(),
+                    source: EnvValue::SecretKey { secret: s.name.clone(), key: key.clone(), optional: false },
+                });
+            }
+        }
+        let app_env: Vec<(Vec<PathSegment>, &String, &profile::EnvSource)> =
+            p.env.iter().map(|(k, v)| (path!["env", k], k, v)).collect();
+        let own_env: Vec<(Vec<PathSegment>, &String, &profile::EnvSource)> = c
+            .env
+            .iter()
+            .map(|(k, v)| {
+                let mut h = at.to_vec();
+                h.extend(path!["env", k]);
+                (h, k, v)
+            })
+            .collect();
+        let only_first_component = p.components.keys().next().map(String::as_str) == at.last().and_then(|s| match s {
+            PathSegment::Key(k) => Some(k.as_str()),
+            PathSegment::Index(_) => None,
+        });
+        for (own, list) in [(false, app_env), (true, own_env)] {
+            for (here, name, src) in list {
+                // App-level problems are reported once, for the first component.
+                let report = own || only_first_component;
+                let Some(source) = self.env_source(&here, name, src, secrets, config_map, report) else { continue };
+                let var = EnvVar { name: name.clone(), source };
+                match vars.iter_mut().find(|v| &v.name == name) {
+                    Some(existing) if own => *existing = var,
+                    Some(_) => {
+                        if report {
+                            self.key_error(&here, format!("`{name}` is already set from a Secret in `secrets`"));
+                        }
+                    }
+                    None => vars.push(var),
+                }
+            }
+        }
+        vars
+    }
+
+    fn env_source(
+        &mut self,
+        here: &[PathSegment],
+        name: &str,
+        src: &profile::EnvSource,
+        secrets: &[Secret],
+        config_map: &Option<ConfigMap>,
+        report: bool,
+    ) -> Option<EnvValue> {
+        let mut problems: Vec<(String, Option<String>)> = Vec::new();
+        if let Err(why) = names::env_var_name(name) {
+            problems.push((format!("variable `{name}` {why}"), None));
+        }
+        let set = [src.value.is_some(), src.secret.is_some(), src.config_map.is_some(), src.field.is_some()];
+        let result = match set.iter().filter(|&&b| b).count() {
+            1 => {
+                let key = src.key.clone().unwrap_or_else(|| name.to_string());
+                let optional = src.optional.unwrap_or(false);
+                if let Some(v) = &src.value {
+                    Some(EnvValue::Literal(v.clone()))
+                } else if let Some(secret) = &src.secret {
+                    if !secrets.iter().any(|s| &s.name == secret) {
+                        let declared: Vec<String> = secrets.iter().map(|s| format!("`{}`", s.name)).collect();
+                        let hint = if declared.is_empty() {
+                            format!("declare it: `secrets: {{{secret}: {{}}}}` (an existing Secret)")
+                        } else {
+                            format!("declared secrets: {}", declared.join(", "))
+                        };
+                        problems.push((format!("`{name}` reads Secret `{secret}`, which `secrets` does not declare"), Some(hint)));
+                    }
+                    Some(EnvValue::SecretKey { secret: secret.clone(), key, optional })
+                } else if let Some(cm) = &src.config_map {
+                    let ours = config_map.as_ref().is_some_and(|c| &c.name == cm && c.data.is_some());
+                    if ours && config_map.as_ref().and_then(|c| c.data.as_ref()).is_some_and(|d| !d.contains_key(&key)) {
+                        problems.push((format!("ConfigMap `{cm}` has no key `{key}`"), Some("add it under `settings`".into())));
+                    }
+                    Some(EnvValue::ConfigMapKey { config_map: cm.clone(), key, optional })
+                } else {
+                    src.field.clone().map(EnvValue::Field)
+                }
+            }
+            0 => {
+                problems.push((format!("`{name}` has no value"), Some("give `value`, `secret`, `configMap` or `field`".into())));
+                None
+            }
+            _ => {
+                problems.push((format!("`{name}` has more than one source"), Some("give one of `value`, `secret`, `configMap` or `field`".into())));
+                None
+            }
+        };
+        if report {
+            for (message, hint) in problems {
+                let mut d = Diagnostic::error(message);
+                if let Some(h) = hint {
+                    d = d.hint(h);
+                }
+                self.diag(d, here, false);
+            }
+        }
+        result
+    }
+
+    fn writable_paths(&mut self, at: &[PathSegment], c: &profile::Component) -> Vec<String> {
+        let p = &self.loaded.profile;
+        let (paths, here) = match (&c.writable_paths, &p.security.writable_paths) {
+            (Some(w), _) => (w.clone(), {
+                let mut h = at.to_vec();
+                h.push("writablePaths".into());
+                h
+            }),
+            (None, Some(w)) => (w.clone(), path!["security", "writablePaths"]),
+            (None, None) => (vec!["/tmp".to_string()], Vec::new()),
+        };
+        let mut seen = Vec::new();
+        for (i, path) in paths.iter().enumerate() {
+            let mut h = here.clone();
+            h.push(i.into());
+            if !path.starts_with('/') || path == "/" {
+                self.error(&h, format!("writable path `{path}` must be an absolute path below `/`"));
+            } else if seen.contains(path) {
+                self.error(&h, format!("writable path `{path}` is listed twice"));
+            }
+            seen.push(path.clone());
+        }
+        paths
+    }
+}
+
+/// Requests and limits of a named preset.
+fn preset(p: profile::Preset) -> Resources {
+    use profile::Preset::*;
+    let (cpu_r, mem_r, cpu_l, mem_l) = match p {
+        Nano => ("25m", "32Mi", "100m", "64Mi"),
+        Micro => ("50m", "64Mi", "250m", "128Mi"),
+        Small => ("100m", "128Mi", "500m", "256Mi"),
+        Medium => ("250m", "256Mi", "1", "512Mi"),
+        Large => ("500m", "512Mi", "2", "1Gi"),
+        Xlarge => ("1", "2Gi", "4", "4Gi"),
+    };
+    let map = |cpu: &str, mem: &str| BTreeMap::from([("cpu".to_string(), cpu.to_string()), ("memory".to_string(), mem.to_string())]);
+    Resources { requests: map(cpu_r, mem_r), limits: map(cpu_l, mem_l) }
+}

@@ -1,0 +1,190 @@
+//! The rendered objects: one enum over every kind kgen emits, each a typed
+//! k8s-openapi value (or a small typed struct for a custom resource), and
+//! the one install-order table.
+//!
+//! Adding a kind is one line in [`objects!`] (its place in the table is its
+//! install order) plus the file that builds it.
+
+use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+use k8s_openapi::api::batch::v1::{CronJob, Job};
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace, PersistentVolumeClaim, Secret, Service, ServiceAccount};
+use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
+use k8s_openapi::api::storage::v1::StorageClass;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use k8s_openapi::{Metadata, Resource};
+use serde::Serialize;
+
+/// An object of a kind kgen does not model (from `extraManifests`), kept
+/// as JSON after its apiVersion, kind and metadata.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Generic {
+    pub api_version: String,
+    pub kind: String,
+    pub metadata: ObjectMeta,
+    pub rest: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Serialize for Generic {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(3 + self.rest.len()))?;
+        map.serialize_entry("apiVersion", &self.api_version)?;
+        map.serialize_entry("kind", &self.kind)?;
+        map.serialize_entry("metadata", &self.metadata)?;
+        for (k, v) in &self.rest {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+}
+
+macro_rules! objects {
+    ($($variant:ident($ty:ty)),* $(,)?) => {
+        /// One rendered Kubernetes object.
+        #[derive(Clone, Debug, PartialEq)]
+        pub enum Object {
+            $($variant($ty),)*
+            Generic(Generic),
+        }
+
+        /// Kinds in install order: namespaces and CRD-independent kinds
+        /// first, workloads before what scales or routes to them, custom
+        /// resources last (as Helm's install order does).
+        pub const INSTALL_ORDER: &[&str] = &[$(<$ty as Resource>::KIND),*];
+
+        impl Object {
+            pub fn kind(&self) -> &str {
+                match self {
+                    $(Object::$variant(_) => <$ty as Resource>::KIND,)*
+                    Object::Generic(g) => &g.kind,
+                }
+            }
+
+            pub fn api_version(&self) -> &str {
+                match self {
+                    $(Object::$variant(_) => <$ty as Resource>::API_VERSION,)*
+                    Object::Generic(g) => &g.api_version,
+                }
+            }
+
+            pub fn metadata(&self) -> &ObjectMeta {
+                match self {
+                    $(Object::$variant(o) => o.metadata(),)*
+                    Object::Generic(g) => &g.metadata,
+                }
+            }
+
+            pub fn metadata_mut(&mut self) -> &mut ObjectMeta {
+                match self {
+                    $(Object::$variant(o) => o.metadata_mut(),)*
+                    Object::Generic(g) => &mut g.metadata,
+                }
+            }
+
+            /// The object as JSON: `apiVersion`, `kind` and `metadata` first,
+            /// then the other fields in the order of the type (alphabetical
+            /// for Kubernetes types), with `name` first in list items.
+            pub fn to_value(&self) -> serde_json::Value {
+                let value = match self {
+                    $(Object::$variant(o) => serde_json::to_value(o),)*
+                    Object::Generic(g) => serde_json::to_value(g),
+                };
+                let mut value = value.expect("Kubernetes objects serialize to JSON");
+                front_keys(&mut value, &["apiVersion", "kind", "metadata"]);
+                names_first(&mut value);
+                value
+            }
+        }
+
+        $(impl From<$ty> for Object {
+            fn from(o: $ty) -> Object {
+                Object::$variant(o)
+            }
+        })*
+    };
+}
+
+objects! {
+    Namespace(Namespace),
+    NetworkPolicy(NetworkPolicy),
+    PodDisruptionBudget(PodDisruptionBudget),
+    ServiceAccount(ServiceAccount),
+    Secret(Secret),
+    ConfigMap(ConfigMap),
+    StorageClass(StorageClass),
+    PersistentVolumeClaim(PersistentVolumeClaim),
+    Role(Role),
+    RoleBinding(RoleBinding),
+    Service(Service),
+    Deployment(Deployment),
+    StatefulSet(StatefulSet),
+    HorizontalPodAutoscaler(HorizontalPodAutoscaler),
+    Job(Job),
+    CronJob(CronJob),
+    Ingress(Ingress),
+}
+
+impl Object {
+    pub fn name(&self) -> &str {
+        self.metadata().name.as_deref().unwrap_or("")
+    }
+
+    pub fn namespace(&self) -> Option<&str> {
+        self.metadata().namespace.as_deref()
+    }
+
+    /// Position in the install order; kinds outside the table go last.
+    pub fn install_rank(&self) -> usize {
+        let kind = self.kind();
+        INSTALL_ORDER.iter().position(|k| *k == kind).unwrap_or(INSTALL_ORDER.len())
+    }
+
+    /// `Kind/namespace/name`, for messages.
+    pub fn id(&self) -> String {
+        match self.namespace() {
+            Some(ns) => format!("{}/{ns}/{}", self.kind(), self.name()),
+            None => format!("{}/{}", self.kind(), self.name()),
+        }
+    }
+}
+
+/// Move `keys` (those present) to the front of a JSON object, in order.
+fn front_keys(value: &mut serde_json::Value, keys: &[&str]) {
+    let serde_json::Value::Object(map) = value else { return };
+    if keys.iter().enumerate().all(|(i, k)| map.keys().nth(i).is_none_or(|m| m == k)) {
+        return;
+    }
+    let mut old = std::mem::take(map);
+    for k in keys {
+        if let Some(v) = old.remove(*k) {
+            map.insert((*k).to_string(), v);
+        }
+    }
+    map.extend(old);
+}
+
+/// In every list of objects, put each item's `name` first (containers,
+/// ports, env, volumes read better that way).
+fn names_first(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Array(items) => {
+            for item in items {
+                front_keys(item, &["name"]);
+                names_first(item);
+            }
+        }
+        serde_json::Value::Object(map) => map.values_mut().for_each(names_first),
+        _ => {}
+    }
+}
+
+/// Sort objects into install order; objects of one kind by namespace and
+/// name. The sort is stable, so the result depends only on the objects.
+pub fn sort(objects: &mut [Object]) {
+    objects.sort_by(|a, b| {
+        (a.install_rank(), a.namespace(), a.name()).cmp(&(b.install_rank(), b.namespace(), b.name()))
+    });
+}
