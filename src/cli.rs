@@ -16,7 +16,9 @@ use crate::output::Format;
 /// hardened for the restricted Pod Security Standard.
 #[derive(Debug, Parser)]
 #[command(name = "kgen", version, propagate_version = true, max_term_width = 100)]
-#[command(after_help = "Examples:\n  kgen init                                   write a starter kgen.yaml\n  kgen render profiles/clockwork.yaml --env prod | kubectl apply --server-side -f -\n  kgen render profiles/*.yaml --out-dir build/ write one folder per app and environment\n  kgen check profiles/clockwork.yaml          validate every environment")]
+#[command(
+    after_help = "Examples:\n  kgen init                                   write a starter kgen.yaml\n  kgen render profiles/clockwork.yaml --env prod | kubectl apply --server-side -f -\n  kgen render profiles/*.yaml --out-dir build/ write one folder per app and environment\n  kgen check profiles/clockwork.yaml          validate every environment"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -29,7 +31,9 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Render profiles to Kubernetes manifests (YAML on stdout by default).
-    #[command(after_help = "Examples:\n  kgen render                                   render ./kgen.yaml\n  kgen render app.yaml --env prod --set image.tag=1.10 | kubectl apply --server-side -f -\n  kgen render app.yaml -o json\n  kgen render app.yaml --env prod --out-dir build/app --kustomize")]
+    #[command(
+        after_help = "Examples:\n  kgen render                                   render ./kgen.yaml\n  kgen render app.yaml --env prod --set image.tag=1.10 | kubectl apply --server-side -f -\n  kgen render app.yaml -o json\n  kgen render app.yaml --env prod --out-dir build/app --kustomize"
+    )]
     Render(RenderArgs),
     /// Validate profiles and their rendered objects without printing them;
     /// checks every environment unless --env is given.

@@ -72,6 +72,9 @@ impl Diagnostic {
 
     /// Render with the source line and a caret under the span.
     pub fn render(&self, sources: &SourceMap, color: bool) -> String {
+        if self.span.is_none() {
+            return self.render_plain(color);
+        }
         let level = match self.severity {
             Severity::Error => Level::ERROR,
             Severity::Warning => Level::WARNING,
@@ -88,11 +91,7 @@ impl Diagnostic {
                 if let Some(label) = &label {
                     annotation = annotation.label(label.as_str());
                 }
-                title.element(
-                    Snippet::source(source.text.as_str())
-                        .path(source.name.as_str())
-                        .annotation(annotation),
-                )
+                title.element(Snippet::source(source.text.as_str()).path(source.name.as_str()).annotation(annotation))
             }
             None => Group::with_title(title),
         };
@@ -104,11 +103,32 @@ impl Diagnostic {
             groups.push(Group::with_title(Level::NOTE.secondary_title(note.as_str())));
         }
         for hint in &self.hints {
-            groups.push(Group::with_title(
-                Level::HELP.with_name("hint").secondary_title(hint.as_str()),
-            ));
+            groups.push(Group::with_title(Level::HELP.with_name("hint").secondary_title(hint.as_str())));
         }
         renderer.render(&groups).to_string()
+    }
+}
+
+impl Diagnostic {
+    /// A diagnostic without a location: its lines, no snippet.
+    fn render_plain(&self, color: bool) -> String {
+        let (bold, red, yellow, cyan, reset) =
+            if color { ("\x1b[1m", "\x1b[1;31m", "\x1b[1;33m", "\x1b[1;36m", "\x1b[0m") } else { ("", "", "", "", "") };
+        let (level, level_color) = match self.severity {
+            Severity::Error => ("error", red),
+            Severity::Warning => ("warning", yellow),
+        };
+        let mut out = format!("{level_color}{level}{reset}{bold}: {}{reset}", self.message);
+        if let Some(path) = &self.path {
+            out.push_str(&format!("\n  {cyan}in{reset} `{path}`"));
+        }
+        for note in &self.notes {
+            out.push_str(&format!("\n{bold}note{reset}: {note}"));
+        }
+        for hint in &self.hints {
+            out.push_str(&format!("\n{cyan}hint{reset}: {hint}"));
+        }
+        out
     }
 }
 
@@ -122,10 +142,11 @@ impl Errors {
         Errors(vec![diagnostic])
     }
 
-    /// Add a note to every diagnostic (context from the caller).
+    /// Add a note to every diagnostic that points into a source (context
+    /// from the caller, such as the environment being rendered).
     pub fn note(mut self, note: impl Into<String>) -> Errors {
         let note = note.into();
-        for d in &mut self.0 {
+        for d in self.0.iter_mut().filter(|d| d.span.is_some()) {
             d.notes.push(note.clone());
         }
         self
@@ -162,8 +183,12 @@ pub struct Collector {
 }
 
 impl Collector {
+    /// Add a diagnostic, unless the same one is already there (a shared
+    /// field checked for several users of it).
     pub fn push(&mut self, diagnostic: Diagnostic) {
-        self.diagnostics.push(diagnostic);
+        if !self.diagnostics.contains(&diagnostic) {
+            self.diagnostics.push(diagnostic);
+        }
     }
 
     pub fn has_errors(&self) -> bool {
@@ -172,11 +197,7 @@ impl Collector {
 
     /// `Ok(value)` and the warnings when there are no errors, `Err` otherwise.
     pub fn finish<T>(self, value: T) -> Result<(T, Vec<Diagnostic>), Errors> {
-        if self.has_errors() {
-            Err(Errors(self.diagnostics))
-        } else {
-            Ok((value, self.diagnostics))
-        }
+        if self.has_errors() { Err(Errors(self.diagnostics)) } else { Ok((value, self.diagnostics)) }
     }
 }
 

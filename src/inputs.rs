@@ -16,7 +16,9 @@ pub fn gather(loaded: &Loaded, env: &dyn Fn(&str) -> Option<String>) -> Result<I
     let mut inputs = Inputs::default();
     let mut errors = Vec::new();
     for (name, secret) in &loaded.profile.secrets {
-        let Some(create) = &secret.create else { continue };
+        let Some(create) = &secret.create else {
+            continue;
+        };
         let mut data = BTreeMap::new();
         if let Some(file) = &create.from_file {
             let at = path!["secrets", name, "create", "fromFile"];
@@ -26,7 +28,9 @@ pub fn gather(loaded: &Loaded, env: &dyn Fn(&str) -> Option<String>) -> Result<I
                     Ok(pairs) => data.extend(pairs),
                     Err((line, why)) => errors.push(located(loaded, &at, format!("{}:{line}: {why}", full.display()))),
                 },
-                Err(e) => errors.push(located(loaded, &at, format!("cannot read `{}`: {}", full.display(), io_reason(&e)))),
+                Err(e) => {
+                    errors.push(located(loaded, &at, format!("cannot read `{}`: {}", full.display(), io_reason(&e))))
+                }
             }
         }
         for (key, var) in &create.from_env {

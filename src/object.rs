@@ -46,8 +46,8 @@ macro_rules! objects {
         /// One rendered Kubernetes object.
         #[derive(Clone, Debug, PartialEq)]
         pub enum Object {
-            $($variant($ty),)*
-            Generic(Generic),
+            $($variant(Box<$ty>),)*
+            Generic(Box<Generic>),
         }
 
         /// Kinds in install order: namespaces and CRD-independent kinds
@@ -89,7 +89,7 @@ macro_rules! objects {
             /// for Kubernetes types), with `name` first in list items.
             pub fn to_value(&self) -> serde_json::Value {
                 let value = match self {
-                    $(Object::$variant(o) => serde_json::to_value(o),)*
+                    $(Object::$variant(o) => serde_json::to_value(&**o),)*
                     Object::Generic(g) => serde_json::to_value(g),
                 };
                 let mut value = value.expect("Kubernetes objects serialize to JSON");
@@ -101,7 +101,7 @@ macro_rules! objects {
 
         $(impl From<$ty> for Object {
             fn from(o: $ty) -> Object {
-                Object::$variant(o)
+                Object::$variant(Box::new(o))
             }
         })*
     };
@@ -153,13 +153,15 @@ impl Object {
 
 /// Move `keys` (those present) to the front of a JSON object, in order.
 fn front_keys(value: &mut serde_json::Value, keys: &[&str]) {
-    let serde_json::Value::Object(map) = value else { return };
+    let serde_json::Value::Object(map) = value else {
+        return;
+    };
     if keys.iter().enumerate().all(|(i, k)| map.keys().nth(i).is_none_or(|m| m == k)) {
         return;
     }
     let mut old = std::mem::take(map);
     for k in keys {
-        if let Some(v) = old.remove(*k) {
+        if let Some(v) = old.shift_remove(*k) {
             map.insert((*k).to_string(), v);
         }
     }
@@ -184,7 +186,6 @@ fn names_first(value: &mut serde_json::Value) {
 /// Sort objects into install order; objects of one kind by namespace and
 /// name. The sort is stable, so the result depends only on the objects.
 pub fn sort(objects: &mut [Object]) {
-    objects.sort_by(|a, b| {
-        (a.install_rank(), a.namespace(), a.name()).cmp(&(b.install_rank(), b.namespace(), b.name()))
-    });
+    objects
+        .sort_by(|a, b| (a.install_rank(), a.namespace(), a.name()).cmp(&(b.install_rank(), b.namespace(), b.name())));
 }

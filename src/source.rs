@@ -46,12 +46,7 @@ impl Source {
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Source {
         let text = text.into();
         let mut line_starts = vec![0];
-        line_starts.extend(
-            text.bytes()
-                .enumerate()
-                .filter(|&(_, b)| b == b'\n')
-                .map(|(i, _)| i as u32 + 1),
-        );
+        line_starts.extend(text.bytes().enumerate().filter(|&(_, b)| b == b'\n').map(|(i, _)| i as u32 + 1));
         Source { name: name.into(), text, line_starts }
     }
 
@@ -62,11 +57,7 @@ impl Source {
         let rest = &self.text[start..];
         let line_text = rest.split('\n').next().unwrap_or("");
         let byte_in_line: usize = line_text.chars().take(char_column).map(char::len_utf8).sum();
-        Pos {
-            line: line as u32,
-            column: char_column as u32 + 1,
-            offset: (start + byte_in_line) as u32,
-        }
+        Pos { line: line as u32, column: char_column as u32 + 1, offset: (start + byte_in_line) as u32 }
     }
 
     /// The position of a byte offset (clamped to the text).

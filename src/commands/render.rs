@@ -74,7 +74,8 @@ pub fn run(args: RenderArgs, reporter: &mut Reporter) -> u8 {
 
 /// One file per object, plus a kustomization.yaml listing them in order.
 fn files_for(objects: &[Object], kustomize: bool) -> Vec<(String, String)> {
-    let mut files: Vec<(String, String)> = objects.iter().map(|o| (output::file_name(o), output::object_yaml(o))).collect();
+    let mut files: Vec<(String, String)> =
+        objects.iter().map(|o| (output::file_name(o), output::object_yaml(o))).collect();
     if kustomize {
         let mut k = String::from("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n");
         for (name, _) in &files {
@@ -102,7 +103,9 @@ fn duplicate_objects(rendered: &[(PathBuf, Rendered)]) -> Option<Diagnostic> {
                         first.display(),
                         path.display()
                     ))
-                    .hint("let one profile own it: for a shared namespace, set `namespace.create: false` in the others"),
+                    .hint(
+                        "let one profile own it: for a shared namespace, set `namespace.create: false` in the others",
+                    ),
                 );
             }
         }

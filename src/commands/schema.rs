@@ -26,10 +26,9 @@ pub fn json_schema() -> String {
             }),
         );
     }
-    if let (Some(defs), Some(component_defs)) = (
-        schema.get_mut("$defs").and_then(|d| d.as_object_mut()),
-        component.get("$defs").and_then(|d| d.as_object()),
-    ) {
+    if let (Some(defs), Some(component_defs)) =
+        (schema.get_mut("$defs").and_then(|d| d.as_object_mut()), component.get("$defs").and_then(|d| d.as_object()))
+    {
         for (k, v) in component_defs {
             defs.entry(k.clone()).or_insert_with(|| v.clone());
         }

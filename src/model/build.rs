@@ -72,7 +72,11 @@ impl Builder<'_> {
         if let Some(v) = &p.api_version
             && v != API_VERSION
         {
-            self.error_hint(&path!["apiVersion"], format!("unsupported apiVersion `{v}`"), format!("this kgen reads `{API_VERSION}`"));
+            self.error_hint(
+                &path!["apiVersion"],
+                format!("unsupported apiVersion `{v}`"),
+                format!("this kgen reads `{API_VERSION}`"),
+            );
         }
         if let Some(k) = &p.kind
             && k != "App"
@@ -144,14 +148,17 @@ impl Builder<'_> {
     fn namespace(&mut self, app: &str) -> (String, Option<NamespaceObject>) {
         let ns = &self.loaded.profile.namespace;
         let name = ns.name.clone().unwrap_or_else(|| app.to_string());
-        let at = if ns.name.is_some() { path!["namespace", "name"] } else { path!["name"] };
-        if !name.is_empty() {
-            self.check(&at, "namespace", &name, |s| names::dns1123_label(s, 63));
+        // A namespace named after the app is checked with the app's name.
+        if ns.name.is_some() {
+            self.check(&path!["namespace", "name"], "namespace", &name, |s| names::dns1123_label(s, 63));
         }
         let system = SYSTEM_NAMESPACES.contains(&name.as_str());
         let create = match ns.create {
             Some(true) if system => {
-                self.error(&path!["namespace", "create"], format!("`{name}` exists in every cluster and cannot be created by kgen"));
+                self.error(
+                    &path!["namespace", "create"],
+                    format!("`{name}` exists in every cluster and cannot be created by kgen"),
+                );
                 false
             }
             Some(c) => c,
@@ -204,11 +211,17 @@ impl Builder<'_> {
         let sa = &self.loaded.profile.service_account;
         let name = sa.name.clone().unwrap_or_else(|| app.to_string());
         if sa.name.is_some() {
-            self.check(&path!["serviceAccount", "name"], "service account", &name, |s| names::dns1123_subdomain(s, 253));
+            self.check(&path!["serviceAccount", "name"], "service account", &name, |s| {
+                names::dns1123_subdomain(s, 253)
+            });
         }
         let create = sa.create.unwrap_or(true);
         if !create && sa.name.is_none() {
-            self.error_hint(&path!["serviceAccount", "create"], "an existing service account needs a name", "add `serviceAccount.name`");
+            self.error_hint(
+                &path!["serviceAccount", "create"],
+                "an existing service account needs a name",
+                "add `serviceAccount.name`",
+            );
         }
         let annotations = self.metadata_map(&sa.annotations, "serviceAccount.annotations", false);
         ServiceAccount { name, create, annotations, automount_token: sa.automount_token.unwrap_or(false) }
@@ -223,7 +236,11 @@ impl Builder<'_> {
         }
         if !create {
             if p.config_map.name.is_none() {
-                self.error_hint(&path!["configMap", "create"], "an existing ConfigMap needs a name", "add `configMap.name`");
+                self.error_hint(
+                    &path!["configMap", "create"],
+                    "an existing ConfigMap needs a name",
+                    "add `configMap.name`",
+                );
             }
             if !p.settings.is_empty() {
                 self.error_hint(
@@ -252,7 +269,7 @@ impl Builder<'_> {
         let p = &self.loaded.profile;
         let mut out = Vec::new();
         for (name, s) in &p.secrets {
-            let at = path!["secrets", name];
+            let at = path!["secrets", name].to_vec();
             if let Err(why) = names::dns1123_subdomain(name, 253) {
                 self.key_error(&at, format!("Secret name `{name}` {why}"));
             }
@@ -273,7 +290,11 @@ impl Builder<'_> {
                     if c.from_env.is_empty() && c.from_file.is_none() {
                         let mut at = at.clone();
                         at.push("create".into());
-                        self.error_hint(&at, "a created Secret needs its values", "add `fromEnv` (key: VARIABLE) or `fromFile` (a dotenv file)");
+                        self.error_hint(
+                            &at,
+                            "a created Secret needs its values",
+                            "add `fromEnv` (key: VARIABLE) or `fromFile` (a dotenv file)",
+                        );
                     }
                     Some(inputs.secret_data.get(name).cloned().unwrap_or_default())
                 }
@@ -291,9 +312,17 @@ impl Builder<'_> {
         for (field, id) in [("runAsUser", run_as_user), ("runAsGroup", run_as_group), ("fsGroup", fs_group)] {
             let at = path!["security", field];
             if id <= 0 || id > i64::from(u32::MAX) {
-                self.error_hint(&at, format!("{field} {id} is not allowed"), "pods run as a non-root user: use an ID of 10000 or more");
+                self.error_hint(
+                    &at,
+                    format!("{field} {id} is not allowed"),
+                    "pods run as a non-root user: use an ID of 10000 or more",
+                );
             } else if id < 10000 && field == "runAsUser" {
-                self.warning(&at, format!("runAsUser {id} is below 10000 and may match a user on the node"), "use an ID of 10000 or more");
+                self.warning(
+                    &at,
+                    format!("runAsUser {id} is below 10000 and may match a user on the node"),
+                    "use an ID of 10000 or more",
+                );
             }
         }
         for (i, cap) in s.add_capabilities.iter().enumerate() {
@@ -314,18 +343,27 @@ impl Builder<'_> {
         }
     }
 
-    fn component(&mut self, key: &str, app: &str, secrets: &[Secret], config_map: &Option<ConfigMap>) -> Option<Component> {
+    fn component(
+        &mut self,
+        key: &str,
+        app: &str,
+        secrets: &[Secret],
+        config_map: &Option<ConfigMap>,
+    ) -> Option<Component> {
         let p = &self.loaded.profile;
         let c = &p.components[key];
-        let at = path!["components", key];
+        let at = path!["components", key].to_vec();
         let name = names::component_object_name(app, key);
-        if let Err(why) = names::dns1123_label(key, 63) {
-            self.key_error(&at, format!("component name `{key}` {why}"));
-        } else if !app.is_empty() {
-            let has_service = c.service.enabled != Some(false) && !c.ports.is_empty();
-            let rule = if has_service { NameRule::Service } else { NameRule::Label };
-            if let Err(why) = rule.check(&name) {
-                self.key_error(&at, format!("object name `{name}` {why}"));
+        // A component named after the app is checked with the app's name.
+        if key != app {
+            if let Err(why) = names::dns1123_label(key, 63) {
+                self.key_error(&at, format!("component name `{key}` {why}"));
+            } else if !app.is_empty() {
+                let has_service = c.service.enabled != Some(false) && !c.ports.is_empty();
+                let rule = if has_service { NameRule::Service } else { NameRule::Label };
+                if let Err(why) = rule.check(&name) {
+                    self.key_error(&at, format!("object name `{name}` {why}"));
+                }
             }
         }
 
@@ -340,7 +378,8 @@ impl Builder<'_> {
             type_: c.service.type_.unwrap_or(profile::ServiceType::ClusterIP).as_str(),
             annotations: c.service.annotations.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
         });
-        let mut pod_annotations: BTreeMap<String, String> = p.pod_annotations.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        let mut pod_annotations: BTreeMap<String, String> =
+            p.pod_annotations.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         pod_annotations.extend(c.pod_annotations.iter().map(|(k, v)| (k.clone(), v.clone())));
         let mut at_labels = at.clone();
         at_labels.push("podLabels".into());
@@ -393,7 +432,7 @@ impl Builder<'_> {
         let app_image = self.loaded.profile.image.clone().unwrap_or_default();
         let own = c.image.clone();
         let (merged, at) = match own {
-            Some(own) if own.reference.is_some() => (own, path!["components", key, "image"]),
+            Some(own) if own.reference.is_some() => (own, path!["components", key, "image"].to_vec()),
             Some(own) => (
                 profile::Image {
                     reference: app_image.reference,
@@ -402,9 +441,9 @@ impl Builder<'_> {
                     digest: own.digest.or(app_image.digest),
                     pull_policy: own.pull_policy.or(app_image.pull_policy),
                 },
-                path!["components", key, "image"],
+                path!["components", key, "image"].to_vec(),
             ),
-            None => (app_image, path!["image"]),
+            None => (app_image, path!["image"].to_vec()),
         };
         let mut parsed = match (&merged.reference, &merged.repository) {
             (None, None) => {
@@ -421,7 +460,11 @@ impl Builder<'_> {
             (None, Some(repo)) => ImageRef { repository: repo.clone(), tag: None, digest: None },
         };
         if merged.reference.is_some() && merged.repository.is_some() {
-            self.error_hint(&at, "image has both `reference` and `repository`", "give the whole reference, or its parts");
+            self.error_hint(
+                &at,
+                "image has both `reference` and `repository`",
+                "give the whole reference, or its parts",
+            );
         }
         if merged.tag.is_some() {
             parsed.tag = merged.tag.clone();
@@ -433,7 +476,8 @@ impl Builder<'_> {
             self.error(&at, format!("image: {why}"));
             return None;
         }
-        let pinned_locally = matches!(merged.pull_policy, Some(profile::PullPolicy::IfNotPresent | profile::PullPolicy::Never));
+        let pinned_locally =
+            matches!(merged.pull_policy, Some(profile::PullPolicy::IfNotPresent | profile::PullPolicy::Never));
         if parsed.digest.is_none() && parsed.tag.as_deref().is_none_or(|t| t == "latest") && !pinned_locally {
             self.warning(
                 &at,
@@ -443,7 +487,8 @@ impl Builder<'_> {
         }
         // A digest is immutable; a tag can move, so pull it every time (and
         // have the registry check the pod's pull credentials).
-        let default_policy = if parsed.digest.is_some() { profile::PullPolicy::IfNotPresent } else { profile::PullPolicy::Always };
+        let default_policy =
+            if parsed.digest.is_some() { profile::PullPolicy::IfNotPresent } else { profile::PullPolicy::Always };
         let policy = merged.pull_policy.unwrap_or(default_policy).as_str();
         Some((parsed.to_reference(), policy))
     }
@@ -487,7 +532,12 @@ impl Builder<'_> {
         out
     }
 
-    fn probes(&mut self, at: &[PathSegment], c: &profile::Component, ports: &[Port]) -> (Option<Probe>, Option<Probe>, Option<Probe>) {
+    fn probes(
+        &mut self,
+        at: &[PathSegment],
+        c: &profile::Component,
+        ports: &[Port],
+    ) -> (Option<Probe>, Option<Probe>, Option<Probe>) {
         let probes = &c.probes;
         let has_startup = probes.startup.as_ref().is_some_and(|p| p.enabled != Some(false));
         let liveness = self.probe(at, "liveness", probes.liveness.as_ref(), probes, ports, has_startup);
@@ -534,7 +584,9 @@ impl Builder<'_> {
                 None => 0,
             };
             ProbeAction::Grpc { port: number }
-        } else if let Some(path) = spec.path.as_ref().or(if spec.tcp == Some(true) { None } else { probes.path.as_ref() }) {
+        } else if let Some(path) =
+            spec.path.as_ref().or(if spec.tcp == Some(true) { None } else { probes.path.as_ref() })
+        {
             if !path.starts_with('/') {
                 self.error(&here, format!("probe path `{path}` must start with `/`"));
             }
@@ -581,12 +633,21 @@ impl Builder<'_> {
         Some(probe)
     }
 
-    fn probe_port(&mut self, here: &[PathSegment], port: Option<&profile::PortRef>, ports: &[Port]) -> Option<PortTarget> {
+    fn probe_port(
+        &mut self,
+        here: &[PathSegment],
+        port: Option<&profile::PortRef>,
+        ports: &[Port],
+    ) -> Option<PortTarget> {
         match port {
             None => match ports.first() {
                 Some(p) => Some(PortTarget::Name(p.name.clone())),
                 None => {
-                    self.error_hint(here, "this probe needs a port", "declare the component's `ports`, or give the probe a `command`");
+                    self.error_hint(
+                        here,
+                        "this probe needs a port",
+                        "declare the component's `ports`, or give the probe a `command`",
+                    );
                     None
                 }
             },
@@ -621,8 +682,10 @@ impl Builder<'_> {
                 h.push("resources".into());
                 h
             }),
-            (None, Some(r)) => (r.clone(), path!["resources"]),
-            (None, None) => (profile::Resources { preset: Some(profile::Preset::Small), ..Default::default() }, Vec::new()),
+            (None, Some(r)) => (r.clone(), path!["resources"].to_vec()),
+            (None, None) => {
+                (profile::Resources { preset: Some(profile::Preset::Small), ..Default::default() }, Vec::new())
+            }
         };
         let mut out = spec.preset.map(preset).unwrap_or_default();
         for (section, amounts) in [("requests", &spec.requests), ("limits", &spec.limits)] {
@@ -653,7 +716,13 @@ impl Builder<'_> {
         out
     }
 
-    fn env(&mut self, at: &[PathSegment], c: &profile::Component, secrets: &[Secret], config_map: &Option<ConfigMap>) -> Vec<EnvVar> {
+    fn env(
+        &mut self,
+        at: &[PathSegment],
+        c: &profile::Component,
+        secrets: &[Secret],
+        config_map: &Option<ConfigMap>,
+    ) -> Vec<EnvVar> {
         let p = &self.loaded.profile;
         let mut vars: Vec<EnvVar> = Vec::new();
         for s in secrets {
@@ -665,7 +734,7 @@ impl Builder<'_> {
             }
         }
         let app_env: Vec<(Vec<PathSegment>, &String, &profile::EnvSource)> =
-            p.env.iter().map(|(k, v)| (path!["env", k], k, v)).collect();
+            p.env.iter().map(|(k, v)| (path!["env", k].to_vec(), k, v)).collect();
         let own_env: Vec<(Vec<PathSegment>, &String, &profile::EnvSource)> = c
             .env
             .iter()
@@ -675,15 +744,18 @@ impl Builder<'_> {
                 (h, k, v)
             })
             .collect();
-        let only_first_component = p.components.keys().next().map(String::as_str) == at.last().and_then(|s| match s {
-            PathSegment::Key(k) => Some(k.as_str()),
-            PathSegment::Index(_) => None,
-        });
+        let only_first_component = p.components.keys().next().map(String::as_str)
+            == at.last().and_then(|s| match s {
+                PathSegment::Key(k) => Some(k.as_str()),
+                PathSegment::Index(_) => None,
+            });
         for (own, list) in [(false, app_env), (true, own_env)] {
             for (here, name, src) in list {
                 // App-level problems are reported once, for the first component.
                 let report = own || only_first_component;
-                let Some(source) = self.env_source(&here, name, src, secrets, config_map, report) else { continue };
+                let Some(source) = self.env_source(&here, name, src, secrets, config_map, report) else {
+                    continue;
+                };
                 let var = EnvVar { name: name.clone(), source };
                 match vars.iter_mut().find(|v| &v.name == name) {
                     Some(existing) if own => *existing = var,
@@ -727,13 +799,20 @@ impl Builder<'_> {
                         } else {
                             format!("declared secrets: {}", declared.join(", "))
                         };
-                        problems.push((format!("`{name}` reads Secret `{secret}`, which `secrets` does not declare"), Some(hint)));
+                        problems.push((
+                            format!("`{name}` reads Secret `{secret}`, which `secrets` does not declare"),
+                            Some(hint),
+                        ));
                     }
                     Some(EnvValue::SecretKey { secret: secret.clone(), key, optional })
                 } else if let Some(cm) = &src.config_map {
                     let ours = config_map.as_ref().is_some_and(|c| &c.name == cm && c.data.is_some());
-                    if ours && config_map.as_ref().and_then(|c| c.data.as_ref()).is_some_and(|d| !d.contains_key(&key)) {
-                        problems.push((format!("ConfigMap `{cm}` has no key `{key}`"), Some("add it under `settings`".into())));
+                    if ours && config_map.as_ref().and_then(|c| c.data.as_ref()).is_some_and(|d| !d.contains_key(&key))
+                    {
+                        problems.push((
+                            format!("ConfigMap `{cm}` has no key `{key}`"),
+                            Some("add it under `settings`".into()),
+                        ));
                     }
                     Some(EnvValue::ConfigMapKey { config_map: cm.clone(), key, optional })
                 } else {
@@ -741,11 +820,17 @@ impl Builder<'_> {
                 }
             }
             0 => {
-                problems.push((format!("`{name}` has no value"), Some("give `value`, `secret`, `configMap` or `field`".into())));
+                problems.push((
+                    format!("`{name}` has no value"),
+                    Some("give `value`, `secret`, `configMap` or `field`".into()),
+                ));
                 None
             }
             _ => {
-                problems.push((format!("`{name}` has more than one source"), Some("give one of `value`, `secret`, `configMap` or `field`".into())));
+                problems.push((
+                    format!("`{name}` has more than one source"),
+                    Some("give one of `value`, `secret`, `configMap` or `field`".into()),
+                ));
                 None
             }
         };
@@ -769,7 +854,7 @@ impl Builder<'_> {
                 h.push("writablePaths".into());
                 h
             }),
-            (None, Some(w)) => (w.clone(), path!["security", "writablePaths"]),
+            (None, Some(w)) => (w.clone(), path!["security", "writablePaths"].to_vec()),
             (None, None) => (vec!["/tmp".to_string()], Vec::new()),
         };
         let mut seen = Vec::new();
@@ -798,6 +883,8 @@ fn preset(p: profile::Preset) -> Resources {
         Large => ("500m", "512Mi", "2", "1Gi"),
         Xlarge => ("1", "2Gi", "4", "4Gi"),
     };
-    let map = |cpu: &str, mem: &str| BTreeMap::from([("cpu".to_string(), cpu.to_string()), ("memory".to_string(), mem.to_string())]);
+    let map = |cpu: &str, mem: &str| {
+        BTreeMap::from([("cpu".to_string(), cpu.to_string()), ("memory".to_string(), mem.to_string())])
+    };
     Resources { requests: map(cpu_r, mem_r), limits: map(cpu_l, mem_l) }
 }

@@ -35,7 +35,11 @@ pub fn dns1123_subdomain(s: &str, max: usize) -> Result<(), String> {
         return Err(format!("is {} characters, more than {max}", s.len()));
     }
     for part in s.split('.') {
-        dns1123_label(part, 63).map_err(|e| if part.is_empty() { "has an empty part between dots".into() } else { e })?;
+        dns1123_label(part, 63).map_err(
+            |e| {
+                if part.is_empty() { "has an empty part between dots".into() } else { e }
+            },
+        )?;
     }
     Ok(())
 }
@@ -49,7 +53,9 @@ pub fn label_value(s: &str) -> Result<(), String> {
     if !s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)) {
         return Err("may contain only letters, digits, `-`, `_` and `.`".into());
     }
-    if !s.is_empty() && !(s.starts_with(|c: char| c.is_ascii_alphanumeric()) && s.ends_with(|c: char| c.is_ascii_alphanumeric())) {
+    let alnum_ends =
+        s.starts_with(|c: char| c.is_ascii_alphanumeric()) && s.ends_with(|c: char| c.is_ascii_alphanumeric());
+    if !s.is_empty() && !alnum_ends {
         return Err("must start and end with a letter or digit".into());
     }
     Ok(())
@@ -71,7 +77,10 @@ pub fn qualified_key(s: &str) -> Result<(), String> {
         || !name.starts_with(|c: char| c.is_ascii_alphanumeric())
         || !name.ends_with(|c: char| c.is_ascii_alphanumeric())
     {
-        return Err("name part may contain letters, digits, `-`, `_` and `.`, and must start and end with a letter or digit".into());
+        return Err(
+            "name part may contain letters, digits, `-`, `_` and `.`, and must start and end with a letter or digit"
+                .into(),
+        );
     }
     Ok(())
 }

@@ -5,9 +5,7 @@
 pub fn parse(q: &str) -> Result<f64, String> {
     let bad = || format!("`{q}` is not a Kubernetes quantity (examples: 250m, 1, 512Mi, 10Gi)");
     let q_trim = q.strip_prefix('+').unwrap_or(q);
-    let split = q_trim
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(q_trim.len());
+    let split = q_trim.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(q_trim.len());
     let (number, suffix) = q_trim.split_at(split);
     if number.is_empty() || number == "." || number.matches('.').count() > 1 {
         return Err(bad());

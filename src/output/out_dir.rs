@@ -35,7 +35,9 @@ pub fn write(dir: &Path, files: &[(String, String)]) -> Result<Report, Errors> {
     }
     match fs::symlink_metadata(dir) {
         Ok(m) if m.is_dir() || (m.file_type().is_symlink() && dir.is_dir()) => {}
-        Ok(_) => return Err(fail(format!("`{}` exists and is not a directory", dir.display()))),
+        Ok(_) => {
+            return Err(fail(format!("`{}` exists and is not a directory", dir.display())));
+        }
         Err(_) => fs::create_dir_all(dir)
             .map_err(|e| fail(format!("cannot create `{}`: {}", dir.display(), io_reason(&e))))?,
     }
@@ -45,11 +47,8 @@ pub fn write(dir: &Path, files: &[(String, String)]) -> Result<Report, Errors> {
         return Err(fail("two objects would be written to the same file".into()));
     }
 
-    let foreign: Vec<&str> = wanted
-        .iter()
-        .copied()
-        .filter(|n| !owned.contains(*n) && fs::symlink_metadata(dir.join(n)).is_ok())
-        .collect();
+    let foreign: Vec<&str> =
+        wanted.iter().copied().filter(|n| !owned.contains(*n) && fs::symlink_metadata(dir.join(n)).is_ok()).collect();
     if !foreign.is_empty() {
         let list = foreign.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ");
         return Err(Diagnostic::error(format!(
@@ -72,7 +71,8 @@ pub fn write(dir: &Path, files: &[(String, String)]) -> Result<Report, Errors> {
             list.push_str(name);
             list.push('\n');
         }
-        fs::write(staging.join(OWNED_LIST), list).map_err(|e| fail(format!("cannot write the file list: {}", io_reason(&e))))?;
+        fs::write(staging.join(OWNED_LIST), list)
+            .map_err(|e| fail(format!("cannot write the file list: {}", io_reason(&e))))?;
         for (name, _) in files {
             fs::rename(staging.join(name), dir.join(name))
                 .map_err(|e| fail(format!("cannot move `{name}` into `{}`: {}", dir.display(), io_reason(&e))))?;
@@ -81,7 +81,8 @@ pub fn write(dir: &Path, files: &[(String, String)]) -> Result<Report, Errors> {
         for old in owned.iter().filter(|o| !wanted.contains(o.as_str())) {
             let path = dir.join(old);
             if fs::symlink_metadata(&path).is_ok_and(|m| !m.is_dir()) {
-                fs::remove_file(&path).map_err(|e| fail(format!("cannot remove `{}`: {}", path.display(), io_reason(&e))))?;
+                fs::remove_file(&path)
+                    .map_err(|e| fail(format!("cannot remove `{}`: {}", path.display(), io_reason(&e))))?;
                 removed.push(old.clone());
             }
         }
@@ -147,7 +148,8 @@ mod tests {
         fs::write(d.join("notes.txt"), "mine").unwrap();
         let r = write(&d, &files(&["a.yaml", "c.yaml"])).unwrap();
         assert_eq!(r.removed, ["b.yaml"]);
-        let mut names: Vec<_> = fs::read_dir(&d).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        let mut names: Vec<_> =
+            fs::read_dir(&d).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
         names.sort();
         assert_eq!(names, [".kgen-files", "a.yaml", "c.yaml", "notes.txt"]);
         fs::remove_dir_all(&d).unwrap();

@@ -4,6 +4,7 @@
 //!
 //! `load` reads the file; `load_text` does no IO.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use super::{Profile, SCALAR_SHORTHANDS, component_only_fields, shorthand_field};
@@ -59,10 +60,23 @@ impl Loaded {
     }
 }
 
-/// Read and load a profile file.
+/// Read and load a profile file (`-` reads stdin).
 pub fn load(path: &Path, options: &Options, sources: &mut SourceMap) -> Result<Loaded, Errors> {
-    let name = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| {
+    let stdin = path == Path::new("-");
+    let name = if stdin { "<stdin>".to_string() } else { path.display().to_string() };
+    let read = |path: &Path| -> std::io::Result<Vec<u8>> {
+        if stdin {
+            let mut buf = Vec::new();
+            std::io::Read::read_to_end(
+                &mut std::io::stdin().lock().take(Limits::default().max_bytes as u64 + 1),
+                &mut buf,
+            )?;
+            Ok(buf)
+        } else {
+            std::fs::read(path)
+        }
+    };
+    let bytes = read(path).map_err(|e| {
         let mut d = Diagnostic::error(format!("cannot read profile `{name}`: {}", io_reason(&e)));
         if e.kind() == std::io::ErrorKind::NotFound && path == Path::new("kgen.yaml") {
             d = d.hint("with no PROFILE argument kgen reads ./kgen.yaml; `kgen init` writes a starter");
@@ -83,7 +97,7 @@ pub fn load(path: &Path, options: &Options, sources: &mut SourceMap) -> Result<L
                 .into());
         }
     };
-    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let dir = if stdin { PathBuf::from(".") } else { path.parent().map(Path::to_path_buf).unwrap_or_default() };
     let mut loaded = load_text(&name, text, options, sources)?;
     loaded.dir = dir;
     Ok(loaded)
@@ -156,7 +170,9 @@ fn unknown_environment(env: &str, defined: &[String]) -> Diagnostic {
 
 /// Remove `environments` from the profile and check its shape.
 fn take_environments(map: &mut Map) -> Result<Vec<Entry>, Errors> {
-    let Some(entry) = map.remove("environments") else { return Ok(Vec::new()) };
+    let Some(entry) = map.remove("environments") else {
+        return Ok(Vec::new());
+    };
     if entry.value.is_null() {
         return Ok(Vec::new());
     }
@@ -216,7 +232,8 @@ type SetPath = Vec<(PathSegment, Span)>;
 fn parse_set(arg: &str, sources: &mut SourceMap) -> Result<(SetPath, Node), Errors> {
     let id = sources.add(Source::new("--set", arg));
     let source = sources.get(id);
-    let span = |from: usize, to: usize| Span { source: id, start: source.pos_of_offset(from), end: source.pos_of_offset(to) };
+    let span =
+        |from: usize, to: usize| Span { source: id, start: source.pos_of_offset(from), end: source.pos_of_offset(to) };
     let Some(eq) = find_unescaped_eq(arg) else {
         return Err(Diagnostic::error("expected `--set path=value`")
             .at(Some(span(0, arg.len())))
@@ -243,7 +260,8 @@ fn parse_set(arg: &str, sources: &mut SourceMap) -> Result<(SetPath, Node), Erro
                 }
                 if c == '[' {
                     let close = arg[i..eq].find(']').map(|j| i + j).ok_or_else(|| bad(i, "missing `]`"))?;
-                    let n: usize = arg[i + 1..close].parse().map_err(|_| bad(i, "a list index is a number, as in `ports[0]`"))?;
+                    let n: usize =
+                        arg[i + 1..close].parse().map_err(|_| bad(i, "a list index is a number, as in `ports[0]`"))?;
                     path.push((PathSegment::Index(n), span(i, close + 1)));
                     while chars.peek().is_some_and(|&(j, _)| j <= close) {
                         chars.next();
@@ -313,7 +331,8 @@ fn apply_set(root: &mut Node, path: &SetPath, value: Node) -> Result<(), Errors>
         let last = i + 1 == path.len();
         yaml::expand_scalar(node, &walked, &shorthand_field);
         let not_container = |what: &str, node: &Node, walked: &[PathSegment]| -> Errors {
-            let at = if walked.is_empty() { "the profile".to_string() } else { format!("`{}`", yaml::format_path(walked)) };
+            let at =
+                if walked.is_empty() { "the profile".to_string() } else { format!("`{}`", yaml::format_path(walked)) };
             Diagnostic::error(format!("cannot set `{}`: {at} is {}, not {what}", set_path_text(path), node.describe()))
                 .at(Some(*seg_span))
                 .into()
@@ -332,7 +351,11 @@ fn apply_set(root: &mut Node, path: &SetPath, value: Node) -> Result<(), Errors>
                     return Ok(());
                 }
                 if map.get(k).is_none() {
-                    map.entries.push(Entry { key: k.clone(), key_span: *seg_span, value: Node::map(Vec::new(), *seg_span) });
+                    map.entries.push(Entry {
+                        key: k.clone(),
+                        key_span: *seg_span,
+                        value: Node::map(Vec::new(), *seg_span),
+                    });
                 }
                 node = map.get_mut(k).expect("present");
             }
@@ -385,10 +408,13 @@ fn expand_shorthand(root: &mut Node) -> Result<Vec<PathSegment>, Errors> {
         for e in &map.entries {
             if fields.contains(&e.key.as_str()) || e.key == "component" {
                 errors.push(
-                    Diagnostic::error(format!("`{}` belongs to a component, and this profile lists `components`", e.key))
-                        .at(Some(e.key_span))
-                        .path(e.key.clone())
-                        .hint(format!("move `{}` under each component that needs it", e.key)),
+                    Diagnostic::error(format!(
+                        "`{}` belongs to a component, and this profile lists `components`",
+                        e.key
+                    ))
+                    .at(Some(e.key_span))
+                    .path(e.key.clone())
+                    .hint(format!("move `{}` under each component that needs it", e.key)),
                 );
             }
         }
@@ -422,7 +448,8 @@ mod tests {
 
     fn load(text: &str, env: Option<&str>, sets: &[&str]) -> Result<Loaded, String> {
         let mut sources = SourceMap::default();
-        let options = Options { environment: env.map(String::from), sets: sets.iter().map(|s| s.to_string()).collect() };
+        let options =
+            Options { environment: env.map(String::from), sets: sets.iter().map(|s| s.to_string()).collect() };
         load_text("p.yaml", text.to_string(), &options, &mut sources).map_err(|e| {
             e.0.iter()
                 .map(|d| {

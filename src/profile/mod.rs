@@ -205,7 +205,13 @@ mod tests {
         let schema = serde_json::to_value(schemars::schema_for!(Profile)).unwrap();
         let defs = &schema["$defs"];
         let mut found = Vec::new();
-        fn walk(node: &serde_json::Value, defs: &serde_json::Value, path: String, found: &mut Vec<(String, String)>, depth: usize) {
+        fn walk(
+            node: &serde_json::Value,
+            defs: &serde_json::Value,
+            path: String,
+            found: &mut Vec<(String, String)>,
+            depth: usize,
+        ) {
             if depth > 12 {
                 return;
             }
@@ -238,10 +244,10 @@ mod tests {
                 continue;
             }
             assert!(SHORTHAND_PATHS.contains(&(path.as_str(), field.as_str())), "missing {path} -> {field}");
-            if let Some(rest) = path.strip_prefix("components.*.") {
-                if component_only_fields().iter().any(|f| rest.split('.').next() == Some(*f)) {
-                    assert!(SHORTHAND_PATHS.contains(&(rest, field.as_str())), "missing {rest} -> {field}");
-                }
+            if let Some(rest) = path.strip_prefix("components.*.")
+                && component_only_fields().iter().any(|f| rest.split('.').next() == Some(*f))
+            {
+                assert!(SHORTHAND_PATHS.contains(&(rest, field.as_str())), "missing {rest} -> {field}");
             }
         }
     }

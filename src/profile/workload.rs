@@ -160,10 +160,18 @@ pub struct Probe {
     pub tcp: Option<bool>,
     /// Use the gRPC health-checking protocol on the port.
     pub grpc: Option<bool>,
+    /// Seconds to wait before the first check (liveness default 10, none
+    /// when there is a startup probe).
     pub initial_delay_seconds: Option<i32>,
+    /// Seconds between checks (liveness 10, readiness 5, startup 5).
     pub period_seconds: Option<i32>,
+    /// Seconds a check may take (default 2).
     pub timeout_seconds: Option<i32>,
+    /// Failed checks in a row that count as failure (liveness and
+    /// readiness 3, startup 30).
     pub failure_threshold: Option<i32>,
+    /// Passed checks in a row that count as success (1; readiness may use
+    /// more).
     pub success_threshold: Option<i32>,
 }
 

@@ -7,8 +7,8 @@ use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, DeploymentStrategy,
 use k8s_openapi::api::core::v1::{
     Capabilities, ConfigMapEnvSource, ConfigMapKeySelector, Container, ContainerPort, EmptyDirVolumeSource,
     EnvFromSource, EnvVar, EnvVarSource, ExecAction, GRPCAction, HTTPGetAction, LocalObjectReference,
-    ObjectFieldSelector, PodSecurityContext, PodSpec, PodTemplateSpec, Probe, ResourceRequirements,
-    SeccompProfile, SecretKeySelector, SecurityContext, TCPSocketAction, Volume, VolumeMount,
+    ObjectFieldSelector, PodSecurityContext, PodSpec, PodTemplateSpec, Probe, ResourceRequirements, SeccompProfile,
+    SecretKeySelector, SecurityContext, TCPSocketAction, Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -61,12 +61,8 @@ pub fn pod_template(app: &App, c: &Component) -> PodTemplateSpec {
             service_account_name: Some(app.service_account.name.clone()),
             automount_service_account_token: Some(app.service_account.automount_token),
             security_context: Some(pod_security_context(app)),
-            image_pull_secrets: (!app.image_pull_secrets.is_empty()).then(|| {
-                app.image_pull_secrets
-                    .iter()
-                    .map(|n| LocalObjectReference { name: n.clone() })
-                    .collect()
-            }),
+            image_pull_secrets: (!app.image_pull_secrets.is_empty())
+                .then(|| app.image_pull_secrets.iter().map(|n| LocalObjectReference { name: n.clone() }).collect()),
             termination_grace_period_seconds: c.termination_grace_period_seconds,
             node_selector: (!c.node_selector.is_empty()).then(|| c.node_selector.clone()),
             tolerations: (!c.tolerations.is_empty()).then(|| c.tolerations.clone()),
@@ -225,7 +221,11 @@ pub fn writable_volumes(paths: &[String]) -> (Vec<Volume>, Vec<VolumeMount>) {
             name = format!("{}-{n}", &base[..base.len().min(60)]);
             n += 1;
         }
-        volumes.push(Volume { name: name.clone(), empty_dir: Some(EmptyDirVolumeSource::default()), ..Default::default() });
+        volumes.push(Volume {
+            name: name.clone(),
+            empty_dir: Some(EmptyDirVolumeSource::default()),
+            ..Default::default()
+        });
         mounts.push(VolumeMount { name, mount_path: path.clone(), ..Default::default() });
     }
     (volumes, mounts)

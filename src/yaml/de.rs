@@ -128,9 +128,7 @@ struct NodeDe<'de, 'p> {
 
 impl<'de, 'p> NodeDe<'de, 'p> {
     fn report(&self, message: impl Into<String>, hint: Option<String>) {
-        let mut d = Diagnostic::error(message)
-            .at(Some(self.node.span))
-            .path(self.ctx.display(self.path));
+        let mut d = Diagnostic::error(message).at(Some(self.node.span)).path(self.ctx.display(self.path));
         if let Some(h) = hint {
             d = d.hint(h);
         }
@@ -166,7 +164,8 @@ impl<'de, 'p> NodeDe<'de, 'p> {
         let value = match parsed {
             Some(n) if n >= min && n <= max => n,
             Some(_) => {
-                let range = if max > i64::MAX as i128 { format!("at least {min}") } else { format!("between {min} and {max}") };
+                let range =
+                    if max > i64::MAX as i128 { format!("at least {min}") } else { format!("between {min} and {max}") };
                 self.report(format!("{} is out of range: {what} must be {range}", self.found()), None);
                 0
             }
@@ -181,11 +180,7 @@ impl<'de, 'p> NodeDe<'de, 'p> {
                 0
             }
         };
-        if min < 0 {
-            visitor.visit_i64(value as i64)
-        } else {
-            visitor.visit_u64(value as u64)
-        }
+        if min < 0 { visitor.visit_i64(value as i64) } else { visitor.visit_u64(value as u64) }
     }
 
     fn text_for_string(&self) -> Option<&'de str> {
@@ -221,8 +216,8 @@ fn parse_float(text: &str) -> Option<f64> {
         ".nan" | ".NaN" | ".NAN" => return Some(f64::NAN),
         _ => {}
     }
-    let ok = text.bytes().all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b))
-        && text.bytes().any(|b| b.is_ascii_digit());
+    let ok =
+        text.bytes().all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b)) && text.bytes().any(|b| b.is_ascii_digit());
     if ok { text.parse().ok() } else { None }
 }
 
@@ -247,7 +242,9 @@ impl<'de, 'p> de::Deserializer<'de> for NodeDe<'de, 'p> {
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         let result = match &self.node.value {
-            Value::Seq(items) => visitor.visit_seq(SeqAccess { items: items.iter().enumerate(), path: self.path, ctx: self.ctx }),
+            Value::Seq(items) => {
+                visitor.visit_seq(SeqAccess { items: items.iter().enumerate(), path: self.path, ctx: self.ctx })
+            }
             Value::Map(m) => visitor.visit_map(MapAccess::new(&m.entries, self.path, self.ctx, None)),
             Value::Scalar(s) if s.style != Style::Plain => visitor.visit_str(&s.text),
             Value::Scalar(s) => {
@@ -282,9 +279,9 @@ impl<'de, 'p> de::Deserializer<'de> for NodeDe<'de, 'p> {
             Some(t) if is_false(t) => false,
             other => {
                 let hint = match other.map(str::to_ascii_lowercase).as_deref() {
-                    Some("yes" | "no" | "on" | "off" | "y" | "n") => {
-                        Some("YAML 1.1 words such as `yes` and `on` are not booleans here: write true or false".to_string())
-                    }
+                    Some("yes" | "no" | "on" | "off" | "y" | "n") => Some(
+                        "YAML 1.1 words such as `yes` and `on` are not booleans here: write true or false".to_string(),
+                    ),
                     _ if matches!(&self.node.value, Value::Scalar(s) if s.style == Style::Quoted) => {
                         Some("remove the quotes: this field is true or false".to_string())
                     }
@@ -402,7 +399,12 @@ impl<'de, 'p> de::Deserializer<'de> for NodeDe<'de, 'p> {
         self.deserialize_seq(visitor)
     }
 
-    fn deserialize_tuple_struct<V: Visitor<'de>>(self, _name: &'static str, _len: usize, visitor: V) -> Result<V::Value, Error> {
+    fn deserialize_tuple_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
         self.deserialize_seq(visitor)
     }
 
@@ -429,9 +431,8 @@ impl<'de, 'p> de::Deserializer<'de> for NodeDe<'de, 'p> {
         let r = match &self.node.value {
             Value::Map(m) => visitor.visit_map(MapAccess::new(&m.entries, self.path, self.ctx, fields)),
             _ if self.node.is_null() => visitor.visit_map(MapAccess::new(&[], self.path, self.ctx, fields)),
-            Value::Scalar(_) if let Some(&(_, field)) = self.ctx.shorthands.iter().find(|(n, _)| *n == name) => {
-                visitor.visit_map(ShorthandAccess { field: Some(field), node: self.node, path: self.path, ctx: self.ctx })
-            }
+            Value::Scalar(_) if let Some(&(_, field)) = self.ctx.shorthands.iter().find(|(n, _)| *n == name) => visitor
+                .visit_map(ShorthandAccess { field: Some(field), node: self.node, path: self.path, ctx: self.ctx }),
             Value::Scalar(s) => {
                 // Types with their own shorthand visitor accept a string; for
                 // every other struct this is a type error.
@@ -479,10 +480,7 @@ impl<'de, 'p> de::Deserializer<'de> for NodeDe<'de, 'p> {
                 self.settle(r)
             }
             _ => {
-                self.report(
-                    format!("expected one of {}, found {}", variants.join(", "), self.found()),
-                    None,
-                );
+                self.report(format!("expected one of {}, found {}", variants.join(", "), self.found()), None);
                 Err(Error { message: String::new(), recorded: true })
             }
         }
@@ -540,12 +538,8 @@ impl<'de, 'p> MapAccess<'de, 'p> {
     }
 
     fn unknown_field(&self, entry: &super::Entry, struct_name: &str, fields: &[&'static str]) {
-        let extra = self
-            .ctx
-            .extra_fields
-            .iter()
-            .filter(|(n, _)| *n == struct_name)
-            .flat_map(|(_, f)| f.iter().copied());
+        let extra =
+            self.ctx.extra_fields.iter().filter(|(n, _)| *n == struct_name).flat_map(|(_, f)| f.iter().copied());
         let candidates: Vec<&str> = fields.iter().copied().chain(extra).collect();
         let hint = match did_you_mean(&entry.key, candidates.iter().copied()) {
             Some(m) => format!("did you mean `{m}`?"),
@@ -659,6 +653,11 @@ impl<'de> de::VariantAccess<'de> for VariantAccess<'de, '_> {
 
     fn struct_variant<V: Visitor<'de>>(self, fields: &'static [&'static str], visitor: V) -> Result<V::Value, Error> {
         let path = Path::Key(&self.entry.key, self.path);
-        de::Deserializer::deserialize_struct(NodeDe { node: &self.entry.value, path: &path, ctx: self.ctx }, "", fields, visitor)
+        de::Deserializer::deserialize_struct(
+            NodeDe { node: &self.entry.value, path: &path, ctx: self.ctx },
+            "",
+            fields,
+            visitor,
+        )
     }
 }

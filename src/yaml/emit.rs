@@ -167,7 +167,9 @@ fn is_special_unicode(c: char) -> bool {
 /// True when `s` reads back as this same string, unquoted, in YAML 1.1 and
 /// 1.2 (block context). Errs on the side of quoting.
 pub fn is_plain_safe(s: &str) -> bool {
-    let Some(first) = s.chars().next() else { return false };
+    let Some(first) = s.chars().next() else {
+        return false;
+    };
     let last = s.chars().next_back().unwrap_or(first);
     if first.is_whitespace() || last.is_whitespace() || "-?:,[]{}#&*!|>'\"%@`".contains(first) {
         return false;
@@ -189,8 +191,21 @@ pub fn is_plain_safe(s: &str) -> bool {
     let lower = s.to_ascii_lowercase();
     if matches!(
         lower.as_str(),
-        "y" | "yes" | "n" | "no" | "true" | "false" | "on" | "off" | "null" | "~" | "=" | "<<"
-            | ".inf" | "+.inf" | "-.inf" | ".nan"
+        "y" | "yes"
+            | "n"
+            | "no"
+            | "true"
+            | "false"
+            | "on"
+            | "off"
+            | "null"
+            | "~"
+            | "="
+            | "<<"
+            | ".inf"
+            | "+.inf"
+            | "-.inf"
+            | ".nan"
     ) {
         return false;
     }
@@ -215,7 +230,9 @@ fn is_block_safe(s: &str) -> bool {
         && !body.starts_with([' ', '\t'])
         && body.trim().chars().next().is_some()
         && !s.chars().any(|c| {
-            (c.is_control() && c != '\n' && c != '\t') || is_special_unicode(c) || matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}')
+            (c.is_control() && c != '\n' && c != '\t')
+                || is_special_unicode(c)
+                || matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}')
         })
         && body.split('\n').all(|line| !line.ends_with([' ', '\t']))
         && !body.split('\n').next().unwrap_or("").is_empty()
@@ -229,14 +246,62 @@ mod tests {
     #[test]
     fn quotes_what_yaml_1_1_would_misread() {
         for s in [
-            "on", "off", "yes", "no", "y", "n", "NO", "True", "null", "~", "", "1_000", "1:30",
-            "2026-01-01", "8080", "1.4.2", "0x1F", "1e3", "-1", ".5", "+1", "=", "<<", ".inf",
-            "- x", "a: b", "a #b", "x:", "*ref", "&a", "!tag", "%x", "@x", "`x", "{a}", "[a]",
-            " lead", "trail ", "tab\there", "2026-01-01T10:00:00Z",
+            "on",
+            "off",
+            "yes",
+            "no",
+            "y",
+            "n",
+            "NO",
+            "True",
+            "null",
+            "~",
+            "",
+            "1_000",
+            "1:30",
+            "2026-01-01",
+            "8080",
+            "1.4.2",
+            "0x1F",
+            "1e3",
+            "-1",
+            ".5",
+            "+1",
+            "=",
+            "<<",
+            ".inf",
+            "- x",
+            "a: b",
+            "a #b",
+            "x:",
+            "*ref",
+            "&a",
+            "!tag",
+            "%x",
+            "@x",
+            "`x",
+            "{a}",
+            "[a]",
+            " lead",
+            "trail ",
+            "tab\there",
+            "2026-01-01T10:00:00Z",
         ] {
             assert!(!is_plain_safe(s), "{s:?} must be quoted");
         }
-        for s in ["nginx", "10Gi", "100m", "/healthz", "v1.2.3", "app.kubernetes.io/name", "http", "a:b", "a#b", "ClusterIP", "postgres://h:5432/db"] {
+        for s in [
+            "nginx",
+            "10Gi",
+            "100m",
+            "/healthz",
+            "v1.2.3",
+            "app.kubernetes.io/name",
+            "http",
+            "a:b",
+            "a#b",
+            "ClusterIP",
+            "postgres://h:5432/db",
+        ] {
             assert!(is_plain_safe(s), "{s:?} can stay plain");
         }
     }

@@ -215,7 +215,7 @@ impl From<usize> for PathSegment {
 /// Build a field path: `path!["components", key, "ports"]`.
 #[macro_export]
 macro_rules! path {
-    ($($seg:expr),* $(,)?) => { vec![$($crate::yaml::PathSegment::from($seg)),*] };
+    ($($seg:expr),* $(,)?) => { [$($crate::yaml::PathSegment::from($seg)),*] };
 }
 
 /// Format a path the way users write it: `components.web.ports[0].name`.
@@ -290,7 +290,11 @@ fn merge_at(
 
 /// Turn a short-form scalar at `path` into its mapping form, if `shorthand`
 /// says it has one.
-pub fn expand_scalar(node: &mut Node, path: &[PathSegment], shorthand: &dyn Fn(&[PathSegment]) -> Option<&'static str>) {
+pub fn expand_scalar(
+    node: &mut Node,
+    path: &[PathSegment],
+    shorthand: &dyn Fn(&[PathSegment]) -> Option<&'static str>,
+) {
     if matches!(node.value, Value::Scalar(_))
         && !node.is_null()
         && let Some(field) = shorthand(path)

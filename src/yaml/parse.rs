@@ -77,8 +77,11 @@ pub fn parse_all(source: &Source, id: SourceId, limits: &Limits) -> Result<Vec<N
             Err(e) => {
                 let m = e.marker();
                 let pos = builder.pos(m.line(), m.col());
-                let mut d = Diagnostic::error(format!("invalid YAML: {}", e.info()))
-                    .at(Some(Span { source: id, start: pos, end: pos }));
+                let mut d = Diagnostic::error(format!("invalid YAML: {}", e.info())).at(Some(Span {
+                    source: id,
+                    start: pos,
+                    end: pos,
+                }));
                 if e.info().contains("tab") {
                     d = d.hint("YAML indentation must use spaces, not tabs");
                 }
@@ -183,10 +186,7 @@ impl<'a> Builder<'a> {
             Event::MappingStart(anchor, tag) => {
                 self.check_collection_tag(tag.as_deref(), "map", span)?;
                 self.count(1, span)?;
-                self.push(
-                    Frame::Map { anchor, span, map: Map::default(), key: None, merges: Vec::new() },
-                    span,
-                )?;
+                self.push(Frame::Map { anchor, span, map: Map::default(), key: None, merges: Vec::new() }, span)?;
             }
             Event::SequenceEnd => match self.stack.pop() {
                 Some(Frame::Seq { anchor, span: start, items }) => {
@@ -207,12 +207,7 @@ impl<'a> Builder<'a> {
         Ok(())
     }
 
-    fn check_collection_tag(
-        &self,
-        tag: Option<&saphyr_parser::Tag>,
-        expected: &str,
-        span: Span,
-    ) -> Result<(), Errors> {
+    fn check_collection_tag(&self, tag: Option<&saphyr_parser::Tag>, expected: &str, span: Span) -> Result<(), Errors> {
         match tag {
             None => Ok(()),
             Some(t) if core_tag(t) == Some(expected) => Ok(()),
@@ -222,12 +217,9 @@ impl<'a> Builder<'a> {
 
     fn push(&mut self, frame: Frame, span: Span) -> Result<(), Errors> {
         if self.stack.len() >= self.limits.max_depth {
-            return Err(Diagnostic::error(format!(
-                "the document nests deeper than {} levels",
-                self.limits.max_depth
-            ))
-            .at(Some(span))
-            .into());
+            return Err(Diagnostic::error(format!("the document nests deeper than {} levels", self.limits.max_depth))
+                .at(Some(span))
+                .into());
         }
         self.stack.push(frame);
         Ok(())
@@ -247,9 +239,7 @@ impl<'a> Builder<'a> {
             Frame::Map { map, key, merges, .. } => match key.take() {
                 None => {
                     let Value::Scalar(s) = &node.value else {
-                        return Err(Diagnostic::error("mapping keys must be plain strings")
-                            .at(Some(node.span))
-                            .into());
+                        return Err(Diagnostic::error("mapping keys must be plain strings").at(Some(node.span)).into());
                     };
                     let is_merge = s.text == "<<" && s.style == Style::Plain && !from_alias;
                     *key = Some((s.text.clone(), node.span, is_merge));

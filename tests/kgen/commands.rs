@@ -1,0 +1,77 @@
+//! The other commands: init, schema, completions, check, --help.
+
+use crate::support::{kgen, run, scratch};
+
+#[test]
+fn init_writes_a_profile_that_renders_in_every_environment() {
+    let dir = scratch("init");
+    let out = kgen()
+        .args(["init", "--name", "shop", "--image", "ghcr.io/acme/shop:2.1.0"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = std::fs::read_to_string(dir.join("kgen.yaml")).unwrap();
+    assert!(text.starts_with("# yaml-language-server: $schema="));
+    let check = kgen().arg("check").current_dir(&dir).output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&check.stdout),
+        "ok    kgen.yaml (base): 5 objects\nok    kgen.yaml (dev): 5 objects\nok    kgen.yaml (prod): 5 objects\n"
+    );
+    // It refuses to overwrite.
+    let again = kgen().arg("init").current_dir(&dir).output().unwrap();
+    assert_eq!(again.status.code(), Some(1));
+}
+
+#[test]
+fn schema_is_json_schema_with_a_description_on_every_property() {
+    let out = run(&["schema"], None);
+    let schema: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(schema["properties"]["ports"].is_object(), "single-component fields are at the top level");
+    assert!(schema["properties"]["environments"].is_object());
+    fn walk(v: &serde_json::Value, path: &str, missing: &mut Vec<String>) {
+        if let Some(props) = v.get("properties").and_then(|p| p.as_object()) {
+            for (k, p) in props {
+                if p.get("description").is_none() && p.get("$ref").is_none() {
+                    missing.push(format!("{path}.{k}"));
+                }
+                walk(p, &format!("{path}.{k}"), missing);
+            }
+        }
+        if let Some(defs) = v.get("$defs").and_then(|d| d.as_object()) {
+            for (k, d) in defs {
+                walk(d, k, missing);
+            }
+        }
+    }
+    let mut missing = Vec::new();
+    walk(&schema, "", &mut missing);
+    assert!(missing.is_empty(), "fields without a description: {missing:?}");
+}
+
+#[test]
+fn completions_for_each_shell() {
+    for shell in ["bash", "zsh", "fish"] {
+        let out = run(&["completions", shell], None);
+        assert!(out.status.success());
+        assert!(String::from_utf8_lossy(&out.stdout).contains("render"));
+    }
+}
+
+#[test]
+fn profile_from_stdin() {
+    let out = run(&["render", "-"], Some("name: hello\nimage: nginxinc/nginx-unprivileged:1.27\n"));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("kind: Deployment") && !text.contains("kind: Service\n"));
+}
+
+#[test]
+fn help_and_version() {
+    let out = run(&["--help"], None);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("kgen render"));
+    let out = run(&["render", "--help"], None);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("--set"));
+    let out = run(&["--version"], None);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), format!("kgen {}\n", env!("CARGO_PKG_VERSION")));
+}

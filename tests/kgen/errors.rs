@@ -1,0 +1,166 @@
+//! Bad input: each case asserts the whole stderr, the exit code, and that
+//! nothing reached stdout.
+
+use crate::support::scratch;
+
+/// Run kgen on a profile text (written to `case.yaml` in a scratch
+/// directory, shown under that name) and compare the whole stderr.
+fn check(profile: &str, args: &[&str], expected_stderr: &str) {
+    let dir = scratch(&format!("errors-{:x}", fxhash(profile, args)));
+    std::fs::write(dir.join("case.yaml"), profile).unwrap();
+    let mut full = vec!["render"];
+    full.extend_from_slice(args);
+    full.push("case.yaml");
+    let out = crate::support::kgen().args(&full).current_dir(&dir).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stderr), expected_stderr, "stderr for {args:?}");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty(), "nothing on stdout");
+}
+
+fn fxhash(a: &str, b: &[&str]) -> u64 {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for byte in a.bytes().chain(b.iter().flat_map(|s| s.bytes())) {
+        h = (h ^ u64::from(byte)).wrapping_mul(0x100000001b3);
+    }
+    h
+}
+
+const GOOD: &str = "name: shop\nimage: shop:1.0\nports:\n  http: 8080\nenvironments:\n  prod:\n    replicas: 3\n";
+
+#[test]
+fn unknown_field() {
+    check(
+        "name: shop\nimage: shop:1.0\nreplica: 2\n",
+        &[],
+        "error: unknown field `replica`
+ --> case.yaml:3:1
+  |
+3 | replica: 2
+  | ^^^^^^^ in `replica`
+  |
+hint: did you mean `replicas`?
+
+",
+    );
+}
+
+#[test]
+fn wrong_type() {
+    check(
+        "name: shop\nimage: shop:1.0\nreplicas: \"2\"\n",
+        &[],
+        "error: expected a whole number, found the string \"2\"
+ --> case.yaml:3:11
+  |
+3 | replicas: \"2\"
+  |           ^^^ in `replicas`
+  |
+hint: remove the quotes: this field is a number
+
+",
+    );
+}
+
+#[test]
+fn bad_set_path() {
+    check(
+        GOOD,
+        &["--set", "image.tga=1.10"],
+        "error: unknown field `tga` in `image`
+ --> --set:1:7
+  |
+1 | image.tga=1.10
+  |       ^^^ in `image.tga`
+  |
+hint: did you mean `tag`?
+
+",
+    );
+}
+
+#[test]
+fn unknown_environment() {
+    check(
+        GOOD,
+        &["--env", "prd"],
+        "error: unknown environment `prd`\nhint: did you mean `prod`? this profile defines `prod`\n\n",
+    );
+}
+
+#[test]
+fn invalid_dns_name() {
+    check(
+        "name: Shop_1\nimage: shop:1.0\n",
+        &[],
+        "error: app name `Shop_1` may contain only lowercase letters, digits and `-`
+ --> case.yaml:1:7
+  |
+1 | name: Shop_1
+  |       ^^^^^^ in `name`
+
+",
+    );
+}
+
+#[test]
+fn missing_file() {
+    let out = crate::support::kgen().args(["render", "no-such-profile.yaml"]).output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: cannot read profile `no-such-profile.yaml`: No such file or directory\n\n"
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn missing_default_profile_points_at_init() {
+    let dir = scratch("no-kgen-yaml");
+    let out = crate::support::kgen().arg("render").current_dir(&dir).output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: cannot read profile `kgen.yaml`: No such file or directory\nhint: with no PROFILE argument kgen reads ./kgen.yaml; `kgen init` writes a starter\n\n"
+    );
+}
+
+#[test]
+fn every_problem_is_reported_at_once() {
+    check(
+        "name: shop\nimage: shop:1.0\nports:\n  http: 8080\nprobes:\n  port: web\nsecrets:\n  db: {}\nenv:\n  TOKEN: {secret: other}\n",
+        &[],
+        "error: the probe targets port `web`, which no container declares
+ --> case.yaml:6:9
+  |
+6 |   port: web
+  |         ^^^ in `probes.port`
+  |
+hint: declared ports: `http`
+
+error: `TOKEN` reads Secret `other`, which `secrets` does not declare
+  --> case.yaml:10:10
+   |
+10 |   TOKEN: {secret: other}
+   |          ^^^^^^^^^^^^^^^ in `env.TOKEN`
+   |
+hint: declared secrets: `db`
+
+",
+    );
+}
+
+#[test]
+fn created_secret_needs_its_environment_variable() {
+    check(
+        "name: shop\nimage: shop:1.0\nsecrets:\n  shop-db:\n    env: [DATABASE_URL]\n    create:\n      fromEnv:\n        DATABASE_URL: SHOP_DB_URL_UNSET\n",
+        &[],
+        "error: environment variable `SHOP_DB_URL_UNSET` is not set
+ --> case.yaml:8:23
+  |
+8 |         DATABASE_URL: SHOP_DB_URL_UNSET
+  |                       ^^^^^^^^^^^^^^^^^ in `secrets.shop-db.create.fromEnv.DATABASE_URL`
+  |
+hint: export SHOP_DB_URL_UNSET=… before running kgen; its value goes into Secret `shop-db`
+
+",
+    );
+}

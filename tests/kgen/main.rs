@@ -1,0 +1,7 @@
+//! kgen's integration tests: one binary that runs the real `kgen`.
+
+mod commands;
+mod errors;
+mod output;
+mod profiles;
+mod support;

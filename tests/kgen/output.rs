@@ -1,0 +1,149 @@
+//! What kgen writes: YAML every reader reads the same, JSON, and files in
+//! an output directory.
+
+use std::process::{Command, Stdio};
+
+use crate::support::{python_with_pyyaml, run, scratch};
+
+/// Settings that a YAML 1.1 reader (kubectl, PyYAML) would turn into
+/// booleans, numbers, dates or null come back as the same strings.
+#[test]
+fn ambiguous_strings_read_back_as_strings_in_yaml_1_1() {
+    let values = [
+        "on",
+        "off",
+        "yes",
+        "no",
+        "y",
+        "n",
+        "NO",
+        "True",
+        "null",
+        "~",
+        "1_000",
+        "1:30",
+        "2026-01-01",
+        "0x1F",
+        "1e3",
+        "08",
+        ".5",
+        "+1",
+        "-1",
+        "=",
+        "<<",
+        "",
+        " padded ",
+        "a: b",
+        "#x",
+        "line\nbreak\n",
+        "tab\tx",
+    ];
+    let mut profile = String::from("name: quoting\nimage: q:1.0\nsettings:\n");
+    for (i, v) in values.iter().enumerate() {
+        profile.push_str(&format!("  K{i}: {}\n", serde_json::to_string(v).unwrap()));
+    }
+    let out = run(&["render", "-"], Some(&profile));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let yaml = String::from_utf8(out.stdout).unwrap();
+
+    // An independent YAML 1.2 reader.
+    let cm = yaml.split("---\n").find(|d| d.contains("kind: ConfigMap")).unwrap();
+    let parsed: serde_json::Value = serde_yaml::from_str(cm).unwrap();
+    for (i, v) in values.iter().enumerate() {
+        assert_eq!(parsed["data"][format!("K{i}")], serde_json::Value::String(v.to_string()), "YAML 1.2 reader, {v:?}");
+    }
+
+    // A YAML 1.1 reader, like kubectl's.
+    let Some(python) = python_with_pyyaml() else {
+        return;
+    };
+    let script = "import sys, yaml, json\nfor d in yaml.safe_load_all(sys.stdin):\n    if d and d.get('kind') == 'ConfigMap': print(json.dumps(d['data']))";
+    let mut child =
+        Command::new(python).args(["-c", script]).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(yaml.as_bytes()).unwrap();
+    let result = child.wait_with_output().unwrap();
+    assert!(result.status.success());
+    let data: serde_json::Value = serde_json::from_slice(&result.stdout).unwrap();
+    for (i, v) in values.iter().enumerate() {
+        assert_eq!(data[format!("K{i}")], serde_json::Value::String(v.to_string()), "YAML 1.1 reader, {v:?}");
+    }
+}
+
+#[test]
+fn json_output_is_a_list_of_the_same_objects() {
+    let yaml = run(&["render", "profiles/clockwork.yaml", "--env", "prod"], None);
+    let json = run(&["render", "profiles/clockwork.yaml", "--env", "prod", "-o", "json"], None);
+    assert!(json.status.success());
+    let list: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!((list["apiVersion"].as_str(), list["kind"].as_str()), (Some("v1"), Some("List")));
+    let from_yaml: Vec<serde_json::Value> = String::from_utf8(yaml.stdout)
+        .unwrap()
+        .split("---\n")
+        .filter(|d| !d.trim().is_empty())
+        .map(|d| serde_yaml::from_str(d).unwrap())
+        .collect();
+    assert_eq!(list["items"].as_array().unwrap(), &from_yaml);
+}
+
+#[test]
+fn out_dir_writes_one_file_per_object_in_install_order() {
+    let dir = scratch("out-dir");
+    let target = dir.join("clockwork");
+    let out = run(&["render", "profiles/clockwork.yaml", "--env", "prod", "--out-dir", target.to_str().unwrap()], None);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stdout.is_empty());
+    let mut names: Vec<String> =
+        std::fs::read_dir(&target).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            ".kgen-files",
+            "00-namespace-clockwork.yaml",
+            "03-serviceaccount-clockwork.yaml",
+            "05-configmap-clockwork.yaml",
+            "10-service-clockwork-server.yaml",
+            "11-deployment-clockwork-server.yaml"
+        ]
+    );
+    // The same bytes as stdout, split per object.
+    let stream = run(&["render", "profiles/clockwork.yaml", "--env", "prod"], None);
+    let joined: String = names[1..].iter().map(|n| std::fs::read_to_string(target.join(n)).unwrap()).collect();
+    assert_eq!(joined, String::from_utf8(stream.stdout).unwrap());
+
+    // A file kgen did not write is never overwritten, and nothing changes.
+    std::fs::remove_dir_all(&target).unwrap();
+    std::fs::create_dir_all(&target).unwrap();
+    std::fs::write(target.join("11-deployment-clockwork-server.yaml"), "mine").unwrap();
+    let out = run(&["render", "profiles/clockwork.yaml", "--out-dir", target.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("refusing to overwrite `11-deployment-clockwork-server.yaml`")
+    );
+    assert_eq!(std::fs::read_dir(&target).unwrap().count(), 1);
+}
+
+#[test]
+fn a_failed_render_writes_nothing() {
+    let dir = scratch("failed-render");
+    let target = dir.join("out");
+    let out =
+        run(&["render", "profiles/clockwork.yaml", "--set", "replicas=x", "--out-dir", target.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!target.exists());
+}
+
+#[test]
+fn closed_stdout_is_not_an_error() {
+    let mut child = crate::support::kgen()
+        .args(["render", "profiles/clockwork.yaml", "--env", "prod"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}

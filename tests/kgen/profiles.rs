@@ -1,0 +1,102 @@
+//! Every shipped profile in every environment: snapshot, determinism,
+//! round trip through k8s-openapi, and the independent validator.
+
+use std::process::{Command, Stdio};
+
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Secret, Service, ServiceAccount};
+use serde::Deserialize;
+
+use crate::support::{profile_matrix, render, tool};
+
+fn snapshot_name(profile: &str, env: &Option<String>) -> String {
+    let stem = profile.trim_start_matches("profiles/").trim_end_matches(".yaml");
+    format!("{stem}-{}", env.as_deref().unwrap_or("base"))
+}
+
+/// Reviewed against the seeds; a change here is a change to what users
+/// apply to their clusters.
+#[test]
+fn snapshots_of_every_profile_and_environment() {
+    for (profile, env) in profile_matrix() {
+        let out = render(&profile, env.as_deref());
+        insta::assert_snapshot!(snapshot_name(&profile, &env), out);
+    }
+}
+
+#[test]
+fn rendering_is_deterministic() {
+    for (profile, env) in profile_matrix() {
+        let a = render(&profile, env.as_deref());
+        let b = render(&profile, env.as_deref());
+        assert_eq!(a, b, "{profile} {env:?} renders differently twice");
+    }
+}
+
+/// Each document parses back (with an independent YAML reader) into its
+/// k8s-openapi type, and carries apiVersion, kind, a name and kgen's labels.
+#[test]
+fn output_round_trips_through_kubernetes_types() {
+    for (profile, env) in profile_matrix() {
+        let out = render(&profile, env.as_deref());
+        for doc in serde_yaml::Deserializer::from_str(&out) {
+            let value = serde_yaml::Value::deserialize(doc).expect("valid YAML");
+            let json: serde_json::Value = serde_json::to_value(&value).unwrap();
+            let kind = json["kind"].as_str().expect("kind").to_string();
+            assert!(json["apiVersion"].is_string(), "{kind} has no apiVersion");
+            let name = json["metadata"]["name"].as_str().unwrap_or_default();
+            assert!(!name.is_empty(), "{kind} has no name");
+            let labels = &json["metadata"]["labels"];
+            for label in [
+                "app.kubernetes.io/name",
+                "app.kubernetes.io/instance",
+                "app.kubernetes.io/managed-by",
+                "app.kubernetes.io/part-of",
+            ] {
+                assert!(labels[label].is_string(), "{kind}/{name} lacks label {label}");
+            }
+            let reparsed = match kind.as_str() {
+                "Namespace" => serde_json::to_value(Namespace::deserialize(&json).unwrap()),
+                "ServiceAccount" => serde_json::to_value(ServiceAccount::deserialize(&json).unwrap()),
+                "ConfigMap" => serde_json::to_value(ConfigMap::deserialize(&json).unwrap()),
+                "Secret" => serde_json::to_value(Secret::deserialize(&json).unwrap()),
+                "Service" => serde_json::to_value(Service::deserialize(&json).unwrap()),
+                "Deployment" => serde_json::to_value(Deployment::deserialize(&json).unwrap()),
+                other => panic!("add {other} to the round-trip test"),
+            }
+            .unwrap();
+            assert_eq!(reparsed, json, "{kind}/{name} does not round-trip: a field was lost or changed");
+        }
+    }
+}
+
+/// `../shared/validate/validate-k8s.sh`: strict schemas of Kubernetes
+/// 1.37 and 1.29 plus API-server rules; zero schema errors.
+#[test]
+fn validator_reports_no_schema_errors() {
+    let script = crate::support::repo().join("../shared/validate/validate-k8s.sh");
+    let Some(script) = tool("validate-k8s.sh", &[script.to_str().unwrap()]) else {
+        return;
+    };
+    for (profile, env) in profile_matrix() {
+        let out = render(&profile, env.as_deref());
+        for version in [None, Some("1.29.0")] {
+            let mut cmd = Command::new("bash");
+            cmd.arg(&script).args(["--no-checkov", "--no-yamllint"]);
+            if let Some(v) = version {
+                cmd.args(["-k", v]);
+            }
+            let mut child =
+                cmd.arg("-").stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(out.as_bytes()).unwrap();
+            let result = child.wait_with_output().unwrap();
+            let report = String::from_utf8_lossy(&result.stdout);
+            assert!(
+                result.status.success() && report.contains(" 0 schema errors"),
+                "{profile} {env:?} (k8s {version:?}):\n{report}\n{}",
+                String::from_utf8_lossy(&result.stderr)
+            );
+        }
+    }
+}

@@ -1,0 +1,112 @@
+//! Helpers shared by the integration tests: running the binary, the shipped
+//! profiles and their environments, and locating external checkers.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Environment variables the shipped profiles read at render time.
+pub const PROFILE_ENV: &[(&str, &str)] =
+    &[("CLOCKWORK_DATABASE_URL", "postgres://clockwork:dev-only@postgres:5432/clockwork?sslmode=disable")];
+
+/// `kgen` with plain diagnostics, run from the repository root.
+pub fn kgen() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kgen"));
+    cmd.current_dir(repo()).env("NO_COLOR", "1").env_remove("CLOCKWORK_DATABASE_URL");
+    cmd
+}
+
+/// Run kgen with arguments and optional stdin.
+pub fn run(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut cmd = kgen();
+    cmd.args(args);
+    for (k, v) in PROFILE_ENV {
+        cmd.env(k, v);
+    }
+    cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("kgen runs");
+    if let Some(input) = stdin {
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    }
+    child.wait_with_output().expect("kgen finishes")
+}
+
+/// Render a shipped profile in an environment; panics on failure.
+pub fn render(profile: &str, env: Option<&str>) -> String {
+    let mut args = vec!["render", profile];
+    if let Some(e) = env {
+        args.extend(["--env", e]);
+    }
+    let out = run(&args, None);
+    assert!(out.status.success(), "kgen {args:?} failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("UTF-8 output")
+}
+
+/// Every shipped profile with its environments (`None` is the base).
+pub fn profile_matrix() -> Vec<(String, Option<String>)> {
+    let mut out = Vec::new();
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(repo().join("profiles"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .collect();
+    paths.sort();
+    for path in paths {
+        let rel = format!("profiles/{}", path.file_name().unwrap().to_string_lossy());
+        let mut sources = kgen::source::SourceMap::default();
+        let loaded =
+            kgen::profile::load::load(&path, &Default::default(), &mut sources).expect("shipped profiles load");
+        out.push((rel.clone(), None));
+        for e in loaded.environments {
+            out.push((rel.clone(), Some(e)));
+        }
+    }
+    out
+}
+
+/// A scratch directory under target/, fresh for each call.
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = repo().join("target").join("test-scratch").join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// An external checker (python with PyYAML, kubectl, the validator, …).
+/// Missing tools skip the test with a note, unless KGEN_REQUIRE_TOOLS=1
+/// (set by .ci/run), where a missing tool is a failure.
+pub fn tool(name: &str, candidates: &[&str]) -> Option<PathBuf> {
+    let found =
+        candidates.iter().map(PathBuf::from).find(|p| if p.is_absolute() { p.exists() } else { which(p).is_some() });
+    let found = found.map(|p| if p.is_absolute() { p } else { which(&p).unwrap() });
+    if found.is_none() {
+        if std::env::var("KGEN_REQUIRE_TOOLS").as_deref() == Ok("1") {
+            panic!("{name} is required (KGEN_REQUIRE_TOOLS=1) but not found in {candidates:?}");
+        }
+        eprintln!("note: {name} not found; skipping (run .ci/run to install it)");
+    }
+    found
+}
+
+fn which(name: &Path) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| std::env::split_paths(&paths).map(|d| d.join(name)).find(|p| p.is_file()))
+}
+
+/// A Python with PyYAML (a YAML 1.1 reader, like kubectl's).
+pub fn python_with_pyyaml() -> Option<PathBuf> {
+    let venv = std::env::var("VALIDATORS_VENV").unwrap_or_else(|_| "/tmp/validators/venv".into());
+    let candidates = [format!("{venv}/bin/python"), "python3".to_string()];
+    let found = candidates.iter().map(PathBuf::from).find(|p| {
+        Command::new(p).args(["-c", "import yaml"]).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
+    });
+    if found.is_none() {
+        tool("python3 with PyYAML", &[]);
+    }
+    found
+}
