@@ -1,0 +1,219 @@
+//! The app-wide parts: namespace, metadata, service account, settings,
+//! secrets and the security context.
+
+use std::collections::BTreeMap;
+
+use indexmap::IndexMap;
+
+use super::{Builder, RESERVED_LABELS, SYSTEM_NAMESPACES};
+use crate::diagnostic::Diagnostic;
+use crate::model::names;
+use crate::model::*;
+use crate::path;
+use crate::profile;
+use crate::yaml::PathSegment;
+
+impl Builder<'_> {
+    pub(super) fn namespace(&mut self, app: &str) -> (String, Option<NamespaceObject>) {
+        let ns = &self.loaded.profile.namespace;
+        let name = ns.name.clone().unwrap_or_else(|| app.to_string());
+        // A namespace named after the app is checked with the app's name.
+        if ns.name.is_some() {
+            self.check(&path!["namespace", "name"], "namespace", &name, |s| names::dns1123_label(s, 63));
+        }
+        let system = SYSTEM_NAMESPACES.contains(&name.as_str());
+        let create = match ns.create {
+            Some(true) if system => {
+                self.error(
+                    &path!["namespace", "create"],
+                    format!("`{name}` exists in every cluster and cannot be created by kgen"),
+                );
+                false
+            }
+            Some(c) => c,
+            None => !system,
+        };
+        if !create {
+            if !ns.labels.is_empty() || !ns.annotations.is_empty() || ns.pod_security.is_some() {
+                self.error_hint(
+                    &path!["namespace"],
+                    "namespace labels, annotations and podSecurity apply only to a namespace kgen creates",
+                    "remove them, or set `namespace.create: true`",
+                );
+            }
+            return (name, None);
+        }
+        let labels = self.metadata_map(&ns.labels, "namespace.labels", true);
+        let annotations = self.metadata_map(&ns.annotations, "namespace.annotations", false);
+        let pod_security = ns.pod_security.unwrap_or(profile::PodSecurityLevel::Restricted).as_str();
+        (name, Some(NamespaceObject { pod_security, labels, annotations }))
+    }
+
+    /// Check label or annotation keys (and label values); `field` is a
+    /// dotted path to the map.
+    pub(super) fn metadata_map(
+        &mut self,
+        map: &IndexMap<String, String>,
+        field: &str,
+        labels: bool,
+    ) -> BTreeMap<String, String> {
+        let base: Vec<PathSegment> = field.split('.').map(PathSegment::from).collect();
+        for (k, v) in map {
+            let mut at = base.clone();
+            at.push(k.into());
+            if let Err(why) = names::qualified_key(k) {
+                self.key_error(&at, format!("key `{k}` {why}"));
+            }
+            if labels {
+                if RESERVED_LABELS.contains(&k.as_str()) {
+                    self.diag(
+                        Diagnostic::error(format!("label `{k}` is set by kgen"))
+                            .hint("use the profile's `name`, `instance`, `partOf` or `version` fields"),
+                        &at,
+                        true,
+                    );
+                }
+                if let Err(why) = names::label_value(v) {
+                    self.error(&at, format!("label value `{v}` {why}"));
+                }
+            }
+        }
+        map.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+    }
+
+    pub(super) fn service_account(&mut self, app: &str) -> ServiceAccount {
+        let sa = &self.loaded.profile.service_account;
+        let name = sa.name.clone().unwrap_or_else(|| app.to_string());
+        if sa.name.is_some() {
+            self.check(&path!["serviceAccount", "name"], "service account", &name, |s| {
+                names::dns1123_subdomain(s, 253)
+            });
+        }
+        let create = sa.create.unwrap_or(true);
+        if !create && sa.name.is_none() {
+            self.error_hint(
+                &path!["serviceAccount", "create"],
+                "an existing service account needs a name",
+                "add `serviceAccount.name`",
+            );
+        }
+        let annotations = self.metadata_map(&sa.annotations, "serviceAccount.annotations", false);
+        ServiceAccount { name, create, annotations, automount_token: sa.automount_token.unwrap_or(false) }
+    }
+
+    pub(super) fn config_map(&mut self, app: &str) -> Option<ConfigMap> {
+        let p = &self.loaded.profile;
+        let create = p.config_map.create.unwrap_or(true);
+        let name = p.config_map.name.clone().unwrap_or_else(|| app.to_string());
+        if p.config_map.name.is_some() {
+            self.check(&path!["configMap", "name"], "ConfigMap name", &name, |s| names::dns1123_subdomain(s, 253));
+        }
+        if !create {
+            if p.config_map.name.is_none() {
+                self.error_hint(
+                    &path!["configMap", "create"],
+                    "an existing ConfigMap needs a name",
+                    "add `configMap.name`",
+                );
+            }
+            if !p.settings.is_empty() {
+                self.error_hint(
+                    &path!["settings"],
+                    "`settings` cannot be used with an existing ConfigMap",
+                    "put these settings in the existing ConfigMap, or set `configMap.create: true`",
+                );
+            }
+            return Some(ConfigMap { name, data: None });
+        }
+        if p.settings.is_empty() {
+            return None;
+        }
+        let mut data = IndexMap::new();
+        for (k, v) in &p.settings {
+            let at = path!["settings", k];
+            if let Err(why) = names::env_var_name(k) {
+                self.key_error(&at, format!("setting `{k}` {why}"));
+            }
+            data.insert(k.clone(), v.to_text());
+        }
+        Some(ConfigMap { name, data: Some(data) })
+    }
+
+    pub(super) fn secrets(&mut self, inputs: &Inputs) -> Vec<Secret> {
+        let p = &self.loaded.profile;
+        let mut out = Vec::new();
+        for (name, s) in &p.secrets {
+            let at = path!["secrets", name].to_vec();
+            if let Err(why) = names::dns1123_subdomain(name, 253) {
+                self.key_error(&at, format!("Secret name `{name}` {why}"));
+            }
+            let env = s.env.pairs();
+            for (var, key) in &env {
+                let mut at = at.clone();
+                at.extend(path!["env"]);
+                if let Err(why) = names::env_var_name(var) {
+                    self.error(&at, format!("variable `{var}` {why}"));
+                }
+                if let Err(why) = names::data_key(key) {
+                    self.error(&at, format!("Secret key `{key}` {why}"));
+                }
+            }
+            let data = match &s.create {
+                None => None,
+                Some(c) => {
+                    if c.from_env.is_empty() && c.from_file.is_none() {
+                        let mut at = at.clone();
+                        at.push("create".into());
+                        self.error_hint(
+                            &at,
+                            "a created Secret needs its values",
+                            "add `fromEnv` (key: VARIABLE) or `fromFile` (a dotenv file)",
+                        );
+                    }
+                    Some(inputs.secret_data.get(name).cloned().unwrap_or_default())
+                }
+            };
+            out.push(Secret { name: name.clone(), env, data });
+        }
+        out
+    }
+
+    pub(super) fn security(&mut self) -> Security {
+        let s = &self.loaded.profile.security;
+        let run_as_user = s.run_as_user.unwrap_or(10001);
+        let run_as_group = s.run_as_group.unwrap_or(10001);
+        let fs_group = s.fs_group.unwrap_or(10001);
+        for (field, id) in [("runAsUser", run_as_user), ("runAsGroup", run_as_group), ("fsGroup", fs_group)] {
+            let at = path!["security", field];
+            if id <= 0 || id > i64::from(u32::MAX) {
+                self.error_hint(
+                    &at,
+                    format!("{field} {id} is not allowed"),
+                    "pods run as a non-root user: use an ID of 10000 or more",
+                );
+            } else if id < 10000 && field == "runAsUser" {
+                self.warning(
+                    &at,
+                    format!("runAsUser {id} is below 10000 and may match a user on the node"),
+                    "use an ID of 10000 or more",
+                );
+            }
+        }
+        for (i, cap) in s.add_capabilities.iter().enumerate() {
+            if cap != "NET_BIND_SERVICE" {
+                self.error_hint(
+                    &path!["security", "addCapabilities", i],
+                    format!("capability `{cap}` is not allowed by the restricted Pod Security Standard"),
+                    "only NET_BIND_SERVICE may be added",
+                );
+            }
+        }
+        Security {
+            run_as_user,
+            run_as_group,
+            fs_group,
+            read_only_root_filesystem: s.read_only_root_filesystem.unwrap_or(true),
+            add_capabilities: s.add_capabilities.clone(),
+        }
+    }
+}
