@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod commands;
+pub mod crd;
 pub mod diagnostic;
 pub mod inputs;
 pub mod model;

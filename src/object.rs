@@ -15,6 +15,8 @@ use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
 use k8s_openapi::api::storage::v1::StorageClass;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::{Metadata, Resource};
+
+use crate::crd::cnpg::{Cluster, ScheduledBackup};
 use serde::Serialize;
 
 /// An object of a kind kgen does not model (from `extraManifests`), kept
@@ -125,6 +127,8 @@ objects! {
     Job(Job),
     CronJob(CronJob),
     Ingress(Ingress),
+    Cluster(Cluster),
+    ScheduledBackup(ScheduledBackup),
 }
 
 impl Object {

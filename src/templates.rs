@@ -3,7 +3,12 @@
 
 use minijinja::Environment;
 
-const TEMPLATES: &[(&str, &str)] = &[("init.yaml", include_str!("../templates/init.yaml.j2"))];
+const TEMPLATES: &[(&str, &str)] = &[
+    ("init.yaml", include_str!("../templates/init.yaml.j2")),
+    ("postgres-init.sql", include_str!("../templates/postgres-init.sql.j2")),
+    ("backup-sqlite.sh", include_str!("../templates/backup-sqlite.sh.j2")),
+    ("backup-postgres.sh", include_str!("../templates/backup-postgres.sh.j2")),
+];
 
 /// An environment with every embedded template, strict about undefined
 /// values. Built on demand: rendering objects never needs it.

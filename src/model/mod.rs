@@ -44,6 +44,11 @@ pub struct App {
     pub secrets: Vec<Secret>,
     pub security: Security,
     pub components: Vec<Component>,
+    pub databases: Vec<Database>,
+    pub cache: Option<Cache>,
+    pub migrations: Option<Migrations>,
+    /// StorageClasses that storage presets create.
+    pub storage_classes: Vec<StorageClass>,
 }
 
 #[derive(Clone, Debug)]
@@ -112,6 +117,183 @@ pub struct Component {
     pub termination_grace_period_seconds: Option<i64>,
     pub node_selector: BTreeMap<String, String>,
     pub tolerations: Vec<k8s_openapi::api::core::v1::Toleration>,
+    /// Set when the component keeps an SQLite database: it runs as a
+    /// single-replica StatefulSet with a `data` volume claim template.
+    pub sqlite_volume: Option<SqliteVolume>,
+    /// Databases the pods wait for before starting (init containers).
+    pub wait_for: Vec<WaitFor>,
+    /// Run the migrations in an init container before the app starts.
+    pub migrate_on_start: bool,
+}
+
+/// The `data` volume of a component that keeps an SQLite database.
+#[derive(Clone, Debug)]
+pub struct SqliteVolume {
+    pub mount_path: String,
+    pub claim: StorageRequest,
+}
+
+/// An init container that waits until a database accepts connections.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WaitFor {
+    /// Database key, for the container name `wait-for-<key>`.
+    pub key: String,
+    pub image: String,
+    pub host: String,
+    pub port: u16,
+}
+
+/// A storage request for a claim.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StorageRequest {
+    pub size: String,
+    pub class: Option<String>,
+    pub access_modes: Vec<String>,
+}
+
+/// A StorageClass created by a cloud disk preset.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StorageClass {
+    pub name: String,
+    pub provisioner: &'static str,
+    pub parameters: Vec<(&'static str, &'static str)>,
+}
+
+/// A database, and how components reach it.
+#[derive(Clone, Debug)]
+pub struct Database {
+    pub key: String,
+    /// The variable with the connection URL.
+    pub env: String,
+    /// Components that use it.
+    pub used_by: Vec<String>,
+    pub kind: DatabaseKind,
+}
+
+#[derive(Clone, Debug)]
+pub enum DatabaseKind {
+    Sqlite(Sqlite),
+    /// PostgreSQL or TimescaleDB in a StatefulSet of kgen's.
+    InCluster(Box<Postgres>),
+    /// PostgreSQL outside the cluster; the URL comes from a Secret.
+    Managed(Managed),
+    /// A CloudNativePG Cluster.
+    Operator(Box<Operator>),
+}
+
+#[derive(Clone, Debug)]
+pub struct Sqlite {
+    /// The component that keeps the file.
+    pub component: String,
+    pub path: String,
+    pub max_open_conns: u32,
+    pub max_idle_conns: u32,
+    pub cache_size_kb: u32,
+    pub wal_mode: bool,
+    pub backup: Option<Backup>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Postgres {
+    pub name: String,
+    /// `postgresql` or `timescaledb`.
+    pub engine: &'static str,
+    pub image: String,
+    pub major: u32,
+    pub database: String,
+    pub user: String,
+    pub password_secret: String,
+    pub password_key: String,
+    /// A key of `password_secret` with the whole URL for the app.
+    pub url_key: Option<String>,
+    /// A claim template (`data`), or a named claim (created when
+    /// `create_claim`).
+    pub storage: StorageRequest,
+    pub claim: Option<String>,
+    pub create_claim: bool,
+    pub resources: Resources,
+    /// Server settings, in order, passed as `-c key=value`.
+    pub parameters: Vec<(String, String)>,
+    /// Scripts for /docker-entrypoint-initdb.d, in order (name, content).
+    pub init_scripts: Vec<(String, String)>,
+    pub backup: Option<Backup>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Managed {
+    pub secret: String,
+    pub key: String,
+    pub ssl_mode: Option<String>,
+}
+
+/// A CloudNativePG Cluster.
+#[derive(Clone, Debug)]
+pub struct Operator {
+    pub name: String,
+    pub instances: u32,
+    /// Image override (e.g. one with TimescaleDB).
+    pub image: Option<String>,
+    pub database: String,
+    pub user: String,
+    pub storage: StorageRequest,
+    pub resources: Resources,
+    pub parameters: Vec<(String, String)>,
+    pub shared_preload_libraries: Vec<String>,
+    /// Statements run once after the database is created.
+    pub init_sql: Vec<String>,
+    pub backup: Option<OperatorBackup>,
+}
+
+#[derive(Clone, Debug)]
+pub struct OperatorBackup {
+    /// Six-field cron (seconds first), as CloudNativePG expects.
+    pub schedule: String,
+    pub object_store: String,
+}
+
+/// A backup CronJob and where it keeps its dumps.
+#[derive(Clone, Debug)]
+pub struct Backup {
+    /// Name of the CronJob and its PersistentVolumeClaim.
+    pub name: String,
+    pub schedule: String,
+    pub time_zone: Option<String>,
+    pub retention_days: u32,
+    pub storage: StorageRequest,
+    pub image: String,
+}
+
+/// The Redis cache.
+#[derive(Clone, Debug)]
+pub struct Cache {
+    pub key: String,
+    pub name: String,
+    pub image: String,
+    pub max_memory: String,
+    pub max_memory_policy: String,
+    pub resources: Resources,
+    pub password: Option<(String, String)>,
+    pub env: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct Migrations {
+    pub strategy: MigrationStrategy,
+    pub command: Vec<String>,
+    pub args: Option<Vec<String>>,
+    pub image: String,
+    /// The component whose settings and environment the migration uses.
+    pub component: String,
+    pub backoff_limit: i32,
+    pub active_deadline_seconds: i64,
+    pub ttl_seconds_after_finished: i32,
+    pub resources: Resources,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MigrationStrategy {
+    Job,
+    InitContainer,
 }
 
 #[derive(Clone, Debug)]
@@ -180,5 +362,16 @@ impl App {
     /// The component whose key is `key`.
     pub fn component(&self, key: &str) -> Option<&Component> {
         self.components.iter().find(|c| c.key == key)
+    }
+}
+
+impl Database {
+    /// Name of the database's own objects, if it has any.
+    pub fn object_name(&self) -> Option<&str> {
+        match &self.kind {
+            DatabaseKind::InCluster(p) => Some(&p.name),
+            DatabaseKind::Operator(o) => Some(&o.name),
+            DatabaseKind::Sqlite(_) | DatabaseKind::Managed(_) => None,
+        }
     }
 }

@@ -6,6 +6,7 @@
 //! out; defaults and cross-field rules live in `model`. This module reads
 //! files and environment variables only in `load`.
 
+pub mod data;
 pub mod load;
 pub mod settings;
 pub mod workload;
@@ -14,6 +15,7 @@ use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+pub use data::*;
 pub use settings::*;
 pub use workload::*;
 
@@ -73,6 +75,13 @@ pub struct Profile {
     pub resources: Option<Resources>,
     /// Annotations on every pod.
     pub pod_annotations: IndexMap<String, String>,
+    /// Databases by name (default: none, a stateless app). Components use
+    /// every database unless they list theirs in `databases`.
+    pub databases: IndexMap<String, Database>,
+    /// A Redis cache shared by the components.
+    pub cache: Option<Cache>,
+    /// How database migrations run.
+    pub migrations: Migrations,
     /// The ServiceAccount of the pods.
     pub service_account: ServiceAccountSettings,
     /// Pod and container security settings (restricted by default).
@@ -92,6 +101,7 @@ pub const SCALAR_SHORTHANDS: &[(&str, &str)] = &[
     ("Resources", "preset"),
     ("EnvSource", "value"),
     ("NamespaceSettings", "name"),
+    ("Storage", "size"),
 ];
 
 /// Where the types of [`SCALAR_SHORTHANDS`] appear in a profile (`*` is any
@@ -107,6 +117,11 @@ pub const SHORTHAND_PATHS: &[(&str, &str)] = &[
     ("components.*.resources", "preset"),
     ("components.*.env.*", "value"),
     ("components.*.ports.*", "port"),
+    ("databases.*.storage", "size"),
+    ("databases.*.backup.storage", "size"),
+    ("databases.*.resources", "preset"),
+    ("cache.resources", "preset"),
+    ("migrations.resources", "preset"),
 ];
 
 /// The field a scalar at `path` stands for, if the type there has a short

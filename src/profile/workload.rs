@@ -50,6 +50,8 @@ pub struct Component {
     pub node_selector: IndexMap<String, String>,
     /// Taints the pods tolerate (Kubernetes `tolerations`).
     pub tolerations: Vec<k8s_openapi::api::core::v1::Toleration>,
+    /// The databases this component uses, by key (default: all of them).
+    pub databases: Option<Vec<String>>,
 }
 
 /// A container image: `repository[:tag][@digest]`, or its parts.

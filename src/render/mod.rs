@@ -2,8 +2,11 @@
 //! objects to the list. Pure: no IO, no clock, no randomness, so the same
 //! app always renders the same objects.
 
+mod cache;
 mod config;
+mod database;
 mod identity;
+pub mod migrations;
 mod service;
 mod workload;
 
@@ -22,10 +25,13 @@ pub fn render(app: &App) -> Vec<Object> {
     let mut out = Vec::new();
     identity::render(app, &mut out);
     config::render(app, &mut out);
+    database::render(app, &mut out);
+    cache::render(app, &mut out);
     for component in &app.components {
         workload::render(app, component, &mut out);
         service::render(app, component, &mut out);
     }
+    migrations::render(app, &mut out);
     object::sort(&mut out);
     out
 }
@@ -54,6 +60,15 @@ pub fn labels(app: &App, component: Option<&str>) -> BTreeMap<String, String> {
     if let Some(v) = &app.version {
         l.insert("app.kubernetes.io/version".into(), v.clone());
     }
+    l
+}
+
+/// Labels of the pods of databases, caches and jobs: the recommended
+/// labels without the app's version, so that an app release does not
+/// restart them.
+pub fn support_pod_labels(app: &App, component: &str) -> BTreeMap<String, String> {
+    let mut l = labels(app, Some(component));
+    l.remove("app.kubernetes.io/version");
     l
 }
 

@@ -1,25 +1,47 @@
-//! A component's pods and the Deployment that runs them: the container,
-//! its probes, environment, resources and the restricted security context.
+//! A component's pods and the Deployment (or, for a component that keeps
+//! an SQLite database, the single-replica StatefulSet) that runs them: the
+//! container, its probes, environment, resources, init containers and the
+//! restricted security context. Other renderers build their pods from the
+//! helpers here.
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, DeploymentStrategy, RollingUpdateDeployment};
+use k8s_openapi::api::apps::v1::{
+    Deployment, DeploymentSpec, DeploymentStrategy, RollingUpdateDeployment, StatefulSet,
+    StatefulSetPersistentVolumeClaimRetentionPolicy, StatefulSetSpec, StatefulSetUpdateStrategy,
+};
 use k8s_openapi::api::core::v1::{
     Capabilities, ConfigMapEnvSource, ConfigMapKeySelector, Container, ContainerPort, EmptyDirVolumeSource,
     EnvFromSource, EnvVar, EnvVarSource, ExecAction, GRPCAction, HTTPGetAction, LocalObjectReference,
-    ObjectFieldSelector, PodSecurityContext, PodSpec, PodTemplateSpec, Probe, ResourceRequirements, SeccompProfile,
-    SecretKeySelector, SecurityContext, TCPSocketAction, Volume, VolumeMount,
+    ObjectFieldSelector, PersistentVolumeClaim, PersistentVolumeClaimSpec, PodSecurityContext, PodSpec,
+    PodTemplateSpec, Probe, ResourceRequirements, SeccompProfile, SecretKeySelector, SecurityContext, Service,
+    ServicePort, ServiceSpec, TCPSocketAction, Volume, VolumeMount, VolumeResourceRequirements,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::{config, label_selector, labels, meta, selector_labels};
-use crate::model::{self, App, Component, EnvValue, PortTarget, ProbeAction};
+use crate::model::{self, App, Component, EnvValue, PortTarget, ProbeAction, StorageRequest, WaitFor};
 use crate::object::Object;
 
 pub fn render(app: &App, c: &Component, out: &mut Vec<Object>) {
-    out.push(deployment(app, c).into());
+    match &c.sqlite_volume {
+        None => out.push(deployment(app, c).into()),
+        Some(volume) => {
+            out.push(stateful_set(app, c, volume).into());
+            out.push(headless_service(app, &headless_name(&c.name), &c.key, &governing_ports(c)).into());
+        }
+    }
+}
+
+/// The governing Service of a component's StatefulSet.
+pub fn headless_name(name: &str) -> String {
+    format!("{name}-headless")
+}
+
+fn governing_ports(c: &Component) -> Vec<(String, u16)> {
+    c.ports.iter().map(|p| (p.name.clone(), p.container_port)).collect()
 }
 
 fn deployment(app: &App, c: &Component) -> Deployment {
@@ -42,6 +64,100 @@ fn deployment(app: &App, c: &Component) -> Deployment {
     }
 }
 
+/// A single-replica StatefulSet with a `data` claim template: one writer
+/// for the SQLite file, a stable claim `data-<name>-0`.
+fn stateful_set(app: &App, c: &Component, volume: &model::SqliteVolume) -> StatefulSet {
+    let mut template = pod_template(app, c);
+    if let Some(spec) = template.spec.as_mut() {
+        for container in &mut spec.containers {
+            container.volume_mounts.get_or_insert_default().push(VolumeMount {
+                name: "data".into(),
+                mount_path: volume.mount_path.clone(),
+                ..Default::default()
+            });
+        }
+    }
+    StatefulSet {
+        metadata: meta(app, &c.name, Some(&c.key)),
+        spec: Some(StatefulSetSpec {
+            replicas: Some(1),
+            service_name: Some(headless_name(&c.name)),
+            selector: label_selector(selector_labels(app, &c.key)),
+            template,
+            update_strategy: Some(StatefulSetUpdateStrategy {
+                type_: Some("RollingUpdate".into()),
+                rolling_update: None,
+            }),
+            persistent_volume_claim_retention_policy: Some(retain_claims()),
+            volume_claim_templates: Some(vec![claim_template(app, &c.key, &volume.claim)]),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// Keep claims when a StatefulSet is deleted or scaled down (the data
+/// outlives the workload).
+pub fn retain_claims() -> StatefulSetPersistentVolumeClaimRetentionPolicy {
+    StatefulSetPersistentVolumeClaimRetentionPolicy {
+        when_deleted: Some("Retain".into()),
+        when_scaled: Some("Retain".into()),
+    }
+}
+
+/// The `data` volume claim template of a StatefulSet. Its labels are only
+/// the selector labels: the template is immutable, so nothing that changes
+/// between releases (like the version) may go in.
+pub fn claim_template(app: &App, component: &str, storage: &StorageRequest) -> PersistentVolumeClaim {
+    PersistentVolumeClaim {
+        metadata: ObjectMeta {
+            name: Some("data".into()),
+            labels: Some(selector_labels(app, component)),
+            ..Default::default()
+        },
+        spec: Some(claim_spec(storage)),
+        ..Default::default()
+    }
+}
+
+pub fn claim_spec(storage: &StorageRequest) -> PersistentVolumeClaimSpec {
+    PersistentVolumeClaimSpec {
+        access_modes: Some(storage.access_modes.clone()),
+        storage_class_name: storage.class.clone(),
+        resources: Some(VolumeResourceRequirements {
+            requests: Some(BTreeMap::from([("storage".to_string(), Quantity(storage.size.clone()))])),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// A headless Service (no cluster IP): stable DNS names for a StatefulSet's
+/// pods.
+pub fn headless_service(app: &App, name: &str, component: &str, ports: &[(String, u16)]) -> Service {
+    Service {
+        metadata: meta(app, name, Some(component)),
+        spec: Some(ServiceSpec {
+            cluster_ip: Some("None".into()),
+            selector: Some(selector_labels(app, component)),
+            ports: Some(
+                ports
+                    .iter()
+                    .map(|(n, p)| ServicePort {
+                        name: Some(n.clone()),
+                        port: i32::from(*p),
+                        target_port: Some(IntOrString::String(n.clone())),
+                        protocol: Some("TCP".into()),
+                        ..Default::default()
+                    })
+                    .collect(),
+            ),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
 /// The pod template of a component's workload.
 pub fn pod_template(app: &App, c: &Component) -> PodTemplateSpec {
     let mut pod_labels = labels(app, Some(&c.key));
@@ -50,7 +166,15 @@ pub fn pod_template(app: &App, c: &Component) -> PodTemplateSpec {
     annotations.extend(c.pod_annotations.clone());
     let (volumes, mounts) = writable_volumes(&c.writable_paths);
     let mut container = container(app, c);
-    container.volume_mounts = (!mounts.is_empty()).then_some(mounts);
+    container.volume_mounts = (!mounts.is_empty()).then(|| mounts.clone());
+    let mut init_containers = wait_containers(app, c);
+    if c.migrate_on_start
+        && let Some(m) = &app.migrations
+    {
+        let mut migrate = migration_container(app, c, m);
+        migrate.volume_mounts = (!mounts.is_empty()).then_some(mounts);
+        init_containers.push(migrate);
+    }
     PodTemplateSpec {
         metadata: Some(ObjectMeta {
             labels: Some(pod_labels),
@@ -61,16 +185,78 @@ pub fn pod_template(app: &App, c: &Component) -> PodTemplateSpec {
             service_account_name: Some(app.service_account.name.clone()),
             automount_service_account_token: Some(app.service_account.automount_token),
             security_context: Some(pod_security_context(app)),
-            image_pull_secrets: (!app.image_pull_secrets.is_empty())
-                .then(|| app.image_pull_secrets.iter().map(|n| LocalObjectReference { name: n.clone() }).collect()),
+            image_pull_secrets: pull_secrets(app),
             termination_grace_period_seconds: c.termination_grace_period_seconds,
             node_selector: (!c.node_selector.is_empty()).then(|| c.node_selector.clone()),
             tolerations: (!c.tolerations.is_empty()).then(|| c.tolerations.clone()),
+            init_containers: (!init_containers.is_empty()).then_some(init_containers),
             containers: vec![container],
             volumes: (!volumes.is_empty()).then_some(volumes),
             ..Default::default()
         }),
     }
+}
+
+pub fn pull_secrets(app: &App) -> Option<Vec<LocalObjectReference>> {
+    (!app.image_pull_secrets.is_empty())
+        .then(|| app.image_pull_secrets.iter().map(|n| LocalObjectReference { name: n.clone() }).collect())
+}
+
+/// A hardened container with the app's security context and no other
+/// settings; callers fill in the rest.
+pub fn hardened_container(app: &App, name: &str, image: &str) -> Container {
+    Container {
+        name: name.to_string(),
+        image: Some(image.to_string()),
+        image_pull_policy: Some(if image.contains('@') { "IfNotPresent" } else { "Always" }.to_string()),
+        security_context: Some(container_security_context(app)),
+        ..Default::default()
+    }
+}
+
+/// Init containers that hold the pod until the component's databases
+/// accept connections.
+pub fn wait_containers(app: &App, c: &Component) -> Vec<Container> {
+    c.wait_for.iter().map(|w| wait_container(app, w)).collect()
+}
+
+/// An init container that blocks until a database accepts connections.
+fn wait_container(app: &App, w: &WaitFor) -> Container {
+    let script = format!(
+        "until pg_isready --host={host} --port={port} --timeout=2; do echo \"waiting for {host}:{port}\"; sleep 2; done",
+        host = w.host,
+        port = w.port
+    );
+    Container {
+        command: Some(vec!["sh".into(), "-c".into(), script]),
+        resources: Some(resources(&small_tool_resources())),
+        ..hardened_container(app, &format!("wait-for-{}", w.key), &w.image)
+    }
+}
+
+/// Requests and limits of short-lived helper containers.
+pub fn small_tool_resources() -> model::Resources {
+    let map = |cpu: &str, mem: &str| {
+        BTreeMap::from([("cpu".to_string(), cpu.to_string()), ("memory".to_string(), mem.to_string())])
+    };
+    model::Resources { requests: map("10m", "16Mi"), limits: map("100m", "64Mi") }
+}
+
+/// The migration command in the component's environment.
+pub fn migration_container(app: &App, c: &Component, m: &model::Migrations) -> Container {
+    let main = container(app, c);
+    let mut migrate = Container {
+        command: Some(m.command.clone()),
+        args: m.args.clone(),
+        env: main.env,
+        env_from: main.env_from,
+        resources: Some(resources(&m.resources)),
+        ..hardened_container(app, "migrate", &m.image)
+    };
+    if m.image == c.image {
+        migrate.image_pull_policy = main.image_pull_policy;
+    }
+    migrate
 }
 
 /// The restricted Pod Security Standard at pod level.
@@ -102,7 +288,8 @@ pub fn container_security_context(app: &App) -> SecurityContext {
     }
 }
 
-fn container(app: &App, c: &Component) -> Container {
+/// The component's main container.
+pub fn container(app: &App, c: &Component) -> Container {
     let env_from = app.config_map.as_ref().map(|cm| {
         vec![EnvFromSource {
             config_map_ref: Some(ConfigMapEnvSource { name: cm.name.clone(), optional: None }),

@@ -164,3 +164,103 @@ hint: export SHOP_DB_URL_UNSET=… before running kgen; its value goes into Secr
 ",
     );
 }
+
+#[test]
+fn sqlite_with_more_than_one_replica() {
+    check(
+        "name: ts\nimage: ts:1.0\nreplicas: 3\ndatabases:\n  data:\n    engine: sqlite\n",
+        &[],
+        "error: `ts` keeps an SQLite database, so it runs exactly one replica (found 3)
+ --> case.yaml:3:11
+  |
+3 | replicas: 3
+  |           ^ in `replicas`
+  |
+hint: SQLite allows one writer and locks its file on one node's volume; for more replicas use `engine: postgres`
+
+",
+    );
+}
+
+#[test]
+fn sqlite_shared_by_two_components() {
+    check(
+        "name: ts\nimage: ts:1.0\ncomponents:\n  web: {}\n  worker: {}\ndatabases:\n  data:\n    engine: sqlite\n",
+        &[],
+        "error: the sqlite database `data` is used by 2 components (web, worker)
+ --> case.yaml:8:5
+  |
+8 |     engine: sqlite
+  |     ^^^^^^^^^^^^^^ in `databases.data`
+  |
+hint: SQLite has a single writer and its file lives on one pod's volume: give it to one component (its `databases`), or use `engine: postgres`
+
+",
+    );
+}
+
+#[test]
+fn reference_to_an_undefined_database() {
+    check(
+        "name: shop\nimage: shop:1.0\ncomponents:\n  web:\n    databases: [orders]\ndatabases:\n  main: {}\n",
+        &[],
+        "error: component `web` uses database `orders`, which the profile does not define
+ --> case.yaml:5:17
+  |
+5 |     databases: [orders]
+  |                 ^^^^^^ in `components.web.databases[0]`
+  |
+hint: declared databases: `main`
+
+",
+    );
+}
+
+#[test]
+fn bad_storage_size() {
+    check(
+        "name: shop\nimage: shop:1.0\ndatabases:\n  main:\n    storage: 1 GB\n",
+        &[],
+        "error: `1 GB` is not a Kubernetes quantity (examples: 250m, 1, 512Mi, 10Gi)
+ --> case.yaml:5:14
+  |
+5 |     storage: 1 GB
+  |              ^^^^ in `databases.main.storage.size`
+
+",
+    );
+}
+
+#[test]
+fn unknown_storage_provider() {
+    check(
+        "name: shop\nimage: shop:1.0\ndatabases:\n  main:\n    storage: {provider: aws-gp2}\n",
+        &[],
+        "error: unknown value `aws-gp2`
+ --> case.yaml:5:25
+  |
+5 |     storage: {provider: aws-gp2}
+  |                         ^^^^^^^ in `databases.main.storage.provider`
+  |
+hint: did you mean `aws-gp3`?
+
+",
+    );
+}
+
+#[test]
+fn managed_database_fields_on_an_in_cluster_one() {
+    check(
+        "name: shop\nimage: shop:1.0\ndatabases:\n  main:\n    sslMode: require\n",
+        &[],
+        "error: `sslMode` does not apply to an in-cluster database
+ --> case.yaml:5:5
+  |
+5 |     sslMode: require
+  |     ^^^^^^^ in `databases.main.sslMode`
+  |
+hint: `url` and `sslMode` describe a managed database: add `mode: managed`
+
+",
+    );
+}

@@ -3,8 +3,11 @@
 
 use std::process::{Command, Stdio};
 
-use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Secret, Service, ServiceAccount};
+use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
+use k8s_openapi::api::batch::v1::{CronJob, Job};
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace, PersistentVolumeClaim, Secret, Service, ServiceAccount};
+use k8s_openapi::api::storage::v1::StorageClass;
+use kgen::crd::cnpg;
 use serde::Deserialize;
 
 use crate::support::{profile_matrix, render, tool};
@@ -62,6 +65,13 @@ fn output_round_trips_through_kubernetes_types() {
                 "Secret" => serde_json::to_value(Secret::deserialize(&json).unwrap()),
                 "Service" => serde_json::to_value(Service::deserialize(&json).unwrap()),
                 "Deployment" => serde_json::to_value(Deployment::deserialize(&json).unwrap()),
+                "StatefulSet" => serde_json::to_value(StatefulSet::deserialize(&json).unwrap()),
+                "Job" => serde_json::to_value(Job::deserialize(&json).unwrap()),
+                "CronJob" => serde_json::to_value(CronJob::deserialize(&json).unwrap()),
+                "PersistentVolumeClaim" => serde_json::to_value(PersistentVolumeClaim::deserialize(&json).unwrap()),
+                "StorageClass" => serde_json::to_value(StorageClass::deserialize(&json).unwrap()),
+                "Cluster" => serde_json::to_value(cnpg::Cluster::deserialize(&json).unwrap()),
+                "ScheduledBackup" => serde_json::to_value(cnpg::ScheduledBackup::deserialize(&json).unwrap()),
                 other => panic!("add {other} to the round-trip test"),
             }
             .unwrap();
@@ -97,6 +107,26 @@ fn validator_reports_no_schema_errors() {
                 "{profile} {env:?} (k8s {version:?}):\n{report}\n{}",
                 String::from_utf8_lossy(&result.stderr)
             );
+        }
+    }
+}
+
+/// Values of Secrets kgen creates appear only in those Secrets: never in a
+/// ConfigMap, an env literal, an argument or an annotation.
+#[test]
+fn created_secret_values_stay_in_secrets() {
+    for (profile, env) in profile_matrix() {
+        let out = render(&profile, env.as_deref());
+        for (_, value) in crate::support::PROFILE_ENV {
+            use base64::Engine as _;
+            let encoded = base64::engine::general_purpose::STANDARD.encode(value);
+            for doc in out.split("---\n").filter(|d| !d.trim().is_empty()) {
+                let is_secret = doc.contains("\nkind: Secret\n");
+                assert!(!doc.contains(value), "{profile} {env:?}: a secret value in plain text:\n{doc}");
+                if !is_secret {
+                    assert!(!doc.contains(&encoded), "{profile} {env:?}: a secret value outside a Secret:\n{doc}");
+                }
+            }
         }
     }
 }

@@ -10,13 +10,12 @@ pub fn repo() -> PathBuf {
 }
 
 /// Environment variables the shipped profiles read at render time.
-pub const PROFILE_ENV: &[(&str, &str)] =
-    &[("CLOCKWORK_DATABASE_URL", "postgres://clockwork:dev-only@postgres:5432/clockwork?sslmode=disable")];
+pub const PROFILE_ENV: &[(&str, &str)] = &[("CLOCKWORK_DB_PASSWORD", "dev-only-password")];
 
 /// `kgen` with plain diagnostics, run from the repository root.
 pub fn kgen() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_kgen"));
-    cmd.current_dir(repo()).env("NO_COLOR", "1").env_remove("CLOCKWORK_DATABASE_URL");
+    cmd.current_dir(repo()).env("NO_COLOR", "1").env_remove("CLOCKWORK_DB_PASSWORD");
     cmd
 }
 

@@ -3,6 +3,7 @@
 //! part of the profile; `Builder` carries the diagnostics.
 
 mod config;
+mod data;
 mod workload;
 
 use super::image::ImageRef;
@@ -28,7 +29,7 @@ pub(super) const SYSTEM_NAMESPACES: &[&str] = &["default", "kube-system", "kube-
 
 /// Validate a loaded profile into an [`App`]; warnings come back beside it.
 pub fn build(loaded: &Loaded, inputs: &Inputs) -> Result<(App, Vec<Diagnostic>), Errors> {
-    let mut b = Builder { loaded, out: Collector::default() };
+    let mut b = Builder { loaded, out: Collector::default(), sqlite_volumes: Vec::new(), storage_classes: Vec::new() };
     let app = b.app(inputs);
     b.out.finish(app)
 }
@@ -36,6 +37,10 @@ pub fn build(loaded: &Loaded, inputs: &Inputs) -> Result<(App, Vec<Diagnostic>),
 pub(super) struct Builder<'a> {
     loaded: &'a Loaded,
     out: Collector,
+    /// SQLite volumes found while building databases, by component.
+    sqlite_volumes: Vec<(String, SqliteVolume)>,
+    /// StorageClasses that storage presets create.
+    storage_classes: Vec<StorageClass>,
 }
 
 impl Builder<'_> {
@@ -111,6 +116,8 @@ impl Builder<'_> {
         let secrets = self.secrets(inputs);
         let security = self.security();
 
+        let databases = self.databases(&name);
+        let cache = self.cache(&name);
         let mut components = Vec::new();
         let keys: Vec<String> = p.components.keys().cloned().collect();
         for key in &keys {
@@ -118,6 +125,8 @@ impl Builder<'_> {
                 components.push(c);
             }
         }
+        self.attach_data(&mut components, &databases, &cache);
+        let migrations = self.migrations(&mut components, &databases);
         let version = match &p.version {
             Some(v) => {
                 self.check(&path!["version"], "version", v, names::label_value);
@@ -140,6 +149,10 @@ impl Builder<'_> {
             secrets,
             security,
             components,
+            databases,
+            cache,
+            migrations,
+            storage_classes: std::mem::take(&mut self.storage_classes),
         }
     }
 

@@ -94,6 +94,9 @@ impl Builder<'_> {
             termination_grace_period_seconds: c.termination_grace_period_seconds,
             node_selector: c.node_selector.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
             tolerations: c.tolerations.clone(),
+            sqlite_volume: None,
+            wait_for: Vec::new(),
+            migrate_on_start: false,
         })
     }
 
@@ -346,17 +349,28 @@ impl Builder<'_> {
 
     fn resources(&mut self, at: &[PathSegment], c: &profile::Component) -> Resources {
         let p = &self.loaded.profile;
-        let (spec, mut here) = match (&c.resources, &p.resources) {
-            (Some(r), _) => (r.clone(), {
-                let mut h = at.to_vec();
-                h.push("resources".into());
-                h
-            }),
-            (None, Some(r)) => (r.clone(), path!["resources"].to_vec()),
-            (None, None) => {
-                (profile::Resources { preset: Some(profile::Preset::Small), ..Default::default() }, Vec::new())
-            }
-        };
+        match (&c.resources, &p.resources) {
+            (Some(r), _) => self.resolve_resources(&[at, &path!["resources"]].concat(), r),
+            (None, Some(r)) => self.resolve_resources(&path!["resources"], r),
+            (None, None) => preset(profile::Preset::Small),
+        }
+    }
+
+    /// Resources as written, or `default` when nothing is written.
+    pub(super) fn resources_or(
+        &mut self,
+        at: &[PathSegment],
+        spec: Option<&profile::Resources>,
+        default: Resources,
+    ) -> Resources {
+        match spec {
+            Some(r) => self.resolve_resources(at, r),
+            None => default,
+        }
+    }
+
+    /// A preset with its overrides; quantities checked, requests ≤ limits.
+    fn resolve_resources(&mut self, at: &[PathSegment], spec: &profile::Resources) -> Resources {
         let mut out = spec.preset.map(preset).unwrap_or_default();
         for (section, amounts) in [("requests", &spec.requests), ("limits", &spec.limits)] {
             let target = if section == "requests" { &mut out.requests } else { &mut out.limits };
@@ -367,11 +381,9 @@ impl Builder<'_> {
             ] {
                 if let Some(v) = value {
                     target.insert(name.to_string(), v.clone());
-                    here.extend(path![section, field]);
                     if let Err(why) = quantity::parse(v) {
-                        self.error(&here, why);
+                        self.error(&[at, &path![section, field]].concat(), why);
                     }
-                    here.truncate(here.len() - 2);
                 }
             }
         }
@@ -380,7 +392,7 @@ impl Builder<'_> {
                 && let Ok(l) = quantity::parse(limit)
                 && r > l
             {
-                self.error(&here, format!("the {name} request {request} is more than its limit {limit}"));
+                self.error(at, format!("the {name} request {request} is more than its limit {limit}"));
             }
         }
         out
@@ -543,7 +555,7 @@ impl Builder<'_> {
 }
 
 /// Requests and limits of a named preset.
-fn preset(p: profile::Preset) -> Resources {
+pub(super) fn preset(p: profile::Preset) -> Resources {
     use profile::Preset::*;
     let (cpu_r, mem_r, cpu_l, mem_l) = match p {
         Nano => ("25m", "32Mi", "100m", "64Mi"),

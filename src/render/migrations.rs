@@ -1,0 +1,59 @@
+//! The migration Job. Jobs are immutable, so its name carries a hash of
+//! the image and command: a new release with a new image is a new Job, and
+//! re-applying an unchanged one is a no-op.
+
+use k8s_openapi::api::batch::v1::{Job, JobSpec};
+use k8s_openapi::api::core::v1::{PodSpec, PodTemplateSpec};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+use super::workload::{migration_container, pod_security_context, pull_secrets, wait_containers, writable_volumes};
+use super::{labels, meta, sha256_hex};
+use crate::model::{App, MigrationStrategy};
+use crate::object::Object;
+
+/// Component label of migration Jobs.
+pub const COMPONENT: &str = "migrations";
+
+pub fn render(app: &App, out: &mut Vec<Object>) {
+    let Some(m) = app.migrations.as_ref().filter(|m| m.strategy == MigrationStrategy::Job) else { return };
+    let Some(c) = app.component(&m.component) else { return };
+    let mut migrate = migration_container(app, c, m);
+    let (volumes, mounts) = writable_volumes(&c.writable_paths);
+    migrate.volume_mounts = (!mounts.is_empty()).then_some(mounts);
+    let wait = wait_containers(app, c);
+    out.push(
+        Job {
+            metadata: meta(app, &job_name(app, m), Some(COMPONENT)),
+            spec: Some(JobSpec {
+                backoff_limit: Some(m.backoff_limit),
+                active_deadline_seconds: Some(m.active_deadline_seconds),
+                ttl_seconds_after_finished: Some(m.ttl_seconds_after_finished),
+                template: PodTemplateSpec {
+                    metadata: Some(ObjectMeta { labels: Some(labels(app, Some(COMPONENT))), ..Default::default() }),
+                    spec: Some(PodSpec {
+                        restart_policy: Some("Never".into()),
+                        service_account_name: Some(app.service_account.name.clone()),
+                        automount_service_account_token: Some(app.service_account.automount_token),
+                        security_context: Some(pod_security_context(app)),
+                        image_pull_secrets: pull_secrets(app),
+                        init_containers: (!wait.is_empty()).then_some(wait),
+                        containers: vec![migrate],
+                        volumes: (!volumes.is_empty()).then_some(volumes),
+                        ..Default::default()
+                    }),
+                },
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+        .into(),
+    );
+}
+
+/// `<app>-migrate-<8 hex of image and command>`, at most 63 characters.
+pub fn job_name(app: &App, m: &crate::model::Migrations) -> String {
+    let identity = serde_json::to_vec(&(&m.image, &m.command, &m.args)).expect("strings serialize");
+    let hash = &sha256_hex(&identity)[..8];
+    let prefix: String = app.name.chars().take(63 - "-migrate-".len() - hash.len()).collect();
+    format!("{}-migrate-{hash}", prefix.trim_end_matches('-'))
+}
