@@ -18,7 +18,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::workload::{
     claim_spec, claim_template, hardened_container, headless_service, pod_security_context, pull_secrets, resources,
-    retain_claims, small_tool_resources,
+    backup_tool_resources, retain_claims,
 };
 use super::{label_selector, labels, meta, selector_labels, support_pod_labels};
 use crate::crd::cnpg;
@@ -347,7 +347,7 @@ fn sqlite_backup(app: &App, s: &Sqlite, b: &Backup, out: &mut Vec<Object>) {
     let mut container = hardened_container(app, "backup", &b.image);
     container.command = Some(vec!["sh".into(), "-c".into(), script]);
     container.env = Some(vec![EnvVar { name: "SQLITE_TMPDIR".into(), value: Some("/tmp".into()), value_from: None }]);
-    container.resources = Some(resources(&small_tool_resources()));
+    container.resources = Some(resources(&backup_tool_resources()));
     container.volume_mounts = Some(vec![
         mount("data", &volume.mount_path, false),
         mount("backup", "/backup", false),
@@ -397,7 +397,7 @@ fn postgres_backup(app: &App, db: &Database, p: &Postgres, b: &Backup, out: &mut
     );
     let mut container = hardened_container(app, "backup", &b.image);
     container.command = Some(vec!["sh".into(), "-c".into(), script]);
-    container.resources = Some(resources(&small_tool_resources()));
+    container.resources = Some(resources(&backup_tool_resources()));
     container.volume_mounts = Some(vec![
         mount("credentials", "/run/secrets/postgres", true),
         mount("backup", "/backup", false),

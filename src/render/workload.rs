@@ -234,12 +234,21 @@ fn wait_container(app: &App, w: &WaitFor) -> Container {
     }
 }
 
-/// Requests and limits of short-lived helper containers.
+/// Requests and limits of init containers that wait or write a file.
 pub fn small_tool_resources() -> model::Resources {
-    let map = |cpu: &str, mem: &str| {
+    tool_resources(("10m", "16Mi"), ("100m", "64Mi"))
+}
+
+/// Requests and limits of backup containers (sqlite3, pg_dump).
+pub fn backup_tool_resources() -> model::Resources {
+    tool_resources(("50m", "64Mi"), ("500m", "256Mi"))
+}
+
+fn tool_resources(requests: (&str, &str), limits: (&str, &str)) -> model::Resources {
+    let map = |(cpu, mem): (&str, &str)| {
         BTreeMap::from([("cpu".to_string(), cpu.to_string()), ("memory".to_string(), mem.to_string())])
     };
-    model::Resources { requests: map("10m", "16Mi"), limits: map("100m", "64Mi") }
+    model::Resources { requests: map(requests), limits: map(limits) }
 }
 
 /// The migration command in the component's environment.
