@@ -37,6 +37,14 @@ pub enum Command {
     Render(RenderArgs),
     /// Validate profiles and their rendered objects without printing them;
     /// checks every environment unless --env is given.
+    ///
+    /// Besides the profile's own rules, the bundle must be consistent: every
+    /// Service, PodDisruptionBudget and NetworkPolicy selects pods in it;
+    /// every ConfigMap, Secret, PersistentVolumeClaim, ServiceAccount and
+    /// PriorityClass a pod uses is in it or declared as existing; probes and
+    /// Services name ports the containers declare; autoscalers scale a
+    /// workload in it; names and labels are valid. `kgen render` runs the
+    /// same checks.
     Check(CheckArgs),
     /// Write a commented starter profile.
     Init(InitArgs),

@@ -1,5 +1,6 @@
 //! The whole chain for one profile: load → gather inputs → validate →
-//! render. Commands call this; it adds nothing of its own.
+//! render → check the bundle's consistency. Commands call this; it adds
+//! nothing of its own.
 
 use std::path::Path;
 
@@ -8,7 +9,7 @@ use crate::model::{self, App};
 use crate::object::Object;
 use crate::profile::load::{self, Loaded, Options};
 use crate::source::SourceMap;
-use crate::{inputs, render};
+use crate::{check, inputs, render};
 
 /// A rendered profile.
 #[derive(Debug)]
@@ -31,6 +32,12 @@ pub fn render_loaded(loaded: Loaded, env: &dyn Fn(&str) -> Option<String>) -> Re
     let inputs = inputs::gather(&loaded, env)?;
     let (app, warnings) = model::build(&loaded, &inputs)?;
     let objects = render::render(&app);
+    let external = check::External::of(&app, &loaded.profile.external);
+    let problems = check::check(&objects, &external);
+    if !problems.is_empty() {
+        let note = "kgen rendered an inconsistent bundle from a valid profile: this is a bug in kgen, please report it";
+        return Err(Errors(problems.into_iter().map(|d| d.note(note)).collect()));
+    }
     Ok(Rendered { loaded, app, objects, warnings })
 }
 

@@ -6,6 +6,7 @@
 //! out; defaults and cross-field rules live in `model`. This module reads
 //! files and environment variables only in `load`.
 
+pub mod extras;
 pub mod load;
 pub mod settings;
 pub mod workload;
@@ -14,6 +15,7 @@ use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+pub use extras::*;
 pub use settings::*;
 pub use workload::*;
 
@@ -77,6 +79,9 @@ pub struct Profile {
     pub service_account: ServiceAccountSettings,
     /// Pod and container security settings (restricted by default).
     pub security: Security,
+    /// Objects the app uses that exist in the cluster already (besides
+    /// those declared under `secrets`, `configMap` and `serviceAccount`).
+    pub external: ExternalObjects,
     /// Named overlays (`dev`, `prod`, …) deep-merged over the rest of the
     /// profile by `--env NAME`: maps merge, lists and values replace, and
     /// `null` resets a field to its default.
