@@ -4,6 +4,7 @@
 
 mod config;
 mod identity;
+pub mod lifecycle;
 mod service;
 mod workload;
 
@@ -26,6 +27,7 @@ pub fn render(app: &App) -> Vec<Object> {
         workload::render(app, component, &mut out);
         service::render(app, component, &mut out);
     }
+    lifecycle::finish(&mut out);
     object::sort(&mut out);
     out
 }
