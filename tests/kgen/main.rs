@@ -2,6 +2,7 @@
 
 mod commands;
 mod errors;
+mod kustomize;
 mod output;
 mod profiles;
 mod support;
