@@ -89,9 +89,16 @@ pub struct RenderArgs {
 
     /// Write one file per object into DIR instead of stdout. Files kgen did
     /// not write are never overwritten; files it wrote before and no longer
-    /// renders are removed.
+    /// renders are removed. With several profiles (or --batch), each
+    /// profile and environment gets a folder DIR/<app>/<env>: the --env
+    /// given, or else `base` and every environment the profile defines.
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
+
+    /// With --out-dir, use the DIR/<app>/<env> layout even for one profile
+    /// (for CI globs that may match a single file).
+    #[arg(long, requires = "out_dir")]
+    pub batch: bool,
 
     /// With --out-dir, also write a kustomization.yaml listing the files.
     #[arg(long, requires = "out_dir")]

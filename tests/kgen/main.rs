@@ -1,5 +1,6 @@
 //! kgen's integration tests: one binary that runs the real `kgen`.
 
+mod batch;
 mod commands;
 mod errors;
 mod kustomize;
