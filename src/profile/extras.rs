@@ -25,3 +25,58 @@ pub struct ExternalObjects {
     /// `system-node-critical` always exist.
     pub priority_classes: Vec<String>,
 }
+
+/// A change to rendered objects, for what the profile cannot say. Patches
+/// apply in order, after rendering and after the extra manifests are added;
+/// the changed object must still be a valid object of its kind.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct Patch {
+    /// The object to change, by kind and name (`kgen render` shows them).
+    pub target: PatchTarget,
+    /// RFC 6902 JSON Patch operations, applied in order:
+    /// `{op: add, path: /spec/template/spec/priorityClassName, value: high}`.
+    pub json: Vec<JsonPatchOperation>,
+    /// A merge patch (RFC 7386): maps merge and `null` removes a key. Unlike
+    /// plain RFC 7386, lists of `containers`, `initContainers`, `env`,
+    /// `ports`, `volumes` and `volumeMounts` merge item by item by `name`
+    /// (an item with a new name is added); other lists replace.
+    #[schemars(with = "Option<serde_json::Map<String, serde_json::Value>>")]
+    pub merge: Option<serde_json::Value>,
+}
+
+/// Which rendered object a patch changes.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct PatchTarget {
+    /// The object's kind, e.g. `Deployment`.
+    pub kind: String,
+    /// The object's name, e.g. `clockwork-server`.
+    pub name: String,
+}
+
+/// One RFC 6902 operation.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct JsonPatchOperation {
+    /// add, remove, replace, move, copy or test.
+    pub op: Option<JsonPatchOp>,
+    /// A JSON Pointer into the object, e.g. `/spec/template/spec/containers/0/args`
+    /// (`-` appends to a list; `~1` is a `/` in a key, `~0` a `~`).
+    pub path: String,
+    /// The source of move and copy.
+    pub from: Option<String>,
+    /// The value of add, replace and test.
+    pub value: Option<serde_json::Value>,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum JsonPatchOp {
+    Add,
+    Remove,
+    Replace,
+    Move,
+    Copy,
+    Test,
+}

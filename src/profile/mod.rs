@@ -82,6 +82,15 @@ pub struct Profile {
     /// Objects the app uses that exist in the cluster already (besides
     /// those declared under `secrets`, `configMap` and `serviceAccount`).
     pub external: ExternalObjects,
+    /// Extra manifests: YAML files rendered with minijinja (the profile's
+    /// values as context) and added to the bundle, labelled and namespaced
+    /// like kgen's own objects. A bare file name is read from `templates/`
+    /// beside the profile, any other relative path from the profile's
+    /// directory.
+    pub extra_manifests: Vec<String>,
+    /// Changes to rendered objects by kind and name: JSON Patch operations
+    /// or merge patches, for anything the profile cannot say.
+    pub patches: Vec<Patch>,
     /// Named overlays (`dev`, `prod`, …) deep-merged over the rest of the
     /// profile by `--env NAME`: maps merge, lists and values replace, and
     /// `null` resets a field to its default.

@@ -53,3 +53,34 @@ fn kubectl_kustomize_builds_the_same_objects() {
         assert_eq!(from_kubectl, from_kgen, "{profile} {env:?}");
     }
 }
+
+/// Extra manifests of kinds kgen does not model go through kustomize too.
+#[test]
+fn kubectl_kustomize_keeps_extra_manifests() {
+    let Some(kubectl) = tool("kubectl", &["kubectl"]) else {
+        return;
+    };
+    let dir = scratch("kustomize-extras");
+    std::fs::write(
+        dir.join("app.yaml"),
+        "name: shop\nimage: shop:1.0\nports: {http: 8080}\nextraManifests: [podmonitor.yaml]\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.join("templates")).unwrap();
+    std::fs::write(
+        dir.join("templates/podmonitor.yaml"),
+        "apiVersion: monitoring.coreos.com/v1\nkind: PodMonitor\nmetadata:\n  name: {{ name }}\nspec:\n  podMetricsEndpoints: [{port: http, interval: 30s}]\n",
+    )
+    .unwrap();
+    let profile = dir.join("app.yaml");
+    let out_dir = dir.join("out");
+    let out = run(&["render", profile.to_str().unwrap(), "--out-dir", out_dir.to_str().unwrap(), "--kustomize"], None);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let built = Command::new(&kubectl).arg("kustomize").arg(&out_dir).output().unwrap();
+    assert!(built.status.success(), "kubectl kustomize: {}", String::from_utf8_lossy(&built.stderr));
+    let stdout = run(&["render", profile.to_str().unwrap()], None);
+    assert_eq!(
+        object_set(&String::from_utf8(built.stdout).unwrap()),
+        object_set(&String::from_utf8(stdout.stdout).unwrap())
+    );
+}

@@ -3,6 +3,7 @@
 mod batch;
 mod commands;
 mod errors;
+mod escape_hatches;
 mod kustomize;
 mod output;
 mod profiles;
