@@ -37,6 +37,14 @@ pub enum Command {
     Render(RenderArgs),
     /// Validate profiles and their rendered objects without printing them;
     /// checks every environment unless --env is given.
+    ///
+    /// Besides the profile's own rules, the bundle must be consistent: every
+    /// Service, PodDisruptionBudget and NetworkPolicy selects pods in it;
+    /// every ConfigMap, Secret, PersistentVolumeClaim, ServiceAccount and
+    /// PriorityClass a pod uses is in it or declared as existing; probes and
+    /// Services name ports the containers declare; autoscalers scale a
+    /// workload in it; names and labels are valid. `kgen render` runs the
+    /// same checks.
     Check(CheckArgs),
     /// Write a commented starter profile.
     Init(InitArgs),
@@ -81,9 +89,16 @@ pub struct RenderArgs {
 
     /// Write one file per object into DIR instead of stdout. Files kgen did
     /// not write are never overwritten; files it wrote before and no longer
-    /// renders are removed.
+    /// renders are removed. With several profiles (or --batch), each
+    /// profile and environment gets a folder DIR/<app>/<env>: the --env
+    /// given, or else `base` and every environment the profile defines.
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
+
+    /// With --out-dir, use the DIR/<app>/<env> layout even for one profile
+    /// (for CI globs that may match a single file).
+    #[arg(long, requires = "out_dir")]
+    pub batch: bool,
 
     /// With --out-dir, also write a kustomization.yaml listing the files.
     #[arg(long, requires = "out_dir")]

@@ -1,14 +1,17 @@
 //! kgen: app profiles to Kubernetes manifests. `run` is the whole program;
 //! ARCHITECTURE.md maps the modules.
 
+pub mod check;
 pub mod cli;
 pub mod commands;
 pub mod crd;
 pub mod diagnostic;
+pub mod extra_manifests;
 pub mod inputs;
 pub mod model;
 pub mod object;
 pub mod output;
+pub mod patch;
 pub mod pipeline;
 pub mod profile;
 pub mod render;

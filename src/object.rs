@@ -29,6 +29,26 @@ pub struct Generic {
     pub rest: serde_json::Map<String, serde_json::Value>,
 }
 
+impl Generic {
+    /// A generic object from JSON with `apiVersion`, `kind` and `metadata`.
+    pub fn from_json(value: serde_json::Value) -> Result<Generic, String> {
+        let serde_json::Value::Object(mut rest) = value else {
+            return Err("an object is a mapping".into());
+        };
+        let mut text = |key: &str| match rest.shift_remove(key) {
+            Some(serde_json::Value::String(s)) if !s.is_empty() => Ok(s),
+            _ => Err(format!("`{key}` is missing")),
+        };
+        let api_version = text("apiVersion")?;
+        let kind = text("kind")?;
+        let metadata = match rest.shift_remove("metadata") {
+            Some(m) => serde_json::from_value(m).map_err(|e| format!("metadata: {e}"))?,
+            None => return Err("`metadata` is missing".into()),
+        };
+        Ok(Generic { api_version, kind, metadata, rest })
+    }
+}
+
 impl Serialize for Generic {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
@@ -98,6 +118,42 @@ macro_rules! objects {
                 front_keys(&mut value, &["apiVersion", "kind", "metadata"]);
                 names_first(&mut value);
                 value
+            }
+        }
+
+        impl Object {
+            /// An object from JSON: a kind of the table (matched by
+            /// apiVersion and kind) as its k8s-openapi type, any other as
+            /// [`Generic`]. k8s-openapi ignores unknown fields; callers that
+            /// must reject them parse with `yaml::de` instead.
+            pub fn from_json(value: serde_json::Value) -> Result<Object, String> {
+                let api_version = value.get("apiVersion").and_then(|v| v.as_str()).unwrap_or_default().to_string();
+                let kind = value.get("kind").and_then(|v| v.as_str()).unwrap_or_default().to_string();
+                $(if kind == <$ty as Resource>::KIND && api_version == <$ty as Resource>::API_VERSION {
+                    return serde_json::from_value::<$ty>(value).map(Object::from).map_err(|e| e.to_string());
+                })*
+                Generic::from_json(value).map(|g| Object::Generic(Box::new(g)))
+            }
+
+            /// Whether `apiVersion` and `kind` name a kind of the table.
+            pub fn is_typed_kind(api_version: &str, kind: &str) -> bool {
+                false $(|| (kind == <$ty as Resource>::KIND && api_version == <$ty as Resource>::API_VERSION))*
+            }
+
+            /// Parse a YAML node of a kind of the table into its
+            /// k8s-openapi type with kgen's deserializer, which reports every
+            /// problem with its location, unknown fields included. None for
+            /// kinds outside the table.
+            pub fn from_node(
+                node: &crate::yaml::Node,
+                api_version: &str,
+                kind: &str,
+                ctx: &crate::yaml::de::Context,
+            ) -> Option<Result<Object, crate::diagnostic::Errors>> {
+                $(if kind == <$ty as Resource>::KIND && api_version == <$ty as Resource>::API_VERSION {
+                    return Some(crate::yaml::de::from_node::<$ty>(node, ctx).map(Object::from));
+                })*
+                None
             }
         }
 

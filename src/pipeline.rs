@@ -1,14 +1,15 @@
 //! The whole chain for one profile: load → gather inputs → validate →
-//! render. Commands call this; it adds nothing of its own.
+//! render → add extra manifests → apply patches → check the bundle's
+//! consistency → sort. Commands call this; it adds nothing of its own.
 
 use std::path::Path;
 
 use crate::diagnostic::{Diagnostic, Errors};
 use crate::model::{self, App};
-use crate::object::Object;
+use crate::object::{self, Object};
 use crate::profile::load::{self, Loaded, Options};
 use crate::source::SourceMap;
-use crate::{inputs, render};
+use crate::{check, extra_manifests, inputs, patch, render};
 
 /// A rendered profile.
 #[derive(Debug)]
@@ -23,14 +24,43 @@ pub struct Rendered {
 /// process environment.
 pub fn render_file(path: &Path, options: &Options, sources: &mut SourceMap) -> Result<Rendered, Errors> {
     let loaded = load::load(path, options, sources).map_err(|e| in_environment(e, options))?;
-    render_loaded(loaded, &|name| std::env::var(name).ok()).map_err(|e| in_environment(e, options))
+    render_loaded(loaded, &|name| std::env::var(name).ok(), sources).map_err(|e| in_environment(e, options))
 }
 
-/// Validate and render a loaded profile.
-pub fn render_loaded(loaded: Loaded, env: &dyn Fn(&str) -> Option<String>) -> Result<Rendered, Errors> {
+/// Validate and render a loaded profile; extra manifests are read into
+/// `sources`.
+pub fn render_loaded(
+    loaded: Loaded,
+    env: &dyn Fn(&str) -> Option<String>,
+    sources: &mut SourceMap,
+) -> Result<Rendered, Errors> {
     let inputs = inputs::gather(&loaded, env)?;
     let (app, warnings) = model::build(&loaded, &inputs)?;
-    let objects = render::render(&app);
+    let mut objects = render::render(&app);
+    // Problems with extra manifests and with patches are reported together.
+    let mut errors = Vec::new();
+    match extra_manifests::load(&loaded, &app, &objects, sources) {
+        Ok(extras) => objects.extend(extras),
+        Err(e) => errors.extend(e.0),
+    }
+    if let Err(e) = patch::apply(&loaded, &mut objects) {
+        errors.extend(e.0);
+    }
+    if !errors.is_empty() {
+        return Err(Errors(errors));
+    }
+    let external = check::External::of(&app, &loaded.profile.external);
+    let problems = check::check(&objects, &external);
+    if !problems.is_empty() {
+        let escape_hatches = !loaded.profile.patches.is_empty() || !loaded.profile.extra_manifests.is_empty();
+        let note = if escape_hatches {
+            "the bundle is inconsistent after the profile's patches and extra manifests"
+        } else {
+            "kgen rendered an inconsistent bundle from a valid profile: this is a bug in kgen, please report it"
+        };
+        return Err(Errors(problems.into_iter().map(|d| d.note(note)).collect()));
+    }
+    object::sort(&mut objects);
     Ok(Rendered { loaded, app, objects, warnings })
 }
 

@@ -1,28 +1,18 @@
 //! `kgen check`: validate profiles in every environment (or the one given)
 //! and report every problem; prints one line per profile and environment.
 
-use super::{Reporter, profile_paths, write_stdout};
+use super::{Reporter, profile_paths, variants, write_stdout};
 use crate::cli::CheckArgs;
 use crate::pipeline;
-use crate::profile::load::{self, Options};
+use crate::profile::load::Options;
 
 pub fn run(args: CheckArgs, reporter: &mut Reporter) -> u8 {
     let mut failed = false;
     let mut summary = String::new();
     for path in profile_paths(&args.profiles) {
-        let environments: Vec<Option<String>> = match &args.profile.env {
-            Some(e) => vec![Some(e.clone())],
-            None => {
-                let base = Options { environment: None, sets: args.profile.sets.clone() };
-                match load::load(&path, &base, &mut reporter.sources) {
-                    Ok(l) => std::iter::once(None).chain(l.environments.into_iter().map(Some)).collect(),
-                    Err(e) => {
-                        reporter.report(&e.0);
-                        failed = true;
-                        continue;
-                    }
-                }
-            }
+        let Some(environments) = variants(&path, &args.profile, true, reporter) else {
+            failed = true;
+            continue;
         };
         for env in environments {
             let options = Options { environment: env.clone(), sets: args.profile.sets.clone() };

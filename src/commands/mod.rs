@@ -12,8 +12,9 @@ use std::process::ExitCode;
 
 use clap::CommandFactory;
 
-use crate::cli::{Cli, ColorChoice, Command};
+use crate::cli::{Cli, ColorChoice, Command, ProfileArgs};
 use crate::diagnostic::Diagnostic;
+use crate::profile::load::{self, Options};
 use crate::source::SourceMap;
 
 /// Prints diagnostics against the sources they point into.
@@ -77,4 +78,29 @@ pub fn write_stdout(text: &str) -> u8 {
 /// The profiles named on the command line, or ./kgen.yaml.
 fn profile_paths(given: &[PathBuf]) -> Vec<PathBuf> {
     if given.is_empty() { vec![PathBuf::from("kgen.yaml")] } else { given.to_vec() }
+}
+
+/// The environments to render a profile in: the one `--env` names, or with
+/// `every` the base and every environment the profile defines, or the
+/// base. None (after reporting why) when the profile does not load.
+fn variants(
+    path: &std::path::Path,
+    args: &ProfileArgs,
+    every: bool,
+    reporter: &mut Reporter,
+) -> Option<Vec<Option<String>>> {
+    if let Some(env) = &args.env {
+        return Some(vec![Some(env.clone())]);
+    }
+    if !every {
+        return Some(vec![None]);
+    }
+    let base = Options { environment: None, sets: args.sets.clone() };
+    match load::load(path, &base, &mut reporter.sources) {
+        Ok(l) => Some(std::iter::once(None).chain(l.environments.into_iter().map(Some)).collect()),
+        Err(e) => {
+            reporter.report(&e.0);
+            None
+        }
+    }
 }

@@ -1,10 +1,11 @@
 //! `kgen render`: profiles to YAML or JSON on stdout, or files in a
-//! directory. Nothing is printed or written unless every profile renders.
+//! directory. Everything is rendered first; nothing is printed or written
+//! unless every profile renders.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use super::{Reporter, profile_paths, write_stdout};
+use super::{Reporter, profile_paths, variants, write_stdout};
 use crate::cli::RenderArgs;
 use crate::diagnostic::Diagnostic;
 use crate::object::Object;
@@ -12,64 +13,89 @@ use crate::output::{self, Format, out_dir};
 use crate::pipeline::{self, Rendered};
 use crate::profile::load::Options;
 
+/// One profile rendered in one environment.
+struct Bundle {
+    path: PathBuf,
+    rendered: Rendered,
+}
+
+impl Bundle {
+    fn environment(&self) -> &str {
+        self.rendered.loaded.environment.as_deref().unwrap_or("base")
+    }
+}
+
 pub fn run(args: RenderArgs, reporter: &mut Reporter) -> u8 {
-    let options = Options { environment: args.profile.env.clone(), sets: args.profile.sets.clone() };
     let paths = profile_paths(&args.profiles);
-    let mut rendered: Vec<(PathBuf, Rendered)> = Vec::new();
-    let mut failed = false;
+    let batch = args.out_dir.is_some() && (paths.len() > 1 || args.batch);
+    let mut bundles: Vec<Bundle> = Vec::new();
+    let mut attempted = 0;
     for path in &paths {
-        match pipeline::render_file(path, &options, &mut reporter.sources) {
-            Ok(r) => {
-                reporter.report(&r.warnings);
-                rendered.push((path.clone(), r));
-            }
-            Err(e) => {
-                reporter.report(&e.0);
-                failed = true;
+        // In batch mode without --env: the base and every environment.
+        let Some(envs) = variants(path, &args.profile, batch, reporter) else {
+            attempted += 1;
+            continue;
+        };
+        for env in envs {
+            attempted += 1;
+            let options = Options { environment: env, sets: args.profile.sets.clone() };
+            match pipeline::render_file(path, &options, &mut reporter.sources) {
+                Ok(r) => {
+                    reporter.report(&r.warnings);
+                    bundles.push(Bundle { path: path.clone(), rendered: r });
+                }
+                Err(e) => reporter.report(&e.0),
             }
         }
     }
-    if failed {
-        if paths.len() > 1 {
+    if bundles.len() < attempted {
+        if attempted > 1 {
             reporter.report(&[Diagnostic::error(format!(
-                "{} of {} profiles failed; nothing was written",
-                paths.len() - rendered.len(),
-                paths.len()
+                "{} of {attempted} renders failed; nothing was written",
+                attempted - bundles.len()
             ))]);
         }
         return 1;
     }
-    if let Some(d) = duplicate_objects(&rendered) {
-        reporter.report(&[d]);
+    let duplicates = duplicate_objects(&bundles);
+    if !duplicates.is_empty() {
+        reporter.report(&duplicates);
         return 1;
     }
 
-    match &args.out_dir {
-        None => {
-            let objects: Vec<Object> = rendered.into_iter().flat_map(|(_, r)| r.objects).collect();
-            let text = match args.output {
-                Format::Yaml => output::to_yaml(&objects),
-                Format::Json => output::to_json(&objects),
-            };
-            write_stdout(&text)
-        }
-        Some(dir) => {
-            let single = rendered.len() == 1;
-            for (_, r) in &rendered {
-                let target = if single {
-                    dir.clone()
-                } else {
-                    dir.join(&r.app.name).join(r.loaded.environment.as_deref().unwrap_or("base"))
-                };
-                let files = files_for(&r.objects, args.kustomize);
-                if let Err(e) = out_dir::write(&target, &files) {
-                    reporter.report(&e.0);
-                    return 1;
-                }
-            }
-            0
+    let Some(dir) = &args.out_dir else {
+        let objects: Vec<&Object> = bundles.iter().flat_map(|b| &b.rendered.objects).collect();
+        let text = match args.output {
+            Format::Yaml => output::to_yaml(objects.iter().copied()),
+            Format::Json => output::to_json(objects.iter().copied()),
+        };
+        return write_stdout(&text);
+    };
+    let mut targets: BTreeMap<PathBuf, &Bundle> = BTreeMap::new();
+    for b in &bundles {
+        let target = if batch { dir.join(&b.rendered.app.name).join(b.environment()) } else { dir.clone() };
+        if let Some(other) = targets.insert(target.clone(), b) {
+            reporter.report(&[Diagnostic::error(format!(
+                "`{}` and `{}` would both write `{}`; nothing was written",
+                other.path.display(),
+                b.path.display(),
+                target.display()
+            ))
+            .hint("give the apps different `name`s")]);
+            return 1;
         }
     }
+    for (target, b) in &targets {
+        let files = files_for(&b.rendered.objects, args.kustomize);
+        if let Err(e) = out_dir::write(target, &files) {
+            reporter.report(&e.0);
+            return 1;
+        }
+    }
+    if batch {
+        eprintln!("wrote {} bundles into {}", bundles.len(), dir.display());
+    }
+    0
 }
 
 /// One file per object, plus a kustomization.yaml listing them in order.
@@ -88,20 +114,23 @@ fn files_for(objects: &[Object], kustomize: bool) -> Vec<(String, String)> {
     files
 }
 
-/// Two profiles that render the same object (e.g. a shared Namespace).
-fn duplicate_objects(rendered: &[(PathBuf, Rendered)]) -> Option<Diagnostic> {
-    let mut seen: BTreeMap<String, &PathBuf> = BTreeMap::new();
-    for (path, r) in rendered {
-        for o in &r.objects {
-            if let Some(first) = seen.insert(o.id(), path)
-                && first != path
+/// Objects that two profiles render for the same environment (e.g. a
+/// shared Namespace): they would fight over it in the cluster.
+fn duplicate_objects(bundles: &[Bundle]) -> Vec<Diagnostic> {
+    let mut seen: BTreeMap<(&str, String), &Path> = BTreeMap::new();
+    let mut out = Vec::new();
+    for b in bundles {
+        for o in &b.rendered.objects {
+            if let Some(first) = seen.insert((b.environment(), o.id()), &b.path)
+                && first != b.path
             {
-                return Some(
+                out.push(
                     Diagnostic::error(format!(
-                        "{} is rendered by both `{}` and `{}`",
+                        "{} is rendered by both `{}` and `{}` (environment `{}`)",
                         o.id(),
                         first.display(),
-                        path.display()
+                        b.path.display(),
+                        b.environment()
                     ))
                     .hint(
                         "let one profile own it: for a shared namespace, set `namespace.create: false` in the others",
@@ -110,5 +139,5 @@ fn duplicate_objects(rendered: &[(PathBuf, Rendered)]) -> Option<Diagnostic> {
             }
         }
     }
-    None
+    out
 }

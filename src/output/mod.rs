@@ -16,8 +16,8 @@ pub enum Format {
 }
 
 /// The objects as a YAML stream.
-pub fn to_yaml(objects: &[Object]) -> String {
-    let mut out = String::with_capacity(objects.len() * 1024);
+pub fn to_yaml<'a>(objects: impl IntoIterator<Item = &'a Object>) -> String {
+    let mut out = String::with_capacity(16 * 1024);
     for o in objects {
         out.push_str("---\n");
         emit::write_document(&mut out, &o.to_value());
@@ -34,11 +34,11 @@ pub fn object_yaml(object: &Object) -> String {
 
 /// The objects as a pretty-printed JSON `v1 List`, which `kubectl apply -f`
 /// accepts.
-pub fn to_json(objects: &[Object]) -> String {
+pub fn to_json<'a>(objects: impl IntoIterator<Item = &'a Object>) -> String {
     let list = serde_json::json!({
         "apiVersion": "v1",
         "kind": "List",
-        "items": objects.iter().map(Object::to_value).collect::<Vec<_>>(),
+        "items": objects.into_iter().map(Object::to_value).collect::<Vec<_>>(),
     });
     let mut s = serde_json::to_string_pretty(&list).expect("JSON values serialize");
     s.push('\n');

@@ -7,6 +7,7 @@
 //! files and environment variables only in `load`.
 
 pub mod data;
+pub mod extras;
 pub mod load;
 pub mod settings;
 pub mod workload;
@@ -16,6 +17,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 pub use data::*;
+pub use extras::*;
 pub use settings::*;
 pub use workload::*;
 
@@ -86,6 +88,18 @@ pub struct Profile {
     pub service_account: ServiceAccountSettings,
     /// Pod and container security settings (restricted by default).
     pub security: Security,
+    /// Objects the app uses that exist in the cluster already (besides
+    /// those declared under `secrets`, `configMap` and `serviceAccount`).
+    pub external: ExternalObjects,
+    /// Extra manifests: YAML files rendered with minijinja (the profile's
+    /// values as context) and added to the bundle, labelled and namespaced
+    /// like kgen's own objects. A bare file name is read from `templates/`
+    /// beside the profile, any other relative path from the profile's
+    /// directory.
+    pub extra_manifests: Vec<String>,
+    /// Changes to rendered objects by kind and name: JSON Patch operations
+    /// or merge patches, for anything the profile cannot say.
+    pub patches: Vec<Patch>,
     /// Named overlays (`dev`, `prod`, …) deep-merged over the rest of the
     /// profile by `--env NAME`: maps merge, lists and values replace, and
     /// `null` resets a field to its default.

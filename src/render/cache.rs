@@ -12,6 +12,7 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
+use super::lifecycle::{self, Stage};
 use super::workload::{hardened_container, pod_security_context, pull_secrets, resources, small_tool_resources};
 use super::{label_selector, meta, selector_labels, sha256_hex, support_pod_labels};
 use crate::model::{App, Cache};
@@ -109,7 +110,7 @@ pub fn render(app: &App, out: &mut Vec<Object>) {
     container.volume_mounts = Some(mounts);
     out.push(
         Deployment {
-            metadata: meta(app, &c.name, Some(&c.key)),
+            metadata: cache_meta(app, c),
             spec: Some(DeploymentSpec {
                 replicas: Some(1),
                 selector: label_selector(selector_labels(app, &c.key)),
@@ -138,7 +139,7 @@ pub fn render(app: &App, out: &mut Vec<Object>) {
     );
     out.push(
         Service {
-            metadata: meta(app, &c.name, Some(&c.key)),
+            metadata: cache_meta(app, c),
             spec: Some(ServiceSpec {
                 type_: Some("ClusterIP".into()),
                 selector: Some(selector_labels(app, &c.key)),
@@ -155,6 +156,13 @@ pub fn render(app: &App, out: &mut Vec<Object>) {
         }
         .into(),
     );
+}
+
+/// Metadata of the cache's server objects: applied in the database wave.
+fn cache_meta(app: &App, c: &Cache) -> ObjectMeta {
+    let mut m = meta(app, &c.name, Some(&c.key));
+    lifecycle::tag(&mut m, Stage::Database);
+    m
 }
 
 /// redis.conf: a cache with no snapshots, no append-only file and a memory

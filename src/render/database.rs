@@ -16,9 +16,10 @@ use k8s_openapi::api::storage::v1::StorageClass;
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
+use super::lifecycle::{self, Stage};
 use super::workload::{
-    claim_spec, claim_template, hardened_container, headless_service, pod_security_context, pull_secrets, resources,
-    backup_tool_resources, retain_claims,
+    backup_tool_resources, claim_spec, claim_template, hardened_container, headless_service, pod_security_context,
+    pull_secrets, resources, retain_claims,
 };
 use super::{label_selector, labels, meta, selector_labels, support_pod_labels};
 use crate::crd::cnpg;
@@ -41,6 +42,13 @@ pub fn render(app: &App, out: &mut Vec<Object>) {
             DatabaseKind::Managed(_) => {}
         }
     }
+}
+
+/// Metadata of a database's server objects: applied in the database wave.
+fn database_meta(app: &App, name: &str, component: &str) -> ObjectMeta {
+    let mut m = meta(app, name, Some(component));
+    lifecycle::tag(&mut m, Stage::Database);
+    m
 }
 
 fn storage_class(app: &App, c: &crate::model::StorageClass) -> StorageClass {
@@ -208,7 +216,7 @@ fn in_cluster(app: &App, db: &Database, p: &Postgres, out: &mut Vec<Object>) {
     security.fs_group_change_policy = Some("OnRootMismatch".into());
     out.push(
         StatefulSet {
-            metadata: meta(app, &p.name, Some(&db.key)),
+            metadata: database_meta(app, &p.name, &db.key),
             spec: Some(StatefulSetSpec {
                 replicas: Some(1),
                 service_name: Some(p.name.clone()),
@@ -237,7 +245,9 @@ fn in_cluster(app: &App, db: &Database, p: &Postgres, out: &mut Vec<Object>) {
         }
         .into(),
     );
-    out.push(headless_service(app, &p.name, &db.key, &[("postgresql".into(), 5432)]).into());
+    let mut service = headless_service(app, &p.name, &db.key, &[("postgresql".into(), 5432)]);
+    lifecycle::tag(&mut service.metadata, Stage::Database);
+    out.push(service.into());
     if let Some(b) = &p.backup {
         postgres_backup(app, db, p, b, out);
     }
@@ -272,7 +282,7 @@ fn operator(app: &App, db: &Database, o: &Operator, out: &mut Vec<Object>) {
         plugins,
         enable_superuser_access: Some(false),
     };
-    out.push(cnpg::Cluster::new(meta(app, &o.name, Some(&db.key)), spec).into());
+    out.push(cnpg::Cluster::new(database_meta(app, &o.name, &db.key), spec).into());
     if let Some(b) = &o.backup {
         let spec = cnpg::ScheduledBackupSpec {
             schedule: b.schedule.clone(),

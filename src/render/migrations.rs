@@ -6,6 +6,7 @@ use k8s_openapi::api::batch::v1::{Job, JobSpec};
 use k8s_openapi::api::core::v1::{PodSpec, PodTemplateSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
+use super::lifecycle::{self, Stage};
 use super::workload::{migration_container, pod_security_context, pull_secrets, wait_containers, writable_volumes};
 use super::{labels, meta, sha256_hex};
 use crate::model::{App, MigrationStrategy};
@@ -21,9 +22,17 @@ pub fn render(app: &App, out: &mut Vec<Object>) {
     let (volumes, mounts) = writable_volumes(&c.writable_paths);
     migrate.volume_mounts = (!mounts.is_empty()).then_some(mounts);
     let wait = wait_containers(app, c);
+    // An Argo CD Sync hook in the migration wave: it runs after the database
+    // and before the app, and Argo CD does not recreate it once its TTL has
+    // removed it. Plain `kubectl apply` ignores these annotations.
+    let mut metadata = meta(app, &job_name(app, m), Some(COMPONENT));
+    lifecycle::tag(&mut metadata, Stage::Migration);
+    let annotations = metadata.annotations.get_or_insert_default();
+    annotations.insert("argocd.argoproj.io/hook".into(), "Sync".into());
+    annotations.insert("argocd.argoproj.io/hook-delete-policy".into(), "BeforeHookCreation".into());
     out.push(
         Job {
-            metadata: meta(app, &job_name(app, m), Some(COMPONENT)),
+            metadata,
             spec: Some(JobSpec {
                 backoff_limit: Some(m.backoff_limit),
                 active_deadline_seconds: Some(m.active_deadline_seconds),

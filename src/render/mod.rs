@@ -6,6 +6,7 @@ mod cache;
 mod config;
 mod database;
 mod identity;
+pub mod lifecycle;
 pub mod migrations;
 mod service;
 mod workload;
@@ -32,6 +33,7 @@ pub fn render(app: &App) -> Vec<Object> {
         service::render(app, component, &mut out);
     }
     migrations::render(app, &mut out);
+    lifecycle::finish(&mut out);
     object::sort(&mut out);
     out
 }

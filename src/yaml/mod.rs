@@ -305,6 +305,73 @@ pub fn expand_scalar(
     }
 }
 
+/// A JSON value as a tree whose every node has `span` (for checking values
+/// that were not read from a file with kgen's deserializer). Strings become
+/// quoted scalars, so they are never read as numbers or booleans.
+pub fn from_json(value: &serde_json::Value, span: Span) -> Node {
+    use serde_json::Value as J;
+    let scalar = |text: String, style| Node::scalar(text, style, span);
+    match value {
+        J::Null => scalar("null".into(), Style::Plain),
+        J::Bool(b) => scalar(b.to_string(), Style::Plain),
+        J::Number(n) => scalar(n.to_string(), Style::Plain),
+        J::String(s) => scalar(s.clone(), Style::Quoted),
+        J::Array(items) => Node { value: Value::Seq(items.iter().map(|v| from_json(v, span)).collect()), span },
+        J::Object(m) => Node::map(
+            m.iter().map(|(k, v)| Entry { key: k.clone(), key_span: span, value: from_json(v, span) }).collect(),
+            span,
+        ),
+    }
+}
+
+/// A tree as JSON, plain scalars resolved as YAML 1.2's core schema does
+/// (null, true/false, integers, floats; everything else a string).
+pub fn to_json(node: &Node) -> serde_json::Value {
+    use serde_json::Value as J;
+    match &node.value {
+        Value::Seq(items) => J::Array(items.iter().map(to_json).collect()),
+        Value::Map(m) => J::Object(m.entries.iter().map(|e| (e.key.clone(), to_json(&e.value))).collect()),
+        Value::Scalar(s) if s.style != Style::Plain => J::String(s.text.clone()),
+        Value::Scalar(s) => {
+            let t = s.text.as_str();
+            if is_null_word(t) {
+                J::Null
+            } else if matches!(t, "true" | "True" | "TRUE") {
+                J::Bool(true)
+            } else if matches!(t, "false" | "False" | "FALSE") {
+                J::Bool(false)
+            } else if let Ok(n) = t.parse::<i64>() {
+                J::from(n)
+            } else if let Some(f) =
+                t.parse::<f64>().ok().filter(|f| f.is_finite() && t.bytes().any(|b| b.is_ascii_digit()))
+                && t.bytes().all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b))
+            {
+                serde_json::Number::from_f64(f).map(J::Number).unwrap_or_else(|| J::String(t.to_string()))
+            } else {
+                J::String(t.to_string())
+            }
+        }
+    }
+}
+
+/// Parse a path written as [`format_path`] writes it (`a.b[0].c`).
+pub fn parse_path(text: &str) -> Vec<PathSegment> {
+    let mut out = Vec::new();
+    for part in text.split('.').filter(|p| !p.is_empty()) {
+        let (key, rest) = part.split_once('[').map(|(k, r)| (k, Some(r))).unwrap_or((part, None));
+        if !key.is_empty() {
+            out.push(PathSegment::Key(key.to_string()));
+        }
+        for index in rest.into_iter().flat_map(|r| r.split('[')) {
+            match index.trim_end_matches(']').parse() {
+                Ok(i) => out.push(PathSegment::Index(i)),
+                Err(_) => out.push(PathSegment::Key(index.to_string())),
+            }
+        }
+    }
+    out
+}
+
 fn truncate(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
         s.to_string()

@@ -1,7 +1,10 @@
 //! kgen's integration tests: one binary that runs the real `kgen`.
 
+mod batch;
 mod commands;
 mod errors;
+mod escape_hatches;
+mod kustomize;
 mod output;
 mod profiles;
 mod support;

@@ -1,0 +1,764 @@
+//! Consistency of a rendered bundle: every reference between objects
+//! resolves (Services and PDBs select pods, pods find their ConfigMaps,
+//! Secrets, claims and accounts, probes and Services name ports that exist,
+//! autoscalers scale something), and every name and label is one the API
+//! server accepts. All problems are reported, not only the first.
+//!
+//! It works on [`Object`]s by kind, not on the model, so objects changed by
+//! patches or added as extra manifests are checked like rendered ones. Pure:
+//! no IO. It does not judge what the profile meant (the model did that).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use k8s_openapi::api::core::v1::{Container, PodSpec, Probe};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use crate::diagnostic::Diagnostic;
+use crate::model::{App, DatabaseKind, names};
+use crate::object::Object;
+use crate::profile::ExternalObjects;
+
+/// Objects that exist outside the bundle, by kind; names are in the app's
+/// namespace (PriorityClasses are cluster-wide).
+#[derive(Clone, Debug, Default)]
+pub struct External {
+    pub secrets: BTreeSet<String>,
+    pub config_maps: BTreeSet<String>,
+    pub service_accounts: BTreeSet<String>,
+    pub persistent_volume_claims: BTreeSet<String>,
+    pub priority_classes: BTreeSet<String>,
+}
+
+/// PriorityClasses every cluster has.
+const SYSTEM_PRIORITY_CLASSES: &[&str] = &["system-cluster-critical", "system-node-critical"];
+
+impl External {
+    /// What a validated app declares as existing: Secrets it references
+    /// without creating, image pull secrets, an existing ConfigMap or
+    /// ServiceAccount, and the profile's `external` lists.
+    pub fn of(app: &App, declared: &ExternalObjects) -> External {
+        let set = |v: &[String]| v.iter().cloned().collect::<BTreeSet<String>>();
+        let mut e = External {
+            secrets: set(&declared.secrets),
+            config_maps: set(&declared.config_maps),
+            service_accounts: set(&declared.service_accounts),
+            persistent_volume_claims: set(&declared.persistent_volume_claims),
+            priority_classes: set(&declared.priority_classes),
+        };
+        e.secrets.extend(app.secrets.iter().filter(|s| s.data.is_none()).map(|s| s.name.clone()));
+        e.secrets.extend(app.image_pull_secrets.iter().cloned());
+        if let Some(cm) = app.config_map.as_ref().filter(|c| c.data.is_none()) {
+            e.config_maps.insert(cm.name.clone());
+        }
+        if !app.service_account.create {
+            e.service_accounts.insert(app.service_account.name.clone());
+        }
+        for db in &app.databases {
+            match &db.kind {
+                DatabaseKind::InCluster(p) => {
+                    e.secrets.insert(p.password_secret.clone());
+                    if let Some(claim) = p.claim.as_ref().filter(|_| !p.create_claim) {
+                        e.persistent_volume_claims.insert(claim.clone());
+                    }
+                }
+                DatabaseKind::Managed(m) => {
+                    e.secrets.insert(m.secret.clone());
+                }
+                // The operator creates `<cluster>-app` with the connection URL.
+                DatabaseKind::Operator(o) => {
+                    e.secrets.insert(format!("{}-app", o.name));
+                }
+                DatabaseKind::Sqlite(_) => {}
+            }
+        }
+        // Claims a StatefulSet makes from its templates: `<template>-<name>-<ordinal>`.
+        for c in app.components.iter().filter(|c| c.sqlite_volume.is_some()) {
+            e.persistent_volume_claims.insert(format!("data-{}-0", c.name));
+        }
+        if let Some((secret, _)) = app.cache.as_ref().and_then(|c| c.password.as_ref()) {
+            e.secrets.insert(secret.clone());
+        }
+        e
+    }
+}
+
+/// Check a bundle; every problem found, in object order.
+pub fn check(objects: &[Object], external: &External) -> Vec<Diagnostic> {
+    let bundle = Bundle::new(objects, external);
+    let mut out = Vec::new();
+    let mut seen = BTreeSet::new();
+    for o in objects {
+        if !seen.insert(key(o)) {
+            out.push(Diagnostic::error(format!("{} is in the bundle twice", describe(o))));
+        }
+        names_and_labels(o, &mut out);
+        if let Some(pods) = pods(o) {
+            pod_references(&bundle, o, &pods, &mut out);
+        }
+        match o {
+            Object::Service(s) => {
+                let spec = s.spec.as_ref();
+                if let Some(selector) = spec.and_then(|s| s.selector.as_ref()).filter(|s| !s.is_empty()) {
+                    let selected = bundle.pods_matching(o.namespace(), &|l| map_selects(selector, l));
+                    if selected.is_empty() {
+                        out.push(
+                            Diagnostic::error(format!("{} selects no pods in the bundle", describe(o)))
+                                .hint(format!("its selector is {}", show_labels(selector))),
+                        );
+                    }
+                    for port in spec.and_then(|s| s.ports.as_ref()).into_iter().flatten() {
+                        if let Some(IntOrString::String(target)) = &port.target_port
+                            && !selected.is_empty()
+                            && !selected.iter().any(|p| declares_port(p.spec, target))
+                        {
+                            out.push(
+                                Diagnostic::error(format!(
+                                    "{} targets port `{target}`, which no container of its pods declares",
+                                    describe(o)
+                                ))
+                                .hint(port_hint(&selected)),
+                            );
+                        }
+                    }
+                }
+            }
+            Object::HorizontalPodAutoscaler(h) => {
+                if let Some(t) = h.spec.as_ref().map(|s| &s.scale_target_ref)
+                    && !bundle.has(&t.kind, o.namespace(), &t.name)
+                {
+                    out.push(Diagnostic::error(format!(
+                        "{} scales {} `{}`, which is not in the bundle",
+                        describe(o),
+                        t.kind,
+                        t.name
+                    )));
+                }
+            }
+            Object::PodDisruptionBudget(p) => {
+                let selector = p.spec.as_ref().and_then(|s| s.selector.as_ref());
+                selector_selects(&bundle, o, selector, "its selector", &mut out);
+            }
+            Object::NetworkPolicy(n) => {
+                let selector = n.spec.as_ref().and_then(|s| s.pod_selector.as_ref());
+                selector_selects(&bundle, o, selector, "its podSelector", &mut out);
+            }
+            Object::StatefulSet(s) => {
+                if let Some(service) = s.spec.as_ref().and_then(|s| s.service_name.as_deref())
+                    && !service.is_empty()
+                    && !bundle.has("Service", o.namespace(), service)
+                {
+                    out.push(Diagnostic::error(format!(
+                        "{} names Service `{service}` as its serviceName, which is not in the bundle",
+                        describe(o)
+                    )));
+                }
+            }
+            Object::Ingress(i) => {
+                let spec = i.spec.as_ref();
+                let rules = spec.and_then(|s| s.rules.as_ref()).into_iter().flatten();
+                let backends = rules
+                    .filter_map(|r| r.http.as_ref())
+                    .flat_map(|h| h.paths.iter().map(|p| &p.backend))
+                    .chain(spec.and_then(|s| s.default_backend.as_ref()));
+                for backend in backends {
+                    let Some(svc) = &backend.service else { continue };
+                    let Some(Object::Service(target)) = bundle.get("Service", o.namespace(), &svc.name) else {
+                        out.push(Diagnostic::error(format!(
+                            "{} routes to Service `{}`, which is not in the bundle",
+                            describe(o),
+                            svc.name
+                        )));
+                        continue;
+                    };
+                    if let Some(port) = svc.port.as_ref().and_then(|p| p.name.as_ref()) {
+                        let ports = target.spec.as_ref().and_then(|s| s.ports.as_ref());
+                        if !ports.into_iter().flatten().any(|p| p.name.as_ref() == Some(port)) {
+                            out.push(Diagnostic::error(format!(
+                                "{} routes to port `{port}` of Service `{}`, which has no such port",
+                                describe(o),
+                                svc.name
+                            )));
+                        }
+                    }
+                }
+            }
+            Object::RoleBinding(rb) => {
+                if rb.role_ref.kind == "Role" && !bundle.has("Role", o.namespace(), &rb.role_ref.name) {
+                    out.push(Diagnostic::error(format!(
+                        "{} binds Role `{}`, which is not in the bundle",
+                        describe(o),
+                        rb.role_ref.name
+                    )));
+                }
+                for s in rb.subjects.iter().flatten().filter(|s| s.kind == "ServiceAccount") {
+                    let ns = s.namespace.as_deref().or(o.namespace());
+                    if ns == o.namespace() && !bundle.service_account(ns, &s.name) {
+                        out.push(missing(o, "ServiceAccount", &s.name, "binds"));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// `Kind/namespace/name` without the kind's API group; objects are unique
+/// by it.
+fn key(o: &Object) -> (String, String, String) {
+    (o.kind().to_string(), o.namespace().unwrap_or_default().to_string(), o.name().to_string())
+}
+
+/// "Deployment `shop/web`", for messages.
+pub fn describe(o: &Object) -> String {
+    match o.namespace() {
+        Some(ns) => format!("{} `{ns}/{}`", o.kind(), o.name()),
+        None => format!("{} `{}`", o.kind(), o.name()),
+    }
+}
+
+/// The objects of a bundle by kind, namespace and name, and what exists
+/// outside it.
+struct Bundle<'a> {
+    objects: BTreeMap<(&'a str, &'a str, &'a str), &'a Object>,
+    pods: Vec<Pods<'a>>,
+    external: &'a External,
+}
+
+impl<'a> Bundle<'a> {
+    fn new(objects: &'a [Object], external: &'a External) -> Bundle<'a> {
+        Bundle {
+            objects: objects.iter().map(|o| ((o.kind(), o.namespace().unwrap_or(""), o.name()), o)).collect(),
+            pods: objects.iter().filter_map(pods).collect(),
+            external,
+        }
+    }
+
+    fn get(&self, kind: &str, ns: Option<&str>, name: &str) -> Option<&'a Object> {
+        self.objects.get(&(kind, ns.unwrap_or(""), name)).copied()
+    }
+
+    fn has(&self, kind: &str, ns: Option<&str>, name: &str) -> bool {
+        self.get(kind, ns, name).is_some()
+    }
+
+    fn pods_matching(&self, ns: Option<&str>, selects: &dyn Fn(&BTreeMap<String, String>) -> bool) -> Vec<&Pods<'a>> {
+        self.pods.iter().filter(|p| p.owner.namespace() == ns && selects(p.labels)).collect()
+    }
+
+    fn service_account(&self, ns: Option<&str>, name: &str) -> bool {
+        name == "default" || self.has("ServiceAccount", ns, name) || self.external.service_accounts.contains(name)
+    }
+}
+
+/// The pods a workload runs: their labels and spec.
+struct Pods<'a> {
+    owner: &'a Object,
+    labels: &'a BTreeMap<String, String>,
+    spec: &'a PodSpec,
+    /// Names of a StatefulSet's volumeClaimTemplates (volumes too).
+    claim_templates: Vec<&'a str>,
+}
+
+static NO_LABELS: BTreeMap<String, String> = BTreeMap::new();
+
+/// The pod template of a workload object, if it is one.
+fn pods(o: &Object) -> Option<Pods<'_>> {
+    let (template, claim_templates) = match o {
+        Object::Deployment(d) => (&d.spec.as_ref()?.template, Vec::new()),
+        Object::StatefulSet(s) => {
+            let spec = s.spec.as_ref()?;
+            let claims =
+                spec.volume_claim_templates.iter().flatten().filter_map(|c| c.metadata.name.as_deref()).collect();
+            (&spec.template, claims)
+        }
+        Object::Job(j) => (&j.spec.as_ref()?.template, Vec::new()),
+        Object::CronJob(c) => (&c.spec.as_ref()?.job_template.spec.as_ref()?.template, Vec::new()),
+        _ => return None,
+    };
+    let labels = template.metadata.as_ref().and_then(|m| m.labels.as_ref()).unwrap_or(&NO_LABELS);
+    Some(Pods { owner: o, labels, spec: template.spec.as_ref()?, claim_templates })
+}
+
+fn containers(spec: &PodSpec) -> impl Iterator<Item = &Container> {
+    spec.init_containers.iter().flatten().chain(&spec.containers)
+}
+
+fn declares_port(spec: &PodSpec, name: &str) -> bool {
+    containers(spec).flat_map(|c| c.ports.iter().flatten()).any(|p| p.name.as_deref() == Some(name))
+}
+
+fn port_hint(pods: &[&Pods<'_>]) -> String {
+    let names: BTreeSet<String> = pods
+        .iter()
+        .flat_map(|p| containers(p.spec))
+        .flat_map(|c| c.ports.iter().flatten())
+        .filter_map(|p| p.name.as_ref().map(|n| format!("`{n}`")))
+        .collect();
+    if names.is_empty() {
+        "its pods declare no named ports".into()
+    } else {
+        format!("its pods declare {}", names.into_iter().collect::<Vec<_>>().join(", "))
+    }
+}
+
+/// Everything a pod spec refers to by name.
+fn pod_references(bundle: &Bundle<'_>, o: &Object, pods: &Pods<'_>, out: &mut Vec<Diagnostic>) {
+    let ns = o.namespace();
+    let spec = pods.spec;
+    let ext = bundle.external;
+    let secret = |name: &str| bundle.has("Secret", ns, name) || ext.secrets.contains(name);
+    let config_map = |name: &str| bundle.has("ConfigMap", ns, name) || ext.config_maps.contains(name);
+
+    if let Some(sa) = spec.service_account_name.as_deref()
+        && !bundle.service_account(ns, sa)
+    {
+        out.push(missing(o, "ServiceAccount", sa, "runs as"));
+    }
+    if let Some(pc) = spec.priority_class_name.as_deref()
+        && !SYSTEM_PRIORITY_CLASSES.contains(&pc)
+        && !bundle.has("PriorityClass", None, pc)
+        && !ext.priority_classes.contains(pc)
+    {
+        out.push(missing(o, "PriorityClass", pc, "uses"));
+    }
+    for s in spec.image_pull_secrets.iter().flatten() {
+        if !secret(&s.name) {
+            out.push(missing(o, "Secret", &s.name, "pulls images with"));
+        }
+    }
+    let mut volume_names: BTreeSet<&str> = pods.claim_templates.iter().copied().collect();
+    for v in spec.volumes.iter().flatten() {
+        volume_names.insert(&v.name);
+        if let Some(cm) = &v.config_map
+            && cm.optional != Some(true)
+            && !config_map(&cm.name)
+        {
+            out.push(missing(o, "ConfigMap", &cm.name, "mounts"));
+        }
+        if let Some(s) = &v.secret
+            && s.optional != Some(true)
+            && let Some(name) = &s.secret_name
+            && !secret(name)
+        {
+            out.push(missing(o, "Secret", name, "mounts"));
+        }
+        if let Some(pvc) = &v.persistent_volume_claim
+            && !bundle.has("PersistentVolumeClaim", ns, &pvc.claim_name)
+            && !ext.persistent_volume_claims.contains(&pvc.claim_name)
+        {
+            out.push(missing(o, "PersistentVolumeClaim", &pvc.claim_name, "mounts"));
+        }
+        for source in v.projected.iter().flat_map(|p| p.sources.iter().flatten()) {
+            if let Some(cm) = source.config_map.as_ref().filter(|c| c.optional != Some(true))
+                && !config_map(&cm.name)
+            {
+                out.push(missing(o, "ConfigMap", &cm.name, "mounts"));
+            }
+            if let Some(s) = source.secret.as_ref().filter(|s| s.optional != Some(true))
+                && !secret(&s.name)
+            {
+                out.push(missing(o, "Secret", &s.name, "mounts"));
+            }
+        }
+    }
+    for c in containers(spec) {
+        for from in c.env_from.iter().flatten() {
+            if let Some(cm) = from.config_map_ref.as_ref().filter(|r| r.optional != Some(true))
+                && !config_map(&cm.name)
+            {
+                out.push(missing(o, "ConfigMap", &cm.name, "reads"));
+            }
+            if let Some(s) = from.secret_ref.as_ref().filter(|r| r.optional != Some(true))
+                && !secret(&s.name)
+            {
+                out.push(missing(o, "Secret", &s.name, "reads"));
+            }
+        }
+        for env in c.env.iter().flatten() {
+            let Some(from) = &env.value_from else { continue };
+            if let Some(r) = from.config_map_key_ref.as_ref().filter(|r| r.optional != Some(true)) {
+                match bundle.get("ConfigMap", ns, &r.name) {
+                    Some(Object::ConfigMap(cm)) => {
+                        if !cm.data.as_ref().is_some_and(|d| d.contains_key(&r.key))
+                            && !cm.binary_data.as_ref().is_some_and(|d| d.contains_key(&r.key))
+                        {
+                            out.push(missing_key(o, &env.name, "ConfigMap", &r.name, &r.key));
+                        }
+                    }
+                    _ if config_map(&r.name) => {}
+                    _ => out.push(missing(o, "ConfigMap", &r.name, "reads")),
+                }
+            }
+            if let Some(r) = from.secret_key_ref.as_ref().filter(|r| r.optional != Some(true)) {
+                match bundle.get("Secret", ns, &r.name) {
+                    Some(Object::Secret(s)) => {
+                        if !s.data.as_ref().is_some_and(|d| d.contains_key(&r.key))
+                            && !s.string_data.as_ref().is_some_and(|d| d.contains_key(&r.key))
+                        {
+                            out.push(missing_key(o, &env.name, "Secret", &r.name, &r.key));
+                        }
+                    }
+                    _ if secret(&r.name) => {}
+                    _ => out.push(missing(o, "Secret", &r.name, "reads")),
+                }
+            }
+        }
+        for m in c.volume_mounts.iter().flatten() {
+            if !volume_names.contains(m.name.as_str()) {
+                out.push(Diagnostic::error(format!(
+                    "{}: container `{}` mounts volume `{}`, which the pod does not define",
+                    describe(o),
+                    c.name,
+                    m.name
+                )));
+            }
+        }
+        let probes =
+            [("liveness", &c.liveness_probe), ("readiness", &c.readiness_probe), ("startup", &c.startup_probe)];
+        for (what, probe) in probes {
+            if let Some(port) = probe.as_ref().and_then(probe_port_name)
+                && !c.ports.iter().flatten().any(|p| p.name.as_deref() == Some(port))
+            {
+                let declared: Vec<String> =
+                    c.ports.iter().flatten().filter_map(|p| p.name.as_ref().map(|n| format!("`{n}`"))).collect();
+                let hint = if declared.is_empty() {
+                    "the container declares no named ports".to_string()
+                } else {
+                    format!("the container declares {}", declared.join(", "))
+                };
+                out.push(
+                    Diagnostic::error(format!(
+                        "{}: the {what} probe of container `{}` targets port `{port}`, which the container does not declare",
+                        describe(o),
+                        c.name
+                    ))
+                    .hint(hint),
+                );
+            }
+        }
+    }
+}
+
+fn probe_port_name(p: &Probe) -> Option<&str> {
+    let port = p.http_get.as_ref().map(|h| &h.port).or(p.tcp_socket.as_ref().map(|t| &t.port))?;
+    match port {
+        IntOrString::String(s) => Some(s),
+        IntOrString::Int(_) => None,
+    }
+}
+
+fn missing(o: &Object, kind: &str, name: &str, verb: &str) -> Diagnostic {
+    let hint = match kind {
+        "Secret" => "declare an existing Secret under `secrets`, or add it with `extraManifests`",
+        "ConfigMap" => {
+            "declare an existing ConfigMap with `configMap: {create: false, name: …}` or under `external.configMaps`"
+        }
+        "ServiceAccount" => "use an existing ServiceAccount with `serviceAccount: {create: false, name: …}`",
+        "PersistentVolumeClaim" => "declare an existing claim under `external.persistentVolumeClaims`",
+        "PriorityClass" => "declare it under `external.priorityClasses`, or add it with `extraManifests`",
+        _ => "add it to the bundle",
+    };
+    Diagnostic::error(format!(
+        "{} {verb} {kind} `{name}`, which is neither in the bundle nor declared as existing",
+        describe(o)
+    ))
+    .hint(hint)
+}
+
+fn missing_key(o: &Object, var: &str, kind: &str, name: &str, key: &str) -> Diagnostic {
+    Diagnostic::error(format!(
+        "{}: variable `{var}` reads key `{key}` of {kind} `{name}`, which has no such key",
+        describe(o)
+    ))
+}
+
+/// A PDB's or NetworkPolicy's selector must select pods in the bundle (an
+/// empty selector selects every pod of the namespace).
+fn selector_selects(
+    bundle: &Bundle<'_>,
+    o: &Object,
+    selector: Option<&LabelSelector>,
+    what: &str,
+    out: &mut Vec<Diagnostic>,
+) {
+    let Some(selector) = selector else { return };
+    let empty = selector.match_labels.as_ref().is_none_or(|m| m.is_empty())
+        && selector.match_expressions.as_ref().is_none_or(|e| e.is_empty());
+    if empty {
+        return;
+    }
+    if bundle.pods_matching(o.namespace(), &|l| selects(selector, l)).is_empty() {
+        let shown = selector.match_labels.as_ref().map(show_labels).unwrap_or_else(|| "match expressions".into());
+        out.push(
+            Diagnostic::error(format!("{} selects no pods in the bundle", describe(o)))
+                .hint(format!("{what} is {shown}")),
+        );
+    }
+}
+
+fn map_selects(selector: &BTreeMap<String, String>, labels: &BTreeMap<String, String>) -> bool {
+    selector.iter().all(|(k, v)| labels.get(k) == Some(v))
+}
+
+/// Whether a label selector selects a set of labels, as the API server
+/// evaluates it.
+pub fn selects(selector: &LabelSelector, labels: &BTreeMap<String, String>) -> bool {
+    let by_labels = selector.match_labels.as_ref().is_none_or(|m| map_selects(m, labels));
+    by_labels
+        && selector.match_expressions.iter().flatten().all(|e| {
+            let value = labels.get(&e.key);
+            let values = e.values.as_deref().unwrap_or_default();
+            match e.operator.as_str() {
+                "In" => value.is_some_and(|v| values.contains(v)),
+                "NotIn" => value.is_none_or(|v| !values.contains(v)),
+                "Exists" => value.is_some(),
+                "DoesNotExist" => value.is_none(),
+                _ => false,
+            }
+        })
+}
+
+fn show_labels(labels: &BTreeMap<String, String>) -> String {
+    labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",")
+}
+
+/// Names the API server accepts for the kind, and valid label and
+/// annotation keys and values (the object's and its pods').
+fn names_and_labels(o: &Object, out: &mut Vec<Diagnostic>) {
+    let rule = match o.kind() {
+        "Service" => names::NameRule::Service,
+        "Namespace" | "Job" => names::NameRule::Label,
+        "StatefulSet" => names::NameRule::StatefulSet,
+        "CronJob" => names::NameRule::CronJob,
+        _ => names::NameRule::Subdomain,
+    };
+    if let Err(why) = rule.check(o.name()) {
+        out.push(Diagnostic::error(format!("{}: the name {why}", describe(o))));
+    }
+    if let Some(ns) = o.namespace()
+        && let Err(why) = names::dns1123_label(ns, 63)
+    {
+        out.push(Diagnostic::error(format!("{}: namespace `{ns}` {why}", describe(o))));
+    }
+    let meta = o.metadata();
+    let pod_meta = pods(o).and_then(|_| pod_template_metadata(o));
+    let labels = meta.labels.iter().chain(pod_meta.and_then(|m| m.labels.as_ref()));
+    for (k, v) in labels.flatten() {
+        if let Err(why) = names::qualified_key(k) {
+            out.push(Diagnostic::error(format!("{}: label key `{k}` {why}", describe(o))));
+        }
+        if let Err(why) = names::label_value(v) {
+            out.push(Diagnostic::error(format!("{}: label `{k}` has value `{v}`, which {why}", describe(o))));
+        }
+    }
+    let annotations = meta.annotations.iter().chain(pod_meta.and_then(|m| m.annotations.as_ref()));
+    for k in annotations.flat_map(|a| a.keys()) {
+        if let Err(why) = names::qualified_key(k) {
+            out.push(Diagnostic::error(format!("{}: annotation key `{k}` {why}", describe(o))));
+        }
+    }
+}
+
+fn pod_template_metadata(o: &Object) -> Option<&k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta> {
+    let template = match o {
+        Object::Deployment(d) => &d.spec.as_ref()?.template,
+        Object::StatefulSet(s) => &s.spec.as_ref()?.template,
+        Object::Job(j) => &j.spec.as_ref()?.template,
+        Object::CronJob(c) => &c.spec.as_ref()?.job_template.spec.as_ref()?.template,
+        _ => return None,
+    };
+    template.metadata.as_ref()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Objects from JSON, by kind.
+    fn bundle(values: &[serde_json::Value]) -> Vec<Object> {
+        values.iter().map(|v| Object::from_json(v.clone()).expect("valid test object")).collect()
+    }
+
+    fn messages(objects: &[Object], external: &External) -> Vec<String> {
+        check(objects, external).into_iter().map(|d| d.message).collect()
+    }
+
+    fn meta(name: &str) -> serde_json::Value {
+        serde_json::json!({"name": name, "namespace": "shop", "labels": {"app": "shop"}})
+    }
+
+    fn deployment(pod: serde_json::Value) -> serde_json::Value {
+        serde_json::json!({
+            "apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta("web"),
+            "spec": {
+                "selector": {"matchLabels": {"app": "shop"}},
+                "template": {"metadata": {"labels": {"app": "shop", "tier": "web"}}, "spec": pod},
+            }
+        })
+    }
+
+    fn container(extra: serde_json::Value) -> serde_json::Value {
+        let mut c =
+            serde_json::json!({"name": "web", "image": "shop:1", "ports": [{"name": "http", "containerPort": 8080}]});
+        c.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        c
+    }
+
+    #[test]
+    fn a_consistent_bundle_passes() {
+        let objects = bundle(&[
+            serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta("cfg"), "data": {"A": "1"}}),
+            serde_json::json!({"apiVersion": "v1", "kind": "Service", "metadata": meta("web"),
+                "spec": {"selector": {"app": "shop"}, "ports": [{"port": 80, "targetPort": "http"}]}}),
+            deployment(serde_json::json!({"containers": [container(serde_json::json!({
+                "envFrom": [{"configMapRef": {"name": "cfg"}}],
+                "env": [{"name": "A", "valueFrom": {"configMapKeyRef": {"name": "cfg", "key": "A"}}}],
+                "readinessProbe": {"httpGet": {"path": "/", "port": "http"}},
+            }))]})),
+        ]);
+        assert_eq!(messages(&objects, &External::default()), Vec::<String>::new());
+    }
+
+    /// One broken reference per case, and the message it gives.
+    #[test]
+    fn broken_references() {
+        let svc = |selector: serde_json::Value, target: &str| {
+            serde_json::json!({"apiVersion": "v1", "kind": "Service", "metadata": meta("web"),
+                "spec": {"selector": selector, "ports": [{"port": 80, "targetPort": target}]}})
+        };
+        let plain = || deployment(serde_json::json!({"containers": [container(serde_json::json!({}))]}));
+        let cases: Vec<(Vec<serde_json::Value>, &str)> = vec![
+            (
+                vec![svc(serde_json::json!({"app": "other"}), "http"), plain()],
+                "Service `shop/web` selects no pods in the bundle",
+            ),
+            (
+                vec![svc(serde_json::json!({"app": "shop"}), "metrics"), plain()],
+                "Service `shop/web` targets port `metrics`, which no container of its pods declares",
+            ),
+            (
+                vec![deployment(
+                    serde_json::json!({"containers": [container(serde_json::json!({"envFrom": [{"secretRef": {"name": "db"}}]}))]}),
+                )],
+                "Deployment `shop/web` reads Secret `db`, which is neither in the bundle nor declared as existing",
+            ),
+            (
+                vec![deployment(
+                    serde_json::json!({"containers": [container(serde_json::json!({"env": [{"name": "X", "valueFrom": {"configMapKeyRef": {"name": "cfg", "key": "X"}}}]}))]}),
+                )],
+                "Deployment `shop/web` reads ConfigMap `cfg`, which is neither in the bundle nor declared as existing",
+            ),
+            (
+                vec![
+                    serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta("cfg"), "data": {"A": "1"}}),
+                    deployment(
+                        serde_json::json!({"containers": [container(serde_json::json!({"env": [{"name": "X", "valueFrom": {"configMapKeyRef": {"name": "cfg", "key": "X"}}}]}))]}),
+                    ),
+                ],
+                "Deployment `shop/web`: variable `X` reads key `X` of ConfigMap `cfg`, which has no such key",
+            ),
+            (
+                vec![deployment(
+                    serde_json::json!({"volumes": [{"name": "d", "persistentVolumeClaim": {"claimName": "data"}}], "containers": [container(serde_json::json!({}))]}),
+                )],
+                "Deployment `shop/web` mounts PersistentVolumeClaim `data`, which is neither in the bundle nor declared as existing",
+            ),
+            (
+                vec![deployment(
+                    serde_json::json!({"serviceAccountName": "robot", "containers": [container(serde_json::json!({}))]}),
+                )],
+                "Deployment `shop/web` runs as ServiceAccount `robot`, which is neither in the bundle nor declared as existing",
+            ),
+            (
+                vec![deployment(
+                    serde_json::json!({"priorityClassName": "high", "containers": [container(serde_json::json!({}))]}),
+                )],
+                "Deployment `shop/web` uses PriorityClass `high`, which is neither in the bundle nor declared as existing",
+            ),
+            (
+                vec![deployment(
+                    serde_json::json!({"imagePullSecrets": [{"name": "regcred"}], "containers": [container(serde_json::json!({}))]}),
+                )],
+                "Deployment `shop/web` pulls images with Secret `regcred`, which is neither in the bundle nor declared as existing",
+            ),
+            (
+                vec![deployment(
+                    serde_json::json!({"containers": [container(serde_json::json!({"livenessProbe": {"tcpSocket": {"port": "grpc"}}}))]}),
+                )],
+                "Deployment `shop/web`: the liveness probe of container `web` targets port `grpc`, which the container does not declare",
+            ),
+            (
+                vec![deployment(
+                    serde_json::json!({"containers": [container(serde_json::json!({"volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}]}))]}),
+                )],
+                "Deployment `shop/web`: container `web` mounts volume `tmp`, which the pod does not define",
+            ),
+            (
+                vec![
+                    plain(),
+                    serde_json::json!({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": meta("web"),
+                "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "StatefulSet", "name": "web"}, "maxReplicas": 3}}),
+                ],
+                "HorizontalPodAutoscaler `shop/web` scales StatefulSet `web`, which is not in the bundle",
+            ),
+            (
+                vec![
+                    plain(),
+                    serde_json::json!({"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": meta("web"),
+                "spec": {"minAvailable": 1, "selector": {"matchLabels": {"tier": "worker"}}}}),
+                ],
+                "PodDisruptionBudget `shop/web` selects no pods in the bundle",
+            ),
+            (
+                vec![
+                    plain(),
+                    serde_json::json!({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": meta("web"),
+                "spec": {"podSelector": {"matchExpressions": [{"key": "tier", "operator": "In", "values": ["db"]}]}}}),
+                ],
+                "NetworkPolicy `shop/web` selects no pods in the bundle",
+            ),
+            (
+                vec![serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": {"name": "Cfg", "namespace": "shop", "labels": {"app": "a b"}}})],
+                "ConfigMap `shop/Cfg`: the name may contain only lowercase letters, digits and `-`",
+            ),
+        ];
+        for (objects, expected) in cases {
+            let got = messages(&bundle(&objects), &External::default());
+            assert_eq!(got.first().map(String::as_str), Some(expected), "all: {got:?}");
+        }
+    }
+
+    #[test]
+    fn every_problem_is_reported_and_externals_count() {
+        let objects = bundle(&[deployment(serde_json::json!({
+            "serviceAccountName": "robot",
+            "containers": [container(serde_json::json!({"envFrom": [{"secretRef": {"name": "db"}}, {"configMapRef": {"name": "cfg"}}]}))],
+        }))]);
+        assert_eq!(messages(&objects, &External::default()).len(), 3);
+        let external = External {
+            secrets: ["db".to_string()].into(),
+            config_maps: ["cfg".to_string()].into(),
+            service_accounts: ["robot".to_string()].into(),
+            ..External::default()
+        };
+        assert_eq!(messages(&objects, &external), Vec::<String>::new());
+    }
+
+    #[test]
+    fn label_selector_operators() {
+        let labels: BTreeMap<String, String> = [("tier".to_string(), "web".to_string())].into();
+        let sel = |op: &str, values: &[&str]| -> LabelSelector {
+            serde_json::from_value(
+                serde_json::json!({"matchExpressions": [{"key": "tier", "operator": op, "values": values}]}),
+            )
+            .unwrap()
+        };
+        assert!(selects(&sel("In", &["web", "db"]), &labels));
+        assert!(!selects(&sel("NotIn", &["web"]), &labels));
+        assert!(selects(&sel("Exists", &[]), &labels));
+        assert!(!selects(&sel("DoesNotExist", &[]), &labels));
+    }
+}

@@ -1,0 +1,268 @@
+//! The profile's `extraManifests`: YAML files rendered with minijinja (the
+//! profile's values as context), parsed with kgen's own position-keeping
+//! parser and checked, so that every problem points into the extra file.
+//! Kinds of the object table become their k8s-openapi types with unknown
+//! fields rejected; any other kind is kept as [`Generic`]. Objects without
+//! a namespace go into the app's (unless their kind is cluster-wide), and
+//! get kgen's labels and a sync wave like its own objects.
+//!
+//! This reads the files (like `inputs`, it is outside the pure render
+//! core). It does not check references between objects (`check` does).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use minijinja::value::Serde;
+
+use crate::check::describe;
+use crate::diagnostic::{Diagnostic, Errors};
+use crate::model::App;
+use crate::object::{Generic, Object};
+use crate::path;
+use crate::profile::load::{Loaded, io_reason};
+use crate::render::{self, lifecycle};
+use crate::source::{Source, SourceMap, Span};
+use crate::yaml::parse::{Limits, parse_all};
+use crate::yaml::{self, Node, Value};
+
+/// Kinds that live outside namespaces: an extra manifest of these kinds is
+/// not put into the app's namespace. (A cluster-wide custom kind missing
+/// here belongs on this list.)
+pub const CLUSTER_SCOPED: &[&str] = &[
+    "Namespace",
+    "Node",
+    "PersistentVolume",
+    "StorageClass",
+    "VolumeSnapshotClass",
+    "CSIDriver",
+    "RuntimeClass",
+    "PriorityClass",
+    "IngressClass",
+    "GatewayClass",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "CustomResourceDefinition",
+    "APIService",
+    "MutatingWebhookConfiguration",
+    "ValidatingWebhookConfiguration",
+    "ValidatingAdmissionPolicy",
+    "ValidatingAdmissionPolicyBinding",
+    "ClusterIssuer",
+    "ClusterSecretStore",
+    "ClusterExternalSecret",
+];
+
+/// The directory a bare file name is read from, beside the profile.
+pub const TEMPLATES_DIR: &str = "templates";
+
+/// Read, render, parse and check the profile's extra manifests.
+pub fn load(loaded: &Loaded, app: &App, rendered: &[Object], sources: &mut SourceMap) -> Result<Vec<Object>, Errors> {
+    let mut errors = Vec::new();
+    let mut out: Vec<(Object, Span)> = Vec::new();
+    if loaded.profile.extra_manifests.is_empty() {
+        return Ok(Vec::new());
+    }
+    let context = template_context(loaded, app);
+    for (i, entry) in loaded.profile.extra_manifests.iter().enumerate() {
+        let at = path!["extraManifests", i];
+        let locate = |d: Diagnostic| d.at(Some(loaded.span_of(&at))).path(loaded.display_path(&at));
+        let file = resolve(loaded, entry);
+        let text = match std::fs::read_to_string(&file) {
+            Ok(t) => t,
+            Err(e) => {
+                let mut d = Diagnostic::error(format!("cannot read `{}`: {}", file.display(), io_reason(&e)));
+                if !entry.contains('/') {
+                    d = d.hint(format!("a bare file name is read from `{TEMPLATES_DIR}/` beside the profile; write `./{entry}` for the profile's own directory"));
+                }
+                errors.push(locate(d));
+                continue;
+            }
+        };
+        let name = file.display().to_string();
+        let original = sources.add(Source::new(name.clone(), text.clone()));
+        let rendered_text = match render_template(&name, &text, &context) {
+            Ok(t) => t,
+            Err(e) => {
+                let source = sources.get(original);
+                let span = match (e.range(), e.line()) {
+                    (Some(r), _) => Span {
+                        source: original,
+                        start: source.pos_of_offset(r.start),
+                        end: source.pos_of_offset(r.end),
+                    },
+                    (None, Some(line)) => {
+                        let p = source.pos(line, 0);
+                        Span { source: original, start: p, end: p }
+                    }
+                    _ => Span { source: original, ..Span::default() },
+                };
+                let why = e.detail().map(String::from).unwrap_or_else(|| e.kind().to_string());
+                errors.push(
+                    Diagnostic::error(format!("template error: {why}"))
+                        .at(Some(span))
+                        .note(format!("in `extraManifests[{i}]`")),
+                );
+                continue;
+            }
+        };
+        let id = if rendered_text == text {
+            original
+        } else {
+            sources.add(Source::new(format!("{name} (rendered)"), rendered_text))
+        };
+        let docs = match parse_all(sources.get(id), id, &Limits::default()) {
+            Ok(d) => d,
+            Err(e) => {
+                errors.extend(e.0);
+                continue;
+            }
+        };
+        for doc in docs.iter().filter(|d| !d.is_null()) {
+            match object(doc, app) {
+                Ok(o) => out.push((o, doc.span)),
+                Err(e) => errors.extend(e.0),
+            }
+        }
+    }
+    let mut seen: BTreeMap<String, Span> = BTreeMap::new();
+    for (o, span) in &out {
+        let clash = rendered.iter().any(|r| r.id() == o.id());
+        if clash || seen.insert(o.id(), *span).is_some() {
+            let hint = if clash { "kgen renders it already: change it with `patches`" } else { "keep one of them" };
+            errors.push(
+                Diagnostic::error(format!("{} is in the bundle already", describe(o))).at(Some(*span)).hint(hint),
+            );
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Errors(errors));
+    }
+    let mut objects: Vec<Object> = out.into_iter().map(|(o, _)| o).collect();
+    lifecycle::finish(&mut objects);
+    Ok(objects)
+}
+
+/// Where an entry of `extraManifests` is read from.
+fn resolve(loaded: &Loaded, entry: &str) -> PathBuf {
+    if entry.contains('/') { loaded.dir.join(entry) } else { loaded.dir.join(TEMPLATES_DIR).join(entry) }
+}
+
+/// What a template sees: the app's `name`, `namespace`, `instance`,
+/// `environment` (`base` without one), `labels` (kgen's labels for
+/// app-wide objects), `components` (by key: `name`, `image`,
+/// `selectorLabels`) and `profile` (the merged profile as written).
+pub fn template_context(loaded: &Loaded, app: &App) -> minijinja::Value {
+    let components: BTreeMap<&str, serde_json::Value> = app
+        .components
+        .iter()
+        .map(|c| {
+            let value = serde_json::json!({
+                "name": c.name,
+                "image": c.image,
+                "selectorLabels": render::selector_labels(app, &c.key),
+            });
+            (c.key.as_str(), value)
+        })
+        .collect();
+    minijinja::context! {
+        name => app.name.as_str(),
+        namespace => app.namespace.as_str(),
+        instance => app.instance.as_str(),
+        environment => loaded.environment.as_deref().unwrap_or("base"),
+        labels => Serde(render::labels(app, None)),
+        components => Serde(components),
+        profile => Serde(yaml::to_json(&loaded.tree)),
+    }
+}
+
+fn render_template(name: &str, text: &str, context: &minijinja::Value) -> Result<String, minijinja::Error> {
+    let mut env = minijinja::Environment::new();
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    env.set_fuel(Some(1_000_000));
+    env.set_syntax(
+        minijinja::syntax::SyntaxConfig::builder()
+            .keep_trailing_newline(true)
+            .build()
+            .expect("default delimiters are valid"),
+    );
+    env.template_from_named_str(name, text)?.render(context)
+}
+
+/// One document of an extra manifest as an object of the app.
+fn object(doc: &Node, app: &App) -> Result<Object, Errors> {
+    // Problems with the whole document point at its start.
+    let start = Span { end: doc.span.start, ..doc.span };
+    let Some(map) = doc.as_map() else {
+        return Err(Diagnostic::error(format!("a manifest is a mapping, found {}", doc.describe()))
+            .at(Some(doc.span))
+            .into());
+    };
+    let mut errors = Vec::new();
+    let mut text = |key: &str, hint: &str| match map.get(key) {
+        Some(n) if matches!(n.value, Value::Scalar(_)) && !n.is_null() => n.as_str().map(String::from),
+        Some(n) => {
+            errors.push(Diagnostic::error(format!("`{key}` must be text, found {}", n.describe())).at(Some(n.span)));
+            None
+        }
+        None => {
+            errors
+                .push(Diagnostic::error(format!("the manifest has no `{key}`")).at(Some(start)).hint(hint.to_string()));
+            None
+        }
+    };
+    let api_version = text("apiVersion", "add `apiVersion`, e.g. `apiVersion: v1`");
+    let kind = text("kind", "add `kind`, e.g. `kind: ConfigMap`");
+    let name = match map.get("metadata").and_then(Node::as_map) {
+        Some(m) => match m.get("name") {
+            Some(n) if n.as_str().is_some_and(|s| !s.is_empty()) => true,
+            Some(n) => {
+                errors.push(Diagnostic::error("`metadata.name` must be text").at(Some(n.span)));
+                false
+            }
+            None => {
+                errors.push(
+                    Diagnostic::error("the manifest has no `metadata.name`")
+                        .at(Some(map.get("metadata").expect("present").span)),
+                );
+                false
+            }
+        },
+        None => {
+            errors.push(Diagnostic::error("the manifest has no `metadata` with a `name`").at(Some(start)));
+            false
+        }
+    };
+    let (Some(api_version), Some(kind), true) = (api_version, kind, name) else {
+        return Err(Errors(errors));
+    };
+    let ctx = yaml::de::Context::new(&[]);
+    let mut object = match Object::from_node(doc, &api_version, &kind, &ctx) {
+        Some(typed) => typed?,
+        None => {
+            let metadata_node = map.get("metadata").expect("checked above");
+            let metadata: ObjectMeta = yaml::de::from_node(metadata_node, &ctx)?;
+            let mut rest = match yaml::to_json(doc) {
+                serde_json::Value::Object(m) => m,
+                _ => unreachable!("a mapping"),
+            };
+            for key in ["apiVersion", "kind", "metadata"] {
+                rest.shift_remove(key);
+            }
+            Object::Generic(Box::new(Generic { api_version, kind: kind.clone(), metadata, rest }))
+        }
+    };
+    let cluster_scoped = CLUSTER_SCOPED.contains(&object.kind());
+    let meta = object.metadata_mut();
+    if cluster_scoped {
+        if let Some(ns) = &meta.namespace {
+            return Err(Diagnostic::error(format!("a {kind} is cluster-wide and has no namespace, found `{ns}`"))
+                .at(Some(start))
+                .into());
+        }
+    } else if meta.namespace.is_none() {
+        meta.namespace = Some(app.namespace.clone());
+    }
+    meta.labels.get_or_insert_default().extend(render::labels(app, None));
+    Ok(object)
+}

@@ -1,0 +1,166 @@
+//! How kgen's objects live in a cluster across releases: the Argo CD sync
+//! wave of every object (one table, keyed by what the object is) and the
+//! annotations that keep Argo CD and Flux from deleting data (PVCs, claim
+//! templates and created Namespaces).
+//!
+//! Ownership needs no annotation: every object carries
+//! `app.kubernetes.io/managed-by: kgen` and `app.kubernetes.io/instance`,
+//! which together select what kgen owns for one app (README, "Apply, prune
+//! and uninstall").
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+use crate::object::Object;
+
+/// Argo CD's sync-wave annotation: lower waves are applied, and must be
+/// healthy, before higher ones.
+pub const SYNC_WAVE: &str = "argocd.argoproj.io/sync-wave";
+/// Argo CD's per-object sync options.
+pub const ARGO_SYNC_OPTIONS: &str = "argocd.argoproj.io/sync-options";
+/// Keeps Argo CD from pruning the object when it leaves the bundle, and from
+/// deleting it with the Application.
+pub const ARGO_KEEP: &str = "Prune=false,Delete=false";
+/// Keeps Flux from garbage-collecting the object.
+pub const FLUX_PRUNE: &str = "kustomize.toolkit.fluxcd.io/prune";
+pub const FLUX_KEEP: &str = "disabled";
+
+/// What an object is, for the order in which GitOps tools apply it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    /// The namespace, accounts, RBAC, configuration and secrets.
+    Setup,
+    /// Databases and caches the app connects to.
+    Database,
+    /// Schema migrations, which need the database and precede the app.
+    Migration,
+    /// The app's workloads and what routes to or scales them.
+    App,
+}
+
+/// The one sync-wave table.
+pub const SYNC_WAVES: &[(Stage, i32)] =
+    &[(Stage::Setup, -3), (Stage::Database, -2), (Stage::Migration, -1), (Stage::App, 0)];
+
+impl Stage {
+    pub fn wave(self) -> i32 {
+        SYNC_WAVES.iter().find(|(s, _)| *s == self).map(|(_, w)| *w).expect("every stage has a wave")
+    }
+
+    /// The stage of an object that was not tagged explicitly. A standalone
+    /// PVC goes with the app: with a `WaitForFirstConsumer` storage class it
+    /// stays Pending (not healthy) until a pod uses it, so a wave of its own
+    /// before its pods would never finish.
+    pub fn of_kind(kind: &str) -> Stage {
+        match kind {
+            "Namespace" | "ServiceAccount" | "Secret" | "ConfigMap" | "StorageClass" | "Role" | "RoleBinding"
+            | "ClusterRole" | "ClusterRoleBinding" | "NetworkPolicy" | "PriorityClass" | "ExternalSecret"
+            | "SecretStore" | "Certificate" | "Issuer" => Stage::Setup,
+            _ => Stage::App,
+        }
+    }
+}
+
+/// Put an object in a stage: render code for databases and migrations calls
+/// this on the metadata of the objects it makes; everything else gets the
+/// stage of its kind in [`finish`].
+pub fn tag(meta: &mut ObjectMeta, stage: Stage) {
+    meta.annotations.get_or_insert_default().insert(SYNC_WAVE.into(), stage.wave().to_string());
+}
+
+/// The annotations that keep Argo CD and Flux from deleting an object that
+/// holds data (a PVC, a StatefulSet's claim template, a created Namespace).
+pub fn protect(meta: &mut ObjectMeta) {
+    let a = meta.annotations.get_or_insert_default();
+    a.insert(ARGO_SYNC_OPTIONS.into(), ARGO_KEEP.into());
+    a.insert(FLUX_PRUNE.into(), FLUX_KEEP.into());
+}
+
+/// Give every object a sync wave (unless tagged already) and protect the
+/// objects that hold data. StatefulSet claim templates are immutable, so
+/// their annotations must never change once released.
+pub fn finish(objects: &mut [Object]) {
+    for o in objects.iter_mut() {
+        let stage = Stage::of_kind(o.kind());
+        match o {
+            Object::Namespace(ns) => protect(&mut ns.metadata),
+            Object::PersistentVolumeClaim(pvc) => protect(&mut pvc.metadata),
+            Object::StatefulSet(sts) => {
+                for claim in sts.spec.iter_mut().flat_map(|s| s.volume_claim_templates.iter_mut().flatten()) {
+                    protect(&mut claim.metadata);
+                }
+            }
+            _ => {}
+        }
+        let meta = o.metadata_mut();
+        if !meta.annotations.as_ref().is_some_and(|a| a.contains_key(SYNC_WAVE)) {
+            tag(meta, stage);
+        }
+    }
+}
+
+/// The lifecycle annotations of an object (for tests and `kgen diff`).
+pub fn annotations(meta: &ObjectMeta) -> BTreeMap<&str, &str> {
+    let keys = [SYNC_WAVE, ARGO_SYNC_OPTIONS, FLUX_PRUNE];
+    meta.annotations
+        .iter()
+        .flatten()
+        .filter(|(k, _)| keys.contains(&k.as_str()))
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use k8s_openapi::api::apps::v1::{StatefulSet, StatefulSetSpec};
+    use k8s_openapi::api::core::v1::{ConfigMap, Namespace, PersistentVolumeClaim};
+
+    use super::*;
+
+    fn named(name: &str) -> ObjectMeta {
+        ObjectMeta { name: Some(name.into()), ..Default::default() }
+    }
+
+    #[test]
+    fn waves_order_setup_databases_migrations_app() {
+        let waves: Vec<i32> = [Stage::Setup, Stage::Database, Stage::Migration, Stage::App].map(Stage::wave).into();
+        assert!(waves.windows(2).all(|w| w[0] < w[1]), "{waves:?}");
+    }
+
+    #[test]
+    fn data_is_protected_and_every_object_has_a_wave() {
+        let mut db = StatefulSet {
+            metadata: named("db"),
+            spec: Some(StatefulSetSpec {
+                volume_claim_templates: Some(vec![PersistentVolumeClaim {
+                    metadata: named("data"),
+                    ..Default::default()
+                }]),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        tag(&mut db.metadata, Stage::Database);
+        let mut objects: Vec<Object> = vec![
+            Namespace { metadata: named("shop"), ..Default::default() }.into(),
+            ConfigMap { metadata: named("cfg"), ..Default::default() }.into(),
+            PersistentVolumeClaim { metadata: named("files"), ..Default::default() }.into(),
+            db.into(),
+        ];
+        finish(&mut objects);
+        let got: Vec<BTreeMap<&str, &str>> = objects.iter().map(|o| annotations(o.metadata())).collect();
+        let keep = [(ARGO_SYNC_OPTIONS, ARGO_KEEP), (FLUX_PRUNE, FLUX_KEEP)];
+        let with = |wave: &'static str, protected: bool| {
+            let mut m: BTreeMap<&str, &str> = [(SYNC_WAVE, wave)].into();
+            if protected {
+                m.extend(keep);
+            }
+            m
+        };
+        assert_eq!(got, [with("-3", true), with("-3", false), with("0", true), with("-2", false)]);
+        let Object::StatefulSet(sts) = &objects[3] else { panic!() };
+        let claim = &sts.spec.as_ref().unwrap().volume_claim_templates.as_ref().unwrap()[0];
+        assert_eq!(annotations(&claim.metadata), BTreeMap::from(keep));
+    }
+}

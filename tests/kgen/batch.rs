@@ -1,0 +1,89 @@
+//! Batch rendering for CI: several profiles into DIR/<app>/<env>, every
+//! failure reported, nothing written unless everything rendered, and
+//! objects two profiles both render are reported.
+
+use std::path::Path;
+
+use crate::support::{render, run, scratch};
+
+fn files(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> =
+        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    names.sort();
+    names
+}
+
+const HELLO: &str = "name: hello\nnamespace: {name: tools}\nimage: nginxinc/nginx-unprivileged:1.27\n";
+
+#[test]
+fn a_folder_per_app_and_environment() {
+    let dir = scratch("batch-ok");
+    std::fs::write(dir.join("hello.yaml"), HELLO).unwrap();
+    let build = dir.join("build");
+    let hello = dir.join("hello.yaml");
+    let out = run(
+        &["render", "profiles/clockwork.yaml", hello.to_str().unwrap(), "--out-dir", build.to_str().unwrap()],
+        None,
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), format!("wrote 5 bundles into {}\n", build.display()));
+    assert_eq!(files(&build), ["clockwork", "hello"]);
+    assert_eq!(files(&build.join("clockwork")), ["base", "dev", "prod", "shared"]);
+    assert_eq!(files(&build.join("hello")), ["base"]);
+    // Each folder holds what `kgen render --env` prints.
+    let prod = build.join("clockwork/prod");
+    let joined: String = files(&prod)
+        .iter()
+        .filter(|n| n.ends_with(".yaml"))
+        .map(|n| std::fs::read_to_string(prod.join(n)).unwrap())
+        .collect();
+    assert_eq!(joined, render("profiles/clockwork.yaml", Some("prod")));
+
+    // --env picks one environment; a profile without it is an error.
+    let only = dir.join("only-prod");
+    let out = run(
+        &["render", "profiles/clockwork.yaml", "--env", "prod", "--batch", "--out-dir", only.to_str().unwrap()],
+        None,
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(files(&only.join("clockwork")), ["prod"]);
+}
+
+#[test]
+fn every_failure_is_reported_and_nothing_is_written() {
+    let dir = scratch("batch-fail");
+    std::fs::write(dir.join("hello.yaml"), HELLO).unwrap();
+    std::fs::write(dir.join("bad.yaml"), "name: bad\nimage: bad:1\nreplicas: many\n").unwrap();
+    std::fs::write(dir.join("worse.yaml"), "name: Worse\nimage: w:1\n").unwrap();
+    let build = dir.join("build");
+    let out = crate::support::kgen()
+        .args(["render", "hello.yaml", "bad.yaml", "worse.yaml", "--out-dir", "build"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--> bad.yaml:3:11"), "{stderr}");
+    assert!(stderr.contains("--> worse.yaml:1:7"), "{stderr}");
+    assert!(stderr.ends_with("error: 2 of 3 renders failed; nothing was written\n\n"), "{stderr}");
+    assert!(!build.exists());
+}
+
+#[test]
+fn an_object_two_profiles_render_is_reported() {
+    let dir = scratch("batch-duplicate");
+    std::fs::write(dir.join("a.yaml"), "name: a\nnamespace: shared\nimage: a:1\n").unwrap();
+    std::fs::write(dir.join("b.yaml"), "name: b\nnamespace: shared\nimage: b:1\n").unwrap();
+    let out = crate::support::kgen()
+        .args(["render", "a.yaml", "b.yaml", "--out-dir", "build"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: Namespace/shared is rendered by both `a.yaml` and `b.yaml` (environment `base`)\n\
+         hint: let one profile own it: for a shared namespace, set `namespace.create: false` in the others\n\n"
+    );
+    assert!(!dir.join("build").exists());
+}

@@ -1,0 +1,239 @@
+//! `patches` and `extraManifests`: what they add and change, and located
+//! errors (the whole stderr) for bad patches and bad extra manifests.
+
+use std::path::PathBuf;
+
+use crate::support::{kgen, scratch};
+
+const APP: &str = "name: shop\nimage: shop:1.0\nports: {http: 8080}\n";
+
+/// A scratch directory with `app.yaml` (APP plus `extra`) and files.
+fn project(name: &str, extra: &str, files: &[(&str, &str)]) -> PathBuf {
+    let dir = scratch(&format!("escape-{name}"));
+    std::fs::write(dir.join("app.yaml"), format!("{APP}{extra}")).unwrap();
+    for (path, text) in files {
+        let full = dir.join(path);
+        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+        std::fs::write(full, text).unwrap();
+    }
+    dir
+}
+
+fn render_in(dir: &PathBuf) -> std::process::Output {
+    kgen().args(["render", "app.yaml"]).current_dir(dir).output().unwrap()
+}
+
+/// Render and compare the whole stderr; nothing on stdout, exit 1.
+fn check(name: &str, extra: &str, files: &[(&str, &str)], expected: &str) {
+    let out = render_in(&project(name, extra, files));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), expected, "{name}");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+}
+
+fn documents(yaml: &[u8]) -> Vec<serde_json::Value> {
+    use serde::Deserialize;
+    serde_yaml::Deserializer::from_slice(yaml).map(|d| serde_json::Value::deserialize(d).unwrap()).collect()
+}
+
+#[test]
+fn patches_and_extra_manifests_change_the_bundle() {
+    let dir = project(
+        "ok",
+        "extraManifests: [pdb.yaml, ./monitoring/podmonitor.yaml]
+patches:
+  - target: {kind: Deployment, name: shop}
+    merge:
+      spec:
+        template:
+          spec:
+            containers:
+              - name: shop
+                env: [{name: EXTRA, value: \"1\"}]
+  - target: {kind: Service, name: shop}
+    json:
+      - {op: add, path: /spec/sessionAffinity, value: ClientIP}
+",
+        &[
+            (
+                "templates/pdb.yaml",
+                "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata:\n  name: {{ name }}\nspec:\n  minAvailable: 1\n  selector:\n    matchLabels: {{ components.shop.selectorLabels | tojson }}\n",
+            ),
+            (
+                "monitoring/podmonitor.yaml",
+                "apiVersion: monitoring.coreos.com/v1\nkind: PodMonitor\nmetadata:\n  name: shop\nspec:\n  podMetricsEndpoints: [{port: http}]\n",
+            ),
+        ],
+    );
+    let out = render_in(&dir);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let docs = documents(&out.stdout);
+    let kinds: Vec<&str> = docs.iter().map(|d| d["kind"].as_str().unwrap()).collect();
+    // Extra manifests are ordered with everything else; unknown kinds last.
+    assert_eq!(kinds, ["Namespace", "PodDisruptionBudget", "ServiceAccount", "Service", "Deployment", "PodMonitor"]);
+    let pdb = &docs[1];
+    assert_eq!(pdb["metadata"]["namespace"], "shop");
+    assert_eq!(pdb["metadata"]["labels"]["app.kubernetes.io/managed-by"], "kgen");
+    assert_eq!(pdb["spec"]["selector"]["matchLabels"]["app.kubernetes.io/component"], "shop");
+    assert_eq!(docs[3]["spec"]["sessionAffinity"], "ClientIP");
+    let env = &docs[4]["spec"]["template"]["spec"]["containers"][0]["env"];
+    assert_eq!(env, &serde_json::json!([{"name": "EXTRA", "value": "1"}]));
+    assert_eq!(docs[5]["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"], "0");
+}
+
+#[test]
+fn patch_on_a_missing_key() {
+    check(
+        "missing-key",
+        "patches:\n  - target: {kind: Deployment, name: shop}\n    json:\n      - {op: remove, path: /spec/template/spec/nodeSelector}\n",
+        &[],
+        "error: `/spec/template/spec/nodeSelector` does not exist: `/spec/template/spec` has no `nodeSelector`
+ --> app.yaml:7:28
+  |
+7 |       - {op: remove, path: /spec/template/spec/nodeSelector}
+  |                            ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ in `patches[0].json[0].path`
+  |
+note: in Deployment `shop/shop`
+
+",
+    );
+}
+
+#[test]
+fn patch_with_a_bad_path() {
+    check(
+        "bad-path",
+        "patches:\n  - target: {kind: Service, name: shop}\n    json:\n      - {op: replace, path: spec/type, value: NodePort}\n",
+        &[],
+        "error: `spec/type` is not a JSON Pointer: it must start with `/`
+ --> app.yaml:7:29
+  |
+7 |       - {op: replace, path: spec/type, value: NodePort}
+  |                             ^^^^^^^^^ in `patches[0].json[0].path`
+  |
+note: in Service `shop/shop`
+
+",
+    );
+}
+
+#[test]
+fn patch_with_an_unknown_target() {
+    check(
+        "unknown-target",
+        "patches:\n  - target: {kind: Deployment, name: shp}\n    json:\n      - {op: add, path: /spec/replicas, value: 2}\n",
+        &[],
+        "error: the patch targets Deployment `shp`, which is not in the bundle
+ --> app.yaml:5:13
+  |
+5 |   - target: {kind: Deployment, name: shp}
+  |             ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ in `patches[0].target`
+  |
+hint: did you mean `shop`?
+
+",
+    );
+}
+
+#[test]
+fn patch_that_adds_an_unknown_field() {
+    check(
+        "unknown-field",
+        "patches:\n  - target: {kind: Deployment, name: shop}\n    merge:\n      spec:\n        template:\n          spec:\n            containers:\n              - name: shop\n                imagePolicy: Never\n",
+        &[],
+        "error: unknown field `imagePolicy` in `spec.template.spec.containers[0]`
+  --> app.yaml:12:17
+   |
+12 |                 imagePolicy: Never
+   |                 ^^^^^^^^^^^ in `patches[0].merge.spec.template.spec.containers[0].imagePolicy`
+   |
+note: in Deployment `shop/shop` after `patches[0]`
+hint: did you mean `imagePullPolicy`?
+
+",
+    );
+}
+
+#[test]
+fn patch_that_breaks_a_reference_fails_the_consistency_check() {
+    check(
+        "inconsistent",
+        "patches:\n  - target: {kind: Service, name: shop}\n    json:\n      - {op: replace, path: /spec/ports/0/targetPort, value: metrics}\n",
+        &[],
+        "error: Service `shop/shop` targets port `metrics`, which no container of its pods declares
+note: the bundle is inconsistent after the profile's patches and extra manifests
+hint: its pods declare `http`
+
+",
+    );
+}
+
+#[test]
+fn extra_manifest_without_a_kind() {
+    check(
+        "no-kind",
+        "extraManifests: [cm.yaml]\n",
+        &[("templates/cm.yaml", "apiVersion: v1\nmetadata:\n  name: extra\n")],
+        "error: the manifest has no `kind`
+ --> templates/cm.yaml:1:1
+  |
+1 | apiVersion: v1
+  | ^
+  |
+hint: add `kind`, e.g. `kind: ConfigMap`
+
+",
+    );
+}
+
+#[test]
+fn extra_manifest_with_an_unknown_field() {
+    check(
+        "extra-unknown-field",
+        "extraManifests: [cm.yaml]\n",
+        &[("templates/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\ndatta:\n  A: \"1\"\n")],
+        "error: unknown field `datta`
+ --> templates/cm.yaml:5:1
+  |
+5 | datta:
+  | ^^^^^ in `datta`
+  |
+hint: did you mean `data`?
+
+",
+    );
+}
+
+#[test]
+fn extra_manifest_with_a_yaml_error() {
+    check(
+        "extra-yaml",
+        "extraManifests: [./extra/cm.yaml]\n",
+        &[("extra/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: extra\n")],
+        "error: invalid YAML: while parsing a flow mapping, did not find expected ',' or '}'
+ --> ./extra/cm.yaml:3:24
+  |
+3 | metadata: {name: extra
+  |                       ^
+
+",
+    );
+}
+
+#[test]
+fn extra_manifest_with_a_template_error() {
+    check(
+        "extra-template",
+        "extraManifests: [cm.yaml]\n",
+        &[("templates/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ nmae }}\n")],
+        "error: template error: `nmae` is undefined
+ --> templates/cm.yaml:4:12
+  |
+4 |   name: {{ nmae }}
+  |            ^^^^
+  |
+note: in `extraManifests[0]`
+
+",
+    );
+}
