@@ -223,6 +223,9 @@ pub fn describe(o: &Object) -> String {
 struct Bundle<'a> {
     objects: BTreeMap<(&'a str, &'a str, &'a str), &'a Object>,
     pods: Vec<Pods<'a>>,
+    /// Labels of pods an operator creates from an object in the bundle
+    /// (a CloudNativePG Cluster's instances), by namespace.
+    operator_pods: Vec<(Option<&'a str>, BTreeMap<String, String>)>,
     external: &'a External,
 }
 
@@ -231,6 +234,7 @@ impl<'a> Bundle<'a> {
         Bundle {
             objects: objects.iter().map(|o| ((o.kind(), o.namespace().unwrap_or(""), o.name()), o)).collect(),
             pods: objects.iter().filter_map(pods).collect(),
+            operator_pods: objects.iter().filter_map(operator_pods).collect(),
             external,
         }
     }
@@ -264,6 +268,17 @@ struct Pods<'a> {
 static NO_LABELS: BTreeMap<String, String> = BTreeMap::new();
 
 /// The pod template of a workload object, if it is one.
+/// The labels of pods an operator runs for an object of the bundle.
+fn operator_pods(o: &Object) -> Option<(Option<&str>, BTreeMap<String, String>)> {
+    match o {
+        Object::Cluster(c) => Some((
+            o.namespace(),
+            BTreeMap::from([("cnpg.io/cluster".to_string(), c.metadata.name.clone().unwrap_or_default())]),
+        )),
+        _ => None,
+    }
+}
+
 fn pods(o: &Object) -> Option<Pods<'_>> {
     let (template, claim_templates) = match o {
         Object::Deployment(d) => (&d.spec.as_ref()?.template, Vec::new()),
@@ -489,7 +504,8 @@ fn selector_selects(
     if empty {
         return;
     }
-    if bundle.pods_matching(o.namespace(), &|l| selects(selector, l)).is_empty() {
+    let operated = bundle.operator_pods.iter().any(|(ns, labels)| *ns == o.namespace() && selects(selector, labels));
+    if !operated && bundle.pods_matching(o.namespace(), &|l| selects(selector, l)).is_empty() {
         let shown = selector.match_labels.as_ref().map(show_labels).unwrap_or_else(|| "match expressions".into());
         out.push(
             Diagnostic::error(format!("{} selects no pods in the bundle", describe(o)))

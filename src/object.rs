@@ -16,7 +16,10 @@ use k8s_openapi::api::storage::v1::StorageClass;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::{Metadata, Resource};
 
+use crate::crd::certmanager::Issuer;
 use crate::crd::cnpg::{Cluster, ScheduledBackup};
+use crate::crd::gateway::{HTTPRoute, ReferenceGrant};
+use crate::crd::keda::ScaledObject;
 use serde::Serialize;
 
 /// An object of a kind kgen does not model (from `extraManifests`), kept
@@ -183,8 +186,12 @@ objects! {
     Job(Job),
     CronJob(CronJob),
     Ingress(Ingress),
+    Issuer(Issuer),
     Cluster(Cluster),
     ScheduledBackup(ScheduledBackup),
+    HTTPRoute(HTTPRoute),
+    ReferenceGrant(ReferenceGrant),
+    ScaledObject(ScaledObject),
 }
 
 impl Object {

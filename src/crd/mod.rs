@@ -4,7 +4,10 @@
 //! `Resource` and `Metadata` traits so it fits the object table like a
 //! built-in kind.
 
+pub mod certmanager;
 pub mod cnpg;
+pub mod gateway;
+pub mod keda;
 
 /// Define a custom resource type: a struct with `apiVersion`, `kind`,
 /// `metadata` and `spec`, and its k8s-openapi traits.

@@ -9,6 +9,7 @@
 pub mod data;
 pub mod extras;
 pub mod load;
+pub mod production;
 pub mod settings;
 pub mod workload;
 
@@ -18,6 +19,7 @@ use serde::Deserialize;
 
 pub use data::*;
 pub use extras::*;
+pub use production::*;
 pub use settings::*;
 pub use workload::*;
 
@@ -84,6 +86,14 @@ pub struct Profile {
     pub cache: Option<Cache>,
     /// How database migrations run.
     pub migrations: Migrations,
+    /// HTTP routing through an Ingress.
+    pub ingress: Option<Ingress>,
+    /// HTTP routing through Gateway API HTTPRoutes.
+    pub gateway: Option<Gateway>,
+    /// NetworkPolicies derived from the profile (on by default).
+    pub network_policy: NetworkPolicy,
+    /// Kubernetes API access for the app (a Role and RoleBinding).
+    pub rbac: Option<Rbac>,
     /// The ServiceAccount of the pods.
     pub service_account: ServiceAccountSettings,
     /// Pod and container security settings (restricted by default).

@@ -52,6 +52,16 @@ pub struct Component {
     pub tolerations: Vec<k8s_openapi::api::core::v1::Toleration>,
     /// The databases this component uses, by key (default: all of them).
     pub databases: Option<Vec<String>>,
+    /// Horizontal autoscaling (then `replicas` is left to the autoscaler).
+    pub autoscaling: Option<super::Autoscaling>,
+    /// The PodDisruptionBudget (default with 2 or more replicas:
+    /// maxUnavailable 1).
+    pub disruption_budget: Option<super::DisruptionBudget>,
+    /// Spread replicas across zones and nodes (default `both` with 2 or
+    /// more replicas).
+    pub spread: Option<super::Spread>,
+    /// PriorityClass of the pods.
+    pub priority_class_name: Option<String>,
 }
 
 /// A container image: `repository[:tag][@digest]`, or its parts.

@@ -8,6 +8,10 @@ mod database;
 mod identity;
 pub mod lifecycle;
 pub mod migrations;
+mod network;
+mod rbac;
+mod routing;
+mod scaling;
 mod service;
 mod workload;
 
@@ -31,8 +35,12 @@ pub fn render(app: &App) -> Vec<Object> {
     for component in &app.components {
         workload::render(app, component, &mut out);
         service::render(app, component, &mut out);
+        scaling::render(app, component, &mut out);
     }
     migrations::render(app, &mut out);
+    routing::render(app, &mut out);
+    network::render(app, &mut out);
+    rbac::render(app, &mut out);
     lifecycle::finish(&mut out);
     object::sort(&mut out);
     out

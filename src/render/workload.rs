@@ -15,7 +15,8 @@ use k8s_openapi::api::core::v1::{
     EnvFromSource, EnvVar, EnvVarSource, ExecAction, GRPCAction, HTTPGetAction, LocalObjectReference,
     ObjectFieldSelector, PersistentVolumeClaim, PersistentVolumeClaimSpec, PodSecurityContext, PodSpec,
     PodTemplateSpec, Probe, ResourceRequirements, SeccompProfile, SecretKeySelector, SecurityContext, Service,
-    ServicePort, ServiceSpec, TCPSocketAction, Volume, VolumeMount, VolumeResourceRequirements,
+    ServicePort, ServiceSpec, TCPSocketAction, TopologySpreadConstraint, Volume, VolumeMount,
+    VolumeResourceRequirements,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -48,7 +49,8 @@ fn deployment(app: &App, c: &Component) -> Deployment {
     Deployment {
         metadata: meta(app, &c.name, Some(&c.key)),
         spec: Some(DeploymentSpec {
-            replicas: Some(c.replicas as i32),
+            // With an autoscaler the replica count is its to set.
+            replicas: c.autoscaling.is_none().then_some(c.replicas as i32),
             selector: label_selector(selector_labels(app, &c.key)),
             strategy: Some(DeploymentStrategy {
                 type_: Some("RollingUpdate".into()),
@@ -192,6 +194,19 @@ pub fn pod_template(app: &App, c: &Component) -> PodTemplateSpec {
             init_containers: (!init_containers.is_empty()).then_some(init_containers),
             containers: vec![container],
             volumes: (!volumes.is_empty()).then_some(volumes),
+            priority_class_name: c.priority_class_name.clone(),
+            topology_spread_constraints: (!c.spread.is_empty()).then(|| {
+                c.spread
+                    .iter()
+                    .map(|key| TopologySpreadConstraint {
+                        max_skew: 1,
+                        topology_key: key.to_string(),
+                        when_unsatisfiable: "ScheduleAnyway".into(),
+                        label_selector: Some(label_selector(selector_labels(app, &c.key))),
+                        ..Default::default()
+                    })
+                    .collect()
+            }),
             ..Default::default()
         }),
     }

@@ -16,7 +16,7 @@ fn init_writes_a_profile_that_renders_in_every_environment() {
     let check = kgen().arg("check").current_dir(&dir).output().unwrap();
     assert_eq!(
         String::from_utf8_lossy(&check.stdout),
-        "ok    kgen.yaml (base): 5 objects\nok    kgen.yaml (dev): 5 objects\nok    kgen.yaml (prod): 5 objects\n"
+        "ok    kgen.yaml (base): 6 objects\nok    kgen.yaml (dev): 6 objects\nok    kgen.yaml (prod): 7 objects\n"
     );
     // It refuses to overwrite.
     let again = kgen().arg("init").current_dir(&dir).output().unwrap();

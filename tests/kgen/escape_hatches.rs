@@ -70,13 +70,13 @@ patches:
     let docs = documents(&out.stdout);
     let kinds: Vec<&str> = docs.iter().map(|d| d["kind"].as_str().unwrap()).collect();
     // Extra manifests are ordered with everything else; unknown kinds last.
-    assert_eq!(kinds, ["Namespace", "PodDisruptionBudget", "ServiceAccount", "Service", "Deployment", "PodMonitor"]);
-    let pdb = &docs[1];
+    assert_eq!(kinds, ["Namespace", "NetworkPolicy", "PodDisruptionBudget", "ServiceAccount", "Service", "Deployment", "PodMonitor"]);
+    let pdb = &docs[2];
     assert_eq!(pdb["metadata"]["namespace"], "shop");
     assert_eq!(pdb["metadata"]["labels"]["app.kubernetes.io/managed-by"], "kgen");
     assert_eq!(pdb["spec"]["selector"]["matchLabels"]["app.kubernetes.io/component"], "shop");
-    assert_eq!(docs[3]["spec"]["sessionAffinity"], "ClientIP");
-    let env = &docs[4]["spec"]["template"]["spec"]["containers"][0]["env"];
+    assert_eq!(docs[4]["spec"]["sessionAffinity"], "ClientIP");
+    let env = &docs[5]["spec"]["template"]["spec"]["containers"][0]["env"];
     assert_eq!(env, &serde_json::json!([{"name": "EXTRA", "value": "1"}]));
     assert_eq!(docs[5]["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"], "0");
 }

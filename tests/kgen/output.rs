@@ -101,6 +101,9 @@ fn out_dir_writes_one_file_per_object_in_install_order() {
         [
             ".kgen-files",
             "00-namespace-clockwork.yaml",
+            "01-networkpolicy-clockwork-migrations.yaml",
+            "01-networkpolicy-clockwork-server.yaml",
+            "02-poddisruptionbudget-clockwork-server.yaml",
             "03-serviceaccount-clockwork.yaml",
             "05-configmap-clockwork.yaml",
             "10-service-clockwork-server.yaml",

@@ -6,6 +6,10 @@ use std::process::{Command, Stdio};
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace, PersistentVolumeClaim, Secret, Service, ServiceAccount};
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
 use k8s_openapi::api::storage::v1::StorageClass;
 use kgen::crd::cnpg;
 use serde::Deserialize;
@@ -71,6 +75,16 @@ fn output_round_trips_through_kubernetes_types() {
                 "PersistentVolumeClaim" => serde_json::to_value(PersistentVolumeClaim::deserialize(&json).unwrap()),
                 "StorageClass" => serde_json::to_value(StorageClass::deserialize(&json).unwrap()),
                 "Cluster" => serde_json::to_value(cnpg::Cluster::deserialize(&json).unwrap()),
+                "NetworkPolicy" => serde_json::to_value(NetworkPolicy::deserialize(&json).unwrap()),
+                "PodDisruptionBudget" => serde_json::to_value(PodDisruptionBudget::deserialize(&json).unwrap()),
+                "HorizontalPodAutoscaler" => serde_json::to_value(HorizontalPodAutoscaler::deserialize(&json).unwrap()),
+                "Ingress" => serde_json::to_value(Ingress::deserialize(&json).unwrap()),
+                "Role" => serde_json::to_value(Role::deserialize(&json).unwrap()),
+                "RoleBinding" => serde_json::to_value(RoleBinding::deserialize(&json).unwrap()),
+                "Issuer" => serde_json::to_value(kgen::crd::certmanager::Issuer::deserialize(&json).unwrap()),
+                "HTTPRoute" => serde_json::to_value(kgen::crd::gateway::HTTPRoute::deserialize(&json).unwrap()),
+                "ReferenceGrant" => serde_json::to_value(kgen::crd::gateway::ReferenceGrant::deserialize(&json).unwrap()),
+                "ScaledObject" => serde_json::to_value(kgen::crd::keda::ScaledObject::deserialize(&json).unwrap()),
                 "ScheduledBackup" => serde_json::to_value(cnpg::ScheduledBackup::deserialize(&json).unwrap()),
                 other => panic!("add {other} to the round-trip test"),
             }

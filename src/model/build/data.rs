@@ -217,7 +217,15 @@ impl Builder<'_> {
                 return None;
             }
         };
-        let replicas = p.components[&component].replicas.unwrap_or(1);
+        let c = &p.components[&component];
+        if c.autoscaling.as_ref().is_some_and(|a| a.enabled != Some(false)) {
+            self.error_hint(
+                &path!["components", &component, "autoscaling"],
+                format!("`{component}` keeps an SQLite database, so it cannot autoscale"),
+                "SQLite allows one writer and locks its file on one node's volume; to scale out use `engine: postgres`",
+            );
+        }
+        let replicas = c.replicas.unwrap_or(1);
         if replicas > 1 {
             self.error_hint(
                 &path!["components", &component, "replicas"],

@@ -4,6 +4,7 @@
 
 mod config;
 mod data;
+mod production;
 mod workload;
 
 use super::image::ImageRef;
@@ -111,7 +112,7 @@ impl Builder<'_> {
         for (i, s) in p.image_pull_secrets.iter().enumerate() {
             self.check(&path!["imagePullSecrets", i], "secret name", s, |s| names::dns1123_subdomain(s, 253));
         }
-        let service_account = self.service_account(&name);
+        let mut service_account = self.service_account(&name);
         let config_map = self.config_map(&name);
         let secrets = self.secrets(inputs);
         let security = self.security();
@@ -127,6 +128,12 @@ impl Builder<'_> {
         }
         self.attach_data(&mut components, &databases, &cache);
         let migrations = self.migrations(&mut components, &databases);
+        let (ingress, gateway, issuer) = self.routing(&components, &namespace.0);
+        let network_policy = self.network_policy(namespace.1.is_some(), &ingress, &gateway);
+        let rbac = self.rbac();
+        if !rbac.is_empty() {
+            service_account.automount_token = true;
+        }
         let version = match &p.version {
             Some(v) => {
                 self.check(&path!["version"], "version", v, names::label_value);
@@ -153,6 +160,11 @@ impl Builder<'_> {
             cache,
             migrations,
             storage_classes: std::mem::take(&mut self.storage_classes),
+            ingress,
+            gateway,
+            issuer,
+            network_policy,
+            rbac,
         }
     }
 

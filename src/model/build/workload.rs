@@ -41,6 +41,8 @@ impl Builder<'_> {
         let ports = self.ports(&at, c);
         let (liveness, readiness, startup) = self.probes(&at, c, &ports);
         let replicas = c.replicas.unwrap_or(1);
+        let (autoscaling, disruption_budget, spread) = self.scaling(&at, key, c);
+        let priority_class_name = self.priority_class(&at, c);
         let resources = self.resources(&at, c);
         let env = self.env(&at, c, secrets, config_map);
         let writable_paths = self.writable_paths(&at, c);
@@ -97,6 +99,10 @@ impl Builder<'_> {
             sqlite_volume: None,
             wait_for: Vec::new(),
             migrate_on_start: false,
+            autoscaling,
+            disruption_budget,
+            spread,
+            priority_class_name,
         })
     }
 

@@ -1,0 +1,334 @@
+//! NetworkPolicies derived from the profile. Each selects only the app's
+//! own pods (safe in a shared namespace) and allows exactly what the
+//! profile implies: DNS, the ingress controller or gateway to routed ports,
+//! components to the databases and cache they use on those ports only,
+//! databases only from their users, migrations and backups, the
+//! CloudNativePG operator and replication, declared external egress.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::networking::v1::{
+    IPBlock, NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer, NetworkPolicyPort,
+    NetworkPolicySpec,
+};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use super::lifecycle::{self, Stage};
+use super::migrations::COMPONENT as MIGRATIONS;
+use super::{label_selector, meta, selector_labels};
+use crate::model::{self, App, Backend, DatabaseKind};
+use crate::object::Object;
+
+/// Where CloudNativePG's operator runs (its default install).
+const CNPG_OPERATOR_NAMESPACE: &str = "cnpg-system";
+
+pub fn render(app: &App, out: &mut Vec<Object>) {
+    let Some(np) = &app.network_policy else { return };
+    let mut push = |name: &str, component: Option<&str>, spec: NetworkPolicySpec| {
+        let mut m = meta(app, name, component);
+        lifecycle::tag(&mut m, Stage::Setup);
+        out.push(NetworkPolicy { metadata: m, spec: Some(spec) }.into());
+    };
+    if np.default_deny && app.namespace_object.is_some() {
+        push(&format!("{}-default-deny", app.name), None, spec(LabelSelector::default(), Some(vec![]), Some(vec![])));
+        if matches!(app.issuer.as_ref().map(|i| &i.kind), Some(model::IssuerKind::Acme { .. }))
+            && let Some(ns) = &np.ingress_namespace
+        {
+            let solver = label_selector(BTreeMap::from([(
+                "acme.cert-manager.io/http01-solver".to_string(),
+                "true".to_string(),
+            )]));
+            push(
+                &format!("{}-acme-solver", app.name),
+                None,
+                spec(solver, Some(vec![ingress_rule(vec![namespace_peer(ns)], vec![tcp(8089)])]), None),
+            );
+        }
+    }
+    for c in &app.components {
+        let (ingress, egress) = component_rules(app, np, c);
+        push(&c.name, Some(&c.key), spec(label_selector(selector_labels(app, &c.key)), Some(ingress), Some(egress)));
+    }
+    for db in &app.databases {
+        let users = users_of(app, &db.key);
+        match &db.kind {
+            DatabaseKind::InCluster(p) => {
+                let mut egress = vec![dns()];
+                if p.parameters.iter().any(|(k, _)| k == "archive_command") {
+                    egress.extend(declared_egress(np));
+                }
+                push(
+                    &p.name,
+                    Some(&db.key),
+                    spec(
+                        label_selector(selector_labels(app, &db.key)),
+                        Some(vec![ingress_rule(users, vec![tcp(5432)])]),
+                        Some(egress),
+                    ),
+                );
+            }
+            DatabaseKind::Operator(o) => {
+                let cluster = label_selector(BTreeMap::from([("cnpg.io/cluster".to_string(), o.name.clone())]));
+                let own = NetworkPolicyPeer { pod_selector: Some(cluster.clone()), ..Default::default() };
+                let operator = NetworkPolicyPeer {
+                    namespace_selector: Some(namespace_selector(CNPG_OPERATOR_NAMESPACE)),
+                    pod_selector: Some(label_selector(BTreeMap::from([(
+                        "app.kubernetes.io/name".to_string(),
+                        "cloudnative-pg".to_string(),
+                    )]))),
+                    ..Default::default()
+                };
+                let mut egress = vec![
+                    dns(),
+                    egress_rule(vec![own.clone()], vec![tcp(5432), tcp(8000)]),
+                    egress_rule(vec![ip_peer(&np.api_server_cidr, &[])], vec![tcp(443), tcp(6443)]),
+                ];
+                egress.extend(declared_egress(np));
+                push(
+                    &o.name,
+                    Some(&db.key),
+                    spec(
+                        cluster,
+                        Some(vec![
+                            ingress_rule(users, vec![tcp(5432)]),
+                            ingress_rule(vec![operator], vec![tcp(8000)]),
+                            ingress_rule(vec![own], vec![tcp(5432), tcp(8000)]),
+                        ]),
+                        Some(egress),
+                    ),
+                );
+            }
+            DatabaseKind::Sqlite(_) | DatabaseKind::Managed(_) => {}
+        }
+        if let Some(backup) = backup_of(db) {
+            let key = match &db.kind {
+                DatabaseKind::Sqlite(s) => s.component.clone(),
+                _ => db.key.clone(),
+            };
+            let component = format!("{key}-backup");
+            let mut egress = vec![dns()];
+            if let DatabaseKind::InCluster(_) = &db.kind {
+                egress.push(egress_rule(vec![pod_peer(selector_labels(app, &db.key))], vec![tcp(5432)]));
+            }
+            push(
+                &backup,
+                Some(&component),
+                spec(label_selector(selector_labels(app, &component)), Some(vec![]), Some(egress)),
+            );
+        }
+    }
+    if let Some(cache) = &app.cache {
+        let users: Vec<NetworkPolicyPeer> =
+            app.components.iter().map(|c| pod_peer(selector_labels(app, &c.key))).collect();
+        push(
+            &cache.name,
+            Some(&cache.key),
+            spec(
+                label_selector(selector_labels(app, &cache.key)),
+                Some(vec![ingress_rule(users, vec![tcp(6379)])]),
+                Some(vec![]),
+            ),
+        );
+    }
+    if let Some(m) = app.migrations.as_ref().filter(|m| m.strategy == model::MigrationStrategy::Job)
+        && let Some(c) = app.component(&m.component)
+    {
+        let mut egress = vec![dns()];
+        egress.extend(database_egress(app, &c.key));
+        egress.extend(declared_egress(np));
+        push(
+            &format!("{}-{MIGRATIONS}", app.name),
+            Some(MIGRATIONS),
+            spec(label_selector(selector_labels(app, MIGRATIONS)), Some(vec![]), Some(egress)),
+        );
+    }
+}
+
+/// Who may reach a component, and where it may connect.
+fn component_rules(
+    app: &App,
+    np: &model::NetworkPolicy,
+    c: &model::Component,
+) -> (Vec<NetworkPolicyIngressRule>, Vec<NetworkPolicyEgressRule>) {
+    let mut ingress = Vec::new();
+    let exposed: Vec<u16> = c.ports.iter().map(|p| p.container_port).collect();
+    if !exposed.is_empty() {
+        // The app's own pods (other components) may call it.
+        ingress.push(ingress_rule(vec![pod_peer(app_labels(app))], exposed.iter().map(|&p| tcp(p)).collect()));
+    }
+    for (route, namespace) in [
+        (app.ingress.as_ref().map(|i| &i.hosts), &np.ingress_namespace),
+        (app.gateway.as_ref().map(|g| &g.hosts), &np.gateway_namespace),
+    ] {
+        let (Some(hosts), Some(ns)) = (route, namespace) else { continue };
+        let ports: Vec<u16> = hosts
+            .iter()
+            .flat_map(|h| &h.paths)
+            .filter_map(|r| match &r.backend {
+                Backend::Component { key, port_name, .. } if *key == c.key => {
+                    c.ports.iter().find(|p| &p.name == port_name).map(|p| p.container_port)
+                }
+                _ => None,
+            })
+            .collect();
+        if !ports.is_empty() {
+            ingress.push(ingress_rule(vec![namespace_peer(ns)], dedup(ports).into_iter().map(tcp).collect()));
+        }
+    }
+    for peer in np.allow_from.iter().filter(|p| p.components.is_empty() || p.components.contains(&c.key)) {
+        let ports = if peer.ports.is_empty() { exposed.clone() } else { peer.ports.clone() };
+        let from = NetworkPolicyPeer {
+            namespace_selector: peer.namespace.as_deref().map(namespace_selector),
+            pod_selector: (!peer.pod_labels.is_empty() || peer.namespace.is_none())
+                .then(|| label_selector(peer.pod_labels.clone())),
+            ..Default::default()
+        };
+        ingress.push(ingress_rule(vec![from], ports.into_iter().map(tcp).collect()));
+    }
+    let mut egress = vec![dns()];
+    let app_ports: Vec<u16> = app
+        .components
+        .iter()
+        .filter(|o| o.key != c.key)
+        .flat_map(|o| o.ports.iter().map(|p| p.container_port))
+        .collect();
+    if !app_ports.is_empty() {
+        egress.push(egress_rule(vec![pod_peer(app_labels(app))], dedup(app_ports).into_iter().map(tcp).collect()));
+    }
+    egress.extend(database_egress(app, &c.key));
+    if let Some(cache) = &app.cache {
+        egress.push(egress_rule(vec![pod_peer(selector_labels(app, &cache.key))], vec![tcp(6379)]));
+    }
+    if !app.rbac.is_empty() {
+        egress.push(egress_rule(vec![ip_peer(&np.api_server_cidr, &[])], vec![tcp(443), tcp(6443)]));
+    }
+    egress.extend(declared_egress(np));
+    (ingress, egress)
+}
+
+/// Egress from a component's pods to the databases it uses.
+fn database_egress(app: &App, component: &str) -> Vec<NetworkPolicyEgressRule> {
+    app.databases
+        .iter()
+        .filter(|d| d.used_by.iter().any(|u| u == component))
+        .filter_map(|d| match &d.kind {
+            DatabaseKind::InCluster(_) => {
+                Some(egress_rule(vec![pod_peer(selector_labels(app, &d.key))], vec![tcp(5432)]))
+            }
+            DatabaseKind::Operator(o) => Some(egress_rule(
+                vec![pod_peer(BTreeMap::from([("cnpg.io/cluster".to_string(), o.name.clone())]))],
+                vec![tcp(5432)],
+            )),
+            DatabaseKind::Sqlite(_) | DatabaseKind::Managed(_) => None,
+        })
+        .collect()
+}
+
+/// The pods that may connect to a database: its components, the migration
+/// Job and its backup job.
+fn users_of(app: &App, key: &str) -> Vec<NetworkPolicyPeer> {
+    let mut peers: Vec<NetworkPolicyPeer> = app
+        .databases
+        .iter()
+        .filter(|d| d.key == key)
+        .flat_map(|d| d.used_by.iter())
+        .map(|c| pod_peer(selector_labels(app, c)))
+        .collect();
+    if let Some(m) = app.migrations.as_ref().filter(|m| m.strategy == model::MigrationStrategy::Job)
+        && app.databases.iter().any(|d| d.key == key && d.used_by.contains(&m.component))
+    {
+        peers.push(pod_peer(selector_labels(app, MIGRATIONS)));
+    }
+    if app.databases.iter().any(|d| d.key == key && backup_of(d).is_some()) {
+        peers.push(pod_peer(selector_labels(app, &format!("{key}-backup"))));
+    }
+    peers
+}
+
+fn backup_of(db: &model::Database) -> Option<String> {
+    match &db.kind {
+        DatabaseKind::Sqlite(s) => s.backup.as_ref().map(|b| b.name.clone()),
+        DatabaseKind::InCluster(p) => p.backup.as_ref().map(|b| b.name.clone()),
+        DatabaseKind::Managed(_) | DatabaseKind::Operator(_) => None,
+    }
+}
+
+fn declared_egress(np: &model::NetworkPolicy) -> Vec<NetworkPolicyEgressRule> {
+    np.egress
+        .iter()
+        .map(|e| NetworkPolicyEgressRule {
+            to: Some(vec![ip_peer(&e.cidr, &e.except)]),
+            ports: (!e.ports.is_empty()).then(|| e.ports.iter().map(|&p| tcp(p)).collect()),
+        })
+        .collect()
+}
+
+/// DNS lookups: port 53 in kube-system, where the cluster DNS runs.
+fn dns() -> NetworkPolicyEgressRule {
+    let port = |protocol: &str| NetworkPolicyPort {
+        port: Some(IntOrString::Int(53)),
+        protocol: Some(protocol.into()),
+        end_port: None,
+    };
+    egress_rule(vec![namespace_peer("kube-system")], vec![port("UDP"), port("TCP")])
+}
+
+fn app_labels(app: &App) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        ("app.kubernetes.io/name".to_string(), app.name.clone()),
+        ("app.kubernetes.io/instance".to_string(), app.instance.clone()),
+    ])
+}
+
+fn spec(
+    pod_selector: LabelSelector,
+    ingress: Option<Vec<NetworkPolicyIngressRule>>,
+    egress: Option<Vec<NetworkPolicyEgressRule>>,
+) -> NetworkPolicySpec {
+    let mut types = Vec::new();
+    if ingress.is_some() {
+        types.push("Ingress".to_string());
+    }
+    if egress.is_some() {
+        types.push("Egress".to_string());
+    }
+    NetworkPolicySpec { pod_selector: Some(pod_selector), policy_types: Some(types), ingress, egress }
+}
+
+fn ingress_rule(from: Vec<NetworkPolicyPeer>, ports: Vec<NetworkPolicyPort>) -> NetworkPolicyIngressRule {
+    NetworkPolicyIngressRule { from: Some(from), ports: Some(ports) }
+}
+
+fn egress_rule(to: Vec<NetworkPolicyPeer>, ports: Vec<NetworkPolicyPort>) -> NetworkPolicyEgressRule {
+    NetworkPolicyEgressRule { to: Some(to), ports: Some(ports) }
+}
+
+fn tcp(port: u16) -> NetworkPolicyPort {
+    NetworkPolicyPort { port: Some(IntOrString::Int(i32::from(port))), protocol: Some("TCP".into()), end_port: None }
+}
+
+fn pod_peer(labels: BTreeMap<String, String>) -> NetworkPolicyPeer {
+    NetworkPolicyPeer { pod_selector: Some(label_selector(labels)), ..Default::default() }
+}
+
+fn namespace_selector(ns: &str) -> LabelSelector {
+    label_selector(BTreeMap::from([("kubernetes.io/metadata.name".to_string(), ns.to_string())]))
+}
+
+fn namespace_peer(ns: &str) -> NetworkPolicyPeer {
+    NetworkPolicyPeer { namespace_selector: Some(namespace_selector(ns)), ..Default::default() }
+}
+
+fn ip_peer(cidr: &str, except: &[String]) -> NetworkPolicyPeer {
+    NetworkPolicyPeer {
+        ip_block: Some(IPBlock { cidr: cidr.to_string(), except: (!except.is_empty()).then(|| except.to_vec()) }),
+        ..Default::default()
+    }
+}
+
+fn dedup(mut v: Vec<u16>) -> Vec<u16> {
+    v.sort_unstable();
+    v.dedup();
+    v
+}
