@@ -30,6 +30,9 @@ pub struct External {
     pub priority_classes: BTreeSet<String>,
 }
 
+/// ConfigMaps every namespace has (the cluster's CA bundle).
+const SYSTEM_CONFIG_MAPS: &[&str] = &["kube-root-ca.crt"];
+
 /// PriorityClasses every cluster has.
 const SYSTEM_PRIORITY_CLASSES: &[&str] = &["system-cluster-critical", "system-node-critical"];
 
@@ -324,7 +327,9 @@ fn pod_references(bundle: &Bundle<'_>, o: &Object, pods: &Pods<'_>, out: &mut Ve
     let spec = pods.spec;
     let ext = bundle.external;
     let secret = |name: &str| bundle.has("Secret", ns, name) || ext.secrets.contains(name);
-    let config_map = |name: &str| bundle.has("ConfigMap", ns, name) || ext.config_maps.contains(name);
+    let config_map = |name: &str| {
+        bundle.has("ConfigMap", ns, name) || ext.config_maps.contains(name) || SYSTEM_CONFIG_MAPS.contains(&name)
+    };
 
     if let Some(sa) = spec.service_account_name.as_deref()
         && !bundle.service_account(ns, sa)

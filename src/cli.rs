@@ -72,6 +72,28 @@ pub struct ProfileArgs {
     /// Repeatable; `\.` is a literal dot in a key.
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub sets: Vec<String>,
+
+    /// An API the target cluster serves besides the built-in ones, as
+    /// `group/version` or `group/version/Kind` (repeatable, or
+    /// comma-separated), e.g. `monitoring.coreos.com/v1`. When given, an
+    /// object of any other API is an error.
+    #[arg(short = 'a', long = "api-versions", value_name = "API")]
+    pub api_versions: Vec<String>,
+
+    /// The target cluster's Kubernetes version, e.g. 1.31.
+    #[arg(long, value_name = "VERSION")]
+    pub kube_version: Option<String>,
+}
+
+impl ProfileArgs {
+    /// Load options for an environment (`env` overrides `--env`).
+    pub fn options(&self, env: Option<String>) -> Result<crate::profile::load::Options, crate::diagnostic::Errors> {
+        Ok(crate::profile::load::Options {
+            environment: env,
+            sets: self.sets.clone(),
+            target: crate::target::Target::new(&self.api_versions, self.kube_version.as_deref())?,
+        })
+    }
 }
 
 #[derive(Debug, Args)]

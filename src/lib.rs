@@ -16,6 +16,7 @@ pub mod pipeline;
 pub mod profile;
 pub mod render;
 pub mod source;
+pub mod target;
 pub mod templates;
 pub mod yaml;
 

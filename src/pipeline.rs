@@ -24,7 +24,10 @@ pub struct Rendered {
 /// process environment.
 pub fn render_file(path: &Path, options: &Options, sources: &mut SourceMap) -> Result<Rendered, Errors> {
     let loaded = load::load(path, options, sources).map_err(|e| in_environment(e, options))?;
-    render_loaded(loaded, &|name| std::env::var(name).ok(), sources).map_err(|e| in_environment(e, options))
+    let rendered =
+        render_loaded(loaded, &|name| std::env::var(name).ok(), sources).map_err(|e| in_environment(e, options))?;
+    options.target.check(&rendered.objects).map_err(|e| in_environment(e, options))?;
+    Ok(rendered)
 }
 
 /// Validate and render a loaded profile; extra manifests are read into

@@ -4,7 +4,6 @@
 use super::{Reporter, profile_paths, variants, write_stdout};
 use crate::cli::CheckArgs;
 use crate::pipeline;
-use crate::profile::load::Options;
 
 pub fn run(args: CheckArgs, reporter: &mut Reporter) -> u8 {
     let mut failed = false;
@@ -15,7 +14,13 @@ pub fn run(args: CheckArgs, reporter: &mut Reporter) -> u8 {
             continue;
         };
         for env in environments {
-            let options = Options { environment: env.clone(), sets: args.profile.sets.clone() };
+            let options = match args.profile.options(env.clone()) {
+                Ok(o) => o,
+                Err(e) => {
+                    reporter.report(&e.0);
+                    return 2;
+                }
+            };
             let label = env.as_deref().unwrap_or("base");
             match pipeline::render_file(&path, &options, &mut reporter.sources) {
                 Ok(r) => {

@@ -95,7 +95,7 @@ fn variants(
     if !every {
         return Some(vec![None]);
     }
-    let base = Options { environment: None, sets: args.sets.clone() };
+    let base = Options { environment: None, sets: args.sets.clone(), ..Options::default() };
     match load::load(path, &base, &mut reporter.sources) {
         Ok(l) => Some(std::iter::once(None).chain(l.environments.into_iter().map(Some)).collect()),
         Err(e) => {

@@ -11,7 +11,6 @@ use crate::diagnostic::Diagnostic;
 use crate::object::Object;
 use crate::output::{self, Format, out_dir};
 use crate::pipeline::{self, Rendered};
-use crate::profile::load::Options;
 
 /// One profile rendered in one environment.
 struct Bundle {
@@ -38,7 +37,13 @@ pub fn run(args: RenderArgs, reporter: &mut Reporter) -> u8 {
         };
         for env in envs {
             attempted += 1;
-            let options = Options { environment: env, sets: args.profile.sets.clone() };
+            let options = match args.profile.options(env) {
+                Ok(o) => o,
+                Err(e) => {
+                    reporter.report(&e.0);
+                    return 2;
+                }
+            };
             match pipeline::render_file(path, &options, &mut reporter.sources) {
                 Ok(r) => {
                     reporter.report(&r.warnings);

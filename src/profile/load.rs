@@ -20,6 +20,8 @@ pub struct Options {
     pub environment: Option<String>,
     /// `path=value` overrides (`--set`), applied in order after the overlay.
     pub sets: Vec<String>,
+    /// What the target cluster serves (`--api-versions`, `--kube-version`).
+    pub target: crate::target::Target,
 }
 
 /// A loaded profile and what diagnostics need to point into it.
@@ -448,8 +450,11 @@ mod tests {
 
     fn load(text: &str, env: Option<&str>, sets: &[&str]) -> Result<Loaded, String> {
         let mut sources = SourceMap::default();
-        let options =
-            Options { environment: env.map(String::from), sets: sets.iter().map(|s| s.to_string()).collect() };
+        let options = Options {
+            environment: env.map(String::from),
+            sets: sets.iter().map(|s| s.to_string()).collect(),
+            ..Options::default()
+        };
         load_text("p.yaml", text.to_string(), &options, &mut sources).map_err(|e| {
             e.0.iter()
                 .map(|d| {

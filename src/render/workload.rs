@@ -11,11 +11,12 @@ use k8s_openapi::api::apps::v1::{
     StatefulSetPersistentVolumeClaimRetentionPolicy, StatefulSetSpec, StatefulSetUpdateStrategy,
 };
 use k8s_openapi::api::core::v1::{
-    Capabilities, ConfigMapEnvSource, ConfigMapKeySelector, Container, ContainerPort, EmptyDirVolumeSource,
-    EnvFromSource, EnvVar, EnvVarSource, ExecAction, GRPCAction, HTTPGetAction, LocalObjectReference,
-    ObjectFieldSelector, PersistentVolumeClaim, PersistentVolumeClaimSpec, PodSecurityContext, PodSpec,
-    PodTemplateSpec, Probe, ResourceRequirements, SeccompProfile, SecretKeySelector, SecurityContext, Service,
-    ServicePort, ServiceSpec, TCPSocketAction, TopologySpreadConstraint, Volume, VolumeMount,
+    Capabilities, ConfigMapEnvSource, ConfigMapKeySelector, ConfigMapProjection, Container, ContainerPort,
+    DownwardAPIProjection, DownwardAPIVolumeFile, EmptyDirVolumeSource, EnvFromSource, EnvVar, EnvVarSource,
+    ExecAction, GRPCAction, HTTPGetAction, KeyToPath, LocalObjectReference, ObjectFieldSelector, PersistentVolumeClaim,
+    PersistentVolumeClaimSpec, PodSecurityContext, PodSpec, PodTemplateSpec, Probe, ProjectedVolumeSource,
+    ResourceRequirements, SeccompProfile, SecretKeySelector, SecurityContext, Service, ServiceAccountTokenProjection,
+    ServicePort, ServiceSpec, TCPSocketAction, TopologySpreadConstraint, Volume, VolumeMount, VolumeProjection,
     VolumeResourceRequirements,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
@@ -166,9 +167,18 @@ pub fn pod_template(app: &App, c: &Component) -> PodTemplateSpec {
     pod_labels.extend(c.pod_labels.clone());
     let mut annotations: BTreeMap<String, String> = config::checksums(app).into_iter().collect();
     annotations.extend(c.pod_annotations.clone());
-    let (volumes, mounts) = writable_volumes(&c.writable_paths);
+    let (mut volumes, mounts) = writable_volumes(&c.writable_paths);
     let mut container = container(app, c);
     container.volume_mounts = (!mounts.is_empty()).then(|| mounts.clone());
+    if !app.rbac.is_empty() && !app.service_account.automount_token {
+        volumes.push(api_token_volume());
+        container.volume_mounts.get_or_insert_default().push(VolumeMount {
+            name: API_TOKEN_VOLUME.into(),
+            mount_path: "/var/run/secrets/kubernetes.io/serviceaccount".into(),
+            read_only: Some(true),
+            ..Default::default()
+        });
+    }
     let mut init_containers = wait_containers(app, c);
     if c.migrate_on_start
         && let Some(m) = &app.migrations
@@ -209,6 +219,53 @@ pub fn pod_template(app: &App, c: &Component) -> PodTemplateSpec {
             }),
             ..Default::default()
         }),
+    }
+}
+
+const API_TOKEN_VOLUME: &str = "kube-api-access";
+
+/// The ServiceAccount token, mounted explicitly (and only) into the app's
+/// container when its RBAC rules need the API: a short-lived, audience-bound
+/// projected token, the cluster CA and the namespace, at the path client
+/// libraries read. Automounting stays off for every other container.
+fn api_token_volume() -> Volume {
+    Volume {
+        name: API_TOKEN_VOLUME.into(),
+        projected: Some(ProjectedVolumeSource {
+            default_mode: Some(0o444),
+            sources: Some(vec![
+                VolumeProjection {
+                    service_account_token: Some(ServiceAccountTokenProjection {
+                        path: "token".into(),
+                        expiration_seconds: Some(3607),
+                        audience: None,
+                    }),
+                    ..Default::default()
+                },
+                VolumeProjection {
+                    config_map: Some(ConfigMapProjection {
+                        name: "kube-root-ca.crt".into(),
+                        items: Some(vec![KeyToPath { key: "ca.crt".into(), path: "ca.crt".into(), mode: None }]),
+                        optional: None,
+                    }),
+                    ..Default::default()
+                },
+                VolumeProjection {
+                    downward_api: Some(DownwardAPIProjection {
+                        items: Some(vec![DownwardAPIVolumeFile {
+                            path: "namespace".into(),
+                            field_ref: Some(ObjectFieldSelector {
+                                api_version: Some("v1".into()),
+                                field_path: "metadata.namespace".into(),
+                            }),
+                            ..Default::default()
+                        }]),
+                    }),
+                    ..Default::default()
+                },
+            ]),
+        }),
+        ..Default::default()
     }
 }
 

@@ -264,3 +264,109 @@ hint: `url` and `sslMode` describe a managed database: add `mode: managed`
 ",
     );
 }
+
+#[test]
+fn autoscaling_min_above_max() {
+    check(
+        "name: shop\nimage: shop:1.0\nports: {http: 8080}\nautoscaling:\n  min: 5\n  max: 3\n",
+        &[],
+        "error: autoscaling min 5 is more than max 3
+ --> case.yaml:5:8
+  |
+5 |   min: 5
+  |        ^ in `autoscaling.min`
+  |
+hint: min is the fewest replicas, max the most
+
+",
+    );
+}
+
+#[test]
+fn sqlite_with_autoscaling() {
+    check(
+        "name: ts\nimage: ts:1.0\nautoscaling: {max: 3}\ndatabases:\n  data: {engine: sqlite}\n",
+        &[],
+        "error: `ts` keeps an SQLite database, so it cannot autoscale
+ --> case.yaml:3:14
+  |
+3 | autoscaling: {max: 3}
+  |              ^^^^^^^^ in `autoscaling`
+  |
+hint: SQLite allows one writer and locks its file on one node's volume; to scale out use `engine: postgres`
+
+",
+    );
+}
+
+#[test]
+fn disruption_budget_that_blocks_evictions() {
+    check(
+        "name: shop\nimage: shop:1.0\nports: {http: 8080}\nreplicas: 2\ndisruptionBudget:\n  minAvailable: 2\n",
+        &[],
+        "error: this disruption budget lets no pod of `shop` be evicted (with 2 replicas)
+ --> case.yaml:6:3
+  |
+6 |   minAvailable: 2
+  |   ^^^^^^^^^^^^^^^ in `disruptionBudget`
+  |
+hint: node drains and cluster upgrades would hang: allow at least one pod to be down (e.g. `maxUnavailable: 1`), or run more replicas
+
+",
+    );
+}
+
+#[test]
+fn tls_without_hosts() {
+    check(
+        "name: shop\nimage: shop:1.0\nports: {http: 8080}\ningress:\n  className: nginx\n  tls: {clusterIssuer: letsencrypt-prod}\n",
+        &[],
+        "error: routing needs at least one host
+ --> case.yaml:5:3
+  |
+5 | /   className: nginx
+6 | |   tls: {clusterIssuer: letsencrypt-prod}
+  | |_________________________________________^ in `ingress`
+  |
+hint: add `hosts: [{host: app.example.com}]`
+
+error: TLS needs hosts
+ --> case.yaml:6:8
+  |
+6 |   tls: {clusterIssuer: letsencrypt-prod}
+  |        ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ in `ingress.tls`
+  |
+hint: list the hosts under `ingress.hosts`: a certificate is issued for host names
+
+",
+    );
+}
+
+#[test]
+fn crd_feature_missing_from_api_versions() {
+    check(
+        "name: shop\nimage: shop:1.0\nports: {http: 8080}\nautoscaling: {max: 4, keda: {}}\n",
+        &["--api-versions", "monitoring.coreos.com/v1"],
+        "error: ScaledObject `shop` needs keda.sh/v1alpha1, which --api-versions does not list
+hint: install KEDA in the cluster and add `--api-versions keda.sh/v1alpha1`, or turn off `autoscaling.keda` in the profile
+
+",
+    );
+}
+
+#[test]
+fn ingress_to_another_namespace() {
+    check(
+        "name: shop\nimage: shop:1.0\nports: {http: 8080}\ningress:\n  className: nginx\n  hosts:\n    - host: grafana.example.com\n      paths:\n        - service: {name: grafana, namespace: monitoring, port: 80}\n",
+        &[],
+        "error: an Ingress cannot route to Service `grafana` in namespace `monitoring`
+ --> case.yaml:9:47
+  |
+9 |         - service: {name: grafana, namespace: monitoring, port: 80}
+  |                                               ^^^^^^^^^^ in `ingress.hosts[0].paths[0].service.namespace`
+  |
+hint: an Ingress reaches Services in its own namespace only: route this host with `gateway` (kgen adds a ReferenceGrant), or let the stack in that namespace expose it with its own Ingress
+
+",
+    );
+}

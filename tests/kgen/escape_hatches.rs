@@ -70,7 +70,10 @@ patches:
     let docs = documents(&out.stdout);
     let kinds: Vec<&str> = docs.iter().map(|d| d["kind"].as_str().unwrap()).collect();
     // Extra manifests are ordered with everything else; unknown kinds last.
-    assert_eq!(kinds, ["Namespace", "NetworkPolicy", "PodDisruptionBudget", "ServiceAccount", "Service", "Deployment", "PodMonitor"]);
+    assert_eq!(
+        kinds,
+        ["Namespace", "NetworkPolicy", "PodDisruptionBudget", "ServiceAccount", "Service", "Deployment", "PodMonitor"]
+    );
     let pdb = &docs[2];
     assert_eq!(pdb["metadata"]["namespace"], "shop");
     assert_eq!(pdb["metadata"]["labels"]["app.kubernetes.io/managed-by"], "kgen");

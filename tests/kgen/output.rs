@@ -108,7 +108,9 @@ fn out_dir_writes_one_file_per_object_in_install_order() {
             "05-configmap-clockwork.yaml",
             "10-service-clockwork-server.yaml",
             "11-deployment-clockwork-server.yaml",
-            "14-job-clockwork-migrate-3374672a.yaml"
+            "13-horizontalpodautoscaler-clockwork-server.yaml",
+            "14-job-clockwork-migrate-3374672a.yaml",
+            "16-ingress-clockwork.yaml"
         ]
     );
     // The same bytes as stdout, split per object.

@@ -4,9 +4,9 @@
 use std::process::{Command, Stdio};
 
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace, PersistentVolumeClaim, Secret, Service, ServiceAccount};
-use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
@@ -83,7 +83,9 @@ fn output_round_trips_through_kubernetes_types() {
                 "RoleBinding" => serde_json::to_value(RoleBinding::deserialize(&json).unwrap()),
                 "Issuer" => serde_json::to_value(kgen::crd::certmanager::Issuer::deserialize(&json).unwrap()),
                 "HTTPRoute" => serde_json::to_value(kgen::crd::gateway::HTTPRoute::deserialize(&json).unwrap()),
-                "ReferenceGrant" => serde_json::to_value(kgen::crd::gateway::ReferenceGrant::deserialize(&json).unwrap()),
+                "ReferenceGrant" => {
+                    serde_json::to_value(kgen::crd::gateway::ReferenceGrant::deserialize(&json).unwrap())
+                }
                 "ScaledObject" => serde_json::to_value(kgen::crd::keda::ScaledObject::deserialize(&json).unwrap()),
                 "ScheduledBackup" => serde_json::to_value(cnpg::ScheduledBackup::deserialize(&json).unwrap()),
                 other => panic!("add {other} to the round-trip test"),

@@ -112,7 +112,7 @@ impl Builder<'_> {
         for (i, s) in p.image_pull_secrets.iter().enumerate() {
             self.check(&path!["imagePullSecrets", i], "secret name", s, |s| names::dns1123_subdomain(s, 253));
         }
-        let mut service_account = self.service_account(&name);
+        let service_account = self.service_account(&name);
         let config_map = self.config_map(&name);
         let secrets = self.secrets(inputs);
         let security = self.security();
@@ -131,9 +131,6 @@ impl Builder<'_> {
         let (ingress, gateway, issuer) = self.routing(&components, &namespace.0);
         let network_policy = self.network_policy(namespace.1.is_some(), &ingress, &gateway);
         let rbac = self.rbac();
-        if !rbac.is_empty() {
-            service_account.automount_token = true;
-        }
         let version = match &p.version {
             Some(v) => {
                 self.check(&path!["version"], "version", v, names::label_value);
