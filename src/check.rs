@@ -145,6 +145,9 @@ pub fn check(objects: &[Object], external: &External) -> Vec<Diagnostic> {
             Object::NetworkPolicy(n) => {
                 let selector = n.spec.as_ref().and_then(|s| s.pod_selector.as_ref());
                 selector_selects(&bundle, o, selector, "its podSelector", &mut out);
+                if let Some(spec) = &n.spec {
+                    policy_ports(&bundle, o, spec, &mut out);
+                }
             }
             Object::StatefulSet(s) => {
                 if let Some(service) = s.spec.as_ref().and_then(|s| s.service_name.as_deref())
@@ -519,6 +522,75 @@ fn selector_selects(
     }
 }
 
+/// A NetworkPolicy allows only ports that its pods (ingress) or the pods
+/// it lets them reach (egress) listen on. Pods an operator runs are not in
+/// the bundle, so their ports are not checked.
+fn policy_ports(
+    bundle: &Bundle<'_>,
+    o: &Object,
+    spec: &k8s_openapi::api::networking::v1::NetworkPolicySpec,
+    out: &mut Vec<Diagnostic>,
+) {
+    use k8s_openapi::api::networking::v1::NetworkPolicyPort;
+    let ns = o.namespace();
+    let listens = |pods: &[&Pods<'_>], port: &NetworkPolicyPort| match &port.port {
+        Some(IntOrString::Int(n)) => pods
+            .iter()
+            .any(|p| containers(p.spec).flat_map(|c| c.ports.iter().flatten()).any(|cp| cp.container_port == *n)),
+        Some(IntOrString::String(name)) => pods.iter().any(|p| declares_port(p.spec, name)),
+        None => true,
+    };
+    let show = |port: &NetworkPolicyPort| match &port.port {
+        Some(IntOrString::Int(n)) => n.to_string(),
+        Some(IntOrString::String(s)) => s.clone(),
+        None => "any".into(),
+    };
+    let operated = |selector: &LabelSelector| {
+        bundle.operator_pods.iter().any(|(pns, labels)| *pns == ns && selects(selector, labels))
+    };
+    if let Some(selector) = &spec.pod_selector
+        && !operated(selector)
+    {
+        let own: Vec<&Pods<'_>> = bundle.pods_matching(ns, &|l| selects(selector, l));
+        for rule in spec.ingress.iter().flatten() {
+            for port in rule.ports.iter().flatten() {
+                if !own.is_empty() && !listens(&own, port) {
+                    out.push(Diagnostic::error(format!(
+                        "{} lets traffic in on port {}, which none of its pods listens on",
+                        describe(o),
+                        show(port)
+                    )));
+                }
+            }
+        }
+    }
+    for rule in spec.egress.iter().flatten() {
+        for peer in rule.to.iter().flatten() {
+            let (Some(selector), None) = (&peer.pod_selector, &peer.namespace_selector) else { continue };
+            if operated(selector) {
+                continue;
+            }
+            let targets: Vec<&Pods<'_>> = bundle.pods_matching(ns, &|l| selects(selector, l));
+            if targets.is_empty() {
+                out.push(Diagnostic::error(format!(
+                    "{} lets traffic out to pods that are not in the bundle",
+                    describe(o)
+                )));
+                continue;
+            }
+            for port in rule.ports.iter().flatten() {
+                if !listens(&targets, port) {
+                    out.push(Diagnostic::error(format!(
+                        "{} lets traffic out on port {}, which none of the pods it reaches listens on",
+                        describe(o),
+                        show(port)
+                    )));
+                }
+            }
+        }
+    }
+}
+
 fn map_selects(selector: &BTreeMap<String, String>, labels: &BTreeMap<String, String>) -> bool {
     selector.iter().all(|(k, v)| labels.get(k) == Some(v))
 }
@@ -625,6 +697,28 @@ mod tests {
             serde_json::json!({"name": "web", "image": "shop:1", "ports": [{"name": "http", "containerPort": 8080}]});
         c.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
         c
+    }
+
+    #[test]
+    fn network_policies_allow_only_ports_that_pods_listen_on() {
+        let policy = |ingress_port: u16, egress_port: u16| {
+            serde_json::json!({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": meta("web"),
+            "spec": {
+                "podSelector": {"matchLabels": {"app": "shop"}},
+                "ingress": [{"ports": [{"port": ingress_port}]}],
+                "egress": [{"to": [{"podSelector": {"matchLabels": {"app": "shop"}}}], "ports": [{"port": egress_port}]},
+                           {"to": [{"podSelector": {"matchLabels": {"app": "gone"}}}]}],
+            }})
+        };
+        let pod = deployment(serde_json::json!({"containers": [container(serde_json::json!({}))]}));
+        assert_eq!(
+            messages(&bundle(&[policy(9090, 5432), pod]), &External::default()),
+            [
+                "NetworkPolicy `shop/web` lets traffic in on port 9090, which none of its pods listens on",
+                "NetworkPolicy `shop/web` lets traffic out on port 5432, which none of the pods it reaches listens on",
+                "NetworkPolicy `shop/web` lets traffic out to pods that are not in the bundle",
+            ]
+        );
     }
 
     #[test]
