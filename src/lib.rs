@@ -5,6 +5,7 @@ pub mod check;
 pub mod cli;
 pub mod commands;
 pub mod diagnostic;
+pub mod diff;
 pub mod extra_manifests;
 pub mod inputs;
 pub mod model;

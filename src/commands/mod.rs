@@ -2,6 +2,7 @@
 //! stderr through the [`Reporter`], data to stdout.
 
 mod check;
+mod diff;
 mod init;
 mod render;
 mod schema;
@@ -51,6 +52,7 @@ pub fn run(cli: Cli) -> ExitCode {
     let code = match cli.command {
         Command::Render(args) => render::run(args, &mut reporter),
         Command::Check(args) => check::run(args, &mut reporter),
+        Command::Diff(args) => diff::run(args, cli.color, &mut reporter),
         Command::Init(args) => init::run(args, &mut reporter),
         Command::Schema => write_stdout(&schema::json_schema()),
         Command::Completions { shell } => {

@@ -2,6 +2,7 @@
 
 mod batch;
 mod commands;
+mod diff;
 mod errors;
 mod escape_hatches;
 mod kustomize;
