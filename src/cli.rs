@@ -61,6 +61,16 @@ pub enum Command {
     Diff(DiffArgs),
     /// Write a commented starter profile.
     Init(InitArgs),
+    /// Print a script that runs the profile on a local kind or minikube
+    /// cluster: create the cluster, load the images, install what the app
+    /// needs (an ingress controller or Gateway API, cert-manager with
+    /// self-signed issuers, operators' CRDs), apply, wait, port-forward.
+    ///
+    /// Renders the `dev` environment when the profile has one (or --env).
+    #[command(
+        after_help = "Examples:\n  kgen bootstrap kind profiles/clockwork.yaml | bash\n  kgen bootstrap minikube app.yaml --out-dir local/ && local/bootstrap.sh"
+    )]
+    Bootstrap(BootstrapArgs),
     /// Print the JSON Schema of the profile format (for editor completion).
     Schema,
     /// Print a shell completion script.
@@ -149,6 +159,25 @@ pub struct DiffArgs {
     /// old side) — the folder of one bundle.
     #[arg(long, value_name = "DIR")]
     pub from: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct BootstrapArgs {
+    /// The local cluster tool.
+    #[arg(value_enum)]
+    pub cluster: crate::bootstrap::Cluster,
+
+    /// Profile file (default: ./kgen.yaml).
+    #[arg(value_name = "PROFILE")]
+    pub profile_path: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+
+    /// Write `bootstrap.sh` (and for kind `kind-cluster.yaml`) into DIR
+    /// instead of printing the script.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

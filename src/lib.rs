@@ -1,6 +1,7 @@
 //! kgen: app profiles to Kubernetes manifests. `run` is the whole program;
 //! ARCHITECTURE.md maps the modules.
 
+pub mod bootstrap;
 pub mod check;
 pub mod cli;
 pub mod commands;

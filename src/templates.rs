@@ -3,7 +3,10 @@
 
 use minijinja::Environment;
 
-const TEMPLATES: &[(&str, &str)] = &[("init.yaml", include_str!("../templates/init.yaml.j2"))];
+const TEMPLATES: &[(&str, &str)] = &[
+    ("init.yaml", include_str!("../templates/init.yaml.j2")),
+    ("bootstrap.sh", include_str!("../templates/bootstrap.sh.j2")),
+];
 
 /// An environment with every embedded template, strict about undefined
 /// values. Built on demand: rendering objects never needs it.
@@ -18,6 +21,7 @@ pub fn environment() -> Environment<'static> {
             .build()
             .expect("default delimiters are valid"),
     );
+    env.add_filter("sh", shell_quote);
     for (name, source) in TEMPLATES {
         env.add_template(name, source).expect("embedded templates parse");
     }
@@ -32,8 +36,23 @@ pub fn render(name: &str, context: minijinja::Value) -> String {
         .expect("embedded templates render with their documented context")
 }
 
+/// A word for a shell: as it is when it holds only safe characters,
+/// otherwise in single quotes (`'` written as `'\''`).
+pub fn shell_quote(s: String) -> String {
+    let safe = !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./:=@%+,".contains(&b));
+    if safe { s } else { format!("'{}'", s.replace('\'', "'\\''")) }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn shell_quoting() {
+        assert_eq!(super::shell_quote("profiles/app.yaml".into()), "profiles/app.yaml");
+        assert_eq!(super::shell_quote("a b".into()), "'a b'");
+        assert_eq!(super::shell_quote("it's".into()), "'it'\\''s'");
+        assert_eq!(super::shell_quote(String::new()), "''");
+    }
+
     #[test]
     fn every_template_parses() {
         super::environment();

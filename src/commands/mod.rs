@@ -1,6 +1,7 @@
 //! One module per subcommand. Each returns an exit code; diagnostics go to
 //! stderr through the [`Reporter`], data to stdout.
 
+mod bootstrap;
 mod check;
 mod diff;
 mod init;
@@ -51,6 +52,7 @@ pub fn run(cli: Cli) -> ExitCode {
     let mut reporter = Reporter::new(cli.color);
     let code = match cli.command {
         Command::Render(args) => render::run(args, &mut reporter),
+        Command::Bootstrap(args) => bootstrap::run(args, &mut reporter),
         Command::Check(args) => check::run(args, &mut reporter),
         Command::Diff(args) => diff::run(args, cli.color, &mut reporter),
         Command::Init(args) => init::run(args, &mut reporter),

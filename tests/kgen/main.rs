@@ -1,6 +1,7 @@
 //! kgen's integration tests: one binary that runs the real `kgen`.
 
 mod batch;
+mod bootstrap;
 mod commands;
 mod diff;
 mod errors;
