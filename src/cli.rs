@@ -73,6 +73,9 @@ pub enum Command {
     Bootstrap(BootstrapArgs),
     /// Print the JSON Schema of the profile format (for editor completion).
     Schema,
+    /// Print the man page (roff): `kgen man > /usr/local/share/man/man1/kgen.1`.
+    #[command(hide = true)]
+    Man,
     /// Print a shell completion script.
     #[command(after_help = "Example:\n  kgen completions bash > /etc/bash_completion.d/kgen")]
     Completions {

@@ -57,6 +57,16 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Diff(args) => diff::run(args, cli.color, &mut reporter),
         Command::Init(args) => init::run(args, &mut reporter),
         Command::Schema => write_stdout(&schema::json_schema()),
+        Command::Man => {
+            let mut out = Vec::new();
+            match clap_mangen::Man::new(Cli::command()).render(&mut out) {
+                Ok(()) => write_stdout(&String::from_utf8_lossy(&out)),
+                Err(e) => {
+                    reporter.report(&[Diagnostic::error(format!("cannot render the man page: {e}"))]);
+                    1
+                }
+            }
+        }
         Command::Completions { shell } => {
             let mut out = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "kgen", &mut out);
