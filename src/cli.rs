@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
 use crate::output::Format;
 
@@ -46,10 +46,36 @@ pub enum Command {
     /// workload in it; names and labels are valid. `kgen render` runs the
     /// same checks.
     Check(CheckArgs),
+    /// Show what changes between two environments of a profile, or between
+    /// the current render and an earlier --out-dir, object by object.
+    ///
+    /// Prints a unified diff (coloured on a terminal) and warns about
+    /// changes `kubectl apply` rejects (immutable fields such as selectors,
+    /// StatefulSet volumeClaimTemplates and serviceName, a Service's
+    /// clusterIP, a RoleBinding's roleRef, a PVC's class) or that leave
+    /// objects behind (removed objects, a workload that changes kind), with
+    /// what to do. Exit status: 0 equal, 1 different, 2 error.
+    #[command(
+        after_help = "Examples:\n  kgen diff app.yaml --env dev --to-env prod       dev (old) against prod (new)\n  kgen diff app.yaml --env prod --from build/app/prod   the last render against this one"
+    )]
+    Diff(DiffArgs),
     /// Write a commented starter profile.
     Init(InitArgs),
+    /// Print a script that runs the profile on a local kind or minikube
+    /// cluster: create the cluster, load the images, install what the app
+    /// needs (an ingress controller or Gateway API, cert-manager with
+    /// self-signed issuers, operators' CRDs), apply, wait, port-forward.
+    ///
+    /// Renders the `dev` environment when the profile has one (or --env).
+    #[command(
+        after_help = "Examples:\n  kgen bootstrap kind profiles/clockwork.yaml | bash\n  kgen bootstrap minikube app.yaml --out-dir local/ && local/bootstrap.sh"
+    )]
+    Bootstrap(BootstrapArgs),
     /// Print the JSON Schema of the profile format (for editor completion).
     Schema,
+    /// Print the man page (roff): `kgen man > /usr/local/share/man/man1/kgen.1`.
+    #[command(hide = true)]
+    Man,
     /// Print a shell completion script.
     #[command(after_help = "Example:\n  kgen completions bash > /etc/bash_completion.d/kgen")]
     Completions {
@@ -135,6 +161,48 @@ pub struct CheckArgs {
 
     #[command(flatten)]
     pub profile: ProfileArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("against").required(true).args(["to_env", "from"])))]
+pub struct DiffArgs {
+    /// Profile file (default: ./kgen.yaml).
+    #[arg(value_name = "PROFILE")]
+    pub profile_path: Option<PathBuf>,
+
+    /// The environment of the current render (`--env`; the old side with
+    /// --to-env), and the overrides applied to every render.
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+
+    /// Compare with this environment: --env (or the base) is the old side,
+    /// this one the new.
+    #[arg(long, value_name = "NAME")]
+    pub to_env: Option<String>,
+
+    /// Compare with the files an earlier `kgen render --out-dir` wrote (the
+    /// old side) — the folder of one bundle.
+    #[arg(long, value_name = "DIR")]
+    pub from: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct BootstrapArgs {
+    /// The local cluster tool.
+    #[arg(value_enum)]
+    pub cluster: crate::bootstrap::Cluster,
+
+    /// Profile file (default: ./kgen.yaml).
+    #[arg(value_name = "PROFILE")]
+    pub profile_path: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+
+    /// Write `bootstrap.sh` (and for kind `kind-cluster.yaml`) into DIR
+    /// instead of printing the script.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

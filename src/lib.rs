@@ -1,11 +1,13 @@
 //! kgen: app profiles to Kubernetes manifests. `run` is the whole program;
 //! ARCHITECTURE.md maps the modules.
 
+pub mod bootstrap;
 pub mod check;
 pub mod cli;
 pub mod commands;
 pub mod crd;
 pub mod diagnostic;
+pub mod diff;
 pub mod extra_manifests;
 pub mod inputs;
 pub mod model;

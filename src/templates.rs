@@ -8,11 +8,18 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("postgres-init.sql", include_str!("../templates/postgres-init.sql.j2")),
     ("backup-sqlite.sh", include_str!("../templates/backup-sqlite.sh.j2")),
     ("backup-postgres.sh", include_str!("../templates/backup-postgres.sh.j2")),
+    ("bootstrap.sh", include_str!("../templates/bootstrap.sh.j2")),
 ];
 
-/// An environment with every embedded template, strict about undefined
-/// values. Built on demand: rendering objects never needs it.
-pub fn environment() -> Environment<'static> {
+/// The embedded templates, strict about undefined values. Each template is
+/// compiled the first time it is used, once per process; rendering objects
+/// that need no text never compiles any.
+pub fn environment() -> &'static Environment<'static> {
+    static ENV: std::sync::OnceLock<Environment<'static>> = std::sync::OnceLock::new();
+    ENV.get_or_init(build_environment)
+}
+
+fn build_environment() -> Environment<'static> {
     let mut env = Environment::new();
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
     env.set_syntax(
@@ -23,9 +30,8 @@ pub fn environment() -> Environment<'static> {
             .build()
             .expect("default delimiters are valid"),
     );
-    for (name, source) in TEMPLATES {
-        env.add_template(name, source).expect("embedded templates parse");
-    }
+    env.add_filter("sh", shell_quote);
+    env.set_loader(|name| Ok(TEMPLATES.iter().find(|(n, _)| *n == name).map(|(_, source)| source.to_string())));
     env
 }
 
@@ -37,10 +43,27 @@ pub fn render(name: &str, context: minijinja::Value) -> String {
         .expect("embedded templates render with their documented context")
 }
 
+/// A word for a shell: as it is when it holds only safe characters,
+/// otherwise in single quotes (`'` written as `'\''`).
+pub fn shell_quote(s: String) -> String {
+    let safe = !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./:=@%+,".contains(&b));
+    if safe { s } else { format!("'{}'", s.replace('\'', "'\\''")) }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
+    fn shell_quoting() {
+        assert_eq!(super::shell_quote("profiles/app.yaml".into()), "profiles/app.yaml");
+        assert_eq!(super::shell_quote("a b".into()), "'a b'");
+        assert_eq!(super::shell_quote("it's".into()), "'it'\\''s'");
+        assert_eq!(super::shell_quote(String::new()), "''");
+    }
+
+    #[test]
     fn every_template_parses() {
-        super::environment();
+        for (name, _) in super::TEMPLATES {
+            super::environment().get_template(name).unwrap();
+        }
     }
 }

@@ -1,7 +1,9 @@
 //! One module per subcommand. Each returns an exit code; diagnostics go to
 //! stderr through the [`Reporter`], data to stdout.
 
+mod bootstrap;
 mod check;
+mod diff;
 mod init;
 mod render;
 mod schema;
@@ -50,9 +52,21 @@ pub fn run(cli: Cli) -> ExitCode {
     let mut reporter = Reporter::new(cli.color);
     let code = match cli.command {
         Command::Render(args) => render::run(args, &mut reporter),
+        Command::Bootstrap(args) => bootstrap::run(args, &mut reporter),
         Command::Check(args) => check::run(args, &mut reporter),
+        Command::Diff(args) => diff::run(args, cli.color, &mut reporter),
         Command::Init(args) => init::run(args, &mut reporter),
         Command::Schema => write_stdout(&schema::json_schema()),
+        Command::Man => {
+            let mut out = Vec::new();
+            match clap_mangen::Man::new(Cli::command()).render(&mut out) {
+                Ok(()) => write_stdout(&String::from_utf8_lossy(&out)),
+                Err(e) => {
+                    reporter.report(&[Diagnostic::error(format!("cannot render the man page: {e}"))]);
+                    1
+                }
+            }
+        }
         Command::Completions { shell } => {
             let mut out = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "kgen", &mut out);

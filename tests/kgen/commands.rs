@@ -75,3 +75,17 @@ fn help_and_version() {
     let out = run(&["--version"], None);
     assert_eq!(String::from_utf8_lossy(&out.stdout), format!("kgen {}\n", env!("CARGO_PKG_VERSION")));
 }
+
+#[test]
+fn man_page() {
+    let out = run(&["man"], None);
+    assert!(out.status.success());
+    let page = String::from_utf8(out.stdout).unwrap();
+    assert!(page.contains("\n.TH kgen 1 "), "{page}");
+    for command in ["render", "check", "diff", "bootstrap", "init", "schema"] {
+        assert!(page.contains(command), "the man page lists `{command}`");
+    }
+    // Hidden from --help.
+    let help = String::from_utf8(run(&["--help"], None).stdout).unwrap();
+    assert!(!help.contains("man page"));
+}

@@ -1,0 +1,230 @@
+//! A local cluster for a rendered profile: a kind cluster config or the
+//! minikube flags, and a bash script with the exact steps (create the
+//! cluster, load the images, install what the bundle needs, apply, wait,
+//! reach the app). What to install is read off the rendered objects: an
+//! Ingress or Gateway API route needs a controller and host ports, TLS
+//! needs cert-manager with self-signed issuers (Let's Encrypt cannot issue
+//! for localhost), and custom resources need their operator's CRDs.
+//!
+//! Pure: the script is text from `templates/bootstrap.sh.j2`; nothing runs.
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::diagnostic::Diagnostic;
+use crate::object::Object;
+use crate::templates;
+use crate::yaml::emit;
+
+/// The local cluster tool.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Cluster {
+    /// kind (Kubernetes in Docker).
+    Kind,
+    /// minikube.
+    Minikube,
+}
+
+/// What the cluster needs installed, detected from the bundle; versions are
+/// pinned here, in one table.
+#[derive(Clone, Debug, Serialize)]
+pub struct Addon {
+    /// Shown in the script's comments.
+    pub name: &'static str,
+    /// Shell commands that install it and wait until it is ready.
+    pub commands: Vec<String>,
+}
+
+/// Custom-resource API groups and the operator whose CRDs serve them.
+const OPERATORS: &[(&str, &str, &str)] = &[
+    (
+        "monitoring.coreos.com/",
+        "Prometheus Operator CRDs (ServiceMonitor, PodMonitor, PrometheusRule)",
+        "kubectl apply --server-side -f https://github.com/prometheus-operator/prometheus-operator/releases/download/v0.80.1/stripped-down-crds.yaml",
+    ),
+    (
+        "postgresql.cnpg.io/",
+        "CloudNativePG operator",
+        "kubectl apply --server-side -f https://raw.githubusercontent.com/cloudnative-pg/cloudnative-pg/release-1.25/releases/cnpg-1.25.1.yaml\nkubectl -n cnpg-system rollout status deployment/cnpg-controller-manager --timeout=300s",
+    ),
+    (
+        "external-secrets.io/",
+        "External Secrets CRDs",
+        "kubectl apply --server-side -f https://raw.githubusercontent.com/external-secrets/external-secrets/v0.14.4/deploy/crds/bundle.yaml",
+    ),
+];
+
+const INGRESS_NGINX: &str = "kubectl apply -f https://raw.githubusercontent.com/kubernetes/ingress-nginx/controller-v1.12.1/deploy/static/provider/kind/deploy.yaml\nkubectl -n ingress-nginx rollout status deployment/ingress-nginx-controller --timeout=300s";
+const GATEWAY_API: &str = "kubectl apply --server-side -f https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.2.1/standard-install.yaml\nkubectl apply --server-side -f https://github.com/envoyproxy/gateway/releases/download/v1.3.2/install.yaml\nkubectl -n envoy-gateway-system rollout status deployment/envoy-gateway --timeout=300s";
+const CERT_MANAGER: &str = "kubectl apply -f https://github.com/cert-manager/cert-manager/releases/download/v1.17.1/cert-manager.yaml\nkubectl -n cert-manager rollout status deployment/cert-manager-webhook --timeout=300s";
+
+/// What the bundle needs from a local cluster.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Needs {
+    /// An Ingress (or Gateway API route) reaches the app on ports 80/443.
+    pub ingress: bool,
+    pub gateway_api: bool,
+    /// cert-manager issuers the bundle names; each becomes a self-signed
+    /// ClusterIssuer.
+    pub issuers: Vec<String>,
+    pub tls: bool,
+    pub addons: Vec<Addon>,
+    /// Images the pods run (loaded into the cluster).
+    pub images: Vec<String>,
+    /// `namespace`, `kind/name` of workloads to wait for.
+    pub rollouts: Vec<(String, String)>,
+    /// `namespace`, Service, port to forward to.
+    pub service: Option<(String, String, i32)>,
+}
+
+/// Read what a bundle needs; warnings for what would not work locally.
+pub fn needs(objects: &[Object]) -> (Needs, Vec<Diagnostic>) {
+    let mut n = Needs::default();
+    let mut warnings = Vec::new();
+    let mut images = BTreeSet::new();
+    let mut issuers = BTreeSet::new();
+    let mut groups = BTreeSet::new();
+    for o in objects {
+        let v = o.to_value();
+        let api_version = o.api_version();
+        groups.insert(api_version.to_string());
+        match o.kind() {
+            "Ingress" => {
+                n.ingress = true;
+                n.tls |= v.pointer("/spec/tls").is_some_and(|t| t.as_array().is_some_and(|a| !a.is_empty()));
+            }
+            "HTTPRoute" | "GRPCRoute" | "Gateway" => {
+                n.ingress = true;
+                n.gateway_api = true;
+            }
+            _ => {}
+        }
+        if api_version.starts_with("gateway.networking.k8s.io/") {
+            n.gateway_api = true;
+        }
+        if api_version.starts_with("cert-manager.io/") {
+            n.tls = true;
+            if let Some(name) = v.pointer("/spec/issuerRef/name").and_then(Value::as_str) {
+                issuers.insert(name.to_string());
+            }
+        }
+        for key in ["cert-manager.io/cluster-issuer", "cert-manager.io/issuer"] {
+            if let Some(name) = o.metadata().annotations.as_ref().and_then(|a| a.get(key)) {
+                n.tls = true;
+                issuers.insert(name.clone());
+            }
+        }
+        if let Some(spec) = pod_spec(&v) {
+            for c in
+                ["initContainers", "containers"].iter().flat_map(|k| spec.get(*k).and_then(Value::as_array)).flatten()
+            {
+                let Some(image) = c.get("image").and_then(Value::as_str) else { continue };
+                images.insert(image.to_string());
+                if c.get("imagePullPolicy").and_then(Value::as_str) == Some("Always") {
+                    warnings.push(
+                        Diagnostic::warning(format!(
+                            "image `{image}` is pulled with `imagePullPolicy: Always`, so the image loaded into the local cluster is not used"
+                        ))
+                        .hint("set `image.pullPolicy: IfNotPresent` in the environment the script renders"),
+                    );
+                }
+            }
+        }
+        let ns = o.namespace().unwrap_or("default").to_string();
+        if matches!(o.kind(), "Deployment" | "StatefulSet") {
+            n.rollouts.push((ns.clone(), format!("{}/{}", o.kind().to_ascii_lowercase(), o.name())));
+        }
+        if o.kind() == "Service"
+            && n.service.is_none()
+            && let Some(port) = v.pointer("/spec/ports/0/port").and_then(Value::as_i64)
+        {
+            n.service = Some((ns, o.name().to_string(), port as i32));
+        }
+    }
+    if n.ingress && !n.gateway_api {
+        n.addons.push(Addon { name: "ingress-nginx (kind provider manifest)", commands: lines(INGRESS_NGINX) });
+    }
+    if n.gateway_api {
+        n.addons.push(Addon { name: "Gateway API CRDs and Envoy Gateway", commands: lines(GATEWAY_API) });
+    }
+    if n.tls {
+        n.addons.push(Addon { name: "cert-manager", commands: lines(CERT_MANAGER) });
+    }
+    for (prefix, name, commands) in OPERATORS {
+        if groups.iter().any(|g| g.starts_with(prefix)) {
+            n.addons.push(Addon { name, commands: lines(commands) });
+        }
+    }
+    n.issuers = issuers.into_iter().collect();
+    n.images = images.into_iter().collect();
+    warnings.dedup();
+    (n, warnings)
+}
+
+fn lines(text: &str) -> Vec<String> {
+    text.lines().map(String::from).collect()
+}
+
+fn pod_spec(v: &Value) -> Option<&Value> {
+    v.pointer("/spec/template/spec").or_else(|| v.pointer("/spec/jobTemplate/spec/template/spec"))
+}
+
+/// The kind cluster config: one node; with an ingress, the node is labelled
+/// for ingress-nginx and ports 80 and 443 are mapped to the host.
+pub fn kind_config(needs: &Needs) -> String {
+    let mut node = json!({"role": "control-plane"});
+    if needs.ingress {
+        node["kubeadmConfigPatches"] = json!([
+            "kind: InitConfiguration\nnodeRegistration:\n  kubeletExtraArgs:\n    node-labels: \"ingress-ready=true\"\n"
+        ]);
+        node["extraPortMappings"] = json!([
+            {"containerPort": 80, "hostPort": 80, "protocol": "TCP"},
+            {"containerPort": 443, "hostPort": 443, "protocol": "TCP"},
+        ]);
+    }
+    let config = json!({"kind": "Cluster", "apiVersion": "kind.x-k8s.io/v1alpha4", "nodes": [node]});
+    emit::to_string(&config)
+}
+
+/// `minikube start` flags.
+pub fn minikube_flags(needs: &Needs) -> Vec<String> {
+    let mut flags = vec!["--driver=docker".to_string(), "--cpus=2".to_string(), "--memory=4096".to_string()];
+    if needs.ingress && !needs.gateway_api {
+        flags.push("--addons=ingress".into());
+    }
+    flags
+}
+
+/// What the script is made from.
+pub struct Plan<'a> {
+    pub cluster: Cluster,
+    pub app: &'a str,
+    /// The `kgen render` arguments that reproduce this bundle.
+    pub render_args: Vec<String>,
+    pub needs: &'a Needs,
+    /// Where the kind config is, next to the script; inline when None.
+    pub kind_config_file: Option<&'a str>,
+    /// Environment variables the render reads (values of created Secrets).
+    pub env_vars: Vec<String>,
+}
+
+/// The bootstrap script.
+pub fn script(plan: &Plan<'_>) -> String {
+    let needs = plan.needs;
+    let context = minijinja::context! {
+        cluster => minijinja::value::Serde(plan.cluster),
+        app => plan.app,
+        render_args => minijinja::value::Serde(&plan.render_args),
+        kind_config => kind_config(needs),
+        kind_config_file => plan.kind_config_file,
+        minikube_flags => minijinja::value::Serde(minikube_flags(needs)),
+        needs => minijinja::value::Serde(needs),
+        env_checks => minijinja::value::Serde(plan.env_vars.iter().map(|v| format!(
+            ": \"${{{v}:?export {v} first: kgen puts its value into a Secret}}\""
+        )).collect::<Vec<_>>()),
+    };
+    templates::render("bootstrap.sh", context)
+}

@@ -1,0 +1,83 @@
+//! `kgen bootstrap kind|minikube`: the script (and kind config) that runs a
+//! profile on a local cluster, on stdout or in a directory.
+
+use super::{Reporter, profile_paths, variants, write_stdout};
+use crate::bootstrap::{self, Cluster, Plan};
+use crate::cli::BootstrapArgs;
+use crate::output::out_dir;
+use crate::pipeline;
+
+/// The kind config's file name next to the script.
+const KIND_CONFIG: &str = "kind-cluster.yaml";
+const SCRIPT: &str = "bootstrap.sh";
+
+pub fn run(args: BootstrapArgs, reporter: &mut Reporter) -> u8 {
+    let path = profile_paths(args.profile_path.as_slice()).remove(0);
+    // Without --env: `dev` when the profile has it, else the base.
+    let env = match &args.profile.env {
+        Some(e) => Some(e.clone()),
+        None => {
+            let Some(all) = variants(&path, &args.profile, true, reporter) else { return 1 };
+            all.into_iter().flatten().find(|e| e == "dev")
+        }
+    };
+    let options = match args.profile.options(env.clone()) {
+        Ok(o) => o,
+        Err(e) => {
+            reporter.report(&e.0);
+            return 2;
+        }
+    };
+    let rendered = match pipeline::render_file(&path, &options, &mut reporter.sources) {
+        Ok(r) => r,
+        Err(e) => {
+            reporter.report(&e.0);
+            return 1;
+        }
+    };
+    reporter.report(&rendered.warnings);
+    let (needs, warnings) = bootstrap::needs(&rendered.objects);
+    reporter.report(&warnings);
+    let mut render_args = vec![path.display().to_string()];
+    if let Some(e) = &env {
+        render_args.extend(["--env".to_string(), e.clone()]);
+    }
+    for s in &args.profile.sets {
+        render_args.extend(["--set".to_string(), s.clone()]);
+    }
+    let in_dir = args.out_dir.is_some() && args.cluster == Cluster::Kind;
+    let plan = Plan {
+        cluster: args.cluster,
+        app: &rendered.app.name,
+        render_args,
+        needs: &needs,
+        kind_config_file: in_dir.then_some(KIND_CONFIG),
+        env_vars: rendered
+            .loaded
+            .profile
+            .secrets
+            .values()
+            .filter_map(|s| s.create.as_ref())
+            .flat_map(|c| c.from_env.values().cloned())
+            .collect(),
+    };
+    let script = bootstrap::script(&plan);
+    let Some(dir) = &args.out_dir else {
+        return write_stdout(&script);
+    };
+    let mut files = vec![(SCRIPT.to_string(), script)];
+    if in_dir {
+        files.push((KIND_CONFIG.to_string(), bootstrap::kind_config(&needs)));
+    }
+    if let Err(e) = out_dir::write(dir, &files) {
+        reporter.report(&e.0);
+        return 1;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(dir.join(SCRIPT), std::fs::Permissions::from_mode(0o755));
+    }
+    eprintln!("wrote {}; run it with `{}`", dir.join(SCRIPT).display(), dir.join(SCRIPT).display());
+    0
+}

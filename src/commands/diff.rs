@@ -1,0 +1,100 @@
+//! `kgen diff`: the current render against another environment of the
+//! profile or an earlier `--out-dir`, object by object. Exit 0 when equal,
+//! 1 when they differ, 2 on error.
+
+use std::io::IsTerminal;
+use std::path::Path;
+
+use super::{Reporter, profile_paths, write_stdout};
+use crate::cli::{ColorChoice, DiffArgs};
+use crate::diagnostic::{Diagnostic, Errors};
+use crate::diff::{self, Side};
+use crate::output::out_dir;
+use crate::pipeline;
+use crate::profile::load::io_reason;
+
+pub fn run(args: DiffArgs, color: ColorChoice, reporter: &mut Reporter) -> u8 {
+    let path = profile_paths(args.profile_path.as_slice()).remove(0);
+    let render = |env: Option<String>, reporter: &mut Reporter| -> Option<Vec<serde_json::Value>> {
+        let options = match args.profile.options(env) {
+            Ok(o) => o,
+            Err(e) => {
+                reporter.report(&e.0);
+                return None;
+            }
+        };
+        match pipeline::render_file(&path, &options, &mut reporter.sources) {
+            Ok(r) => {
+                reporter.report(&r.warnings);
+                Some(r.objects.iter().map(|o| o.to_value()).collect())
+            }
+            Err(e) => {
+                reporter.report(&e.0);
+                None
+            }
+        }
+    };
+    let env_label = |e: &Option<String>| e.clone().unwrap_or_else(|| "base".into());
+    let (old_label, old, new_label, new) = match (&args.to_env, &args.from) {
+        (Some(to), _) => {
+            let Some(old) = render(args.profile.env.clone(), reporter) else { return 2 };
+            let Some(new) = render(Some(to.clone()), reporter) else { return 2 };
+            (env_label(&args.profile.env), old, to.clone(), new)
+        }
+        (None, Some(dir)) => {
+            let old = match read_out_dir(dir) {
+                Ok(o) => o,
+                Err(e) => {
+                    reporter.report(&e.0);
+                    return 2;
+                }
+            };
+            let Some(new) = render(args.profile.env.clone(), reporter) else { return 2 };
+            (dir.display().to_string(), old, env_label(&args.profile.env), new)
+        }
+        (None, None) => unreachable!("clap requires --to-env or --from"),
+    };
+    let report = diff::compare(Side { label: &old_label, objects: &old }, Side { label: &new_label, objects: &new });
+    let colored = match color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal(),
+    };
+    let text = if colored { diff::colorize(&report.text) } else { report.text.clone() };
+    if write_stdout(&text) != 0 {
+        return 2;
+    }
+    reporter.report(&report.warnings);
+    eprintln!("{old_label} → {new_label}: {}", report.summary());
+    u8::from(report.differs())
+}
+
+/// The objects of a directory kgen rendered into, as JSON values, in the
+/// order of its file list.
+fn read_out_dir(dir: &Path) -> Result<Vec<serde_json::Value>, Errors> {
+    use serde::Deserialize;
+    let files = out_dir::read_owned(dir)?;
+    if files.is_empty() {
+        return Err(Diagnostic::error(format!(
+            "`{}` has no `{}`: it is not a directory kgen rendered into",
+            dir.display(),
+            out_dir::OWNED_LIST
+        ))
+        .hint("pass the folder of one bundle, e.g. build/<app>/<env>")
+        .into());
+    }
+    let mut out = Vec::new();
+    for name in files.iter().filter(|n| n.ends_with(".yaml") && *n != "kustomization.yaml") {
+        let file = dir.join(name);
+        let text = std::fs::read_to_string(&file)
+            .map_err(|e| Diagnostic::error(format!("cannot read `{}`: {}", file.display(), io_reason(&e))))?;
+        for doc in serde_yaml::Deserializer::from_str(&text) {
+            let value = serde_json::Value::deserialize(doc)
+                .map_err(|e| Diagnostic::error(format!("`{}` is not valid YAML: {e}", file.display())))?;
+            if !value.is_null() {
+                out.push(value);
+            }
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,417 @@
+//! Two bundles compared object by object: a unified diff of each changed,
+//! added or removed object, and warnings for changes that `kubectl apply`
+//! rejects (immutable fields) or that leave objects behind (removed
+//! objects, a workload that changes kind), each with what to do.
+//!
+//! Objects come as JSON values (from a render, or read back from an
+//! `--out-dir`) and are shown as kgen writes them. Pure: no IO.
+
+use serde_json::Value;
+use similar::TextDiff;
+
+use crate::diagnostic::Diagnostic;
+use crate::model::quantity;
+use crate::yaml::emit;
+
+/// One side of a comparison: a label for the headers and the objects.
+pub struct Side<'a> {
+    pub label: &'a str,
+    pub objects: &'a [Value],
+}
+
+/// What changed between two bundles.
+#[derive(Debug, Default)]
+pub struct Report {
+    /// Unified diffs, object by object, uncoloured.
+    pub text: String,
+    pub changed: usize,
+    pub added: usize,
+    pub removed: usize,
+    /// Changes `kubectl apply` will reject or that leave objects behind.
+    pub warnings: Vec<Diagnostic>,
+}
+
+impl Report {
+    pub fn differs(&self) -> bool {
+        self.changed + self.added + self.removed > 0
+    }
+
+    pub fn summary(&self) -> String {
+        if !self.differs() {
+            return "no differences".into();
+        }
+        format!("{} changed, {} added, {} removed", self.changed, self.added, self.removed)
+    }
+}
+
+/// An object's identity: kind, namespace, name.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Id {
+    kind: String,
+    namespace: Option<String>,
+    name: String,
+}
+
+impl Id {
+    fn of(v: &Value) -> Id {
+        let text = |p: &str| v.pointer(p).and_then(Value::as_str).map(String::from);
+        Id {
+            kind: text("/kind").unwrap_or_default(),
+            namespace: text("/metadata/namespace"),
+            name: text("/metadata/name").unwrap_or_default(),
+        }
+    }
+
+    fn show(&self) -> String {
+        match &self.namespace {
+            Some(ns) => format!("{} `{ns}/{}`", self.kind, self.name),
+            None => format!("{} `{}`", self.kind, self.name),
+        }
+    }
+
+    fn header(&self) -> String {
+        match &self.namespace {
+            Some(ns) => format!("{}/{ns}/{}", self.kind, self.name),
+            None => format!("{}/{}", self.kind, self.name),
+        }
+    }
+
+    /// `kubectl delete` for this object.
+    fn delete(&self, extra: &str) -> String {
+        let ns = self.namespace.as_ref().map(|n| format!(" -n {n}")).unwrap_or_default();
+        format!("kubectl delete {} {}{ns}{extra}", self.kind.to_ascii_lowercase(), self.name)
+    }
+}
+
+/// Compare `old` with `new`.
+pub fn compare(old: Side<'_>, new: Side<'_>) -> Report {
+    let mut report = Report::default();
+    let old_ids: Vec<(Id, &Value)> = old.objects.iter().map(|v| (Id::of(v), v)).collect();
+    let new_ids: Vec<(Id, &Value)> = new.objects.iter().map(|v| (Id::of(v), v)).collect();
+    let lookup = |list: &Vec<(Id, &Value)>, id: &Id| -> Option<Value> {
+        list.iter().find(|(i, _)| i == id).map(|(_, v)| (*v).clone())
+    };
+
+    for (id, new_value) in &new_ids {
+        let mut old_value = lookup(&old_ids, id);
+        let mut shown = (*new_value).clone();
+        if id.kind == "Secret" {
+            mask_secret(old_value.as_mut(), Some(&mut shown));
+        }
+        let old_text = old_value.as_ref().map(emit::to_string).unwrap_or_default();
+        let new_text = emit::to_string(&shown);
+        if old_text == new_text {
+            continue;
+        }
+        match &old_value {
+            Some(o) => {
+                report.changed += 1;
+                immutable_changes(id, o, new_value, &mut report.warnings);
+            }
+            None => report.added += 1,
+        }
+        let old_header =
+            if old_value.is_some() { format!("{} ({})", id.header(), old.label) } else { "/dev/null".into() };
+        report.text.push_str(&unified(&old_text, &new_text, &old_header, &format!("{} ({})", id.header(), new.label)));
+    }
+    let removed: Vec<&(Id, &Value)> = old_ids.iter().filter(|(id, _)| !new_ids.iter().any(|(n, _)| n == id)).collect();
+    for (id, old_value) in &removed {
+        report.removed += 1;
+        let mut shown = (*old_value).clone();
+        if id.kind == "Secret" {
+            mask_secret(Some(&mut shown), None);
+        }
+        let text = emit::to_string(&shown);
+        report.text.push_str(&unified(&text, "", &format!("{} ({})", id.header(), old.label), "/dev/null"));
+        let successor = WORKLOADS.contains(&id.kind.as_str()).then(|| {
+            new_ids.iter().find(|(n, v)| {
+                WORKLOADS.contains(&n.kind.as_str())
+                    && n.kind != id.kind
+                    && !old_ids.iter().any(|(o, _)| o == n)
+                    && same_component(old_value, v)
+            })
+        });
+        report.warnings.push(match successor.flatten() {
+            Some((n, _)) => Diagnostic::warning(format!(
+                "the workload changes kind: {} replaces {}, and `kubectl apply` leaves the {} running beside it",
+                n.show(),
+                id.show(),
+                id.kind
+            ))
+            .hint(format!("once the {} is ready: `{}` (or apply with pruning)", n.kind, id.delete(""))),
+            None if KEEP.contains(&id.kind.as_str()) => {
+                Diagnostic::warning(format!("{} is no longer rendered; it holds data, and stays", id.show()))
+                    .hint(format!("delete it only when the data may go: `{}`", id.delete("")))
+            }
+            None => Diagnostic::warning(format!(
+                "{} is no longer rendered; `kubectl apply` leaves it in the cluster",
+                id.show()
+            ))
+            .hint(format!("`{}`, or apply with pruning", id.delete(""))),
+        });
+    }
+    report
+}
+
+/// Hide a Secret's values, as `kubectl diff` does: `***` where both sides
+/// agree, `*** (before)` and `*** (after)` where the value changes.
+fn mask_secret(old: Option<&mut Value>, new: Option<&mut Value>) {
+    let original_old = old.as_ref().map(|v| (*v).clone());
+    let original_new = new.as_ref().map(|v| (*v).clone());
+    let mask = |side: Option<&mut Value>, other: &Option<Value>, label: &str| {
+        let Some(side) = side else { return };
+        for field in ["data", "stringData"] {
+            let Some(Value::Object(values)) = side.get_mut(field) else { continue };
+            for (key, value) in values.iter_mut() {
+                let same = other.as_ref().and_then(|o| o.get(field)).and_then(|d| d.get(key)) == Some(&*value);
+                *value = Value::String(if same { "***".into() } else { format!("*** ({label})") });
+            }
+        }
+    };
+    mask(old, &original_new, "before");
+    mask(new, &original_old, "after");
+}
+
+/// Kinds that run pods for a component.
+const WORKLOADS: &[&str] = &["Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob"];
+/// Kinds that hold data and are never deleted lightly.
+const KEEP: &[&str] = &["PersistentVolumeClaim", "Namespace"];
+
+fn same_component(a: &Value, b: &Value) -> bool {
+    let label = |v: &Value, k: &str| {
+        v.pointer("/metadata/labels").and_then(|l| l.get(k)).and_then(Value::as_str).map(String::from)
+    };
+    ["app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/component"]
+        .iter()
+        .all(|k| label(a, k).is_some() && label(a, k) == label(b, k))
+}
+
+/// What to do about a change `kubectl apply` rejects.
+#[derive(Clone, Copy)]
+enum Fix {
+    /// Delete the StatefulSet but keep its pods and claims.
+    Orphan,
+    /// Delete the object and apply again.
+    Recreate,
+    /// A claim cannot change this: a new claim.
+    NewClaim,
+}
+
+/// Fields the API server will not change on an existing object, by kind
+/// (JSON Pointers).
+const IMMUTABLE: &[(&str, &str, Fix)] = &[
+    ("Deployment", "/spec/selector", Fix::Recreate),
+    ("StatefulSet", "/spec/selector", Fix::Orphan),
+    ("StatefulSet", "/spec/serviceName", Fix::Orphan),
+    ("StatefulSet", "/spec/podManagementPolicy", Fix::Orphan),
+    ("StatefulSet", "/spec/volumeClaimTemplates", Fix::Orphan),
+    ("DaemonSet", "/spec/selector", Fix::Recreate),
+    ("Job", "/spec/selector", Fix::Recreate),
+    ("Job", "/spec/template", Fix::Recreate),
+    ("RoleBinding", "/roleRef", Fix::Recreate),
+    ("ClusterRoleBinding", "/roleRef", Fix::Recreate),
+    ("Service", "/spec/clusterIP", Fix::Recreate),
+    ("PersistentVolumeClaim", "/spec/storageClassName", Fix::NewClaim),
+    ("PersistentVolumeClaim", "/spec/accessModes", Fix::NewClaim),
+];
+
+fn immutable_changes(id: &Id, old: &Value, new: &Value, out: &mut Vec<Diagnostic>) {
+    for (kind, pointer, fix) in IMMUTABLE {
+        if id.kind != *kind {
+            continue;
+        }
+        let (a, b) = (old.pointer(pointer), new.pointer(pointer));
+        // An unset clusterIP keeps the one the cluster assigned.
+        if a == b || (*pointer == "/spec/clusterIP" && b.is_none()) {
+            continue;
+        }
+        let field = pointer.trim_start_matches('/').replace('/', ".");
+        let message = format!("{}: `{field}` cannot change, and `kubectl apply` will be rejected", id.show());
+        let hint = match fix {
+            Fix::Orphan if *pointer == "/spec/volumeClaimTemplates" && only_storage_grew(a, b) => format!(
+                "resize each claim in place (`kubectl patch pvc <claim>-{}-0 -n {} -p '{{\"spec\":{{\"resources\":{{\"requests\":{{\"storage\":\"…\"}}}}}}}}'`), then `{}` and apply",
+                id.name,
+                id.namespace.as_deref().unwrap_or("default"),
+                id.delete(" --cascade=orphan")
+            ),
+            Fix::Orphan => format!(
+                "`{}` keeps its pods and volumes; the next apply creates the StatefulSet anew and adopts them",
+                id.delete(" --cascade=orphan")
+            ),
+            Fix::Recreate => format!("`{}`, then apply (it is created anew)", id.delete("")),
+            Fix::NewClaim => "a claim cannot change this: copy the data into a new claim with the new settings".into(),
+        };
+        out.push(Diagnostic::warning(message).hint(hint));
+    }
+    if id.kind == "Service" {
+        let ty = |v: &Value| v.pointer("/spec/type").and_then(Value::as_str).unwrap_or("ClusterIP").to_string();
+        let (a, b) = (ty(old), ty(new));
+        if a != b && (a == "ExternalName" || b == "ExternalName") {
+            out.push(
+                Diagnostic::warning(format!(
+                    "{}: the type changes from {a} to {b}, which `kubectl apply` rejects",
+                    id.show()
+                ))
+                .hint(format!("`{}`, then apply", id.delete(""))),
+            );
+        }
+    }
+    if id.kind == "PersistentVolumeClaim" {
+        let size = |v: &Value| {
+            v.pointer("/spec/resources/requests/storage").and_then(Value::as_str).and_then(|q| quantity::parse(q).ok())
+        };
+        if let (Some(a), Some(b)) = (size(old), size(new)) {
+            if b < a {
+                out.push(
+                    Diagnostic::warning(format!("{}: the claim shrinks, which Kubernetes does not allow", id.show()))
+                        .hint("keep the size, or copy the data into a new, smaller claim"),
+                );
+            } else if b > a {
+                out.push(Diagnostic::warning(format!("{}: the claim grows", id.show())).hint(
+                    "applied in place when its StorageClass has `allowVolumeExpansion: true`; otherwise rejected",
+                ));
+            }
+        }
+    }
+}
+
+/// Whether two claim-template lists differ only in requested storage, and
+/// only upwards.
+fn only_storage_grew(a: Option<&Value>, b: Option<&Value>) -> bool {
+    let (Some(Value::Array(a)), Some(Value::Array(b))) = (a, b) else { return false };
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).all(|(x, y)| {
+        let size = |v: &Value| {
+            v.pointer("/spec/resources/requests/storage").and_then(Value::as_str).and_then(|q| quantity::parse(q).ok())
+        };
+        let strip = |v: &Value| {
+            let mut v = v.clone();
+            if let Some(r) = v.pointer_mut("/spec/resources/requests") {
+                r.as_object_mut().map(|m| m.shift_remove("storage"));
+            }
+            v
+        };
+        strip(x) == strip(y) && size(x) <= size(y)
+    })
+}
+
+/// A unified diff of two texts with three lines of context.
+fn unified(old: &str, new: &str, old_header: &str, new_header: &str) -> String {
+    TextDiff::from_lines(old, new).unified_diff().context_radius(3).header(old_header, new_header).to_string()
+}
+
+/// Colour a unified diff for a terminal: removals red, additions green,
+/// hunk headers cyan, file headers bold.
+pub fn colorize(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 4);
+    for line in text.split_inclusive('\n') {
+        let (start, body) = match line {
+            l if l.starts_with("---") || l.starts_with("+++") => ("\x1b[1m", l),
+            l if l.starts_with("@@") => ("\x1b[36m", l),
+            l if l.starts_with('-') => ("\x1b[31m", l),
+            l if l.starts_with('+') => ("\x1b[32m", l),
+            l => ("", l),
+        };
+        if start.is_empty() {
+            out.push_str(body);
+        } else {
+            let (content, newline) = body.strip_suffix('\n').map(|c| (c, "\n")).unwrap_or((body, ""));
+            out.push_str(start);
+            out.push_str(content);
+            out.push_str("\x1b[0m");
+            out.push_str(newline);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn sts(vct_storage: &str, service: &str) -> Value {
+        json!({"apiVersion": "apps/v1", "kind": "StatefulSet",
+            "metadata": {"name": "db", "namespace": "shop", "labels": {"app.kubernetes.io/name": "shop", "app.kubernetes.io/instance": "shop", "app.kubernetes.io/component": "db"}},
+            "spec": {"serviceName": service, "selector": {"matchLabels": {"a": "b"}},
+                "volumeClaimTemplates": [{"metadata": {"name": "data"}, "spec": {"resources": {"requests": {"storage": vct_storage}}}}]}})
+    }
+
+    fn warnings(old: &[Value], new: &[Value]) -> Vec<String> {
+        let r = compare(Side { label: "old", objects: old }, Side { label: "new", objects: new });
+        r.warnings.iter().map(|d| format!("{} | {}", d.message, d.hints.join(" "))).collect()
+    }
+
+    #[test]
+    fn equal_bundles_do_not_differ() {
+        let r = compare(
+            Side { label: "a", objects: &[sts("1Gi", "db")] },
+            Side { label: "b", objects: &[sts("1Gi", "db")] },
+        );
+        assert!(!r.differs());
+        assert_eq!(r.text, "");
+    }
+
+    #[test]
+    fn immutable_fields_are_flagged_with_what_to_do() {
+        let got = warnings(&[sts("1Gi", "db")], &[sts("1Gi", "db-headless")]);
+        assert_eq!(
+            got,
+            [
+                "StatefulSet `shop/db`: `spec.serviceName` cannot change, and `kubectl apply` will be rejected | `kubectl delete statefulset db -n shop --cascade=orphan` keeps its pods and volumes; the next apply creates the StatefulSet anew and adopts them"
+            ]
+        );
+        let got = warnings(&[sts("1Gi", "db")], &[sts("5Gi", "db")]);
+        assert_eq!(got.len(), 1);
+        assert!(
+            got[0].contains("`spec.volumeClaimTemplates` cannot change")
+                && got[0].contains("resize each claim in place"),
+            "{got:?}"
+        );
+    }
+
+    #[test]
+    fn a_workload_that_changes_kind_is_flagged() {
+        let mut deployment = sts("1Gi", "db");
+        deployment["kind"] = json!("Deployment");
+        let mut statefulset = sts("1Gi", "db");
+        statefulset["metadata"]["name"] = json!("db-0");
+        let r = compare(Side { label: "a", objects: &[deployment] }, Side { label: "b", objects: &[statefulset] });
+        assert_eq!((r.changed, r.added, r.removed), (0, 1, 1));
+        assert_eq!(r.warnings.len(), 1);
+        assert_eq!(
+            r.warnings[0].message,
+            "the workload changes kind: StatefulSet `shop/db-0` replaces Deployment `shop/db`, and `kubectl apply` leaves the Deployment running beside it"
+        );
+        assert_eq!(
+            r.warnings[0].hints,
+            ["once the StatefulSet is ready: `kubectl delete deployment db -n shop` (or apply with pruning)"]
+        );
+    }
+
+    #[test]
+    fn claims_shrinking_and_class_changes() {
+        let pvc = |size: &str, class: &str| {
+            json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "files", "namespace": "shop"},
+            "spec": {"storageClassName": class, "resources": {"requests": {"storage": size}}}})
+        };
+        let got = warnings(&[pvc("10Gi", "gp3")], &[pvc("5Gi", "io2")]);
+        assert_eq!(
+            got,
+            [
+                "PersistentVolumeClaim `shop/files`: `spec.storageClassName` cannot change, and `kubectl apply` will be rejected | a claim cannot change this: copy the data into a new claim with the new settings",
+                "PersistentVolumeClaim `shop/files`: the claim shrinks, which Kubernetes does not allow | keep the size, or copy the data into a new, smaller claim",
+            ]
+        );
+        let got = warnings(&[pvc("10Gi", "gp3")], &[]);
+        assert_eq!(
+            got,
+            [
+                "PersistentVolumeClaim `shop/files` is no longer rendered; it holds data, and stays | delete it only when the data may go: `kubectl delete persistentvolumeclaim files -n shop`"
+            ]
+        );
+    }
+}
