@@ -60,6 +60,11 @@ impl Source {
         Pos { line: line as u32, column: char_column as u32 + 1, offset: (start + byte_in_line) as u32 }
     }
 
+    /// Number of lines (a text ending in a newline has an empty last line).
+    pub fn line_count(&self) -> usize {
+        self.line_starts.len()
+    }
+
     /// The position of a byte offset (clamped to the text).
     pub fn pos_of_offset(&self, offset: usize) -> Pos {
         let offset = offset.min(self.text.len());

@@ -63,6 +63,9 @@ pub fn label_value(s: &str) -> Result<(), String> {
 
 /// Why `s` is not a valid label or annotation key (`[prefix/]name`).
 pub fn qualified_key(s: &str) -> Result<(), String> {
+    if s.matches('/').count() > 1 {
+        return Err("may contain at most one `/`, between a DNS prefix and the name (`example.com/name`)".into());
+    }
     let (prefix, name) = match s.rsplit_once('/') {
         Some((p, n)) => (Some(p), n),
         None => (None, s),

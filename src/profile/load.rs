@@ -64,17 +64,17 @@ impl Loaded {
 pub fn load(path: &Path, options: &Options, sources: &mut SourceMap) -> Result<Loaded, Errors> {
     let stdin = path == Path::new("-");
     let name = if stdin { "<stdin>".to_string() } else { path.display().to_string() };
+    // Read at most one byte past the limit, so that a huge file (or an
+    // endless one such as /dev/zero) costs no more than the limit.
+    let cap = Limits::default().max_bytes as u64 + 1;
     let read = |path: &Path| -> std::io::Result<Vec<u8>> {
+        let mut buf = Vec::new();
         if stdin {
-            let mut buf = Vec::new();
-            std::io::Read::read_to_end(
-                &mut std::io::stdin().lock().take(Limits::default().max_bytes as u64 + 1),
-                &mut buf,
-            )?;
-            Ok(buf)
+            std::io::stdin().lock().take(cap).read_to_end(&mut buf)?;
         } else {
-            std::fs::read(path)
+            std::fs::File::open(path)?.take(cap).read_to_end(&mut buf)?;
         }
+        Ok(buf)
     };
     let bytes = read(path).map_err(|e| {
         let mut d = Diagnostic::error(format!("cannot read profile `{name}`: {}", io_reason(&e)));
@@ -83,6 +83,12 @@ pub fn load(path: &Path, options: &Options, sources: &mut SourceMap) -> Result<L
         }
         Errors::one(d)
     })?;
+    if bytes.len() as u64 >= cap {
+        let first_line = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
+        let first_line = String::from_utf8_lossy(&first_line[..first_line.len().min(200)]).into_owned();
+        let id = sources.add(Source::new(name.clone(), first_line));
+        return Err(crate::yaml::parse::too_large(id, Limits::default().max_bytes).into());
+    }
     let text = match String::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
@@ -351,10 +357,11 @@ fn apply_set(root: &mut Node, path: &SetPath, value: Node) -> Result<(), Errors>
                     return Ok(());
                 }
                 if map.get(k).is_none() {
+                    // A null becomes a mapping or a list, as the next step needs.
                     map.entries.push(Entry {
                         key: k.clone(),
                         key_span: *seg_span,
-                        value: Node::map(Vec::new(), *seg_span),
+                        value: Node::scalar("", Style::Plain, *seg_span),
                     });
                 }
                 node = map.get_mut(k).expect("present");
@@ -378,7 +385,7 @@ fn apply_set(root: &mut Node, path: &SetPath, value: Node) -> Result<(), Errors>
                     .into());
                 }
                 if *n == items.len() {
-                    items.push(Node::map(Vec::new(), *seg_span));
+                    items.push(Node::scalar("", Style::Plain, *seg_span));
                 }
                 if last {
                     items[*n] = value;

@@ -163,10 +163,19 @@ impl<'de, 'p> NodeDe<'de, 'p> {
         let parsed = self.plain().and_then(parse_int);
         let value = match parsed {
             Some(n) if n >= min && n <= max => n,
-            Some(_) => {
-                let range =
-                    if max > i64::MAX as i128 { format!("at least {min}") } else { format!("between {min} and {max}") };
-                self.report(format!("{} is out of range: {what} must be {range}", self.found()), None);
+            Some(n) => {
+                let why = if n < 0 && min == 0 {
+                    "this field cannot be negative".to_string()
+                } else if n < min {
+                    format!("the smallest allowed is {min}")
+                } else {
+                    format!("the largest allowed is {max}")
+                };
+                self.report(format!("{} is out of range: {why}", self.found()), None);
+                0
+            }
+            None if self.plain().is_some_and(is_overlong_int) => {
+                self.report(format!("{} is out of range: the largest allowed is {max}", self.found()), None);
                 0
             }
             None => {
@@ -180,7 +189,8 @@ impl<'de, 'p> NodeDe<'de, 'p> {
                 0
             }
         };
-        if min < 0 { visitor.visit_i64(value as i64) } else { visitor.visit_u64(value as u64) }
+        let r = if min < 0 { visitor.visit_i64(value as i64) } else { visitor.visit_u64(value as u64) };
+        self.settle(r)
     }
 
     fn text_for_string(&self) -> Option<&'de str> {
@@ -207,6 +217,12 @@ fn parse_int(text: &str) -> Option<i128> {
         return None;
     };
     Some(if neg { -n } else { n })
+}
+
+/// Decimal digits too many for `parse_int` (an integer, but a huge one).
+fn is_overlong_int(text: &str) -> bool {
+    let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
+    digits.len() > 18 && digits.bytes().all(|b| b.is_ascii_digit())
 }
 
 fn parse_float(text: &str) -> Option<f64> {
@@ -291,7 +307,8 @@ impl<'de, 'p> de::Deserializer<'de> for NodeDe<'de, 'p> {
                 false
             }
         };
-        visitor.visit_bool(value)
+        let r = visitor.visit_bool(value);
+        self.settle(r)
     }
 
     integer_methods! {
@@ -317,7 +334,8 @@ impl<'de, 'p> de::Deserializer<'de> for NodeDe<'de, 'p> {
                 0.0
             }
         };
-        visitor.visit_f64(value)
+        let r = visitor.visit_f64(value);
+        self.settle(r)
     }
 
     fn deserialize_char<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {

@@ -50,13 +50,7 @@ pub fn parse_one(source: &Source, id: SourceId, limits: &Limits) -> Result<Node,
 /// Parse every document of a text.
 pub fn parse_all(source: &Source, id: SourceId, limits: &Limits) -> Result<Vec<Node>, Errors> {
     if source.text.len() > limits.max_bytes {
-        return Err(Diagnostic::error(format!(
-            "the file is {} bytes, more than the limit of {} bytes",
-            source.text.len(),
-            limits.max_bytes
-        ))
-        .at(Some(Span { source: id, ..Span::default() }))
-        .into());
+        return Err(too_large(id, limits.max_bytes).into());
     }
     let text = source.text.strip_prefix('\u{feff}').unwrap_or(&source.text);
     let bom = source.text.len() - text.len();
@@ -77,19 +71,54 @@ pub fn parse_all(source: &Source, id: SourceId, limits: &Limits) -> Result<Vec<N
             Err(e) => {
                 let m = e.marker();
                 let pos = builder.pos(m.line(), m.col());
-                let mut d = Diagnostic::error(format!("invalid YAML: {}", e.info())).at(Some(Span {
-                    source: id,
-                    start: pos,
-                    end: pos,
-                }));
-                if e.info().contains("tab") {
-                    d = d.hint("YAML indentation must use spaces, not tabs");
-                }
-                return Err(d.into());
+                let span = Span { source: id, start: pos, end: pos };
+                return Err(scan_error(e.info(), &source.text[pos.offset as usize..], limits).at(Some(span)).into());
             }
         }
     }
     Ok(builder.documents)
+}
+
+/// The diagnostic for a text over `max_bytes`.
+pub fn too_large(id: SourceId, max_bytes: usize) -> Diagnostic {
+    let size = if max_bytes.is_multiple_of(1 << 20) {
+        format!("{} MiB", max_bytes >> 20)
+    } else if max_bytes.is_multiple_of(1 << 10) {
+        format!("{} KiB", max_bytes >> 10)
+    } else {
+        format!("{max_bytes} bytes")
+    };
+    Diagnostic::error(format!("the text is larger than {size}, the most kgen reads here"))
+        .at(Some(Span { source: id, ..Span::default() }))
+        .hint("a profile describes an app; large data belongs in the image or a volume")
+}
+
+/// A diagnostic for a parser error; `rest` is the text from its position.
+fn scan_error(info: &str, rest: &str, limits: &Limits) -> Diagnostic {
+    if info.contains("recursion limit") {
+        return Diagnostic::error(format!("the document nests deeper than {} levels", limits.max_depth));
+    }
+    let d = Diagnostic::error(format!("invalid YAML: {info}"));
+    if info.contains("tab") {
+        d.hint("YAML indentation must use spaces, not tabs")
+    } else if info.contains("quoted scalar") {
+        d.hint("check that the quote that starts here is closed on the same line, or indent the lines it spans")
+    } else if info.contains("unknown anchor") {
+        let name: String = rest
+            .strip_prefix('*')
+            .unwrap_or(rest)
+            .chars()
+            .take_while(|c| !c.is_whitespace() && !",[]{}".contains(*c))
+            .take(40)
+            .collect();
+        if name.is_empty() {
+            d
+        } else {
+            d.hint(format!("`*{name}` repeats a node marked `&{name}` earlier in the file, and there is none"))
+        }
+    } else {
+        d
+    }
 }
 
 struct Builder<'a> {
@@ -114,6 +143,10 @@ impl<'a> Builder<'a> {
         // saphyr columns count characters of the text after a stripped BOM,
         // which only shifts the first line.
         let col = if line == 1 && self.bom > 0 { col + 1 } else { col };
+        // The end of the text can be reported as the line after the last.
+        if line > self.source.line_count() {
+            return self.source.pos_of_offset(self.source.text.len());
+        }
         self.source.pos(line, col)
     }
 
@@ -172,7 +205,7 @@ impl<'a> Builder<'a> {
                     match core_tag(&tag) {
                         Some("str") => style = Style::Quoted,
                         Some("int" | "float" | "bool" | "null") => {}
-                        _ => return Err(self.error(format!("unsupported YAML tag `{tag}`"), span)),
+                        _ => return Err(unsupported_tag(&tag, span)),
                     }
                 }
                 let node = Node::scalar(text.into_owned(), style, span);
@@ -211,7 +244,7 @@ impl<'a> Builder<'a> {
         match tag {
             None => Ok(()),
             Some(t) if core_tag(t) == Some(expected) => Ok(()),
-            Some(t) => Err(self.error(format!("unsupported YAML tag `{t}`"), span)),
+            Some(t) => Err(unsupported_tag(t, span)),
         }
     }
 
@@ -279,6 +312,17 @@ fn apply_merges(map: &mut Map, merges: Vec<Node>) {
             }
         }
     }
+}
+
+fn unsupported_tag(tag: &saphyr_parser::Tag, span: Span) -> Errors {
+    let written = match core_tag(tag) {
+        Some(suffix) => format!("!!{suffix}"),
+        None => format!("{}{}", tag.handle, tag.suffix),
+    };
+    Diagnostic::error(format!("unsupported YAML tag `{written}`"))
+        .at(Some(span))
+        .hint("kgen reads plain YAML values; remove the tag (`!!str` is the one tag it takes)")
+        .into()
 }
 
 fn core_tag(tag: &saphyr_parser::Tag) -> Option<&str> {

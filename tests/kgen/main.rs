@@ -1,6 +1,7 @@
 //! kgen's integration tests: one binary that runs the real `kgen`.
 
 mod commands;
+mod corpus;
 mod errors;
 mod output;
 mod profiles;

@@ -6,8 +6,8 @@ mod config;
 mod workload;
 
 use super::image::ImageRef;
-use super::names;
 use super::*;
+use super::{credentials, names};
 use crate::diagnostic::{Collector, Diagnostic, Errors};
 use crate::path;
 use crate::profile::{API_VERSION, load::Loaded};
@@ -61,6 +61,39 @@ impl Builder<'_> {
         self.diag(Diagnostic::warning(message).hint(hint), path, false);
     }
 
+    /// Refuse a credential written as plain text in the profile: `what`
+    /// says where it would end up, `name` is the variable or key that holds
+    /// it. Messages never repeat the value.
+    pub(super) fn no_credential(&mut self, path: &[PathSegment], what: &str, name: Option<&str>, value: &str) {
+        if value.is_empty() {
+            return;
+        }
+        let keep_in_secret = "keep it in a Secret and list it under `secrets.<name>.env`; kgen can create that \
+                              Secret from its own environment with `create.fromEnv`";
+        let pass_through_env = "read it from a Secret into an environment variable (`secrets.<name>.env`) and \
+                                refer to it as `$(VAR)`";
+        if let Some(n) = name
+            && credentials::is_credential_name(n)
+        {
+            let hint = if what == "annotation" { pass_through_env } else { keep_in_secret };
+            self.error_hint(path, format!("{what} `{n}` looks like a credential, written as plain text"), hint);
+        } else if credentials::has_url_password(value) {
+            let hint = if matches!(what, "setting" | "variable") {
+                format!(
+                    "{keep_in_secret}, or put only the password there and write `user:$(DB_PASSWORD)@` \
+                     (Kubernetes fills in `$(VAR)`)"
+                )
+            } else {
+                pass_through_env.to_string()
+            };
+            let subject = match name {
+                Some(n) => format!("{what} `{n}`"),
+                None => what.to_string(),
+            };
+            self.error_hint(path, format!("{subject} contains a URL with a password (`user:password@`)"), hint);
+        }
+    }
+
     pub(super) fn check(
         &mut self,
         path: &[PathSegment],
@@ -95,10 +128,15 @@ impl Builder<'_> {
         } else {
             self.check(&path!["name"], "app name", &name, |s| names::dns1035_label(s, 63));
         }
+        // Defaults from the name are checked with the name.
         let instance = p.instance.clone().unwrap_or_else(|| name.clone());
-        self.check(&path!["instance"], "instance", &instance, names::label_value);
+        if p.instance.is_some() {
+            self.check(&path!["instance"], "instance", &instance, names::label_value);
+        }
         let part_of = p.part_of.clone().unwrap_or_else(|| name.clone());
-        self.check(&path!["partOf"], "partOf", &part_of, names::label_value);
+        if p.part_of.is_some() {
+            self.check(&path!["partOf"], "partOf", &part_of, names::label_value);
+        }
 
         let namespace = self.namespace(&name);
         let labels = self.metadata_map(&p.labels, "labels", true);

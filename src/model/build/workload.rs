@@ -32,7 +32,12 @@ impl Builder<'_> {
                 let has_service = c.service.enabled != Some(false) && !c.ports.is_empty();
                 let rule = if has_service { NameRule::Service } else { NameRule::Label };
                 if let Err(why) = rule.check(&name) {
-                    self.key_error(&at, format!("object name `{name}` {why}"));
+                    self.diag(
+                        Diagnostic::error(format!("object name `{name}` {why}"))
+                            .hint("objects are named `<app>-<component>`: shorten the app or the component name"),
+                        &at,
+                        true,
+                    );
                 }
             }
         }
@@ -48,9 +53,25 @@ impl Builder<'_> {
             type_: c.service.type_.unwrap_or(profile::ServiceType::ClusterIP).as_str(),
             annotations: c.service.annotations.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
         });
-        let mut pod_annotations: BTreeMap<String, String> =
-            p.pod_annotations.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-        pod_annotations.extend(c.pod_annotations.iter().map(|(k, v)| (k.clone(), v.clone())));
+        for (field, list) in [("command", &c.command), ("args", &c.args)] {
+            for (i, arg) in list.iter().flatten().enumerate() {
+                let mut here = at.clone();
+                here.extend(path![field, i]);
+                self.no_credential(&here, &format!("`{field}`"), None, arg);
+            }
+        }
+        let mut pod_annotations = if key == p.components.keys().next().map_or("", String::as_str) {
+            self.metadata_map(&p.pod_annotations, "podAnnotations", false)
+        } else {
+            p.pod_annotations.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+        };
+        let mut at_annotations = at.clone();
+        at_annotations.push("podAnnotations".into());
+        let own = self.metadata_map_at(&c.pod_annotations, &at_annotations, false);
+        pod_annotations.extend(own);
+        let mut at_service = at.clone();
+        at_service.extend(path!["service", "annotations"]);
+        self.metadata_map_at(&c.service.annotations, &at_service, false);
         let mut at_labels = at.clone();
         at_labels.push("podLabels".into());
         for (k, v) in &c.pod_labels {
@@ -176,6 +197,7 @@ impl Builder<'_> {
             }
             if let Some(other) = out.iter().find(|o| o.container_port == p.port) {
                 self.error(&here, format!("port {} is already declared as `{}`", p.port, other.name));
+                continue;
             }
             let service_port = p.service_port.unwrap_or(p.port);
             if service_port == 0 {
@@ -190,12 +212,12 @@ impl Builder<'_> {
             });
         }
         let mut seen = BTreeMap::new();
-        for (name, p) in c.ports.iter().zip(&out).map(|((n, _), p)| (n, p)) {
+        for p in &out {
             if p.expose
-                && let Some(first) = seen.insert(p.service_port, name.clone())
+                && let Some(first) = seen.insert(p.service_port, p.name.clone())
             {
                 let mut here = at.to_vec();
-                here.extend(path!["ports", name]);
+                here.extend(path!["ports", &p.name]);
                 self.error(&here, format!("service port {} is already used by `{first}`", p.service_port));
             }
         }
@@ -240,6 +262,31 @@ impl Builder<'_> {
                 &default
             }
         };
+        let actions: Vec<&str> = [
+            ("path", spec.path.is_some()),
+            ("command", spec.command.is_some()),
+            ("tcp", spec.tcp == Some(true)),
+            ("grpc", spec.grpc == Some(true)),
+        ]
+        .into_iter()
+        .filter_map(|(name, set)| set.then_some(name))
+        .collect();
+        if actions.len() > 1 {
+            let list = actions.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(" and ");
+            self.error_hint(
+                &here,
+                format!("the {kind} probe has both {list}"),
+                "a probe checks one way: give one of `path`, `command`, `tcp: true` or `grpc: true`",
+            );
+            return None;
+        }
+        if let Some(command) = &spec.command {
+            for (i, arg) in command.iter().enumerate() {
+                let mut at = here.clone();
+                at.extend(path!["command", i]);
+                self.no_credential(&at, "a probe command", None, arg);
+            }
+        }
         let port_ref = spec.port.as_ref().or(probes.port.as_ref());
         let port = self.probe_port(&here, port_ref, ports);
         let action = if let Some(command) = &spec.command {
@@ -380,7 +427,16 @@ impl Builder<'_> {
                 && let Ok(l) = quantity::parse(limit)
                 && r > l
             {
-                self.error(&here, format!("the {name} request {request} is more than its limit {limit}"));
+                let field = if name == "ephemeral-storage" { "ephemeralStorage" } else { name.as_str() };
+                let written = [section_path(&here, "requests", field), section_path(&here, "limits", field)]
+                    .into_iter()
+                    .find(|p| self.loaded.tree.lookup(p).is_some())
+                    .unwrap_or_else(|| here.clone());
+                self.error_hint(
+                    &written,
+                    format!("the {name} request {request} is more than its limit {limit}"),
+                    "a container may not request more than its limit: raise the limit or lower the request",
+                );
             }
         }
         out
@@ -460,6 +516,9 @@ impl Builder<'_> {
                 let key = src.key.clone().unwrap_or_else(|| name.to_string());
                 let optional = src.optional.unwrap_or(false);
                 if let Some(v) = &src.value {
+                    if report {
+                        self.no_credential(here, "variable", Some(name), v);
+                    }
                     Some(EnvValue::Literal(v.clone()))
                 } else if let Some(secret) = &src.secret {
                     if !secrets.iter().any(|s| &s.name == secret) {
@@ -540,6 +599,13 @@ impl Builder<'_> {
         }
         paths
     }
+}
+
+/// `base.section.field`.
+fn section_path(base: &[PathSegment], section: &str, field: &str) -> Vec<PathSegment> {
+    let mut p = base.to_vec();
+    p.extend(path![section, field]);
+    p
 }
 
 /// Requests and limits of a named preset.
