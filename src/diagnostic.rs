@@ -85,8 +85,17 @@ impl Diagnostic {
         let mut group = match self.span {
             Some(span) => {
                 let source = sources.get(span.source);
-                let start = span.start.offset as usize;
-                let end = (span.end.offset as usize).max(start);
+                // Spans come from parsers; never hand the renderer a range
+                // outside the text or inside a character.
+                let floor = |mut i: usize| {
+                    i = i.min(source.text.len());
+                    while !source.text.is_char_boundary(i) {
+                        i -= 1;
+                    }
+                    i
+                };
+                let start = floor(span.start.offset as usize);
+                let end = floor(span.end.offset as usize).max(start);
                 let mut annotation = AnnotationKind::Primary.span(start..end);
                 if let Some(label) = &label {
                     annotation = annotation.label(label.as_str());

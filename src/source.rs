@@ -67,7 +67,10 @@ impl Source {
 
     /// The position of a byte offset (clamped to the text).
     pub fn pos_of_offset(&self, offset: usize) -> Pos {
-        let offset = offset.min(self.text.len());
+        let mut offset = offset.min(self.text.len());
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
         let line = match self.line_starts.binary_search(&(offset as u32)) {
             Ok(i) => i,
             Err(i) => i - 1,

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use super::{Profile, SCALAR_SHORTHANDS, component_only_fields, shorthand_field};
 use crate::diagnostic::{Diagnostic, Errors, did_you_mean};
-use crate::source::{Source, SourceId, SourceMap, Span};
+use crate::source::{Source, SourceMap, Span};
 use crate::yaml::parse::{Limits, parse_one};
 use crate::yaml::{self, Entry, Map, Node, PathSegment, Style, Value};
 
@@ -135,7 +135,10 @@ pub fn load_text(name: &str, text: String, options: &Options, sources: &mut Sour
         let Some(overlay) = overlays.into_iter().find(|e| &e.key == env) else {
             return Err(unknown_environment(env, &environments).into());
         };
-        yaml::merge(&mut root, overlay.value, &shorthand_field);
+        // An empty environment (`prod:` with nothing under it) changes nothing.
+        if !overlay.value.is_null() {
+            yaml::merge(&mut root, overlay.value, &shorthand_field);
+        }
     }
 
     for set in &options.sets {
@@ -294,10 +297,27 @@ fn parse_set(arg: &str, sources: &mut SourceMap) -> Result<(SetPath, Node), Erro
     let node = if value_text.trim().is_empty() {
         Node::scalar(value_text, Style::Quoted, span(eq + 1, arg.len()))
     } else {
-        let padded: String = arg[..=eq].chars().map(|_| ' ').chain(value_text.chars()).collect();
+        // Byte for byte, so that offsets match; line breaks stay.
+        let mut padded = String::with_capacity(arg.len());
+        for c in arg[..=eq].chars() {
+            if c == '\n' {
+                padded.push('\n');
+            } else {
+                padded.extend(std::iter::repeat_n(' ', c.len_utf8()));
+            }
+        }
+        padded.push_str(value_text);
         let tmp = Source::new("--set", padded);
-        let mut node = parse_one(&tmp, id, &Limits { max_bytes: 1 << 16, max_depth: 16, max_nodes: 10_000 })?;
-        relocate(&mut node, id);
+        let limits = Limits { max_bytes: 1 << 16, max_depth: 16, max_nodes: 10_000 };
+        let mut node = parse_one(&tmp, id, &limits).map_err(|mut e| {
+            for d in &mut e.0 {
+                if let Some(span) = &mut d.span {
+                    realign(span, source);
+                }
+            }
+            e
+        })?;
+        relocate(&mut node, source);
         node
     };
     Ok((path, node))
@@ -315,19 +335,25 @@ fn find_unescaped_eq(s: &str) -> Option<usize> {
     None
 }
 
-/// Point spans of a node parsed from a padded copy at the real source.
-fn relocate(node: &mut Node, id: SourceId) {
-    node.span.source = id;
+/// Point spans of a node parsed from a padded copy at the real source
+/// (offsets are the same; lines and columns are recomputed from them).
+fn relocate(node: &mut Node, source: &Source) {
+    realign(&mut node.span, source);
     match &mut node.value {
         Value::Scalar(_) => {}
-        Value::Seq(items) => items.iter_mut().for_each(|n| relocate(n, id)),
+        Value::Seq(items) => items.iter_mut().for_each(|n| relocate(n, source)),
         Value::Map(m) => {
             for e in &mut m.entries {
-                e.key_span.source = id;
-                relocate(&mut e.value, id);
+                realign(&mut e.key_span, source);
+                relocate(&mut e.value, source);
             }
         }
     }
+}
+
+fn realign(span: &mut Span, source: &Source) {
+    span.start = source.pos_of_offset(span.start.offset as usize);
+    span.end = source.pos_of_offset(span.end.offset as usize);
 }
 
 fn apply_set(root: &mut Node, path: &SetPath, value: Node) -> Result<(), Errors> {
@@ -408,7 +434,12 @@ fn set_path_text(path: &SetPath) -> String {
 /// Returns the prefix to hide when showing paths.
 fn expand_shorthand(root: &mut Node) -> Result<Vec<PathSegment>, Errors> {
     let fields = component_only_fields();
-    let map = root.as_map_mut().expect("checked to be a mapping");
+    let span = root.span;
+    let Some(map) = root.as_map_mut() else {
+        return Err(Diagnostic::error(format!("a profile is a mapping of fields, found {}", root.describe()))
+            .at(Some(span))
+            .into());
+    };
     let has_components = map.get("components").is_some_and(|n| !n.is_null());
     if has_components {
         let mut errors = Vec::new();

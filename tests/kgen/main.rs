@@ -5,4 +5,5 @@ mod corpus;
 mod errors;
 mod output;
 mod profiles;
+mod regressions;
 mod support;
