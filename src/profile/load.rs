@@ -143,6 +143,15 @@ pub fn load_text(name: &str, text: String, options: &Options, sources: &mut Sour
 
     for set in &options.sets {
         let (path, value) = parse_set(set, sources)?;
+        if let Some((PathSegment::Key(k), span)) = path.first()
+            && k == "environments"
+        {
+            // The environment is merged before `--set`: this would be ignored.
+            return Err(Diagnostic::error("`--set` cannot change `environments`")
+                .at(Some(*span))
+                .hint("--set applies after the environment is merged: set the field itself, e.g. `--set replicas=3`")
+                .into());
+        }
         apply_set(&mut root, &path, value)?;
     }
 

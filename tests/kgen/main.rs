@@ -5,5 +5,6 @@ mod corpus;
 mod errors;
 mod output;
 mod profiles;
+mod properties;
 mod regressions;
 mod support;

@@ -44,3 +44,20 @@ fn fuzz_empty_environment_overlay_changes_nothing() {
     assert_eq!(render(text, Some("prod"), &[]), render(text, None, &[]));
     assert!(render(text, Some("prod"), &[]).is_ok());
 }
+
+/// property finding 1: a component without ports whose liveness probe runs
+/// a command was refused with "this probe needs a port".
+#[test]
+fn property_command_probe_needs_no_port() {
+    let text = "name: worker\nimage: worker:1.0\nprobes:\n  liveness:\n    command: [/bin/check]\n";
+    assert_eq!(render(text, None, &[]), Ok(3));
+}
+
+/// property finding 2: two Secrets exposing the same variable gave a
+/// container the variable twice (the last one silently wins in the
+/// cluster). Now an error; the corpus case 63 has its message.
+#[test]
+fn property_variable_from_two_secrets_is_refused() {
+    let text = "name: shop\nimage: shop:1.0\nsecrets:\n  a: {env: [DB_URL]}\n  b: {env: [DB_URL]}\n";
+    assert!(render(text, None, &[]).unwrap_err().contains("variable `DB_URL` is already read from Secret `a`"));
+}

@@ -185,6 +185,7 @@ impl Builder<'_> {
     pub(super) fn secrets(&mut self, inputs: &Inputs) -> Vec<Secret> {
         let p = &self.loaded.profile;
         let mut out = Vec::new();
+        let mut exposed: BTreeMap<String, String> = BTreeMap::new();
         for (name, s) in &p.secrets {
             let at = path!["secrets", name].to_vec();
             if let Err(why) = names::dns1123_subdomain(name, 253) {
@@ -199,6 +200,15 @@ impl Builder<'_> {
                 }
                 if let Err(why) = names::data_key(key) {
                     self.error(&at, format!("Secret key `{key}` {why}"));
+                }
+                if let Some(first) = exposed.insert(var.clone(), name.clone()) {
+                    self.error_hint(
+                        &at,
+                        format!("variable `{var}` is already read from Secret `{first}`"),
+                        format!(
+                            "a container gets each variable once: map it to another name (`env: {{OTHER_NAME: {key}}}`)"
+                        ),
+                    );
                 }
             }
             let data = match &s.create {

@@ -288,7 +288,8 @@ impl Builder<'_> {
             }
         }
         let port_ref = spec.port.as_ref().or(probes.port.as_ref());
-        let port = self.probe_port(&here, port_ref, ports);
+        // A command probe needs no port.
+        let port = if spec.command.is_some() { None } else { self.probe_port(&here, port_ref, ports) };
         let action = if let Some(command) = &spec.command {
             if command.is_empty() {
                 self.error(&here, "a probe command must not be empty");
