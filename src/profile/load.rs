@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use super::{Profile, SCALAR_SHORTHANDS, component_only_fields, shorthand_field};
 use crate::diagnostic::{Diagnostic, Errors, did_you_mean};
-use crate::source::{Source, SourceMap, Span};
+use crate::source::{Pos, Source, SourceMap, Span};
 use crate::yaml::parse::{Limits, parse_one};
 use crate::yaml::{self, Entry, Map, Node, PathSegment, Style, Value};
 
@@ -176,7 +176,7 @@ fn unknown_environment(env: &str, defined: &[String]) -> Diagnostic {
     d = match defined.len() {
         0 => d.hint("this profile defines no environments; add them under `environments:`"),
         _ => {
-            let list = defined.iter().map(|e| format!("`{e}`")).collect::<Vec<_>>().join(", ");
+            let list = crate::model::names::short_list(defined.iter().map(String::as_str));
             match did_you_mean(env, defined.iter().map(String::as_str)) {
                 Some(m) => d.hint(format!("did you mean `{m}`? this profile defines {list}")),
                 None => d.hint(format!("this profile defines {list}")),
@@ -318,15 +318,22 @@ fn parse_set(arg: &str, sources: &mut SourceMap) -> Result<(SetPath, Node), Erro
         padded.push_str(value_text);
         let tmp = Source::new("--set", padded);
         let limits = Limits { max_bytes: 1 << 16, max_depth: 16, max_nodes: 10_000 };
+        let line_start = arg[..eq].rfind('\n').map_or(0, |i| i + 1);
+        let realign = Realign {
+            source,
+            line: arg[..eq].matches('\n').count() as u32 + 1,
+            prefix_bytes: (eq + 1 - line_start) as u32,
+            shift: (eq + 1 - line_start - arg[line_start..=eq].chars().count()) as u32,
+        };
         let mut node = parse_one(&tmp, id, &limits).map_err(|mut e| {
             for d in &mut e.0 {
                 if let Some(span) = &mut d.span {
-                    realign(span, source);
+                    realign.span(span);
                 }
             }
             e
         })?;
-        relocate(&mut node, source);
+        relocate(&mut node, &realign);
         node
     };
     Ok((path, node))
@@ -344,25 +351,49 @@ fn find_unescaped_eq(s: &str) -> Option<usize> {
     None
 }
 
-/// Point spans of a node parsed from a padded copy at the real source
-/// (offsets are the same; lines and columns are recomputed from them).
-fn relocate(node: &mut Node, source: &Source) {
-    realign(&mut node.span, source);
+/// Point spans of a node parsed from a padded copy at the real source.
+fn relocate(node: &mut Node, realign: &Realign<'_>) {
+    realign.span(&mut node.span);
     match &mut node.value {
         Value::Scalar(_) => {}
-        Value::Seq(items) => items.iter_mut().for_each(|n| relocate(n, source)),
+        Value::Seq(items) => items.iter_mut().for_each(|n| relocate(n, realign)),
         Value::Map(m) => {
             for e in &mut m.entries {
-                realign(&mut e.key_span, source);
-                relocate(&mut e.value, source);
+                realign.span(&mut e.key_span);
+                relocate(&mut e.value, realign);
             }
         }
     }
 }
 
-fn realign(span: &mut Span, source: &Source) {
-    span.start = source.pos_of_offset(span.start.offset as usize);
-    span.end = source.pos_of_offset(span.end.offset as usize);
+/// Positions in a `--set` value parsed from a copy whose `path=` is blanked
+/// out byte for byte: offsets and lines match the real text; columns on
+/// the line of the `=` are off by the path's multi-byte characters.
+struct Realign<'a> {
+    source: &'a Source,
+    /// The line of the `=`.
+    line: u32,
+    /// Bytes from the start of that line through the `=`.
+    prefix_bytes: u32,
+    /// Those bytes less the characters they encode.
+    shift: u32,
+}
+
+impl Realign<'_> {
+    fn pos(&self, pos: Pos) -> Pos {
+        if pos.line > self.line || (pos.line == self.line && pos.column > self.prefix_bytes) {
+            let column = if pos.line == self.line { pos.column - self.shift } else { pos.column };
+            Pos { column, ..pos }
+        } else {
+            // Inside the path (rare: whole-text errors): slow but exact.
+            self.source.pos_of_offset(pos.offset as usize)
+        }
+    }
+
+    fn span(&self, span: &mut Span) {
+        span.start = self.pos(span.start);
+        span.end = self.pos(span.end);
+    }
 }
 
 fn apply_set(root: &mut Node, path: &SetPath, value: Node) -> Result<(), Errors> {

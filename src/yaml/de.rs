@@ -17,12 +17,14 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
 
 use super::{Node, PathSegment, Style, Value, format_path, is_null_word};
-use crate::diagnostic::{Diagnostic, Errors, did_you_mean};
+use crate::diagnostic::{Diagnostic, Errors, MAX_DIAGNOSTICS, did_you_mean, more_problems};
 
 /// Settings and the diagnostics sink for one deserialization.
 #[derive(Default)]
 pub struct Context {
     errors: RefCell<Vec<Diagnostic>>,
+    /// Errors past [`MAX_DIAGNOSTICS`], counted but not kept.
+    dropped: std::cell::Cell<usize>,
     /// Paths starting with this prefix are shown without it (the profile's
     /// single-component shorthand is stored under `components.<name>`).
     pub hidden_prefix: Vec<PathSegment>,
@@ -43,7 +45,12 @@ impl Context {
     }
 
     fn record(&self, d: Diagnostic) {
-        self.errors.borrow_mut().push(d);
+        let mut errors = self.errors.borrow_mut();
+        if errors.len() < MAX_DIAGNOSTICS {
+            errors.push(d);
+        } else {
+            self.dropped.set(self.dropped.get() + 1);
+        }
     }
 
     fn display(&self, path: &Path<'_>) -> String {
@@ -62,6 +69,9 @@ pub fn from_node<T: de::DeserializeOwned>(node: &Node, ctx: &Context) -> Result<
     let result = T::deserialize(NodeDe { node, path: &Path::Root, ctx });
     let mut errors = ctx.errors.take();
     errors.sort_by_key(|d| d.span.map(|s| (s.source, s.start.offset)));
+    if ctx.dropped.get() > 0 {
+        errors.push(more_problems(ctx.dropped.get()));
+    }
     match result {
         Ok(value) if errors.is_empty() => Ok(value),
         Ok(_) => Err(Errors(errors)),

@@ -69,7 +69,52 @@ const GENERATED: &[Generated] = &[
     ("g07-set-value-nesting-1000-deep", &["--set"], || {
         format!("settings.X={}{}", "[".repeat(1000), "]".repeat(1000)).into_bytes()
     }),
+    // Wide inputs: each of these once took minutes (quadratic work).
+    ("g08-100k-invalid-label-keys", &[], || {
+        let mut s = String::from("name: wide\nimage: wide:1.0\nlabels:\n");
+        for i in 0..100_000 {
+            s.push_str(&format!("  \"bad key {i}\": v\n"));
+        }
+        s.into_bytes()
+    }),
+    ("g09-50k-components-sharing-50k-variables", &[], || {
+        let mut s = String::from("name: wide\nimage: wide:1.0\nenv:\n");
+        for i in 0..50_000 {
+            s.push_str(&format!("  E{i}: v\n"));
+        }
+        s.push_str("components:\n");
+        for i in 0..50_000 {
+            s.push_str(&format!("  c{i}: {{}}\n"));
+        }
+        s.into_bytes()
+    }),
+    ("g10-one-line-of-1-mib", &[], || {
+        let items = vec!["1"; 200_000].join(",");
+        format!("{{name: wide, image: wide:1.0, settings: {{X: [{items}]}}, typo: 1}}\n").into_bytes()
+    }),
+    ("g11-60k-duplicate-ports", &[], || {
+        let mut s = String::from("name: wide\nimage: wide:1.0\nports:\n");
+        for i in 0..60_000 {
+            s.push_str(&format!("  p{i}: 8080\n"));
+        }
+        s.into_bytes()
+    }),
+    ("g12-20k-undeclared-secrets", &[], || {
+        let mut s = String::from("name: wide\nimage: wide:1.0\nsecrets:\n");
+        for i in 0..20_000 {
+            s.push_str(&format!("  s{i}: {{env: [V{i}]}}\n"));
+        }
+        s.push_str("env:\n");
+        for i in 0..20_000 {
+            s.push_str(&format!("  X{i}: {{secret: nope{i}}}\n"));
+        }
+        s.into_bytes()
+    }),
 ];
+
+/// Time one case may take, even in a debug build on a busy machine; the
+/// wide cases above took minutes before their fixes.
+const CASE_TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(20);
 
 /// The profile every generated `--set` case renders.
 const SET_BASE: &str = "name: shop\nimage: shop:1.0\n";
@@ -160,7 +205,9 @@ fn check_cases(cases: Vec<Case>, cwd: &Path) {
     let bless = std::env::var("KGEN_BLESS").as_deref() == Ok("1");
     let mut failures = Vec::new();
     for case in &cases {
+        let started = std::time::Instant::now();
         let (code, stdout, stderr) = run_case(case, cwd);
+        let took = started.elapsed();
         let expected_path = corpus_dir().join(format!("{}.stderr", case.name));
         let mut problems = Vec::new();
         if code != Some(1) {
@@ -171,6 +218,9 @@ fn check_cases(cases: Vec<Case>, cwd: &Path) {
         }
         if stderr.contains("panicked") || stderr.contains("RUST_BACKTRACE") {
             problems.push("a panic".into());
+        }
+        if took > CASE_TIME_LIMIT {
+            problems.push(format!("took {took:?}, more than {CASE_TIME_LIMIT:?}"));
         }
         if !stderr.starts_with("error: ") {
             problems.push("stderr does not start with `error: `".into());

@@ -23,6 +23,14 @@ pub(super) const RESERVED_LABELS: &[&str] = &[
     "app.kubernetes.io/version",
 ];
 
+/// The most entries (fields, list items) a render may expand to, counted
+/// roughly: as many as the largest profile the parser accepts may hold.
+const EXPANSION_BUDGET: usize = 250_000;
+
+/// The entries one component renders besides what it shares with the others
+/// (its Deployment, Service, probes, security context…), roughly.
+const COMPONENT_COST: usize = 64;
+
 /// Namespaces that exist in every cluster and are never created.
 pub(super) const SYSTEM_NAMESPACES: &[&str] = &["default", "kube-system", "kube-public", "kube-node-lease"];
 
@@ -40,6 +48,10 @@ pub(super) struct Builder<'a> {
 
 impl Builder<'_> {
     pub(super) fn diag(&mut self, d: Diagnostic, path: &[PathSegment], on_key: bool) {
+        if self.out.is_full() {
+            self.out.drop_one();
+            return;
+        }
         let span = if on_key { self.loaded.tree.key_span_of(path) } else { self.loaded.span_of(path) };
         self.out.push(d.at(Some(span)).path(self.loaded.display_path(path)));
     }
@@ -149,6 +161,43 @@ impl Builder<'_> {
         let secrets = self.secrets(inputs);
         let security = self.security();
 
+        // What every component copies: refuse a profile that would render
+        // far more than it says (many components times many shared entries).
+        let shared = p.env.len()
+            + secrets.iter().map(|s| s.env.len()).sum::<usize>()
+            + p.pod_annotations.len()
+            + p.image_pull_secrets.len()
+            + 2 * (p.labels.len() + p.annotations.len());
+        let expansion = p.components.len().saturating_mul(COMPONENT_COST + shared);
+        if expansion > EXPANSION_BUDGET {
+            self.diag(
+                Diagnostic::error(format!(
+                    "the profile would render about {expansion} entries ({} components, each with {} shared \
+                     entries), more than the {EXPANSION_BUDGET} kgen renders",
+                    p.components.len(),
+                    COMPONENT_COST + shared
+                ))
+                .hint("split the app into several profiles"),
+                &path!["components"],
+                true,
+            );
+            return App {
+                name,
+                instance,
+                part_of,
+                version: None,
+                namespace: namespace.0,
+                namespace_object: namespace.1,
+                labels,
+                annotations,
+                image_pull_secrets: Vec::new(),
+                service_account,
+                config_map,
+                secrets,
+                security,
+                components: Vec::new(),
+            };
+        }
         let mut components = Vec::new();
         let keys: Vec<String> = p.components.keys().cloned().collect();
         for key in &keys {

@@ -1,7 +1,9 @@
 //! One component: image, ports, probes, resources, environment and the
 //! writable paths.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use indexmap::IndexSet;
 
 use super::{Builder, RESERVED_LABELS};
 use crate::diagnostic::Diagnostic;
@@ -186,6 +188,7 @@ impl Builder<'_> {
 
     fn ports(&mut self, at: &[PathSegment], c: &profile::Component) -> Vec<Port> {
         let mut out: Vec<Port> = Vec::new();
+        let mut numbers: HashMap<u16, &str> = HashMap::new();
         for (name, p) in &c.ports {
             let mut here = at.to_vec();
             here.extend(path!["ports", name]);
@@ -195,8 +198,9 @@ impl Builder<'_> {
             if p.port == 0 {
                 self.error(&here, "port 0 is not allowed: ports are 1 to 65535");
             }
-            if let Some(other) = out.iter().find(|o| o.container_port == p.port) {
-                self.error(&here, format!("port {} is already declared as `{}`", p.port, other.name));
+            if let Some(other) = numbers.insert(p.port, name) {
+                numbers.insert(p.port, other);
+                self.error(&here, format!("port {} is already declared as `{other}`", p.port));
                 continue;
             }
             let service_port = p.service_port.unwrap_or(p.port);
@@ -373,11 +377,10 @@ impl Builder<'_> {
                 if ports.iter().any(|p| &p.name == n) {
                     Some(PortTarget::Name(n.clone()))
                 } else {
-                    let declared: Vec<String> = ports.iter().map(|p| format!("`{}`", p.name)).collect();
-                    let hint = if declared.is_empty() {
+                    let hint = if ports.is_empty() {
                         "declare it under the component's `ports`".to_string()
                     } else {
-                        format!("declared ports: {}", declared.join(", "))
+                        format!("declared ports: {}", names::short_list(ports.iter().map(|p| p.name.as_str())))
                     };
                     let mut at = here.to_vec();
                     at.push("port".into());
@@ -476,22 +479,28 @@ impl Builder<'_> {
                 PathSegment::Key(k) => Some(k.as_str()),
                 PathSegment::Index(_) => None,
             });
+        let mut index: HashMap<String, usize> = vars.iter().enumerate().map(|(i, v)| (v.name.clone(), i)).collect();
+        let secret_names: IndexSet<&str> = secrets.iter().map(|s| s.name.as_str()).collect();
         for (own, list) in [(false, app_env), (true, own_env)] {
             for (here, name, src) in list {
                 // App-level problems are reported once, for the first component.
                 let report = own || only_first_component;
-                let Some(source) = self.env_source(&here, name, src, secrets, config_map, report) else {
+                let Some(source) = self.env_source(&here, name, src, &secret_names, config_map, report) else {
                     continue;
                 };
                 let var = EnvVar { name: name.clone(), source };
-                match vars.iter_mut().find(|v| &v.name == name) {
+                let existing = index.get(name.as_str()).copied();
+                match existing.map(|i| &mut vars[i]) {
                     Some(existing) if own => *existing = var,
                     Some(_) => {
                         if report {
                             self.key_error(&here, format!("`{name}` is already set from a Secret in `secrets`"));
                         }
                     }
-                    None => vars.push(var),
+                    None => {
+                        index.insert(name.clone(), vars.len());
+                        vars.push(var);
+                    }
                 }
             }
         }
@@ -503,7 +512,7 @@ impl Builder<'_> {
         here: &[PathSegment],
         name: &str,
         src: &profile::EnvSource,
-        secrets: &[Secret],
+        secret_names: &IndexSet<&str>,
         config_map: &Option<ConfigMap>,
         report: bool,
     ) -> Option<EnvValue> {
@@ -522,12 +531,11 @@ impl Builder<'_> {
                     }
                     Some(EnvValue::Literal(v.clone()))
                 } else if let Some(secret) = &src.secret {
-                    if !secrets.iter().any(|s| &s.name == secret) {
-                        let declared: Vec<String> = secrets.iter().map(|s| format!("`{}`", s.name)).collect();
-                        let hint = if declared.is_empty() {
+                    if !secret_names.contains(secret.as_str()) {
+                        let hint = if secret_names.is_empty() {
                             format!("declare it: `secrets: {{{secret}: {{}}}}` (an existing Secret)")
                         } else {
-                            format!("declared secrets: {}", declared.join(", "))
+                            format!("declared secrets: {}", names::short_list(secret_names.iter().copied()))
                         };
                         problems.push((
                             format!("`{name}` reads Secret `{secret}`, which `secrets` does not declare"),
@@ -587,16 +595,15 @@ impl Builder<'_> {
             (None, Some(w)) => (w.clone(), path!["security", "writablePaths"].to_vec()),
             (None, None) => (vec!["/tmp".to_string()], Vec::new()),
         };
-        let mut seen = Vec::new();
+        let mut seen = HashSet::new();
         for (i, path) in paths.iter().enumerate() {
             let mut h = here.clone();
             h.push(i.into());
             if !path.starts_with('/') || path == "/" {
                 self.error(&h, format!("writable path `{path}` must be an absolute path below `/`"));
-            } else if seen.contains(path) {
+            } else if !seen.insert(path.as_str()) {
                 self.error(&h, format!("writable path `{path}` is listed twice"));
             }
-            seen.push(path.clone());
         }
         paths
     }
