@@ -8,7 +8,8 @@ use super::{Reporter, profile_paths, write_stdout};
 use crate::cli::RenderArgs;
 use crate::diagnostic::Diagnostic;
 use crate::object::Object;
-use crate::output::{self, Format, out_dir};
+use crate::output::out_dir::{self, OutFile};
+use crate::output::{self, Format};
 use crate::pipeline::{self, Rendered};
 use crate::profile::load::Options;
 
@@ -54,17 +55,51 @@ pub fn run(args: RenderArgs, reporter: &mut Reporter) -> u8 {
             write_stdout(&text)
         }
         Some(dir) => {
+            // Check every target before writing any, so that a conflict in
+            // one leaves all of them as they were.
             let single = rendered.len() == 1;
-            for (_, r) in &rendered {
+            let mut plans = Vec::new();
+            let mut targets: BTreeMap<PathBuf, &PathBuf> = BTreeMap::new();
+            for (path, r) in &rendered {
                 let target = if single {
                     dir.clone()
                 } else {
                     dir.join(&r.app.name).join(r.loaded.environment.as_deref().unwrap_or("base"))
                 };
-                let files = files_for(&r.objects, args.kustomize);
-                if let Err(e) = out_dir::write(&target, &files) {
-                    reporter.report(&e.0);
+                if let Some(first) = targets.insert(target.clone(), path) {
+                    reporter.report(&[Diagnostic::error(format!(
+                        "`{}` and `{}` would both be written to `{}`",
+                        first.display(),
+                        path.display(),
+                        target.display()
+                    ))
+                    .hint("the folder is named after the app and environment: give the apps different names")]);
                     return 1;
+                }
+                match out_dir::plan(&target, files_for(&r.objects, args.kustomize)) {
+                    Ok(plan) => plans.push(plan),
+                    Err(e) => {
+                        reporter.report(&e.0);
+                        return 1;
+                    }
+                }
+            }
+            for plan in plans {
+                let dir = plan.dir().to_path_buf();
+                match plan.apply() {
+                    Ok(report) => {
+                        for kept in &report.kept {
+                            reporter.report(&[Diagnostic::warning(format!(
+                                "kept `{}` in `{}`: kgen no longer renders it, and it changed since kgen wrote it",
+                                kept,
+                                dir.display()
+                            ))]);
+                        }
+                    }
+                    Err(e) => {
+                        reporter.report(&e.0);
+                        return 1;
+                    }
                 }
             }
             0
@@ -72,18 +107,25 @@ pub fn run(args: RenderArgs, reporter: &mut Reporter) -> u8 {
     }
 }
 
-/// One file per object, plus a kustomization.yaml listing them in order.
-fn files_for(objects: &[Object], kustomize: bool) -> Vec<(String, String)> {
-    let mut files: Vec<(String, String)> =
-        objects.iter().map(|o| (output::file_name(o), output::object_yaml(o))).collect();
+/// One file per object (a Secret's readable by its owner only), plus a
+/// kustomization.yaml listing them in order.
+fn files_for(objects: &[Object], kustomize: bool) -> Vec<OutFile> {
+    let mut files: Vec<OutFile> = objects
+        .iter()
+        .map(|o| OutFile {
+            name: output::file_name(o),
+            contents: output::object_yaml(o),
+            private: o.kind() == "Secret",
+        })
+        .collect();
     if kustomize {
         let mut k = String::from("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n");
-        for (name, _) in &files {
+        for f in &files {
             k.push_str("  - ");
-            k.push_str(name);
+            k.push_str(&f.name);
             k.push('\n');
         }
-        files.push(("kustomization.yaml".to_string(), k));
+        files.push(OutFile::new("kustomization.yaml", k));
     }
     files
 }

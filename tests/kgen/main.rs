@@ -3,6 +3,7 @@
 mod commands;
 mod corpus;
 mod errors;
+mod out_dir;
 mod output;
 mod profiles;
 mod properties;
