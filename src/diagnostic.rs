@@ -10,14 +10,14 @@ use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 
 use crate::source::{SourceMap, Span};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Severity {
     Error,
     Warning,
 }
 
 /// One problem, located where possible.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Diagnostic {
     pub severity: Severity,
     pub message: String,
@@ -85,13 +85,33 @@ impl Diagnostic {
         let mut group = match self.span {
             Some(span) => {
                 let source = sources.get(span.source);
-                let start = span.start.offset as usize;
-                let end = (span.end.offset as usize).max(start);
-                let mut annotation = AnnotationKind::Primary.span(start..end);
+                // Spans come from parsers; never hand the renderer a range
+                // outside the text or inside a character.
+                let floor = |mut i: usize| {
+                    i = i.min(source.text.len());
+                    while !source.text.is_char_boundary(i) {
+                        i -= 1;
+                    }
+                    i
+                };
+                let start = floor(span.start.offset as usize);
+                let end = floor(span.end.offset as usize).max(start);
+                // Only the lines the span covers: the renderer scans what
+                // it is given, and a profile can be megabytes long.
+                let text = source.text.as_str();
+                let first = text[..start].rfind('\n').map_or(0, |i| i + 1);
+                let last = text[end..].find('\n').map_or(text.len(), |i| end + i);
+                let line = (span.start.line as usize).max(1);
+                let mut annotation = AnnotationKind::Primary.span(start - first..end - first);
                 if let Some(label) = &label {
                     annotation = annotation.label(label.as_str());
                 }
-                title.element(Snippet::source(source.text.as_str()).path(source.name.as_str()).annotation(annotation))
+                title.element(
+                    Snippet::source(&text[first..last])
+                        .line_start(line)
+                        .path(source.name.as_str())
+                        .annotation(annotation),
+                )
             }
             None => Group::with_title(title),
         };
@@ -180,15 +200,35 @@ impl std::error::Error for Errors {}
 #[derive(Debug, Default)]
 pub struct Collector {
     pub diagnostics: Vec<Diagnostic>,
+    seen: std::collections::HashSet<Diagnostic>,
+    /// Diagnostics past [`MAX_DIAGNOSTICS`], counted but not kept.
+    dropped: usize,
 }
+
+/// The most diagnostics one stage keeps: past that, a hostile or badly
+/// broken profile would cost time and pages of output for no more insight.
+pub const MAX_DIAGNOSTICS: usize = 50;
 
 impl Collector {
     /// Add a diagnostic, unless the same one is already there (a shared
     /// field checked for several users of it).
     pub fn push(&mut self, diagnostic: Diagnostic) {
-        if !self.diagnostics.contains(&diagnostic) {
+        if self.is_full() {
+            self.dropped += 1;
+        } else if self.seen.insert(diagnostic.clone()) {
             self.diagnostics.push(diagnostic);
         }
+    }
+
+    /// True when further diagnostics are only counted (callers may skip
+    /// the work of locating them).
+    pub fn is_full(&self) -> bool {
+        self.diagnostics.len() >= MAX_DIAGNOSTICS
+    }
+
+    /// Count a diagnostic that was not built because the collector is full.
+    pub fn drop_one(&mut self) {
+        self.dropped += 1;
     }
 
     pub fn has_errors(&self) -> bool {
@@ -196,9 +236,17 @@ impl Collector {
     }
 
     /// `Ok(value)` and the warnings when there are no errors, `Err` otherwise.
-    pub fn finish<T>(self, value: T) -> Result<(T, Vec<Diagnostic>), Errors> {
+    pub fn finish<T>(mut self, value: T) -> Result<(T, Vec<Diagnostic>), Errors> {
+        if self.dropped > 0 {
+            self.diagnostics.push(more_problems(self.dropped));
+        }
         if self.has_errors() { Err(Errors(self.diagnostics)) } else { Ok((value, self.diagnostics)) }
     }
+}
+
+/// The closing diagnostic when `n` more were not kept.
+pub fn more_problems(n: usize) -> Diagnostic {
+    Diagnostic::error(format!("{n} more problem(s) not shown")).hint("fix the ones above and run kgen again")
 }
 
 /// The closest candidate to `word` by edit distance, if it is close enough

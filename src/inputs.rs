@@ -23,7 +23,7 @@ pub fn gather(loaded: &Loaded, env: &dyn Fn(&str) -> Option<String>) -> Result<I
         if let Some(file) = &create.from_file {
             let at = path!["secrets", name, "create", "fromFile"];
             let full = loaded.dir.join(file);
-            match std::fs::read_to_string(&full) {
+            match read_limited(&full, SECRET_FILE_MAX_BYTES) {
                 Ok(text) => match parse_dotenv(&text) {
                     Ok(pairs) => data.extend(pairs),
                     Err((line, why)) => errors.push(located(loaded, &at, format!("{}:{line}: {why}", full.display()))),
@@ -33,10 +33,20 @@ pub fn gather(loaded: &Loaded, env: &dyn Fn(&str) -> Option<String>) -> Result<I
                 }
             }
         }
+        let from_file: Vec<String> = data.keys().cloned().collect();
         for (key, var) in &create.from_env {
             let at = path!["secrets", name, "create", "fromEnv", key];
             if let Err(why) = names::data_key(key) {
                 errors.push(located(loaded, &at, format!("Secret key `{key}` {why}")));
+                continue;
+            }
+            if from_file.contains(key) {
+                errors.push(
+                    Diagnostic::error(format!("Secret key `{key}` comes from both `fromEnv` and `fromFile`"))
+                        .at(Some(loaded.key_span_of(&at)))
+                        .path(loaded.display_path(&at))
+                        .hint("give each key one source: remove it here or from the file"),
+                );
                 continue;
             }
             match env(var) {
@@ -52,6 +62,20 @@ pub fn gather(loaded: &Loaded, env: &dyn Fn(&str) -> Option<String>) -> Result<I
         inputs.secret_data.insert(name.clone(), data);
     }
     if errors.is_empty() { Ok(inputs) } else { Err(Errors(errors)) }
+}
+
+/// The largest dotenv file read: a Secret holds at most 1 MiB.
+const SECRET_FILE_MAX_BYTES: u64 = 1 << 20;
+
+/// Read a text file of at most `max` bytes.
+fn read_limited(path: &std::path::Path, max: u64) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut text = String::new();
+    std::fs::File::open(path)?.take(max + 1).read_to_string(&mut text)?;
+    if text.len() as u64 > max {
+        return Err(std::io::Error::other(format!("it is larger than {} KiB, the most a Secret holds", max >> 10)));
+    }
+    Ok(text)
 }
 
 fn located(loaded: &Loaded, at: &[crate::yaml::PathSegment], message: String) -> Diagnostic {
@@ -72,7 +96,8 @@ pub fn parse_dotenv(text: &str) -> Result<Vec<(String, String)>, (usize, String)
             return Err((i + 1, "expected KEY=value".into()));
         };
         let key = key.trim();
-        names::data_key(key).map_err(|why| (i + 1, format!("key `{key}` {why}")))?;
+        // The key is not repeated: on a malformed line it may be a value.
+        names::data_key(key).map_err(|why| (i + 1, format!("the key before `=` {why}")))?;
         let value = value.trim();
         let value = value
             .strip_prefix('"')

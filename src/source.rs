@@ -12,7 +12,7 @@ pub struct SourceId(pub u32);
 
 /// A position in a source: 1-based line, 1-based column (in characters),
 /// and the byte offset.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct Pos {
     pub line: u32,
     pub column: u32,
@@ -20,7 +20,7 @@ pub struct Pos {
 }
 
 /// A range of text in one source.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct Span {
     pub source: SourceId,
     pub start: Pos,
@@ -60,9 +60,22 @@ impl Source {
         Pos { line: line as u32, column: char_column as u32 + 1, offset: (start + byte_in_line) as u32 }
     }
 
+    /// The byte offset where a 1-based line starts (clamped to the text).
+    pub fn line_start(&self, line: usize) -> usize {
+        self.line_starts[line.clamp(1, self.line_starts.len()) - 1] as usize
+    }
+
+    /// Number of lines (a text ending in a newline has an empty last line).
+    pub fn line_count(&self) -> usize {
+        self.line_starts.len()
+    }
+
     /// The position of a byte offset (clamped to the text).
     pub fn pos_of_offset(&self, offset: usize) -> Pos {
-        let offset = offset.min(self.text.len());
+        let mut offset = offset.min(self.text.len());
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
         let line = match self.line_starts.binary_search(&(offset as u32)) {
             Ok(i) => i,
             Err(i) => i - 1,

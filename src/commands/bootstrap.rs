@@ -65,11 +65,11 @@ pub fn run(args: BootstrapArgs, reporter: &mut Reporter) -> u8 {
     let Some(dir) = &args.out_dir else {
         return write_stdout(&script);
     };
-    let mut files = vec![(SCRIPT.to_string(), script)];
+    let mut files = vec![out_dir::OutFile::new(SCRIPT, script)];
     if in_dir {
-        files.push((KIND_CONFIG.to_string(), bootstrap::kind_config(&needs)));
+        files.push(out_dir::OutFile::new(KIND_CONFIG, bootstrap::kind_config(&needs)));
     }
-    if let Err(e) = out_dir::write(dir, &files) {
+    if let Err(e) = out_dir::write(dir, files) {
         reporter.report(&e.0);
         return 1;
     }

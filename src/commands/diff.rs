@@ -84,7 +84,7 @@ fn read_out_dir(dir: &Path) -> Result<Vec<serde_json::Value>, Errors> {
         .into());
     }
     let mut out = Vec::new();
-    for name in files.iter().filter(|n| n.ends_with(".yaml") && *n != "kustomization.yaml") {
+    for name in files.keys().filter(|n| n.ends_with(".yaml") && *n != "kustomization.yaml") {
         let file = dir.join(name);
         let text = std::fs::read_to_string(&file)
             .map_err(|e| Diagnostic::error(format!("cannot read `{}`: {}", file.display(), io_reason(&e))))?;

@@ -9,7 +9,8 @@ use super::{Reporter, profile_paths, variants, write_stdout};
 use crate::cli::RenderArgs;
 use crate::diagnostic::Diagnostic;
 use crate::object::Object;
-use crate::output::{self, Format, out_dir};
+use crate::output::out_dir::{self, OutFile};
+use crate::output::{self, Format};
 use crate::pipeline::{self, Rendered};
 
 /// One profile rendered in one environment.
@@ -76,7 +77,10 @@ pub fn run(args: RenderArgs, reporter: &mut Reporter) -> u8 {
         };
         return write_stdout(&text);
     };
+    // Check every target before writing any, so that a problem with one
+    // leaves all of them as they were.
     let mut targets: BTreeMap<PathBuf, &Bundle> = BTreeMap::new();
+    let mut plans = Vec::new();
     for b in &bundles {
         let target = if batch { dir.join(&b.rendered.app.name).join(b.environment()) } else { dir.clone() };
         if let Some(other) = targets.insert(target.clone(), b) {
@@ -89,12 +93,29 @@ pub fn run(args: RenderArgs, reporter: &mut Reporter) -> u8 {
             .hint("give the apps different `name`s")]);
             return 1;
         }
+        match out_dir::plan(&target, files_for(&b.rendered.objects, args.kustomize)) {
+            Ok(plan) => plans.push(plan),
+            Err(e) => {
+                reporter.report(&e.0);
+                return 1;
+            }
+        }
     }
-    for (target, b) in &targets {
-        let files = files_for(&b.rendered.objects, args.kustomize);
-        if let Err(e) = out_dir::write(target, &files) {
-            reporter.report(&e.0);
-            return 1;
+    for plan in plans {
+        let dir = plan.dir().to_path_buf();
+        match plan.apply() {
+            Ok(report) => {
+                for kept in &report.kept {
+                    reporter.report(&[Diagnostic::warning(format!(
+                        "kept `{kept}` in `{}`: kgen no longer renders it, and it changed since kgen wrote it",
+                        dir.display()
+                    ))]);
+                }
+            }
+            Err(e) => {
+                reporter.report(&e.0);
+                return 1;
+            }
         }
     }
     if batch {
@@ -103,18 +124,25 @@ pub fn run(args: RenderArgs, reporter: &mut Reporter) -> u8 {
     0
 }
 
-/// One file per object, plus a kustomization.yaml listing them in order.
-fn files_for(objects: &[Object], kustomize: bool) -> Vec<(String, String)> {
-    let mut files: Vec<(String, String)> =
-        objects.iter().map(|o| (output::file_name(o), output::object_yaml(o))).collect();
+/// One file per object (a Secret's readable by its owner only), plus a
+/// kustomization.yaml listing them in order.
+fn files_for(objects: &[Object], kustomize: bool) -> Vec<OutFile> {
+    let mut files: Vec<OutFile> = objects
+        .iter()
+        .map(|o| OutFile {
+            name: output::file_name(o),
+            contents: output::object_yaml(o),
+            private: o.kind() == "Secret",
+        })
+        .collect();
     if kustomize {
         let mut k = String::from("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n");
-        for (name, _) in &files {
+        for f in &files {
             k.push_str("  - ");
-            k.push_str(name);
+            k.push_str(&f.name);
             k.push('\n');
         }
-        files.push(("kustomization.yaml".to_string(), k));
+        files.push(OutFile::new("kustomization.yaml", k));
     }
     files
 }

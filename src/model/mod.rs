@@ -6,6 +6,7 @@
 //! created Secret's data) arrive in [`Inputs`].
 
 mod build;
+pub mod credentials;
 pub mod image;
 pub mod names;
 pub mod quantity;

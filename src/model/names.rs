@@ -63,6 +63,9 @@ pub fn label_value(s: &str) -> Result<(), String> {
 
 /// Why `s` is not a valid label or annotation key (`[prefix/]name`).
 pub fn qualified_key(s: &str) -> Result<(), String> {
+    if s.matches('/').count() > 1 {
+        return Err("may contain at most one `/`, between a DNS prefix and the name (`example.com/name`)".into());
+    }
     let (prefix, name) = match s.rsplit_once('/') {
         Some((p, n)) => (Some(p), n),
         None => (None, s),
@@ -114,6 +117,16 @@ pub fn data_key(s: &str) -> Result<(), String> {
         return Err("may contain only letters, digits, `-`, `_` and `.`".into());
     }
     Ok(())
+}
+
+/// Names for a hint, quoted: at most ten, then how many more.
+pub fn short_list<'a>(names: impl ExactSizeIterator<Item = &'a str>) -> String {
+    let total = names.len();
+    let mut list: Vec<String> = names.take(10).map(|n| format!("`{n}`")).collect();
+    if total > 10 {
+        list.push(format!("and {} more", total - 10));
+    }
+    list.join(", ")
 }
 
 /// The object kinds whose names have rules of their own.

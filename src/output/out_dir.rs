@@ -1,130 +1,330 @@
-//! Writing one file per object into a directory, safely: everything is
-//! rendered before this is called; files are written into a staging
-//! directory and renamed into place; a list of the files kgen owns lets a
-//! later render replace and remove only its own files, and files kgen did
-//! not write are never overwritten.
+//! Writing one file per object into a directory, safely.
+//!
+//! Two steps. [`plan`] checks everything and writes nothing: file names,
+//! the directory, kgen's list of the files it owns, and every file it would
+//! replace or remove. [`Plan::apply`] then writes the files into a fresh
+//! staging directory and renames them into place.
+//!
+//! The list (`.kgen-files`) records the SHA-256 of every file kgen wrote.
+//! kgen replaces or removes a file only when it is a regular file whose
+//! contents are still what kgen wrote: a file it did not write, a file
+//! edited since, a directory or a symbolic link is never overwritten,
+//! removed or followed. The list itself must be a regular file. While files
+//! are moved into place the list names both the old and the new contents,
+//! so that an interrupted write leaves every file either kgen's (and
+//! listed) or untouched.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use crate::diagnostic::{Diagnostic, Errors};
 use crate::profile::load::io_reason;
 
-/// The list of files kgen wrote in a directory, one name per line.
+/// The list of files kgen wrote in a directory: `sha256  name` lines.
 pub const OWNED_LIST: &str = ".kgen-files";
+
+/// The largest owned list read.
+const OWNED_LIST_MAX_BYTES: u64 = 1 << 20;
+
+/// One file to write.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutFile {
+    pub name: String,
+    pub contents: String,
+    /// Readable by the owner only (a Secret's manifest).
+    pub private: bool,
+}
+
+impl OutFile {
+    pub fn new(name: impl Into<String>, contents: impl Into<String>) -> OutFile {
+        OutFile { name: name.into(), contents: contents.into(), private: false }
+    }
+}
 
 /// What a write did.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Report {
     pub written: usize,
+    /// kgen's files it no longer renders, removed.
     pub removed: Vec<String>,
+    /// Files kgen once wrote and no longer renders, left in place because
+    /// they changed since (they are no longer listed as kgen's).
+    pub kept: Vec<String>,
 }
 
-/// Replace kgen's files in `dir` with `files` (name, contents).
-pub fn write(dir: &Path, files: &[(String, String)]) -> Result<Report, Errors> {
-    let fail = |what: String| Errors::one(Diagnostic::error(what));
-    for (name, _) in files {
-        let plain = !name.is_empty()
-            && name != OWNED_LIST
-            && !name.starts_with('.')
-            && name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
-        if !plain {
-            return Err(fail(format!("refusing to write a file named `{name}`")));
+/// A checked write, ready to apply.
+#[derive(Debug)]
+pub struct Plan {
+    dir: PathBuf,
+    files: Vec<OutFile>,
+    /// The list as it is: name → the hashes recorded for it.
+    owned: BTreeMap<String, BTreeSet<String>>,
+    /// kgen's files to remove (unchanged since kgen wrote them).
+    stale: Vec<String>,
+    /// kgen's former files that changed: left alone.
+    kept: Vec<String>,
+}
+
+fn fail(message: String) -> Errors {
+    Errors::one(Diagnostic::error(message))
+}
+
+/// A name kgen writes: plain characters, no path, not hidden.
+fn is_plain_name(name: &str) -> bool {
+    !name.is_empty()
+        && name != OWNED_LIST
+        && !name.starts_with('.')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// What is at `path`, without following a symbolic link.
+enum Found {
+    Nothing,
+    /// A regular file and the SHA-256 of its contents.
+    File(String),
+    Other(&'static str),
+}
+
+fn inspect(path: &Path) -> Result<Found, Errors> {
+    let meta = match fs::symlink_metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Found::Nothing),
+        Err(e) => return Err(fail(format!("cannot inspect `{}`: {}", path.display(), io_reason(&e)))),
+    };
+    let ft = meta.file_type();
+    if ft.is_symlink() {
+        return Ok(Found::Other("a symbolic link"));
+    }
+    if ft.is_dir() {
+        return Ok(Found::Other("a directory"));
+    }
+    if !ft.is_file() {
+        return Ok(Found::Other("not a regular file"));
+    }
+    let bytes = fs::read(path).map_err(|e| fail(format!("cannot read `{}`: {}", path.display(), io_reason(&e))))?;
+    Ok(Found::File(sha256_hex(&bytes)))
+}
+
+/// Check a write of `files` into `dir`; nothing is written.
+pub fn plan(dir: &Path, files: Vec<OutFile>) -> Result<Plan, Errors> {
+    for f in &files {
+        if !is_plain_name(&f.name) {
+            return Err(fail(format!("refusing to write a file named `{}`", f.name)));
         }
     }
-    match fs::symlink_metadata(dir) {
-        Ok(m) if m.is_dir() || (m.file_type().is_symlink() && dir.is_dir()) => {}
-        Ok(_) => {
-            return Err(fail(format!("`{}` exists and is not a directory", dir.display())));
-        }
-        Err(_) => fs::create_dir_all(dir)
-            .map_err(|e| fail(format!("cannot create `{}`: {}", dir.display(), io_reason(&e))))?,
-    }
-    let owned = read_owned(dir)?;
-    let wanted: BTreeSet<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+    let wanted: BTreeSet<&str> = files.iter().map(|f| f.name.as_str()).collect();
     if wanted.len() != files.len() {
         return Err(fail("two objects would be written to the same file".into()));
     }
+    match fs::metadata(dir) {
+        Ok(m) if m.is_dir() => {}
+        Ok(_) => return Err(fail(format!("`{}` exists and is not a directory", dir.display()))),
+        Err(_) => {
+            // It will be created: its nearest existing ancestor must be a directory.
+            if let Some(ancestor) = dir.ancestors().skip(1).find(|a| !a.as_os_str().is_empty() && a.exists())
+                && !ancestor.is_dir()
+            {
+                return Err(fail(format!(
+                    "cannot create `{}`: `{}` is not a directory",
+                    dir.display(),
+                    ancestor.display()
+                )));
+            }
+        }
+    }
+    let owned = read_owned(dir)?;
 
-    let foreign: Vec<&str> =
-        wanted.iter().copied().filter(|n| !owned.contains(*n) && fs::symlink_metadata(dir.join(n)).is_ok()).collect();
-    if !foreign.is_empty() {
-        let list = foreign.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ");
+    let mut conflicts = Vec::new();
+    for f in &files {
+        let recorded = owned.get(&f.name);
+        match inspect(&dir.join(&f.name))? {
+            Found::Nothing => {}
+            Found::File(hash) => match recorded {
+                Some(hashes) if hashes.contains(&hash) => {}
+                Some(_) => conflicts.push(format!("`{}` (changed since kgen wrote it)", f.name)),
+                None => conflicts.push(format!("`{}` (kgen did not write it)", f.name)),
+            },
+            Found::Other(what) => conflicts.push(format!("`{}` ({what})", f.name)),
+        }
+    }
+    if !conflicts.is_empty() {
         return Err(Diagnostic::error(format!(
-            "refusing to overwrite {list} in `{}`: kgen did not write {}",
-            dir.display(),
-            if foreign.len() == 1 { "it" } else { "them" }
+            "refusing to overwrite {} in `{}`",
+            conflicts.join(", "),
+            dir.display()
         ))
-        .hint("move the file away, or render into an empty directory")
+        .hint("kgen replaces only files it wrote and nobody changed since: move these away, or render into an empty directory")
         .into());
     }
 
-    let staging = create_staging(dir)?;
-    let result = (|| {
-        for (name, contents) in files {
-            fs::write(staging.join(name), contents)
-                .map_err(|e| fail(format!("cannot write `{}`: {}", staging.join(name).display(), io_reason(&e))))?;
+    let mut stale = Vec::new();
+    let mut kept = Vec::new();
+    for (name, hashes) in owned.iter().filter(|(n, _)| !wanted.contains(n.as_str())) {
+        match inspect(&dir.join(name))? {
+            Found::Nothing => {}
+            Found::File(hash) if hashes.contains(&hash) => stale.push(name.clone()),
+            _ => kept.push(name.clone()),
         }
-        let mut list = String::from("# Files written by kgen; it replaces and removes only these.\n");
-        for name in &wanted {
-            list.push_str(name);
-            list.push('\n');
-        }
-        fs::write(staging.join(OWNED_LIST), list)
-            .map_err(|e| fail(format!("cannot write the file list: {}", io_reason(&e))))?;
-        for (name, _) in files {
-            fs::rename(staging.join(name), dir.join(name))
-                .map_err(|e| fail(format!("cannot move `{name}` into `{}`: {}", dir.display(), io_reason(&e))))?;
-        }
-        let mut removed = Vec::new();
-        for old in owned.iter().filter(|o| !wanted.contains(o.as_str())) {
-            let path = dir.join(old);
-            if fs::symlink_metadata(&path).is_ok_and(|m| !m.is_dir()) {
-                fs::remove_file(&path)
-                    .map_err(|e| fail(format!("cannot remove `{}`: {}", path.display(), io_reason(&e))))?;
-                removed.push(old.clone());
-            }
-        }
-        fs::rename(staging.join(OWNED_LIST), dir.join(OWNED_LIST))
-            .map_err(|e| fail(format!("cannot update the file list: {}", io_reason(&e))))?;
-        Ok(Report { written: files.len(), removed })
-    })();
-    let _ = fs::remove_dir_all(&staging);
-    result
+    }
+    Ok(Plan { dir: dir.to_path_buf(), files, owned, stale, kept })
 }
 
-/// The file names listed as kgen's in `dir`.
-pub fn read_owned(dir: &Path) -> Result<BTreeSet<String>, Errors> {
-    let path = dir.join(OWNED_LIST);
-    match fs::read_to_string(&path) {
-        Ok(text) => Ok(text
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty() && !l.starts_with('#') && !l.contains('/') && !l.starts_with('.'))
-            .map(String::from)
-            .collect()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(BTreeSet::new()),
-        Err(e) => Err(Errors::one(Diagnostic::error(format!("cannot read `{}`: {}", path.display(), io_reason(&e))))),
+/// Replace kgen's files in `dir` with `files`: [`plan`], then apply.
+pub fn write(dir: &Path, files: Vec<OutFile>) -> Result<Report, Errors> {
+    plan(dir, files)?.apply()
+}
+
+impl Plan {
+    pub fn dir(&self) -> &Path {
+        &self.dir
     }
+
+    /// Write the files: into a staging directory, then renamed into place.
+    pub fn apply(self) -> Result<Report, Errors> {
+        let dir = &self.dir;
+        fs::create_dir_all(dir).map_err(|e| fail(format!("cannot create `{}`: {}", dir.display(), io_reason(&e))))?;
+        let staging = create_staging(dir)?;
+        let result = self.apply_in(&staging);
+        let _ = fs::remove_dir_all(&staging);
+        result
+    }
+
+    fn apply_in(&self, staging: &Path) -> Result<Report, Errors> {
+        let dir = &self.dir;
+        let mut new_list: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for f in &self.files {
+            write_new(&staging.join(&f.name), f.contents.as_bytes(), f.private)?;
+            new_list.entry(f.name.clone()).or_default().insert(sha256_hex(f.contents.as_bytes()));
+        }
+        // While files move, the list names old and new contents alike.
+        let mut interim = self.owned.clone();
+        for (name, hashes) in &new_list {
+            interim.entry(name.clone()).or_default().extend(hashes.iter().cloned());
+        }
+        self.replace_list(staging, &interim)?;
+        for f in &self.files {
+            fs::rename(staging.join(&f.name), dir.join(&f.name))
+                .map_err(|e| fail(format!("cannot move `{}` into `{}`: {}", f.name, dir.display(), io_reason(&e))))?;
+        }
+        let mut removed = Vec::new();
+        for name in &self.stale {
+            let path = dir.join(name);
+            fs::remove_file(&path)
+                .map_err(|e| fail(format!("cannot remove `{}`: {}", path.display(), io_reason(&e))))?;
+            removed.push(name.clone());
+        }
+        self.replace_list(staging, &new_list)?;
+        Ok(Report { written: self.files.len(), removed, kept: self.kept.clone() })
+    }
+
+    /// Write the owned list through the staging directory and rename it
+    /// into place (a rename replaces, never follows).
+    fn replace_list(&self, staging: &Path, list: &BTreeMap<String, BTreeSet<String>>) -> Result<(), Errors> {
+        let mut text = String::from("# Files written by kgen (SHA-256, name); it replaces and removes only these.\n");
+        for (name, hashes) in list {
+            for hash in hashes {
+                text.push_str(&format!("{hash}  {name}\n"));
+            }
+        }
+        let tmp = staging.join(OWNED_LIST);
+        write_new(&tmp, text.as_bytes(), false)?;
+        fs::rename(&tmp, self.dir.join(OWNED_LIST))
+            .map_err(|e| fail(format!("cannot update the file list in `{}`: {}", self.dir.display(), io_reason(&e))))
+    }
+}
+
+/// Create a new file (never an existing one, never through a link).
+fn write_new(path: &Path, contents: &[u8], private: bool) -> Result<(), Errors> {
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(if private { 0o600 } else { 0o644 });
+    }
+    #[cfg(not(unix))]
+    let _ = private;
+    options
+        .open(path)
+        .and_then(|mut f| f.write_all(contents))
+        .map_err(|e| fail(format!("cannot write `{}`: {}", path.display(), io_reason(&e))))
+}
+
+/// The files listed as kgen's in `dir`, with the hashes recorded for each
+/// (none for an entry written by an older kgen, which listed names only).
+pub fn read_owned(dir: &Path) -> Result<BTreeMap<String, BTreeSet<String>>, Errors> {
+    let path = dir.join(OWNED_LIST);
+    match fs::symlink_metadata(&path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
+        Err(e) => return Err(fail(format!("cannot read `{}`: {}", path.display(), io_reason(&e)))),
+        Ok(m) if !m.file_type().is_file() => {
+            return Err(Diagnostic::error(format!(
+                "`{}` is not a regular file; kgen neither reads nor replaces it",
+                path.display()
+            ))
+            .hint("remove it (kgen then treats every file in the directory as not its own)")
+            .into());
+        }
+        Ok(_) => {}
+    }
+    let mut text = String::new();
+    fs::File::open(&path)
+        .and_then(|f| f.take(OWNED_LIST_MAX_BYTES + 1).read_to_string(&mut text))
+        .map_err(|e| fail(format!("cannot read `{}`: {}", path.display(), io_reason(&e))))?;
+    if text.len() as u64 > OWNED_LIST_MAX_BYTES {
+        return Err(fail(format!("`{}` is larger than 1 MiB; it is not kgen's list", path.display())));
+    }
+    let mut owned: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
+        let (hash, name) = match line.split_once("  ") {
+            Some((h, n)) if h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()) => (Some(h), n.trim()),
+            _ => (None, line),
+        };
+        // Only plain names in the directory itself: `../x`, `/etc/x` and
+        // `.hidden` never name a file kgen wrote.
+        if !is_plain_name(name) {
+            continue;
+        }
+        let entry = owned.entry(name.to_string()).or_default();
+        match hash {
+            Some(h) => {
+                entry.insert(h.to_ascii_lowercase());
+            }
+            // An older list without hashes: trust the file as it is now.
+            None => {
+                if let Ok(Found::File(h)) = inspect(&dir.join(name)) {
+                    entry.insert(h);
+                }
+            }
+        }
+    }
+    Ok(owned)
 }
 
 fn create_staging(dir: &Path) -> Result<PathBuf, Errors> {
     for attempt in 0..100 {
         let path = dir.join(format!(".kgen-staging-{}-{attempt}", std::process::id()));
+        // create_dir fails on anything already there, a symlink included.
         match fs::create_dir(&path) {
             Ok(()) => return Ok(path),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
             Err(e) => {
-                return Err(Errors::one(Diagnostic::error(format!(
+                return Err(fail(format!(
                     "cannot create a staging directory in `{}`: {}",
                     dir.display(),
                     io_reason(&e)
-                ))));
+                )));
             }
         }
     }
-    Err(Errors::one(Diagnostic::error(format!("cannot create a staging directory in `{}`", dir.display()))))
+    Err(fail(format!("cannot create a staging directory in `{}`", dir.display())))
 }
 
 #[cfg(test)]
@@ -137,21 +337,25 @@ mod tests {
         d
     }
 
-    fn files(names: &[&str]) -> Vec<(String, String)> {
-        names.iter().map(|n| (n.to_string(), format!("{n}\n"))).collect()
+    fn files(names: &[&str]) -> Vec<OutFile> {
+        names.iter().map(|n| OutFile::new(*n, format!("{n}\n"))).collect()
+    }
+
+    fn listing(d: &Path) -> Vec<String> {
+        let mut names: Vec<_> =
+            fs::read_dir(d).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        names.sort();
+        names
     }
 
     #[test]
     fn replaces_and_removes_only_its_own_files() {
         let d = tmp("own");
-        write(&d, &files(&["a.yaml", "b.yaml"])).unwrap();
+        write(&d, files(&["a.yaml", "b.yaml"])).unwrap();
         fs::write(d.join("notes.txt"), "mine").unwrap();
-        let r = write(&d, &files(&["a.yaml", "c.yaml"])).unwrap();
+        let r = write(&d, files(&["a.yaml", "c.yaml"])).unwrap();
         assert_eq!(r.removed, ["b.yaml"]);
-        let mut names: Vec<_> =
-            fs::read_dir(&d).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
-        names.sort();
-        assert_eq!(names, [".kgen-files", "a.yaml", "c.yaml", "notes.txt"]);
+        assert_eq!(listing(&d), [".kgen-files", "a.yaml", "c.yaml", "notes.txt"]);
         fs::remove_dir_all(&d).unwrap();
     }
 
@@ -160,26 +364,124 @@ mod tests {
         let d = tmp("foreign");
         fs::create_dir_all(&d).unwrap();
         fs::write(d.join("a.yaml"), "hand-written").unwrap();
-        let err = write(&d, &files(&["a.yaml", "b.yaml"])).unwrap_err();
-        assert!(err.0[0].message.starts_with("refusing to overwrite `a.yaml`"));
+        let err = write(&d, files(&["a.yaml", "b.yaml"])).unwrap_err();
+        assert_eq!(
+            err.0[0].message,
+            format!("refusing to overwrite `a.yaml` (kgen did not write it) in `{}`", d.display())
+        );
         assert_eq!(fs::read_to_string(d.join("a.yaml")).unwrap(), "hand-written");
-        assert!(!d.join("b.yaml").exists());
+        assert_eq!(listing(&d), ["a.yaml"]);
+        fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn edited_files_are_neither_overwritten_nor_removed() {
+        let d = tmp("edited");
+        write(&d, files(&["a.yaml", "b.yaml"])).unwrap();
+        fs::write(d.join("a.yaml"), "edited by hand").unwrap();
+        let err = write(&d, files(&["a.yaml"])).unwrap_err();
+        assert!(err.0[0].message.contains("`a.yaml` (changed since kgen wrote it)"), "{}", err.0[0].message);
+        assert_eq!(fs::read_to_string(d.join("a.yaml")).unwrap(), "edited by hand");
+        // No longer rendered and edited: kept, and no longer kgen's.
+        let r = write(&d, files(&["c.yaml"])).unwrap();
+        assert_eq!((r.removed, r.kept), (vec!["b.yaml".to_string()], vec!["a.yaml".to_string()]));
+        assert_eq!(fs::read_to_string(d.join("a.yaml")).unwrap(), "edited by hand");
+        assert!(!fs::read_to_string(d.join(OWNED_LIST)).unwrap().contains("a.yaml"));
         fs::remove_dir_all(&d).unwrap();
     }
 
     #[cfg(unix)]
     #[test]
-    fn a_symlink_is_replaced_not_followed() {
+    fn symlinks_are_never_followed_or_replaced() {
+        use std::os::unix::fs::symlink;
         let d = tmp("link");
         let outside = tmp("outside");
         fs::create_dir_all(&outside).unwrap();
-        write(&d, &files(&["a.yaml"])).unwrap();
+        fs::write(outside.join("target"), "outside").unwrap();
+        // A file kgen wrote, replaced by a link out of the directory.
+        write(&d, files(&["a.yaml"])).unwrap();
         fs::remove_file(d.join("a.yaml")).unwrap();
-        std::os::unix::fs::symlink(outside.join("target"), d.join("a.yaml")).unwrap();
-        write(&d, &files(&["a.yaml"])).unwrap();
-        assert!(!outside.join("target").exists());
-        assert!(fs::symlink_metadata(d.join("a.yaml")).unwrap().is_file());
+        symlink(outside.join("target"), d.join("a.yaml")).unwrap();
+        let err = write(&d, files(&["a.yaml"])).unwrap_err();
+        assert!(err.0[0].message.contains("`a.yaml` (a symbolic link)"));
+        // No longer rendered: the link stays, the target is untouched.
+        write(&d, files(&["b.yaml"])).unwrap();
+        assert!(fs::symlink_metadata(d.join("a.yaml")).unwrap().file_type().is_symlink());
+        assert_eq!(fs::read_to_string(outside.join("target")).unwrap(), "outside");
+        // The owned list as a link: refused, nothing written.
+        fs::remove_file(d.join(OWNED_LIST)).unwrap();
+        symlink(outside.join("target"), d.join(OWNED_LIST)).unwrap();
+        let err = write(&d, files(&["c.yaml"])).unwrap_err();
+        assert!(err.0[0].message.ends_with("is not a regular file; kgen neither reads nor replaces it"));
+        assert!(!d.join("c.yaml").exists());
+        assert_eq!(fs::read_to_string(outside.join("target")).unwrap(), "outside");
         fs::remove_dir_all(&d).unwrap();
         fs::remove_dir_all(&outside).unwrap();
+    }
+
+    /// The staging directory's name is predictable; something already
+    /// there (a link out of the directory) is skipped, never written into.
+    #[cfg(unix)]
+    #[test]
+    fn a_planted_staging_link_is_skipped() {
+        let d = tmp("staging");
+        let outside = tmp("staging-outside");
+        fs::create_dir_all(&d).unwrap();
+        fs::create_dir_all(&outside).unwrap();
+        let planted = d.join(format!(".kgen-staging-{}-0", std::process::id()));
+        std::os::unix::fs::symlink(&outside, &planted).unwrap();
+        write(&d, files(&["a.yaml"])).unwrap();
+        assert_eq!(fs::read_dir(&outside).unwrap().count(), 0);
+        assert!(fs::symlink_metadata(&planted).unwrap().file_type().is_symlink());
+        assert_eq!(
+            listing(&d),
+            [".kgen-files".into(), format!(".kgen-staging-{}-0", std::process::id()), "a.yaml".into()]
+        );
+        fs::remove_dir_all(&d).unwrap();
+        fs::remove_dir_all(&outside).unwrap();
+    }
+
+    #[test]
+    fn list_entries_outside_the_directory_are_ignored() {
+        let d = tmp("escape");
+        let parent_file = d.parent().unwrap().join(format!("kgen-outdir-victim-{}", std::process::id()));
+        fs::create_dir_all(&d).unwrap();
+        fs::write(&parent_file, "victim").unwrap();
+        fs::write(d.join("notes.txt"), "mine").unwrap();
+        let victim = parent_file.file_name().unwrap().to_string_lossy().into_owned();
+        let list =
+            format!("../{victim}\n{}\n/etc/hostname\n.hidden\n{}  notes.txt\n", parent_file.display(), "0".repeat(64));
+        fs::write(d.join(OWNED_LIST), list).unwrap();
+        let r = write(&d, files(&["a.yaml"])).unwrap();
+        assert_eq!(r.removed, Vec::<String>::new());
+        assert_eq!(fs::read_to_string(&parent_file).unwrap(), "victim");
+        assert_eq!(fs::read_to_string(d.join("notes.txt")).unwrap(), "mine");
+        fs::remove_dir_all(&d).unwrap();
+        fs::remove_file(&parent_file).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn private_files_are_readable_by_the_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = tmp("private");
+        let mut f = files(&["a.yaml", "secret.yaml"]);
+        f[1].private = true;
+        write(&d, f).unwrap();
+        let mode = |n: &str| fs::metadata(d.join(n)).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode("secret.yaml"), 0o600);
+        assert_ne!(mode("a.yaml") & 0o044, 0);
+        fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn lists_without_hashes_still_work() {
+        let d = tmp("legacy");
+        fs::create_dir_all(&d).unwrap();
+        fs::write(d.join("a.yaml"), "old").unwrap();
+        fs::write(d.join(OWNED_LIST), "# old format\na.yaml\n").unwrap();
+        write(&d, files(&["a.yaml"])).unwrap();
+        assert_eq!(fs::read_to_string(d.join("a.yaml")).unwrap(), "a.yaml\n");
+        fs::remove_dir_all(&d).unwrap();
     }
 }

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use super::{Profile, SCALAR_SHORTHANDS, component_only_fields, shorthand_field};
 use crate::diagnostic::{Diagnostic, Errors, did_you_mean};
-use crate::source::{Source, SourceId, SourceMap, Span};
+use crate::source::{Pos, Source, SourceMap, Span};
 use crate::yaml::parse::{Limits, parse_one};
 use crate::yaml::{self, Entry, Map, Node, PathSegment, Style, Value};
 
@@ -66,17 +66,17 @@ impl Loaded {
 pub fn load(path: &Path, options: &Options, sources: &mut SourceMap) -> Result<Loaded, Errors> {
     let stdin = path == Path::new("-");
     let name = if stdin { "<stdin>".to_string() } else { path.display().to_string() };
+    // Read at most one byte past the limit, so that a huge file (or an
+    // endless one such as /dev/zero) costs no more than the limit.
+    let cap = Limits::default().max_bytes as u64 + 1;
     let read = |path: &Path| -> std::io::Result<Vec<u8>> {
+        let mut buf = Vec::new();
         if stdin {
-            let mut buf = Vec::new();
-            std::io::Read::read_to_end(
-                &mut std::io::stdin().lock().take(Limits::default().max_bytes as u64 + 1),
-                &mut buf,
-            )?;
-            Ok(buf)
+            std::io::stdin().lock().take(cap).read_to_end(&mut buf)?;
         } else {
-            std::fs::read(path)
+            std::fs::File::open(path)?.take(cap).read_to_end(&mut buf)?;
         }
+        Ok(buf)
     };
     let bytes = read(path).map_err(|e| {
         let mut d = Diagnostic::error(format!("cannot read profile `{name}`: {}", io_reason(&e)));
@@ -85,6 +85,12 @@ pub fn load(path: &Path, options: &Options, sources: &mut SourceMap) -> Result<L
         }
         Errors::one(d)
     })?;
+    if bytes.len() as u64 >= cap {
+        let first_line = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
+        let first_line = String::from_utf8_lossy(&first_line[..first_line.len().min(200)]).into_owned();
+        let id = sources.add(Source::new(name.clone(), first_line));
+        return Err(crate::yaml::parse::too_large(id, Limits::default().max_bytes).into());
+    }
     let text = match String::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
@@ -131,11 +137,23 @@ pub fn load_text(name: &str, text: String, options: &Options, sources: &mut Sour
         let Some(overlay) = overlays.into_iter().find(|e| &e.key == env) else {
             return Err(unknown_environment(env, &environments).into());
         };
-        yaml::merge(&mut root, overlay.value, &shorthand_field);
+        // An empty environment (`prod:` with nothing under it) changes nothing.
+        if !overlay.value.is_null() {
+            yaml::merge(&mut root, overlay.value, &shorthand_field);
+        }
     }
 
     for set in &options.sets {
         let (path, value) = parse_set(set, sources)?;
+        if let Some((PathSegment::Key(k), span)) = path.first()
+            && k == "environments"
+        {
+            // The environment is merged before `--set`: this would be ignored.
+            return Err(Diagnostic::error("`--set` cannot change `environments`")
+                .at(Some(*span))
+                .hint("--set applies after the environment is merged: set the field itself, e.g. `--set replicas=3`")
+                .into());
+        }
         apply_set(&mut root, &path, value)?;
     }
 
@@ -160,7 +178,7 @@ fn unknown_environment(env: &str, defined: &[String]) -> Diagnostic {
     d = match defined.len() {
         0 => d.hint("this profile defines no environments; add them under `environments:`"),
         _ => {
-            let list = defined.iter().map(|e| format!("`{e}`")).collect::<Vec<_>>().join(", ");
+            let list = crate::model::names::short_list(defined.iter().map(String::as_str));
             match did_you_mean(env, defined.iter().map(String::as_str)) {
                 Some(m) => d.hint(format!("did you mean `{m}`? this profile defines {list}")),
                 None => d.hint(format!("this profile defines {list}")),
@@ -290,10 +308,34 @@ fn parse_set(arg: &str, sources: &mut SourceMap) -> Result<(SetPath, Node), Erro
     let node = if value_text.trim().is_empty() {
         Node::scalar(value_text, Style::Quoted, span(eq + 1, arg.len()))
     } else {
-        let padded: String = arg[..=eq].chars().map(|_| ' ').chain(value_text.chars()).collect();
+        // Byte for byte, so that offsets match; line breaks stay.
+        let mut padded = String::with_capacity(arg.len());
+        for c in arg[..=eq].chars() {
+            if c == '\n' {
+                padded.push('\n');
+            } else {
+                padded.extend(std::iter::repeat_n(' ', c.len_utf8()));
+            }
+        }
+        padded.push_str(value_text);
         let tmp = Source::new("--set", padded);
-        let mut node = parse_one(&tmp, id, &Limits { max_bytes: 1 << 16, max_depth: 16, max_nodes: 10_000 })?;
-        relocate(&mut node, id);
+        let limits = Limits { max_bytes: 1 << 16, max_depth: 16, max_nodes: 10_000 };
+        let line_start = arg[..eq].rfind('\n').map_or(0, |i| i + 1);
+        let realign = Realign {
+            source,
+            line: arg[..eq].matches('\n').count() as u32 + 1,
+            prefix_bytes: (eq + 1 - line_start) as u32,
+            shift: (eq + 1 - line_start - arg[line_start..=eq].chars().count()) as u32,
+        };
+        let mut node = parse_one(&tmp, id, &limits).map_err(|mut e| {
+            for d in &mut e.0 {
+                if let Some(span) = &mut d.span {
+                    realign.span(span);
+                }
+            }
+            e
+        })?;
+        relocate(&mut node, &realign);
         node
     };
     Ok((path, node))
@@ -312,17 +354,47 @@ fn find_unescaped_eq(s: &str) -> Option<usize> {
 }
 
 /// Point spans of a node parsed from a padded copy at the real source.
-fn relocate(node: &mut Node, id: SourceId) {
-    node.span.source = id;
+fn relocate(node: &mut Node, realign: &Realign<'_>) {
+    realign.span(&mut node.span);
     match &mut node.value {
         Value::Scalar(_) => {}
-        Value::Seq(items) => items.iter_mut().for_each(|n| relocate(n, id)),
+        Value::Seq(items) => items.iter_mut().for_each(|n| relocate(n, realign)),
         Value::Map(m) => {
             for e in &mut m.entries {
-                e.key_span.source = id;
-                relocate(&mut e.value, id);
+                realign.span(&mut e.key_span);
+                relocate(&mut e.value, realign);
             }
         }
+    }
+}
+
+/// Positions in a `--set` value parsed from a copy whose `path=` is blanked
+/// out byte for byte: offsets and lines match the real text; columns on
+/// the line of the `=` are off by the path's multi-byte characters.
+struct Realign<'a> {
+    source: &'a Source,
+    /// The line of the `=`.
+    line: u32,
+    /// Bytes from the start of that line through the `=`.
+    prefix_bytes: u32,
+    /// Those bytes less the characters they encode.
+    shift: u32,
+}
+
+impl Realign<'_> {
+    fn pos(&self, pos: Pos) -> Pos {
+        if pos.line > self.line || (pos.line == self.line && pos.column > self.prefix_bytes) {
+            let column = if pos.line == self.line { pos.column - self.shift } else { pos.column };
+            Pos { column, ..pos }
+        } else {
+            // Inside the path (rare: whole-text errors): slow but exact.
+            self.source.pos_of_offset(pos.offset as usize)
+        }
+    }
+
+    fn span(&self, span: &mut Span) {
+        span.start = self.pos(span.start);
+        span.end = self.pos(span.end);
     }
 }
 
@@ -353,10 +425,11 @@ fn apply_set(root: &mut Node, path: &SetPath, value: Node) -> Result<(), Errors>
                     return Ok(());
                 }
                 if map.get(k).is_none() {
+                    // A null becomes a mapping or a list, as the next step needs.
                     map.entries.push(Entry {
                         key: k.clone(),
                         key_span: *seg_span,
-                        value: Node::map(Vec::new(), *seg_span),
+                        value: Node::scalar("", Style::Plain, *seg_span),
                     });
                 }
                 node = map.get_mut(k).expect("present");
@@ -380,7 +453,7 @@ fn apply_set(root: &mut Node, path: &SetPath, value: Node) -> Result<(), Errors>
                     .into());
                 }
                 if *n == items.len() {
-                    items.push(Node::map(Vec::new(), *seg_span));
+                    items.push(Node::scalar("", Style::Plain, *seg_span));
                 }
                 if last {
                     items[*n] = value;
@@ -403,7 +476,12 @@ fn set_path_text(path: &SetPath) -> String {
 /// Returns the prefix to hide when showing paths.
 fn expand_shorthand(root: &mut Node) -> Result<Vec<PathSegment>, Errors> {
     let fields = component_only_fields();
-    let map = root.as_map_mut().expect("checked to be a mapping");
+    let span = root.span;
+    let Some(map) = root.as_map_mut() else {
+        return Err(Diagnostic::error(format!("a profile is a mapping of fields, found {}", root.describe()))
+            .at(Some(span))
+            .into());
+    };
     let has_components = map.get("components").is_some_and(|n| !n.is_null());
     if has_components {
         let mut errors = Vec::new();

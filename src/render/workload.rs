@@ -481,13 +481,15 @@ pub fn resources(r: &model::Resources) -> ResourceRequirements {
 pub fn writable_volumes(paths: &[String]) -> (Vec<Volume>, Vec<VolumeMount>) {
     let mut volumes: Vec<Volume> = Vec::new();
     let mut mounts = Vec::new();
+    let mut taken: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let mut next: BTreeMap<String, usize> = BTreeMap::new();
     for path in paths {
         let base = volume_name(path);
         let mut name = base.clone();
-        let mut n = 2;
-        while volumes.iter().any(|v| v.name == name) {
-            name = format!("{}-{n}", &base[..base.len().min(60)]);
-            n += 1;
+        while !taken.insert(name.clone()) {
+            let n = next.entry(base.clone()).or_insert(2);
+            name = format!("{}-{n}", &base[..base.len().min(56)]);
+            *n += 1;
         }
         volumes.push(Volume {
             name: name.clone(),

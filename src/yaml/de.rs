@@ -17,12 +17,14 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
 
 use super::{Node, PathSegment, Style, Value, format_path, is_null_word};
-use crate::diagnostic::{Diagnostic, Errors, did_you_mean};
+use crate::diagnostic::{Diagnostic, Errors, MAX_DIAGNOSTICS, did_you_mean, more_problems};
 
 /// Settings and the diagnostics sink for one deserialization.
 #[derive(Default)]
 pub struct Context {
     errors: RefCell<Vec<Diagnostic>>,
+    /// Errors past [`MAX_DIAGNOSTICS`], counted but not kept.
+    dropped: std::cell::Cell<usize>,
     /// Paths starting with this prefix are shown without it (the profile's
     /// single-component shorthand is stored under `components.<name>`).
     pub hidden_prefix: Vec<PathSegment>,
@@ -43,7 +45,12 @@ impl Context {
     }
 
     fn record(&self, d: Diagnostic) {
-        self.errors.borrow_mut().push(d);
+        let mut errors = self.errors.borrow_mut();
+        if errors.len() < MAX_DIAGNOSTICS {
+            errors.push(d);
+        } else {
+            self.dropped.set(self.dropped.get() + 1);
+        }
     }
 
     fn display(&self, path: &Path<'_>) -> String {
@@ -62,6 +69,9 @@ pub fn from_node<T: de::DeserializeOwned>(node: &Node, ctx: &Context) -> Result<
     let result = T::deserialize(NodeDe { node, path: &Path::Root, ctx });
     let mut errors = ctx.errors.take();
     errors.sort_by_key(|d| d.span.map(|s| (s.source, s.start.offset)));
+    if ctx.dropped.get() > 0 {
+        errors.push(more_problems(ctx.dropped.get()));
+    }
     match result {
         Ok(value) if errors.is_empty() => Ok(value),
         Ok(_) => Err(Errors(errors)),
@@ -163,10 +173,19 @@ impl<'de, 'p> NodeDe<'de, 'p> {
         let parsed = self.plain().and_then(parse_int);
         let value = match parsed {
             Some(n) if n >= min && n <= max => n,
-            Some(_) => {
-                let range =
-                    if max > i64::MAX as i128 { format!("at least {min}") } else { format!("between {min} and {max}") };
-                self.report(format!("{} is out of range: {what} must be {range}", self.found()), None);
+            Some(n) => {
+                let why = if n < 0 && min == 0 {
+                    "this field cannot be negative".to_string()
+                } else if n < min {
+                    format!("the smallest allowed is {min}")
+                } else {
+                    format!("the largest allowed is {max}")
+                };
+                self.report(format!("{} is out of range: {why}", self.found()), None);
+                0
+            }
+            None if self.plain().is_some_and(is_overlong_int) => {
+                self.report(format!("{} is out of range: the largest allowed is {max}", self.found()), None);
                 0
             }
             None => {
@@ -180,7 +199,8 @@ impl<'de, 'p> NodeDe<'de, 'p> {
                 0
             }
         };
-        if min < 0 { visitor.visit_i64(value as i64) } else { visitor.visit_u64(value as u64) }
+        let r = if min < 0 { visitor.visit_i64(value as i64) } else { visitor.visit_u64(value as u64) };
+        self.settle(r)
     }
 
     fn text_for_string(&self) -> Option<&'de str> {
@@ -207,6 +227,12 @@ fn parse_int(text: &str) -> Option<i128> {
         return None;
     };
     Some(if neg { -n } else { n })
+}
+
+/// Decimal digits too many for `parse_int` (an integer, but a huge one).
+fn is_overlong_int(text: &str) -> bool {
+    let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
+    digits.len() > 18 && digits.bytes().all(|b| b.is_ascii_digit())
 }
 
 fn parse_float(text: &str) -> Option<f64> {
@@ -291,7 +317,8 @@ impl<'de, 'p> de::Deserializer<'de> for NodeDe<'de, 'p> {
                 false
             }
         };
-        visitor.visit_bool(value)
+        let r = visitor.visit_bool(value);
+        self.settle(r)
     }
 
     integer_methods! {
@@ -317,7 +344,8 @@ impl<'de, 'p> de::Deserializer<'de> for NodeDe<'de, 'p> {
                 0.0
             }
         };
-        visitor.visit_f64(value)
+        let r = visitor.visit_f64(value);
+        self.settle(r)
     }
 
     fn deserialize_char<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {

@@ -267,20 +267,31 @@ fn merge_at(
     }
     match (&mut base.value, overlay.value) {
         (Value::Map(b), Value::Map(o)) => {
+            // Keys of the base, indexed, so that merging is linear.
+            let mut index: std::collections::HashMap<String, usize> =
+                b.entries.iter().enumerate().map(|(i, e)| (e.key.clone(), i)).collect();
+            let mut removed = vec![false; b.entries.len()];
             for entry in o.entries {
-                if entry.value.is_null() {
-                    b.remove(&entry.key);
-                    continue;
-                }
-                match b.get_mut(&entry.key) {
-                    Some(existing) => {
+                match index.get(&entry.key).copied() {
+                    Some(i) if entry.value.is_null() => removed[i] = true,
+                    None if entry.value.is_null() => {}
+                    Some(i) => {
                         path.push(PathSegment::Key(entry.key));
-                        merge_at(existing, entry.value, shorthand, path);
+                        merge_at(&mut b.entries[i].value, entry.value, shorthand, path);
                         path.pop();
                     }
-                    None => b.entries.push(entry),
+                    None => {
+                        index.insert(entry.key.clone(), b.entries.len());
+                        removed.push(false);
+                        b.entries.push(entry);
+                    }
                 }
             }
+            let mut i = 0;
+            b.entries.retain(|_| {
+                i += 1;
+                !removed[i - 1]
+            });
         }
         (_, value) => {
             *base = Node { value, span: overlay.span };

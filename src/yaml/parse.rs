@@ -6,13 +6,14 @@
 //! (billion laughs, deep nesting) from using unbounded time or memory.
 //! Merge keys (`<<: *defaults`) are supported.
 
-use std::collections::HashMap;
+use std::cell::Cell;
+use std::collections::{HashMap, HashSet};
 
-use saphyr_parser::{Event, Parser, ScalarStyle, Span as YSpan};
+use saphyr_parser::{Event, Marker, Parser, ScalarStyle, Span as YSpan};
 
 use super::{Entry, Map, Node, Style, Value};
 use crate::diagnostic::{Diagnostic, Errors};
-use crate::source::{Source, SourceId, Span};
+use crate::source::{Pos, Source, SourceId, Span};
 
 /// Bounds on what one YAML text may expand to.
 #[derive(Clone, Debug)]
@@ -50,13 +51,7 @@ pub fn parse_one(source: &Source, id: SourceId, limits: &Limits) -> Result<Node,
 /// Parse every document of a text.
 pub fn parse_all(source: &Source, id: SourceId, limits: &Limits) -> Result<Vec<Node>, Errors> {
     if source.text.len() > limits.max_bytes {
-        return Err(Diagnostic::error(format!(
-            "the file is {} bytes, more than the limit of {} bytes",
-            source.text.len(),
-            limits.max_bytes
-        ))
-        .at(Some(Span { source: id, ..Span::default() }))
-        .into());
+        return Err(too_large(id, limits.max_bytes).into());
     }
     let text = source.text.strip_prefix('\u{feff}').unwrap_or(&source.text);
     let bom = source.text.len() - text.len();
@@ -69,27 +64,62 @@ pub fn parse_all(source: &Source, id: SourceId, limits: &Limits) -> Result<Vec<N
         anchors: HashMap::new(),
         documents: Vec::new(),
         nodes: 0,
+        cursor: Cell::new((0, 0, 0)),
     };
     let mut parser = Parser::new_from_str(text);
     while let Some(event) = parser.next_event() {
         match event {
             Ok((event, span)) => builder.event(event, span)?,
             Err(e) => {
-                let m = e.marker();
-                let pos = builder.pos(m.line(), m.col());
-                let mut d = Diagnostic::error(format!("invalid YAML: {}", e.info())).at(Some(Span {
-                    source: id,
-                    start: pos,
-                    end: pos,
-                }));
-                if e.info().contains("tab") {
-                    d = d.hint("YAML indentation must use spaces, not tabs");
-                }
-                return Err(d.into());
+                let pos = builder.pos(e.marker());
+                let span = Span { source: id, start: pos, end: pos };
+                return Err(scan_error(e.info(), &source.text[pos.offset as usize..], limits).at(Some(span)).into());
             }
         }
     }
     Ok(builder.documents)
+}
+
+/// The diagnostic for a text over `max_bytes`.
+pub fn too_large(id: SourceId, max_bytes: usize) -> Diagnostic {
+    let size = if max_bytes.is_multiple_of(1 << 20) {
+        format!("{} MiB", max_bytes >> 20)
+    } else if max_bytes.is_multiple_of(1 << 10) {
+        format!("{} KiB", max_bytes >> 10)
+    } else {
+        format!("{max_bytes} bytes")
+    };
+    Diagnostic::error(format!("the text is larger than {size}, the most kgen reads here"))
+        .at(Some(Span { source: id, ..Span::default() }))
+        .hint("a profile describes an app; large data belongs in the image or a volume")
+}
+
+/// A diagnostic for a parser error; `rest` is the text from its position.
+fn scan_error(info: &str, rest: &str, limits: &Limits) -> Diagnostic {
+    if info.contains("recursion limit") {
+        return Diagnostic::error(format!("the document nests deeper than {} levels", limits.max_depth));
+    }
+    let d = Diagnostic::error(format!("invalid YAML: {info}"));
+    if info.contains("tab") {
+        d.hint("YAML indentation must use spaces, not tabs")
+    } else if info.contains("quoted scalar") {
+        d.hint("check that the quote that starts here is closed on the same line, or indent the lines it spans")
+    } else if info.contains("unknown anchor") {
+        let name: String = rest
+            .strip_prefix('*')
+            .unwrap_or(rest)
+            .chars()
+            .take_while(|c| !c.is_whitespace() && !",[]{}".contains(*c))
+            .take(40)
+            .collect();
+        if name.is_empty() {
+            d
+        } else {
+            d.hint(format!("`*{name}` repeats a node marked `&{name}` earlier in the file, and there is none"))
+        }
+    } else {
+        d
+    }
 }
 
 struct Builder<'a> {
@@ -102,27 +132,67 @@ struct Builder<'a> {
     documents: Vec<Node>,
     /// Nodes in the current document, aliases counted at their full size.
     nodes: usize,
+    /// (line, character column, byte offset) of the last position computed.
+    cursor: Cell<(usize, usize, usize)>,
 }
 
 enum Frame {
-    Seq { anchor: usize, span: Span, items: Vec<Node> },
-    Map { anchor: usize, span: Span, map: Map, key: Option<(String, Span, bool)>, merges: Vec<Node> },
+    Seq {
+        anchor: usize,
+        span: Span,
+        items: Vec<Node>,
+    },
+    Map {
+        anchor: usize,
+        span: Span,
+        map: Map,
+        key: Option<(String, Span, bool)>,
+        merges: Vec<Node>,
+        /// The keys so far, for finding duplicates in constant time.
+        seen: HashSet<String>,
+    },
 }
 
 impl<'a> Builder<'a> {
-    fn pos(&self, line: usize, col: usize) -> crate::source::Pos {
-        // saphyr columns count characters of the text after a stripped BOM,
-        // which only shifts the first line.
+    /// The position of a parser marker (line and character column). The
+    /// byte offset is found by walking from the previous position when it
+    /// is on the same line, so that the cost stays linear in the text even
+    /// when it is all on one line.
+    fn pos(&self, m: &Marker) -> Pos {
+        let (line, col) = (m.line(), m.col());
+        // Errors at the end of the text point at the end of its last line.
+        let text = self.source.text.as_str();
+        if line > self.source.line_count() || (line == self.source.line_count() && col == 0 && text.ends_with('\n')) {
+            return self.source.pos_of_offset(text.strip_suffix('\n').unwrap_or(text).len());
+        }
+        // saphyr counts the characters of the text after a stripped BOM,
+        // which shifts only the first line.
         let col = if line == 1 && self.bom > 0 { col + 1 } else { col };
-        self.source.pos(line, col)
+        let offset = self.byte_offset(line, col);
+        Pos { line: line as u32, column: col as u32 + 1, offset: offset as u32 }
+    }
+
+    fn byte_offset(&self, line: usize, col: usize) -> usize {
+        let text = self.source.text.as_str();
+        let (cursor_line, cursor_col, cursor_byte) = self.cursor.get();
+        let (mut c, mut b) = if cursor_line == line && cursor_col <= col {
+            (cursor_col, cursor_byte)
+        } else {
+            (0, self.source.line_start(line))
+        };
+        while c < col {
+            match text[b..].chars().next() {
+                Some(ch) if ch != '\n' => b += ch.len_utf8(),
+                _ => break,
+            }
+            c += 1;
+        }
+        self.cursor.set((line, c, b));
+        b
     }
 
     fn span(&self, s: YSpan) -> Span {
-        Span {
-            source: self.id,
-            start: self.pos(s.start.line(), s.start.col()),
-            end: self.pos(s.end.line(), s.end.col()),
-        }
+        Span { source: self.id, start: self.pos(&s.start), end: self.pos(&s.end) }
     }
 
     fn error(&self, message: impl Into<String>, span: Span) -> Errors {
@@ -172,7 +242,7 @@ impl<'a> Builder<'a> {
                     match core_tag(&tag) {
                         Some("str") => style = Style::Quoted,
                         Some("int" | "float" | "bool" | "null") => {}
-                        _ => return Err(self.error(format!("unsupported YAML tag `{tag}`"), span)),
+                        _ => return Err(unsupported_tag(&tag, span)),
                     }
                 }
                 let node = Node::scalar(text.into_owned(), style, span);
@@ -186,7 +256,17 @@ impl<'a> Builder<'a> {
             Event::MappingStart(anchor, tag) => {
                 self.check_collection_tag(tag.as_deref(), "map", span)?;
                 self.count(1, span)?;
-                self.push(Frame::Map { anchor, span, map: Map::default(), key: None, merges: Vec::new() }, span)?;
+                self.push(
+                    Frame::Map {
+                        anchor,
+                        span,
+                        map: Map::default(),
+                        key: None,
+                        merges: Vec::new(),
+                        seen: HashSet::new(),
+                    },
+                    span,
+                )?;
             }
             Event::SequenceEnd => match self.stack.pop() {
                 Some(Frame::Seq { anchor, span: start, items }) => {
@@ -211,7 +291,7 @@ impl<'a> Builder<'a> {
         match tag {
             None => Ok(()),
             Some(t) if core_tag(t) == Some(expected) => Ok(()),
-            Some(t) => Err(self.error(format!("unsupported YAML tag `{t}`"), span)),
+            Some(t) => Err(unsupported_tag(t, span)),
         }
     }
 
@@ -236,7 +316,7 @@ impl<'a> Builder<'a> {
         };
         match frame {
             Frame::Seq { items, .. } => items.push(node),
-            Frame::Map { map, key, merges, .. } => match key.take() {
+            Frame::Map { map, key, merges, seen, .. } => match key.take() {
                 None => {
                     let Value::Scalar(s) = &node.value else {
                         return Err(Diagnostic::error("mapping keys must be plain strings").at(Some(node.span)).into());
@@ -246,7 +326,9 @@ impl<'a> Builder<'a> {
                 }
                 Some((_, _, true)) => merges.push(node),
                 Some((k, key_span, false)) => {
-                    if let Some(first) = map.entry(&k) {
+                    if !seen.insert(k.clone())
+                        && let Some(first) = map.entry(&k)
+                    {
                         let line = first.key_span.start.line;
                         return Err(Diagnostic::error(format!("duplicate key `{k}`"))
                             .at(Some(key_span))
@@ -264,6 +346,10 @@ impl<'a> Builder<'a> {
 /// Merge keys: entries of `<<` mappings fill in keys the mapping lacks;
 /// earlier merge sources win over later ones, explicit keys over all.
 fn apply_merges(map: &mut Map, merges: Vec<Node>) {
+    if merges.is_empty() {
+        return;
+    }
+    let mut present: HashSet<String> = map.entries.iter().map(|e| e.key.clone()).collect();
     for source in merges {
         let sources = match source.value {
             Value::Seq(items) => items,
@@ -272,13 +358,24 @@ fn apply_merges(map: &mut Map, merges: Vec<Node>) {
         for s in sources {
             if let Value::Map(m) = s.value {
                 for e in m.entries {
-                    if map.entry(&e.key).is_none() {
+                    if present.insert(e.key.clone()) {
                         map.entries.push(e);
                     }
                 }
             }
         }
     }
+}
+
+fn unsupported_tag(tag: &saphyr_parser::Tag, span: Span) -> Errors {
+    let written = match core_tag(tag) {
+        Some(suffix) => format!("!!{suffix}"),
+        None => format!("{}{}", tag.handle, tag.suffix),
+    };
+    Diagnostic::error(format!("unsupported YAML tag `{written}`"))
+        .at(Some(span))
+        .hint("kgen reads plain YAML values; remove the tag (`!!str` is the one tag it takes)")
+        .into()
 }
 
 fn core_tag(tag: &saphyr_parser::Tag) -> Option<&str> {
@@ -316,7 +413,7 @@ mod tests {
     #[test]
     fn rejects_bad_input_with_locations() {
         check_err("a: 1\na: 2\n", "2:1 duplicate key `a`");
-        check_err("a: [1\n", "2:1 invalid YAML: while parsing a flow sequence, expected ',' or ']'");
+        check_err("a: [1\n", "1:6 invalid YAML: while parsing a flow sequence, expected ',' or ']'");
         check_err("? [a]\n: 1\n", "1:3 mapping keys must be plain strings");
         check_err("a: !custom x\n", "1:4 unsupported YAML tag `!custom`");
         check_err("a: *nope\n", "1:4 invalid YAML: while parsing node, found unknown anchor");

@@ -326,7 +326,7 @@ fn tls_without_hosts() {
   |
 5 | /   className: nginx
 6 | |   tls: {clusterIssuer: letsencrypt-prod}
-  | |_________________________________________^ in `ingress`
+  | |________________________________________^ in `ingress`
   |
 hint: add `hosts: [{host: app.example.com}]`
 

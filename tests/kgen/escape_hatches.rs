@@ -214,7 +214,7 @@ fn extra_manifest_with_a_yaml_error() {
         "extraManifests: [./extra/cm.yaml]\n",
         &[("extra/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: extra\n")],
         "error: invalid YAML: while parsing a flow mapping, did not find expected ',' or '}'
- --> ./extra/cm.yaml:3:24
+ --> ./extra/cm.yaml:3:23
   |
 3 | metadata: {name: extra
   |                       ^

@@ -3,10 +3,14 @@
 mod batch;
 mod bootstrap;
 mod commands;
+mod corpus;
 mod diff;
 mod errors;
 mod escape_hatches;
 mod kustomize;
+mod out_dir;
 mod output;
 mod profiles;
+mod properties;
+mod regressions;
 mod support;

@@ -13,6 +13,12 @@ use crate::path;
 use crate::profile;
 use crate::yaml::PathSegment;
 
+/// The most data a ConfigMap (or Secret) holds: keys and values, in bytes.
+pub(super) const CONFIG_MAP_MAX_BYTES: usize = 1 << 20;
+
+/// The most an object's annotations may add up to, keys and values.
+pub(super) const ANNOTATIONS_MAX_BYTES: usize = 256 << 10;
+
 impl Builder<'_> {
     pub(super) fn namespace(&mut self, app: &str) -> (String, Option<NamespaceObject>) {
         let ns = &self.loaded.profile.namespace;
@@ -58,11 +64,24 @@ impl Builder<'_> {
         labels: bool,
     ) -> BTreeMap<String, String> {
         let base: Vec<PathSegment> = field.split('.').map(PathSegment::from).collect();
+        self.metadata_map_at(map, &base, labels)
+    }
+
+    /// [`Self::metadata_map`] for a map at a path whose keys may contain dots.
+    pub(super) fn metadata_map_at(
+        &mut self,
+        map: &IndexMap<String, String>,
+        base: &[PathSegment],
+        labels: bool,
+    ) -> BTreeMap<String, String> {
         for (k, v) in map {
-            let mut at = base.clone();
+            let mut at = base.to_vec();
             at.push(k.into());
             if let Err(why) = names::qualified_key(k) {
                 self.key_error(&at, format!("key `{k}` {why}"));
+            }
+            if !labels {
+                self.no_credential(&at, "annotation", Some(k), v);
             }
             if labels {
                 if RESERVED_LABELS.contains(&k.as_str()) {
@@ -76,6 +95,17 @@ impl Builder<'_> {
                 if let Err(why) = names::label_value(v) {
                     self.error(&at, format!("label value `{v}` {why}"));
                 }
+            }
+        }
+        if !labels {
+            let size: usize = map.iter().map(|(k, v)| k.len() + v.len()).sum();
+            if size > ANNOTATIONS_MAX_BYTES {
+                self.error(
+                    base,
+                    format!(
+                        "the annotations add up to {size} bytes; Kubernetes allows 256 KiB ({ANNOTATIONS_MAX_BYTES})"
+                    ),
+                );
             }
         }
         map.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
@@ -129,12 +159,25 @@ impl Builder<'_> {
             return None;
         }
         let mut data = IndexMap::new();
+        let mut size = 0;
         for (k, v) in &p.settings {
             let at = path!["settings", k];
             if let Err(why) = names::env_var_name(k) {
                 self.key_error(&at, format!("setting `{k}` {why}"));
             }
-            data.insert(k.clone(), v.to_text());
+            let text = v.to_text();
+            self.no_credential(&at, "setting", Some(k), &text);
+            size += k.len() + text.len();
+            data.insert(k.clone(), text);
+        }
+        if size > CONFIG_MAP_MAX_BYTES {
+            self.error_hint(
+                &path!["settings"],
+                format!(
+                    "the settings add up to {size} bytes; a ConfigMap holds at most 1 MiB ({CONFIG_MAP_MAX_BYTES})"
+                ),
+                "large data belongs in the image or a volume, not in environment variables",
+            );
         }
         Some(ConfigMap { name, data: Some(data) })
     }
@@ -142,6 +185,7 @@ impl Builder<'_> {
     pub(super) fn secrets(&mut self, inputs: &Inputs) -> Vec<Secret> {
         let p = &self.loaded.profile;
         let mut out = Vec::new();
+        let mut exposed: BTreeMap<String, String> = BTreeMap::new();
         for (name, s) in &p.secrets {
             let at = path!["secrets", name].to_vec();
             if let Err(why) = names::dns1123_subdomain(name, 253) {
@@ -156,6 +200,15 @@ impl Builder<'_> {
                 }
                 if let Err(why) = names::data_key(key) {
                     self.error(&at, format!("Secret key `{key}` {why}"));
+                }
+                if let Some(first) = exposed.insert(var.clone(), name.clone()) {
+                    self.error_hint(
+                        &at,
+                        format!("variable `{var}` is already read from Secret `{first}`"),
+                        format!(
+                            "a container gets each variable once: map it to another name (`env: {{OTHER_NAME: {key}}}`)"
+                        ),
+                    );
                 }
             }
             let data = match &s.create {

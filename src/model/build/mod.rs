@@ -8,8 +8,8 @@ mod production;
 mod workload;
 
 use super::image::ImageRef;
-use super::names;
 use super::*;
+use super::{credentials, names};
 use crate::diagnostic::{Collector, Diagnostic, Errors};
 use crate::path;
 use crate::profile::{API_VERSION, load::Loaded};
@@ -24,6 +24,14 @@ pub(super) const RESERVED_LABELS: &[&str] = &[
     "app.kubernetes.io/part-of",
     "app.kubernetes.io/version",
 ];
+
+/// The most entries (fields, list items) a render may expand to, counted
+/// roughly: as many as the largest profile the parser accepts may hold.
+const EXPANSION_BUDGET: usize = 250_000;
+
+/// The entries one component renders besides what it shares with the others
+/// (its Deployment, Service, probes, security context…), roughly.
+const COMPONENT_COST: usize = 64;
 
 /// Namespaces that exist in every cluster and are never created.
 pub(super) const SYSTEM_NAMESPACES: &[&str] = &["default", "kube-system", "kube-public", "kube-node-lease"];
@@ -46,6 +54,10 @@ pub(super) struct Builder<'a> {
 
 impl Builder<'_> {
     pub(super) fn diag(&mut self, d: Diagnostic, path: &[PathSegment], on_key: bool) {
+        if self.out.is_full() {
+            self.out.drop_one();
+            return;
+        }
         let span = if on_key { self.loaded.tree.key_span_of(path) } else { self.loaded.span_of(path) };
         self.out.push(d.at(Some(span)).path(self.loaded.display_path(path)));
     }
@@ -65,6 +77,39 @@ impl Builder<'_> {
 
     pub(super) fn warning(&mut self, path: &[PathSegment], message: impl Into<String>, hint: impl Into<String>) {
         self.diag(Diagnostic::warning(message).hint(hint), path, false);
+    }
+
+    /// Refuse a credential written as plain text in the profile: `what`
+    /// says where it would end up, `name` is the variable or key that holds
+    /// it. Messages never repeat the value.
+    pub(super) fn no_credential(&mut self, path: &[PathSegment], what: &str, name: Option<&str>, value: &str) {
+        if value.is_empty() {
+            return;
+        }
+        let keep_in_secret = "keep it in a Secret and list it under `secrets.<name>.env`; kgen can create that \
+                              Secret from its own environment with `create.fromEnv`";
+        let pass_through_env = "read it from a Secret into an environment variable (`secrets.<name>.env`) and \
+                                refer to it as `$(VAR)`";
+        if let Some(n) = name
+            && credentials::is_credential_name(n)
+        {
+            let hint = if what == "annotation" { pass_through_env } else { keep_in_secret };
+            self.error_hint(path, format!("{what} `{n}` looks like a credential, written as plain text"), hint);
+        } else if credentials::has_url_password(value) {
+            let hint = if matches!(what, "setting" | "variable") {
+                format!(
+                    "{keep_in_secret}, or put only the password there and write `user:$(DB_PASSWORD)@` \
+                     (Kubernetes fills in `$(VAR)`)"
+                )
+            } else {
+                pass_through_env.to_string()
+            };
+            let subject = match name {
+                Some(n) => format!("{what} `{n}`"),
+                None => what.to_string(),
+            };
+            self.error_hint(path, format!("{subject} contains a URL with a password (`user:password@`)"), hint);
+        }
     }
 
     pub(super) fn check(
@@ -101,10 +146,15 @@ impl Builder<'_> {
         } else {
             self.check(&path!["name"], "app name", &name, |s| names::dns1035_label(s, 63));
         }
+        // Defaults from the name are checked with the name.
         let instance = p.instance.clone().unwrap_or_else(|| name.clone());
-        self.check(&path!["instance"], "instance", &instance, names::label_value);
+        if p.instance.is_some() {
+            self.check(&path!["instance"], "instance", &instance, names::label_value);
+        }
         let part_of = p.part_of.clone().unwrap_or_else(|| name.clone());
-        self.check(&path!["partOf"], "partOf", &part_of, names::label_value);
+        if p.part_of.is_some() {
+            self.check(&path!["partOf"], "partOf", &part_of, names::label_value);
+        }
 
         let namespace = self.namespace(&name);
         let labels = self.metadata_map(&p.labels, "labels", true);
@@ -117,6 +167,52 @@ impl Builder<'_> {
         let secrets = self.secrets(inputs);
         let security = self.security();
 
+        // What every component copies: refuse a profile that would render
+        // far more than it says (many components times many shared entries).
+        let shared = p.env.len()
+            + secrets.iter().map(|s| s.env.len()).sum::<usize>()
+            + p.pod_annotations.len()
+            + p.image_pull_secrets.len()
+            + 2 * (p.labels.len() + p.annotations.len());
+        let expansion = p.components.len().saturating_mul(COMPONENT_COST + shared);
+        if expansion > EXPANSION_BUDGET {
+            self.diag(
+                Diagnostic::error(format!(
+                    "the profile would render about {expansion} entries ({} components, each with {} shared \
+                     entries), more than the {EXPANSION_BUDGET} kgen renders",
+                    p.components.len(),
+                    COMPONENT_COST + shared
+                ))
+                .hint("split the app into several profiles"),
+                &path!["components"],
+                true,
+            );
+            return App {
+                name,
+                instance,
+                part_of,
+                version: None,
+                namespace: namespace.0,
+                namespace_object: namespace.1,
+                labels,
+                annotations,
+                image_pull_secrets: Vec::new(),
+                service_account,
+                config_map,
+                secrets,
+                security,
+                components: Vec::new(),
+                databases: Vec::new(),
+                cache: None,
+                migrations: None,
+                storage_classes: Vec::new(),
+                ingress: None,
+                gateway: None,
+                issuer: None,
+                network_policy: None,
+                rbac: Vec::new(),
+            };
+        }
         let databases = self.databases(&name);
         let cache = self.cache(&name);
         let mut components = Vec::new();

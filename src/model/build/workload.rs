@@ -1,7 +1,9 @@
 //! One component: image, ports, probes, resources, environment and the
 //! writable paths.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use indexmap::IndexSet;
 
 use super::{Builder, RESERVED_LABELS};
 use crate::diagnostic::Diagnostic;
@@ -32,7 +34,12 @@ impl Builder<'_> {
                 let has_service = c.service.enabled != Some(false) && !c.ports.is_empty();
                 let rule = if has_service { NameRule::Service } else { NameRule::Label };
                 if let Err(why) = rule.check(&name) {
-                    self.key_error(&at, format!("object name `{name}` {why}"));
+                    self.diag(
+                        Diagnostic::error(format!("object name `{name}` {why}"))
+                            .hint("objects are named `<app>-<component>`: shorten the app or the component name"),
+                        &at,
+                        true,
+                    );
                 }
             }
         }
@@ -50,9 +57,25 @@ impl Builder<'_> {
             type_: c.service.type_.unwrap_or(profile::ServiceType::ClusterIP).as_str(),
             annotations: c.service.annotations.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
         });
-        let mut pod_annotations: BTreeMap<String, String> =
-            p.pod_annotations.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-        pod_annotations.extend(c.pod_annotations.iter().map(|(k, v)| (k.clone(), v.clone())));
+        for (field, list) in [("command", &c.command), ("args", &c.args)] {
+            for (i, arg) in list.iter().flatten().enumerate() {
+                let mut here = at.clone();
+                here.extend(path![field, i]);
+                self.no_credential(&here, &format!("`{field}`"), None, arg);
+            }
+        }
+        let mut pod_annotations = if key == p.components.keys().next().map_or("", String::as_str) {
+            self.metadata_map(&p.pod_annotations, "podAnnotations", false)
+        } else {
+            p.pod_annotations.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+        };
+        let mut at_annotations = at.clone();
+        at_annotations.push("podAnnotations".into());
+        let own = self.metadata_map_at(&c.pod_annotations, &at_annotations, false);
+        pod_annotations.extend(own);
+        let mut at_service = at.clone();
+        at_service.extend(path!["service", "annotations"]);
+        self.metadata_map_at(&c.service.annotations, &at_service, false);
         let mut at_labels = at.clone();
         at_labels.push("podLabels".into());
         for (k, v) in &c.pod_labels {
@@ -174,6 +197,7 @@ impl Builder<'_> {
 
     fn ports(&mut self, at: &[PathSegment], c: &profile::Component) -> Vec<Port> {
         let mut out: Vec<Port> = Vec::new();
+        let mut numbers: HashMap<u16, &str> = HashMap::new();
         for (name, p) in &c.ports {
             let mut here = at.to_vec();
             here.extend(path!["ports", name]);
@@ -183,8 +207,10 @@ impl Builder<'_> {
             if p.port == 0 {
                 self.error(&here, "port 0 is not allowed: ports are 1 to 65535");
             }
-            if let Some(other) = out.iter().find(|o| o.container_port == p.port) {
-                self.error(&here, format!("port {} is already declared as `{}`", p.port, other.name));
+            if let Some(other) = numbers.insert(p.port, name) {
+                numbers.insert(p.port, other);
+                self.error(&here, format!("port {} is already declared as `{other}`", p.port));
+                continue;
             }
             let service_port = p.service_port.unwrap_or(p.port);
             if service_port == 0 {
@@ -199,12 +225,12 @@ impl Builder<'_> {
             });
         }
         let mut seen = BTreeMap::new();
-        for (name, p) in c.ports.iter().zip(&out).map(|((n, _), p)| (n, p)) {
+        for p in &out {
             if p.expose
-                && let Some(first) = seen.insert(p.service_port, name.clone())
+                && let Some(first) = seen.insert(p.service_port, p.name.clone())
             {
                 let mut here = at.to_vec();
-                here.extend(path!["ports", name]);
+                here.extend(path!["ports", &p.name]);
                 self.error(&here, format!("service port {} is already used by `{first}`", p.service_port));
             }
         }
@@ -249,8 +275,34 @@ impl Builder<'_> {
                 &default
             }
         };
+        let actions: Vec<&str> = [
+            ("path", spec.path.is_some()),
+            ("command", spec.command.is_some()),
+            ("tcp", spec.tcp == Some(true)),
+            ("grpc", spec.grpc == Some(true)),
+        ]
+        .into_iter()
+        .filter_map(|(name, set)| set.then_some(name))
+        .collect();
+        if actions.len() > 1 {
+            let list = actions.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(" and ");
+            self.error_hint(
+                &here,
+                format!("the {kind} probe has both {list}"),
+                "a probe checks one way: give one of `path`, `command`, `tcp: true` or `grpc: true`",
+            );
+            return None;
+        }
+        if let Some(command) = &spec.command {
+            for (i, arg) in command.iter().enumerate() {
+                let mut at = here.clone();
+                at.extend(path!["command", i]);
+                self.no_credential(&at, "a probe command", None, arg);
+            }
+        }
         let port_ref = spec.port.as_ref().or(probes.port.as_ref());
-        let port = self.probe_port(&here, port_ref, ports);
+        // A command probe needs no port.
+        let port = if spec.command.is_some() { None } else { self.probe_port(&here, port_ref, ports) };
         let action = if let Some(command) = &spec.command {
             if command.is_empty() {
                 self.error(&here, "a probe command must not be empty");
@@ -334,11 +386,10 @@ impl Builder<'_> {
                 if ports.iter().any(|p| &p.name == n) {
                     Some(PortTarget::Name(n.clone()))
                 } else {
-                    let declared: Vec<String> = ports.iter().map(|p| format!("`{}`", p.name)).collect();
-                    let hint = if declared.is_empty() {
+                    let hint = if ports.is_empty() {
                         "declare it under the component's `ports`".to_string()
                     } else {
-                        format!("declared ports: {}", declared.join(", "))
+                        format!("declared ports: {}", names::short_list(ports.iter().map(|p| p.name.as_str())))
                     };
                     let mut at = here.to_vec();
                     at.push("port".into());
@@ -398,7 +449,16 @@ impl Builder<'_> {
                 && let Ok(l) = quantity::parse(limit)
                 && r > l
             {
-                self.error(at, format!("the {name} request {request} is more than its limit {limit}"));
+                let field = if name == "ephemeral-storage" { "ephemeralStorage" } else { name.as_str() };
+                let written = [section_path(at, "requests", field), section_path(at, "limits", field)]
+                    .into_iter()
+                    .find(|p| self.loaded.tree.lookup(p).is_some())
+                    .unwrap_or_else(|| at.to_vec());
+                self.error_hint(
+                    &written,
+                    format!("the {name} request {request} is more than its limit {limit}"),
+                    "a container may not request more than its limit: raise the limit or lower the request",
+                );
             }
         }
         out
@@ -437,22 +497,28 @@ impl Builder<'_> {
                 PathSegment::Key(k) => Some(k.as_str()),
                 PathSegment::Index(_) => None,
             });
+        let mut index: HashMap<String, usize> = vars.iter().enumerate().map(|(i, v)| (v.name.clone(), i)).collect();
+        let secret_names: IndexSet<&str> = secrets.iter().map(|s| s.name.as_str()).collect();
         for (own, list) in [(false, app_env), (true, own_env)] {
             for (here, name, src) in list {
                 // App-level problems are reported once, for the first component.
                 let report = own || only_first_component;
-                let Some(source) = self.env_source(&here, name, src, secrets, config_map, report) else {
+                let Some(source) = self.env_source(&here, name, src, &secret_names, config_map, report) else {
                     continue;
                 };
                 let var = EnvVar { name: name.clone(), source };
-                match vars.iter_mut().find(|v| &v.name == name) {
+                let existing = index.get(name.as_str()).copied();
+                match existing.map(|i| &mut vars[i]) {
                     Some(existing) if own => *existing = var,
                     Some(_) => {
                         if report {
                             self.key_error(&here, format!("`{name}` is already set from a Secret in `secrets`"));
                         }
                     }
-                    None => vars.push(var),
+                    None => {
+                        index.insert(name.clone(), vars.len());
+                        vars.push(var);
+                    }
                 }
             }
         }
@@ -464,7 +530,7 @@ impl Builder<'_> {
         here: &[PathSegment],
         name: &str,
         src: &profile::EnvSource,
-        secrets: &[Secret],
+        secret_names: &IndexSet<&str>,
         config_map: &Option<ConfigMap>,
         report: bool,
     ) -> Option<EnvValue> {
@@ -478,14 +544,16 @@ impl Builder<'_> {
                 let key = src.key.clone().unwrap_or_else(|| name.to_string());
                 let optional = src.optional.unwrap_or(false);
                 if let Some(v) = &src.value {
+                    if report {
+                        self.no_credential(here, "variable", Some(name), v);
+                    }
                     Some(EnvValue::Literal(v.clone()))
                 } else if let Some(secret) = &src.secret {
-                    if !secrets.iter().any(|s| &s.name == secret) {
-                        let declared: Vec<String> = secrets.iter().map(|s| format!("`{}`", s.name)).collect();
-                        let hint = if declared.is_empty() {
+                    if !secret_names.contains(secret.as_str()) {
+                        let hint = if secret_names.is_empty() {
                             format!("declare it: `secrets: {{{secret}: {{}}}}` (an existing Secret)")
                         } else {
-                            format!("declared secrets: {}", declared.join(", "))
+                            format!("declared secrets: {}", names::short_list(secret_names.iter().copied()))
                         };
                         problems.push((
                             format!("`{name}` reads Secret `{secret}`, which `secrets` does not declare"),
@@ -545,19 +613,25 @@ impl Builder<'_> {
             (None, Some(w)) => (w.clone(), path!["security", "writablePaths"].to_vec()),
             (None, None) => (vec!["/tmp".to_string()], Vec::new()),
         };
-        let mut seen = Vec::new();
+        let mut seen = HashSet::new();
         for (i, path) in paths.iter().enumerate() {
             let mut h = here.clone();
             h.push(i.into());
             if !path.starts_with('/') || path == "/" {
                 self.error(&h, format!("writable path `{path}` must be an absolute path below `/`"));
-            } else if seen.contains(path) {
+            } else if !seen.insert(path.as_str()) {
                 self.error(&h, format!("writable path `{path}` is listed twice"));
             }
-            seen.push(path.clone());
         }
         paths
     }
+}
+
+/// `base.section.field`.
+fn section_path(base: &[PathSegment], section: &str, field: &str) -> Vec<PathSegment> {
+    let mut p = base.to_vec();
+    p.extend(path![section, field]);
+    p
 }
 
 /// Requests and limits of a named preset.

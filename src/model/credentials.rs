@@ -1,0 +1,150 @@
+//! Telling credentials from plain values, so that none ends up in a
+//! ConfigMap, a literal environment variable, a command line or an
+//! annotation (all readable by anyone who can read the object).
+//!
+//! Two rules, chosen to catch the common leaks without flagging ordinary
+//! settings:
+//!
+//! - **A name that ends in a credential word** holds a credential: the last
+//!   word of the name (split at `_`, `-`, `.` and lower-to-upper case
+//!   changes) is `PASSWORD`, `PASSWD`, `PASS`, `SECRET` or `TOKEN`, or the
+//!   last two are `API KEY`, `PRIVATE KEY`, `SECRET KEY` or `ACCESS KEY`
+//!   (`APIKEY` counts as well). So `DB_PASSWORD`, `JWT_SECRET`,
+//!   `GITHUB_TOKEN`, `STRIPE_API_KEY` and `AWS_SECRET_ACCESS_KEY` are
+//!   credentials, while `TOKEN_TTL`, `PASSWORD_MIN_LENGTH`, `SECRET_NAME`,
+//!   `PASSWORD_FILE` and `AWS_ACCESS_KEY_ID` are not. An empty value is
+//!   never a credential.
+//! - **A URL with a password** (`scheme://user:password@host`) is a
+//!   credential under any name, unless the password is a reference that
+//!   Kubernetes or a shell fills in: `$(VAR)` or `${VAR}`.
+
+/// Whether a variable or setting named `name` holds a credential.
+pub fn is_credential_name(name: &str) -> bool {
+    let words = words(name);
+    let last = words.last().map(String::as_str);
+    let last_two = match words.as_slice() {
+        [.., a, b] => Some((a.as_str(), b.as_str())),
+        _ => None,
+    };
+    matches!(last, Some("PASSWORD" | "PASSWD" | "PASS" | "SECRET" | "TOKEN" | "APIKEY"))
+        || matches!(last_two, Some(("API" | "PRIVATE" | "SECRET" | "ACCESS", "KEY")))
+}
+
+/// Whether `value` contains a URL with a literal password.
+pub fn has_url_password(value: &str) -> bool {
+    let mut rest = value;
+    while let Some(i) = rest.find("://") {
+        let after = &rest[i + 3..];
+        let authority = after.split(['/', '?', '#', ' ', '\n', '\t', '"', '\'']).next().unwrap_or("");
+        if let Some((userinfo, _host)) = authority.rsplit_once('@')
+            && let Some((_user, password)) = userinfo.split_once(':')
+            && !password.is_empty()
+            && !is_reference(password)
+        {
+            return true;
+        }
+        rest = after;
+    }
+    false
+}
+
+/// `$(VAR)` (expanded by Kubernetes in env values, commands and args) or
+/// `${VAR}` (expanded by a shell).
+fn is_reference(s: &str) -> bool {
+    let inner = s.strip_prefix("$(").and_then(|r| r.strip_suffix(')'));
+    let inner = inner.or_else(|| s.strip_prefix("${").and_then(|r| r.strip_suffix('}')));
+    inner.is_some_and(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
+}
+
+/// The words of a name, upper-cased: `dbPassword` and `DB_PASSWORD` are
+/// both `[DB, PASSWORD]`.
+fn words(name: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut word = String::new();
+    let mut prev_lower = false;
+    for c in name.chars() {
+        if !c.is_alphanumeric() {
+            if !word.is_empty() {
+                out.push(std::mem::take(&mut word));
+            }
+            prev_lower = false;
+            continue;
+        }
+        if c.is_uppercase() && prev_lower && !word.is_empty() {
+            out.push(std::mem::take(&mut word));
+        }
+        prev_lower = c.is_lowercase() || c.is_ascii_digit();
+        word.extend(c.to_uppercase());
+    }
+    if !word.is_empty() {
+        out.push(word);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credential_names_end_in_a_credential_word() {
+        for name in [
+            "PASSWORD",
+            "DB_PASSWORD",
+            "dbPassword",
+            "REDIS_PASS",
+            "JWT_SECRET",
+            "client-secret",
+            "GITHUB_TOKEN",
+            "STRIPE_API_KEY",
+            "OPENAI_APIKEY",
+            "SSH_PRIVATE_KEY",
+            "DJANGO_SECRET_KEY",
+            "AWS_SECRET_ACCESS_KEY",
+            "MYSQL_ROOT_PASSWD",
+        ] {
+            assert!(is_credential_name(name), "{name}");
+        }
+        for name in [
+            "TOKEN_TTL",
+            "PASSWORD_MIN_LENGTH",
+            "SECRET_NAME",
+            "PASSWORD_FILE",
+            "AWS_ACCESS_KEY_ID",
+            "BYPASS",
+            "COMPASS",
+            "TOKENS",
+            "KEY",
+            "CACHE_KEY",
+            "PORT",
+            "ENV",
+            "",
+        ] {
+            assert!(!is_credential_name(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn urls_with_passwords() {
+        for v in [
+            "postgres://app:s3cret@db:5432/app",
+            "redis://:hunter2@redis:6379/0",
+            "see https://a.example and amqp://u:p@mq/",
+            "mongodb+srv://u:p@cluster.example/db?retryWrites=true",
+        ] {
+            assert!(has_url_password(v), "{v}");
+        }
+        for v in [
+            "postgres://app@db:5432/app",
+            "postgres://app:$(DB_PASSWORD)@db:5432/app",
+            "postgres://app:${DB_PASSWORD}@db/app",
+            "https://example.com/a:b@c",
+            "http://localhost:3000",
+            "user:pass@host",
+            "mailto:ops@example.com",
+            "https://u:@host/",
+        ] {
+            assert!(!has_url_password(v), "{v}");
+        }
+    }
+}

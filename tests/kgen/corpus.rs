@@ -1,0 +1,272 @@
+//! The bad-input corpus: every case is a profile that kgen must refuse with
+//! a located, helpful message, exit code 1 and nothing on stdout — never a
+//! panic.
+//!
+//! Cases are data, in `tests/kgen/corpus/`:
+//!
+//! - `NN-name.yaml`: the profile, byte for byte (it may be invalid UTF-8);
+//! - `NN-name.args` (optional): extra arguments, one per line, placed before
+//!   the profile; a line `-` reads the profile from stdin instead;
+//! - `NN-name.stderr`: the whole expected stderr.
+//!
+//! Inputs too large or too repetitive to keep in git are built by the
+//! [`GENERATED`] table instead, with the same `.stderr` files.
+//!
+//! To add a case, write the `.yaml` (and `.args`), run
+//! `KGEN_BLESS=1 cargo test corpus`, and review the `.stderr` it wrote.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use crate::support::{kgen, repo, scratch};
+
+fn corpus_dir() -> PathBuf {
+    repo().join("tests/kgen/corpus")
+}
+
+/// A case whose input is built by code: (name, args, input).
+type Generated = (&'static str, &'static [&'static str], fn() -> Vec<u8>);
+
+/// Cases whose input is generated: very large files, deep nesting.
+const GENERATED: &[Generated] = &[
+    ("g01-file-over-4-mib", &[], || {
+        let mut s = String::from("name: big\nimage: big:1.0\nsettings:\n");
+        while s.len() <= 4 << 20 {
+            s.push_str(&format!("  K{}: {}\n", s.len(), "x".repeat(100)));
+        }
+        s.into_bytes()
+    }),
+    ("g02-stdin-over-4-mib", &["-"], || {
+        let mut s = String::from("name: big\nimage: big:1.0\nsettings:\n  BIG: ");
+        s.push_str(&"x".repeat(5 << 20));
+        s.into_bytes()
+    }),
+    ("g03-nesting-10000-deep", &[], || {
+        let mut s = String::from("name: deep\nimage: deep:1.0\nsettings:\n  X: ");
+        s.push_str(&"[".repeat(10_000));
+        s.push_str(&"]".repeat(10_000));
+        s.push('\n');
+        s.into_bytes()
+    }),
+    ("g04-block-nesting-100-deep", &[], || {
+        let mut s = String::from("name: deep\nimage: deep:1.0\nlabels:\n");
+        for i in 0..100 {
+            s.push_str(&" ".repeat(2 * (i + 1)));
+            s.push_str("a:\n");
+        }
+        s.into_bytes()
+    }),
+    ("g05-setting-of-2-mib", &[], || {
+        let mut s = String::from("name: big\nimage: big:1.0\nsettings:\n  BIG: ");
+        s.push_str(&"x".repeat(2 << 20));
+        s.push('\n');
+        s.into_bytes()
+    }),
+    ("g06-set-value-over-64-kib", &["--set"], || {
+        // The `--set` argument is appended by `run_case` from the input.
+        format!("settings.BIG={}", "x".repeat(70_000)).into_bytes()
+    }),
+    ("g07-set-value-nesting-1000-deep", &["--set"], || {
+        format!("settings.X={}{}", "[".repeat(1000), "]".repeat(1000)).into_bytes()
+    }),
+    // Wide inputs: each of these once took minutes (quadratic work).
+    ("g08-100k-invalid-label-keys", &[], || {
+        let mut s = String::from("name: wide\nimage: wide:1.0\nlabels:\n");
+        for i in 0..100_000 {
+            s.push_str(&format!("  \"bad key {i}\": v\n"));
+        }
+        s.into_bytes()
+    }),
+    ("g09-50k-components-sharing-50k-variables", &[], || {
+        let mut s = String::from("name: wide\nimage: wide:1.0\nenv:\n");
+        for i in 0..50_000 {
+            s.push_str(&format!("  E{i}: v\n"));
+        }
+        s.push_str("components:\n");
+        for i in 0..50_000 {
+            s.push_str(&format!("  c{i}: {{}}\n"));
+        }
+        s.into_bytes()
+    }),
+    ("g10-one-line-of-1-mib", &[], || {
+        let items = vec!["1"; 200_000].join(",");
+        format!("{{name: wide, image: wide:1.0, settings: {{X: [{items}]}}, typo: 1}}\n").into_bytes()
+    }),
+    ("g11-60k-duplicate-ports", &[], || {
+        let mut s = String::from("name: wide\nimage: wide:1.0\nports:\n");
+        for i in 0..60_000 {
+            s.push_str(&format!("  p{i}: 8080\n"));
+        }
+        s.into_bytes()
+    }),
+    ("g12-20k-undeclared-secrets", &[], || {
+        let mut s = String::from("name: wide\nimage: wide:1.0\nsecrets:\n");
+        for i in 0..20_000 {
+            s.push_str(&format!("  s{i}: {{env: [V{i}]}}\n"));
+        }
+        s.push_str("env:\n");
+        for i in 0..20_000 {
+            s.push_str(&format!("  X{i}: {{secret: nope{i}}}\n"));
+        }
+        s.into_bytes()
+    }),
+];
+
+/// Time one case may take, even in a debug build on a busy machine; the
+/// wide cases above took minutes before their fixes.
+const CASE_TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// The profile every generated `--set` case renders.
+const SET_BASE: &str = "name: shop\nimage: shop:1.0\n";
+
+struct Case {
+    name: String,
+    args: Vec<String>,
+    input: Vec<u8>,
+    /// The file to run on, relative to the working directory.
+    file: PathBuf,
+    stdin: bool,
+}
+
+fn static_cases() -> Vec<Case> {
+    let dir = corpus_dir();
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .collect();
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|path| {
+            let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+            let args: Vec<String> = std::fs::read_to_string(path.with_extension("args"))
+                .map(|t| t.lines().map(String::from).collect())
+                .unwrap_or_default();
+            let stdin = args.iter().any(|a| a == "-");
+            Case {
+                input: std::fs::read(&path).unwrap(),
+                file: PathBuf::from(path.file_name().unwrap()),
+                name,
+                args,
+                stdin,
+            }
+        })
+        .collect()
+}
+
+fn generated_cases() -> Vec<Case> {
+    let dir = scratch("corpus-generated");
+    GENERATED
+        .iter()
+        .map(|(name, args, make)| {
+            let input = make();
+            let mut args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+            let stdin = args.iter().any(|a| a == "-");
+            let (file, input) = if args.last().is_some_and(|a| a == "--set") {
+                // The generated text is the `--set` argument.
+                args.push(String::from_utf8(input).unwrap());
+                (PathBuf::from(format!("{name}.yaml")), SET_BASE.as_bytes().to_vec())
+            } else {
+                (PathBuf::from(format!("{name}.yaml")), input)
+            };
+            std::fs::write(dir.join(&file), &input).unwrap();
+            Case { name: name.to_string(), args, input, file, stdin }
+        })
+        .collect()
+}
+
+/// Run one case; returns (exit code, stdout, stderr).
+fn run_case(case: &Case, cwd: &Path) -> (Option<i32>, Vec<u8>, String) {
+    let mut args: Vec<String> = vec!["render".into()];
+    args.extend(case.args.iter().cloned());
+    if !case.stdin {
+        args.push(case.file.to_string_lossy().into_owned());
+    }
+    let mut child = kgen()
+        .args(&args)
+        .current_dir(cwd)
+        .stdin(if case.stdin { Stdio::piped() } else { Stdio::null() })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if case.stdin {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        // kgen stops reading at its limit: a broken pipe here is fine.
+        let _ = stdin.write_all(&case.input);
+    }
+    let out = child.wait_with_output().unwrap();
+    (out.status.code(), out.stdout, String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+fn check_cases(cases: Vec<Case>, cwd: &Path) {
+    let bless = std::env::var("KGEN_BLESS").as_deref() == Ok("1");
+    let mut failures = Vec::new();
+    for case in &cases {
+        let started = std::time::Instant::now();
+        let (code, stdout, stderr) = run_case(case, cwd);
+        let took = started.elapsed();
+        let expected_path = corpus_dir().join(format!("{}.stderr", case.name));
+        let mut problems = Vec::new();
+        if code != Some(1) {
+            problems.push(format!("exit code {code:?}, expected 1 (None is a crash)"));
+        }
+        if !stdout.is_empty() {
+            problems.push(format!("{} bytes on stdout", stdout.len()));
+        }
+        if stderr.contains("panicked") || stderr.contains("RUST_BACKTRACE") {
+            problems.push("a panic".into());
+        }
+        if took > CASE_TIME_LIMIT {
+            problems.push(format!("took {took:?}, more than {CASE_TIME_LIMIT:?}"));
+        }
+        if !stderr.starts_with("error: ") {
+            problems.push("stderr does not start with `error: `".into());
+        }
+        if bless {
+            std::fs::write(&expected_path, &stderr).unwrap();
+        } else {
+            match std::fs::read_to_string(&expected_path) {
+                Ok(expected) if expected == stderr => {}
+                Ok(expected) => problems.push(format!("stderr differs:\n--- expected\n{expected}--- actual\n{stderr}")),
+                Err(_) => problems.push(format!("no {} (KGEN_BLESS=1 writes it):\n{stderr}", expected_path.display())),
+            }
+        }
+        if !problems.is_empty() {
+            failures.push(format!("{}: {}", case.name, problems.join("; ")));
+        }
+    }
+    assert!(failures.is_empty(), "{} of {} corpus cases failed:\n{}", failures.len(), cases.len(), failures.join("\n"));
+}
+
+#[test]
+fn corpus_cases_are_refused_with_located_messages() {
+    let cases = static_cases();
+    assert!(cases.len() >= 40, "the corpus has {} cases", cases.len());
+    check_cases(cases, &corpus_dir());
+}
+
+#[test]
+fn generated_corpus_cases_are_refused_with_located_messages() {
+    let cases = generated_cases();
+    check_cases(cases, &repo().join("target/test-scratch/corpus-generated"));
+}
+
+/// Every `.stderr` belongs to a case (a renamed case leaves none behind).
+#[test]
+fn corpus_has_no_orphaned_expectations() {
+    let generated: Vec<&str> = GENERATED.iter().map(|(n, _, _)| *n).collect();
+    for entry in std::fs::read_dir(corpus_dir()).unwrap() {
+        let path = entry.unwrap().path();
+        let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+        if path.extension().is_some_and(|x| x == "stderr" || x == "args") {
+            assert!(
+                path.with_extension("yaml").exists() || generated.contains(&stem.as_str()),
+                "{} has no case",
+                path.display()
+            );
+        }
+    }
+}

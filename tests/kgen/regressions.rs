@@ -1,0 +1,68 @@
+//! Regression tests for what the fuzzer and the property tests found, each
+//! named after its finding.
+
+use kgen::profile::load::{Options, load_text};
+use kgen::source::SourceMap;
+
+use crate::support::run;
+
+/// Load and render in process; Ok(objects) or Err(rendered diagnostics).
+fn render(text: &str, env: Option<&str>, sets: &[&str]) -> Result<usize, String> {
+    let mut sources = SourceMap::default();
+    let options = Options {
+        environment: env.map(String::from),
+        sets: sets.iter().map(|s| s.to_string()).collect(),
+        ..Options::default()
+    };
+    let result = load_text("p.yaml", text.to_string(), &options, &mut sources)
+        .and_then(|l| kgen::pipeline::render_loaded(l, &|_| None, &mut sources));
+    match result {
+        Ok(r) => Ok(r.objects.len()),
+        Err(e) => Err(e.0.iter().map(|d| d.render(&sources, false)).collect::<Vec<_>>().join("\n")),
+    }
+}
+
+/// fuzz finding 1: a `--set` path with multi-byte characters shifted the
+/// positions of errors in its value off character boundaries, and
+/// rendering the diagnostic panicked.
+#[test]
+fn fuzz_set_path_with_multibyte_characters_is_located_in_the_value() {
+    let err = render("name: shop\nimage: shop:1.0\n", None, &["séttings.ä=[x"]).unwrap_err();
+    assert_eq!(
+        err,
+        "error: invalid YAML: while parsing a flow sequence, expected ',' or ']'\n --> --set:1:14\n  |\n1 | séttings.ä=[x\n  |              ^"
+    );
+    let err = render("name: shop\nimage: shop:1.0\n", None, &["labels.ü=[a, b]"]).unwrap_err();
+    assert!(err.contains("--> --set:1:10\n"), "{err}");
+    // Through the binary, with a line break in the path.
+    let out = run(&["render", "-", "--set", "sé\nx=[1"], Some("name: shop\nimage: shop:1.0\n"));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).starts_with("error: invalid YAML"));
+}
+
+/// fuzz finding 2: `--env prod` where `prod:` is empty replaced the whole
+/// profile with null, and expanding the shorthand panicked.
+#[test]
+fn fuzz_empty_environment_overlay_changes_nothing() {
+    let text = "name: shop\nimage: shop:1.0\nenvironments:\n  prod:\n";
+    assert_eq!(render(text, Some("prod"), &[]), render(text, None, &[]));
+    assert!(render(text, Some("prod"), &[]).is_ok());
+}
+
+/// property finding 1: a component without ports whose liveness probe runs
+/// a command was refused with "this probe needs a port".
+#[test]
+fn property_command_probe_needs_no_port() {
+    let text = "name: worker\nimage: worker:1.0\nprobes:\n  liveness:\n    command: [/bin/check]\n";
+    // Namespace, NetworkPolicy, ServiceAccount, Deployment.
+    assert_eq!(render(text, None, &[]), Ok(4));
+}
+
+/// property finding 2: two Secrets exposing the same variable gave a
+/// container the variable twice (the last one silently wins in the
+/// cluster). Now an error; the corpus case 63 has its message.
+#[test]
+fn property_variable_from_two_secrets_is_refused() {
+    let text = "name: shop\nimage: shop:1.0\nsecrets:\n  a: {env: [DB_URL]}\n  b: {env: [DB_URL]}\n";
+    assert!(render(text, None, &[]).unwrap_err().contains("variable `DB_URL` is already read from Secret `a`"));
+}
