@@ -17,6 +17,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::{Metadata, Resource};
 
 use crate::crd::cnpg::{Cluster, ScheduledBackup};
+use crate::crd::prometheus::{PodMonitor, PrometheusRule, ServiceMonitor};
 use serde::Serialize;
 
 /// An object of a kind kgen does not model (from `extraManifests`), kept
@@ -185,6 +186,9 @@ objects! {
     Ingress(Ingress),
     Cluster(Cluster),
     ScheduledBackup(ScheduledBackup),
+    ServiceMonitor(ServiceMonitor),
+    PodMonitor(PodMonitor),
+    PrometheusRule(PrometheusRule),
 }
 
 impl Object {

@@ -5,6 +5,7 @@
 //! built-in kind.
 
 pub mod cnpg;
+pub mod prometheus;
 
 /// Define a custom resource type: a struct with `apiVersion`, `kind`,
 /// `metadata` and `spec`, and its k8s-openapi traits.

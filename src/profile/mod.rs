@@ -9,6 +9,7 @@
 pub mod data;
 pub mod extras;
 pub mod load;
+pub mod monitoring;
 pub mod settings;
 pub mod workload;
 
@@ -18,6 +19,7 @@ use serde::Deserialize;
 
 pub use data::*;
 pub use extras::*;
+pub use monitoring::*;
 pub use settings::*;
 pub use workload::*;
 
@@ -84,6 +86,9 @@ pub struct Profile {
     pub cache: Option<Cache>,
     /// How database migrations run.
     pub migrations: Migrations,
+    /// Monitoring with the Prometheus Operator: ServiceMonitors, alerting
+    /// rules and a Grafana dashboard (default: none).
+    pub monitoring: Option<Monitoring>,
     /// The ServiceAccount of the pods.
     pub service_account: ServiceAccountSettings,
     /// Pod and container security settings (restricted by default).

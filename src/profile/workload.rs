@@ -52,6 +52,9 @@ pub struct Component {
     pub tolerations: Vec<k8s_openapi::api::core::v1::Toleration>,
     /// The databases this component uses, by key (default: all of them).
     pub databases: Option<Vec<String>>,
+    /// Where the component serves Prometheus metrics (with `monitoring`:
+    /// `/metrics` on the first port unless set here).
+    pub metrics: super::Metrics,
 }
 
 /// A container image: `repository[:tag][@digest]`, or its parts.

@@ -8,6 +8,7 @@ mod database;
 mod identity;
 pub mod lifecycle;
 pub mod migrations;
+pub mod monitoring;
 mod service;
 mod workload;
 
@@ -33,6 +34,7 @@ pub fn render(app: &App) -> Vec<Object> {
         service::render(app, component, &mut out);
     }
     migrations::render(app, &mut out);
+    monitoring::render(app, &mut out);
     lifecycle::finish(&mut out);
     object::sort(&mut out);
     out

@@ -5,6 +5,7 @@ mod commands;
 mod errors;
 mod escape_hatches;
 mod kustomize;
+mod monitoring;
 mod output;
 mod profiles;
 mod support;

@@ -7,7 +7,7 @@ use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace, PersistentVolumeClaim, Secret, Service, ServiceAccount};
 use k8s_openapi::api::storage::v1::StorageClass;
-use kgen::crd::cnpg;
+use kgen::crd::{cnpg, prometheus};
 use serde::Deserialize;
 
 use crate::support::{profile_matrix, render, tool};
@@ -72,6 +72,9 @@ fn output_round_trips_through_kubernetes_types() {
                 "StorageClass" => serde_json::to_value(StorageClass::deserialize(&json).unwrap()),
                 "Cluster" => serde_json::to_value(cnpg::Cluster::deserialize(&json).unwrap()),
                 "ScheduledBackup" => serde_json::to_value(cnpg::ScheduledBackup::deserialize(&json).unwrap()),
+                "ServiceMonitor" => serde_json::to_value(prometheus::ServiceMonitor::deserialize(&json).unwrap()),
+                "PodMonitor" => serde_json::to_value(prometheus::PodMonitor::deserialize(&json).unwrap()),
+                "PrometheusRule" => serde_json::to_value(prometheus::PrometheusRule::deserialize(&json).unwrap()),
                 other => panic!("add {other} to the round-trip test"),
             }
             .unwrap();

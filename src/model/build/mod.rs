@@ -4,6 +4,7 @@
 
 mod config;
 mod data;
+mod monitoring;
 mod workload;
 
 use super::image::ImageRef;
@@ -127,6 +128,8 @@ impl Builder<'_> {
         }
         self.attach_data(&mut components, &databases, &cache);
         let migrations = self.migrations(&mut components, &databases);
+        let monitoring = self.monitoring(&name);
+        self.attach_metrics(&mut components, monitoring.is_some());
         let version = match &p.version {
             Some(v) => {
                 self.check(&path!["version"], "version", v, names::label_value);
@@ -153,6 +156,7 @@ impl Builder<'_> {
             cache,
             migrations,
             storage_classes: std::mem::take(&mut self.storage_classes),
+            monitoring,
         }
     }
 

@@ -97,6 +97,7 @@ impl Builder<'_> {
             sqlite_volume: None,
             wait_for: Vec::new(),
             migrate_on_start: false,
+            metrics: None,
         })
     }
 
