@@ -284,6 +284,9 @@ impl Builder<'_> {
             if m.enabled == Some(false) {
                 continue;
             }
+            // Written settings ask for metrics; without them, a component
+            // with ports is scraped if it can be.
+            let explicit = m.enabled == Some(true) || m.port.is_some() || m.path.is_some();
             let path = m.path.clone().unwrap_or_else(|| "/metrics".into());
             if !path.starts_with('/') || path.contains(char::is_whitespace) {
                 self.error(&[&at[..], &path!["path"]].concat(), format!("metrics path `{path}` must start with `/`"));
@@ -306,7 +309,7 @@ impl Builder<'_> {
                         continue;
                     }
                 },
-                None if m.path.is_some() && c.ports.is_empty() => {
+                None if explicit && c.ports.is_empty() => {
                     self.error_hint(
                         &at,
                         "metrics need a port, and the component declares none",
@@ -321,7 +324,6 @@ impl Builder<'_> {
             if !on {
                 continue;
             }
-            let explicit = m.enabled == Some(true) || m.port.is_some() || m.path.is_some();
             if c.service.is_none() || !port.expose {
                 // Only a component that says it serves metrics must be
                 // scrapable; others are watched through kube-state-metrics.
@@ -330,8 +332,9 @@ impl Builder<'_> {
                 }
                 let why =
                     if c.service.is_none() { "the component has no Service" } else { "its Service does not expose it" };
+                let here = if m.port.is_some() { [&at[..], &path!["port"]].concat() } else { at.to_vec() };
                 self.error_hint(
-                    &at,
+                    &here,
                     format!("Prometheus cannot scrape port `{}`: {why}", port.name),
                     "ServiceMonitors scrape through the Service: expose the port, or set `metrics: {enabled: false}`",
                 );
