@@ -399,7 +399,7 @@ monitoring:
   |
 hint: Prometheus refuses a scrape timeout longer than the scrape interval
 
-error: metric name `http-requests` is not a Prometheus metric name (letters, digits, `_` and `:`)
+error: metric name `http-requests` must be letters, digits, `_` and `:`, not starting with a digit
   --> case.yaml:12:15
    |
 12 |       metric: http-requests

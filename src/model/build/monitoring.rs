@@ -413,7 +413,7 @@ pub fn parse_duration(s: &str) -> Result<u64, String> {
 pub fn metric_name(s: &str) -> Result<(), String> {
     let ok = s.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_' || c == ':')
         && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b':');
-    if ok { Ok(()) } else { Err("is not a Prometheus metric name (letters, digits, `_` and `:`)".into()) }
+    if ok { Ok(()) } else { Err("must be letters, digits, `_` and `:`, not starting with a digit".into()) }
 }
 
 /// Why `s` is not a Prometheus label name (`[a-zA-Z_][a-zA-Z0-9_]*`, not
@@ -422,7 +422,7 @@ pub fn label_name(s: &str) -> Result<(), String> {
     let ok = s.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
         && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
     if !ok {
-        return Err("is not a Prometheus label name (letters, digits and `_`)".into());
+        return Err("must be letters, digits and `_`, not starting with a digit".into());
     }
     if s.starts_with("__") {
         return Err("starts with `__`, which Prometheus reserves".into());
