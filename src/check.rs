@@ -1,8 +1,9 @@
 //! Consistency of a rendered bundle: every reference between objects
 //! resolves (Services and PDBs select pods, pods find their ConfigMaps,
 //! Secrets, claims and accounts, probes and Services name ports that exist,
-//! autoscalers scale something), and every name and label is one the API
-//! server accepts. All problems are reported, not only the first.
+//! autoscalers scale something, ServiceMonitors find their Services and
+//! ports), and every name and label is one the API server accepts. All
+//! problems are reported, not only the first.
 //!
 //! It works on [`Object`]s by kind, not on the model, so objects changed by
 //! patches or added as extra manifests are checked like rendered ones. Pure:
@@ -186,6 +187,38 @@ pub fn check(objects: &[Object], external: &External) -> Vec<Diagnostic> {
                                 svc.name
                             )));
                         }
+                    }
+                }
+            }
+            // A monitor of its own namespace must find a Service there that
+            // names every port it scrapes.
+            Object::ServiceMonitor(m) if m.spec.namespace_selector.is_none() => {
+                let services: Vec<&k8s_openapi::api::core::v1::Service> = bundle
+                    .objects
+                    .values()
+                    .filter_map(|s| match s {
+                        Object::Service(svc) if s.namespace() == o.namespace() => Some(&**svc),
+                        _ => None,
+                    })
+                    .filter(|svc| selects(&m.spec.selector, svc.metadata.labels.as_ref().unwrap_or(&NO_LABELS)))
+                    .collect();
+                if services.is_empty() {
+                    let shown = m.spec.selector.match_labels.as_ref().map(show_labels).unwrap_or_default();
+                    out.push(
+                        Diagnostic::error(format!("{} selects no Service in the bundle", describe(o)))
+                            .hint(format!("its selector is {shown}")),
+                    );
+                }
+                for port in m.spec.endpoints.iter().filter_map(|e| e.port.as_ref()) {
+                    let named = |svc: &&k8s_openapi::api::core::v1::Service| {
+                        let ports = svc.spec.as_ref().and_then(|s| s.ports.as_ref());
+                        ports.into_iter().flatten().any(|p| p.name.as_ref() == Some(port))
+                    };
+                    if !services.is_empty() && !services.iter().any(named) {
+                        out.push(Diagnostic::error(format!(
+                            "{} scrapes port `{port}`, which no Service it selects names",
+                            describe(o)
+                        )));
                     }
                 }
             }
@@ -875,5 +908,32 @@ mod tests {
         assert!(!selects(&sel("NotIn", &["web"]), &labels));
         assert!(selects(&sel("Exists", &[]), &labels));
         assert!(!selects(&sel("DoesNotExist", &[]), &labels));
+    }
+
+    #[test]
+    fn service_monitors_find_their_service_and_port() {
+        let service = serde_json::json!({"apiVersion": "v1", "kind": "Service", "metadata": meta("web"),
+            "spec": {"selector": {"app": "shop"}, "ports": [{"name": "http", "port": 80, "targetPort": "http"}]}});
+        let pods = deployment(serde_json::json!({"containers": [container(serde_json::json!({}))]}));
+        let monitor = |selector: serde_json::Value, port: &str| {
+            serde_json::json!({"apiVersion": "monitoring.coreos.com/v1", "kind": "ServiceMonitor", "metadata": meta("web"),
+                "spec": {"selector": {"matchLabels": selector}, "endpoints": [{"port": port}]}})
+        };
+        let cases = [
+            (monitor(serde_json::json!({"app": "shop"}), "http"), None),
+            (
+                monitor(serde_json::json!({"app": "other"}), "http"),
+                Some("ServiceMonitor `shop/web` selects no Service in the bundle"),
+            ),
+            (
+                monitor(serde_json::json!({"app": "shop"}), "metrics"),
+                Some("ServiceMonitor `shop/web` scrapes port `metrics`, which no Service it selects names"),
+            ),
+        ];
+        for (m, expected) in cases {
+            let objects = bundle(&[service.clone(), pods.clone(), m]);
+            let expected: Vec<String> = expected.into_iter().map(String::from).collect();
+            assert_eq!(messages(&objects, &External::default()), expected);
+        }
     }
 }

@@ -20,6 +20,7 @@ use crate::crd::certmanager::Issuer;
 use crate::crd::cnpg::{Cluster, ScheduledBackup};
 use crate::crd::gateway::{HTTPRoute, ReferenceGrant};
 use crate::crd::keda::ScaledObject;
+use crate::crd::prometheus::{PodMonitor, PrometheusRule, ServiceMonitor};
 use serde::Serialize;
 
 /// An object of a kind kgen does not model (from `extraManifests`), kept
@@ -192,6 +193,9 @@ objects! {
     HTTPRoute(HTTPRoute),
     ReferenceGrant(ReferenceGrant),
     ScaledObject(ScaledObject),
+    ServiceMonitor(ServiceMonitor),
+    PodMonitor(PodMonitor),
+    PrometheusRule(PrometheusRule),
 }
 
 impl Object {

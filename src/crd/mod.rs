@@ -8,6 +8,7 @@ pub mod certmanager;
 pub mod cnpg;
 pub mod gateway;
 pub mod keda;
+pub mod prometheus;
 
 /// Define a custom resource type: a struct with `apiVersion`, `kind`,
 /// `metadata` and `spec`, and its k8s-openapi traits.

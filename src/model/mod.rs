@@ -50,6 +50,8 @@ pub struct App {
     pub migrations: Option<Migrations>,
     /// StorageClasses that storage presets create.
     pub storage_classes: Vec<StorageClass>,
+    /// Monitoring with the Prometheus Operator, when the profile asks for it.
+    pub monitoring: Option<Monitoring>,
     pub ingress: Option<Ingress>,
     pub gateway: Option<Gateway>,
     /// A cert-manager Issuer kgen creates for the Ingress's TLS.
@@ -266,6 +268,18 @@ pub struct Component {
     /// Topology keys to spread replicas over.
     pub spread: Vec<&'static str>,
     pub priority_class_name: Option<String>,
+    /// Where Prometheus scrapes the component: set only when monitoring is
+    /// on and the component serves metrics on one of its ports.
+    pub metrics: Option<Metrics>,
+}
+
+/// A component's metrics endpoint.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Metrics {
+    /// The name of a port the component declares and its Service exposes.
+    pub port: String,
+    /// The HTTP path, starting with `/`.
+    pub path: String,
 }
 
 /// The `data` volume of a component that keeps an SQLite database.
@@ -359,6 +373,21 @@ pub struct Postgres {
     /// Scripts for /docker-entrypoint-initdb.d, in order (name, content).
     pub init_scripts: Vec<(String, String)>,
     pub backup: Option<Backup>,
+    /// A postgres_exporter sidecar serving metrics on [`EXPORTER_PORT`]
+    /// (port name [`EXPORTER_PORT_NAME`]).
+    pub exporter: Option<Exporter>,
+}
+
+/// The port of a database's metrics exporter (postgres_exporter's default,
+/// and CloudNativePG's).
+pub const EXPORTER_PORT: u16 = 9187;
+/// The name of the exporter's port, on the pod and on the Service.
+pub const EXPORTER_PORT_NAME: &str = "metrics";
+
+/// A Prometheus exporter beside a database server.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Exporter {
+    pub image: String,
 }
 
 #[derive(Clone, Debug)]
@@ -436,6 +465,102 @@ pub struct Migrations {
 pub enum MigrationStrategy {
     Job,
     InitContainer,
+}
+
+/// Monitoring with the Prometheus Operator. Every part is optional; the
+/// objects that need its CRDs exist only for the parts that are on.
+#[derive(Clone, Debug)]
+pub struct Monitoring {
+    /// The namespace Prometheus runs in; network policies allow scrapes
+    /// from it.
+    pub namespace: String,
+    /// ServiceMonitors (and PodMonitors for CloudNativePG), when on.
+    pub scrape: Option<Scrape>,
+    /// The PrometheusRule, when on.
+    pub alerts: Option<Alerts>,
+    /// The Grafana dashboard ConfigMap, when on.
+    pub dashboard: Option<Dashboard>,
+    /// The app's request metrics, which alerts and the dashboard read.
+    pub http: HttpMetrics,
+}
+
+/// How Prometheus scrapes the app.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scrape {
+    /// Prometheus durations, `scrape_timeout` ≤ `interval`.
+    pub interval: String,
+    pub scrape_timeout: String,
+    /// Labels on every ServiceMonitor and PodMonitor.
+    pub labels: BTreeMap<String, String>,
+}
+
+/// The names of the request metrics the app exports (valid Prometheus
+/// metric and label names).
+#[derive(Clone, Debug, PartialEq)]
+pub struct HttpMetrics {
+    /// A counter of requests, e.g. `http_requests_total`.
+    pub requests: String,
+    /// Its label with the response status.
+    pub status_label: String,
+    /// A regular expression (RE2) matching the failed statuses.
+    pub error_status: String,
+    /// A histogram of request durations in seconds, without `_bucket`.
+    pub duration: String,
+}
+
+/// The alerting rules that are on, with their settings.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Alerts {
+    /// Labels on the PrometheusRule.
+    pub labels: BTreeMap<String, String>,
+    pub app_down: Option<Alert>,
+    pub database_down: Option<Alert>,
+    /// Fires when the share of failed requests exceeds the threshold.
+    pub error_rate: Option<Alert>,
+    /// Fires when the latency quantile exceeds the threshold (seconds).
+    pub latency: Option<Alert>,
+    /// The latency quantile, between 0 and 1.
+    pub latency_quantile: f64,
+    /// Rate windows of the error-rate and latency rules (durations).
+    pub error_rate_window: String,
+    pub latency_window: String,
+    /// Fractions of the CPU and memory limits and of volume capacity.
+    pub cpu: Option<Alert>,
+    pub memory: Option<Alert>,
+    pub pvc_usage: Option<Alert>,
+}
+
+/// One alert's settings.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Alert {
+    /// Finite and positive; unused by alerts without a threshold.
+    pub threshold: f64,
+    /// A Prometheus duration.
+    pub for_: String,
+    pub severity: &'static str,
+}
+
+/// The Grafana dashboard ConfigMap.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Dashboard {
+    /// Name of the ConfigMap.
+    pub name: String,
+    pub title: String,
+    /// Labels on the ConfigMap (the sidecar's label).
+    pub labels: BTreeMap<String, String>,
+    /// The Grafana folder (an annotation).
+    pub folder: Option<String>,
+    /// The profile's own panels, after the standard ones.
+    pub panels: Vec<Panel>,
+}
+
+/// A dashboard panel from the profile.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Panel {
+    pub title: String,
+    /// PromQL queries, each with its legend format (may be empty).
+    pub queries: Vec<(String, String)>,
+    pub unit: String,
 }
 
 #[derive(Clone, Debug)]

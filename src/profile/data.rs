@@ -63,6 +63,11 @@ pub struct Database {
     pub wal_archive_command: Option<String>,
     /// Scheduled backups.
     pub backup: Option<Backup>,
+    /// In-cluster PostgreSQL: run a Prometheus exporter (postgres_exporter)
+    /// beside the server, on port `metrics` (9187) of its Service; with
+    /// `monitoring`, a ServiceMonitor scrapes it and the database-down alert
+    /// reads its `pg_up`. CloudNativePG databases export metrics themselves.
+    pub exporter: Option<bool>,
     /// Managed (external) PostgreSQL: the Secret and key holding the URL.
     pub url: Option<SecretKeyRef>,
     /// Managed PostgreSQL: sslmode for clients (sets PGSSLMODE), e.g.

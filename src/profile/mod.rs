@@ -9,6 +9,7 @@
 pub mod data;
 pub mod extras;
 pub mod load;
+pub mod monitoring;
 pub mod production;
 pub mod settings;
 pub mod workload;
@@ -19,6 +20,7 @@ use serde::Deserialize;
 
 pub use data::*;
 pub use extras::*;
+pub use monitoring::*;
 pub use production::*;
 pub use settings::*;
 pub use workload::*;
@@ -94,6 +96,9 @@ pub struct Profile {
     pub network_policy: NetworkPolicy,
     /// Kubernetes API access for the app (a Role and RoleBinding).
     pub rbac: Option<Rbac>,
+    /// Monitoring with the Prometheus Operator: ServiceMonitors, alerting
+    /// rules and a Grafana dashboard (default: none).
+    pub monitoring: Option<Monitoring>,
     /// The ServiceAccount of the pods.
     pub service_account: ServiceAccountSettings,
     /// Pod and container security settings (restricted by default).

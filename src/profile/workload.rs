@@ -62,6 +62,9 @@ pub struct Component {
     pub spread: Option<super::Spread>,
     /// PriorityClass of the pods.
     pub priority_class_name: Option<String>,
+    /// Where the component serves Prometheus metrics (with `monitoring`:
+    /// `/metrics` on the first port unless set here).
+    pub metrics: super::Metrics,
 }
 
 /// A container image: `repository[:tag][@digest]`, or its parts.

@@ -23,7 +23,9 @@ use super::workload::{
 };
 use super::{label_selector, labels, meta, selector_labels, support_pod_labels};
 use crate::crd::cnpg;
-use crate::model::{App, Backup, Database, DatabaseKind, Operator, Postgres, Sqlite};
+use crate::model::{
+    App, Backup, Database, DatabaseKind, EXPORTER_PORT, EXPORTER_PORT_NAME, Operator, Postgres, Sqlite,
+};
 use crate::object::Object;
 
 pub fn render(app: &App, out: &mut Vec<Object>) {
@@ -195,6 +197,12 @@ fn in_cluster(app: &App, db: &Database, p: &Postgres, out: &mut Vec<Object>) {
         });
     }
     container.volume_mounts = Some(mounts);
+    let mut containers = vec![container];
+    let mut service_ports = vec![("postgresql".to_string(), 5432)];
+    if let Some(exporter) = &p.exporter {
+        containers.push(super::monitoring::postgres_exporter(app, p, &exporter.image, "/run/secrets/postgres"));
+        service_ports.push((EXPORTER_PORT_NAME.to_string(), EXPORTER_PORT));
+    }
     let claim_templates = match &p.claim {
         Some(name) => {
             if p.create_claim {
@@ -233,7 +241,7 @@ fn in_cluster(app: &App, db: &Database, p: &Postgres, out: &mut Vec<Object>) {
                         security_context: Some(security),
                         image_pull_secrets: pull_secrets(app),
                         termination_grace_period_seconds: Some(60),
-                        containers: vec![container],
+                        containers,
                         volumes: Some(volumes),
                         ..Default::default()
                     }),
@@ -245,7 +253,7 @@ fn in_cluster(app: &App, db: &Database, p: &Postgres, out: &mut Vec<Object>) {
         }
         .into(),
     );
-    let mut service = headless_service(app, &p.name, &db.key, &[("postgresql".into(), 5432)]);
+    let mut service = headless_service(app, &p.name, &db.key, &service_ports);
     lifecycle::tag(&mut service.metadata, Stage::Database);
     out.push(service.into());
     if let Some(b) = &p.backup {

@@ -8,6 +8,7 @@ mod database;
 mod identity;
 pub mod lifecycle;
 pub mod migrations;
+pub mod monitoring;
 mod network;
 mod rbac;
 mod routing;
@@ -41,6 +42,7 @@ pub fn render(app: &App) -> Vec<Object> {
     routing::render(app, &mut out);
     network::render(app, &mut out);
     rbac::render(app, &mut out);
+    monitoring::render(app, &mut out);
     lifecycle::finish(&mut out);
     object::sort(&mut out);
     out

@@ -58,14 +58,14 @@ pub fn render(app: &App, out: &mut Vec<Object>) {
                 if p.parameters.iter().any(|(k, _)| k == "archive_command") {
                     egress.extend(declared_egress(np));
                 }
+                let mut ingress = vec![ingress_rule(users, vec![tcp(5432)])];
+                if let (Some(m), Some(_)) = (scraping(app), &p.exporter) {
+                    ingress.push(ingress_rule(vec![namespace_peer(m)], vec![tcp(model::EXPORTER_PORT)]));
+                }
                 push(
                     &p.name,
                     Some(&db.key),
-                    spec(
-                        label_selector(selector_labels(app, &db.key)),
-                        Some(vec![ingress_rule(users, vec![tcp(5432)])]),
-                        Some(egress),
-                    ),
+                    spec(label_selector(selector_labels(app, &db.key)), Some(ingress), Some(egress)),
                 );
             }
             DatabaseKind::Operator(o) => {
@@ -90,11 +90,17 @@ pub fn render(app: &App, out: &mut Vec<Object>) {
                     Some(&db.key),
                     spec(
                         cluster,
-                        Some(vec![
-                            ingress_rule(users, vec![tcp(5432)]),
-                            ingress_rule(vec![operator], vec![tcp(8000)]),
-                            ingress_rule(vec![own], vec![tcp(5432), tcp(8000)]),
-                        ]),
+                        Some({
+                            let mut rules = vec![
+                                ingress_rule(users, vec![tcp(5432)]),
+                                ingress_rule(vec![operator], vec![tcp(8000)]),
+                                ingress_rule(vec![own], vec![tcp(5432), tcp(8000)]),
+                            ];
+                            if let Some(m) = scraping(app) {
+                                rules.push(ingress_rule(vec![namespace_peer(m)], vec![tcp(model::EXPORTER_PORT)]));
+                            }
+                            rules
+                        }),
                         Some(egress),
                     ),
                 );
@@ -176,6 +182,11 @@ fn component_rules(
             ingress.push(ingress_rule(vec![namespace_peer(ns)], dedup(ports).into_iter().map(tcp).collect()));
         }
     }
+    if let (Some(m), Some(metrics)) = (scraping(app), &c.metrics)
+        && let Some(port) = c.ports.iter().find(|p| p.name == metrics.port)
+    {
+        ingress.push(ingress_rule(vec![namespace_peer(m)], vec![tcp(port.container_port)]));
+    }
     for peer in np.allow_from.iter().filter(|p| p.components.is_empty() || p.components.contains(&c.key)) {
         let ports = if peer.ports.is_empty() { exposed.clone() } else { peer.ports.clone() };
         let from = NetworkPolicyPeer {
@@ -205,6 +216,11 @@ fn component_rules(
     }
     egress.extend(declared_egress(np));
     (ingress, egress)
+}
+
+/// The namespace Prometheus scrapes from, when it scrapes the app.
+fn scraping(app: &App) -> Option<&str> {
+    app.monitoring.as_ref().filter(|m| m.scrape.is_some()).map(|m| m.namespace.as_str())
 }
 
 /// Egress from a component's pods to the databases it uses.

@@ -5,7 +5,7 @@ use crate::support::scratch;
 
 /// Run kgen on a profile text (written to `case.yaml` in a scratch
 /// directory, shown under that name) and compare the whole stderr.
-fn check(profile: &str, args: &[&str], expected_stderr: &str) {
+pub fn check(profile: &str, args: &[&str], expected_stderr: &str) {
     let dir = scratch(&format!("errors-{:x}", fxhash(profile, args)));
     std::fs::write(dir.join("case.yaml"), profile).unwrap();
     let mut full = vec!["render"];

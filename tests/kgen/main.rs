@@ -8,6 +8,7 @@ mod diff;
 mod errors;
 mod escape_hatches;
 mod kustomize;
+mod monitoring;
 mod out_dir;
 mod output;
 mod profiles;

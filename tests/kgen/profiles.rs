@@ -11,7 +11,7 @@ use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
 use k8s_openapi::api::storage::v1::StorageClass;
-use kgen::crd::cnpg;
+use kgen::crd::{cnpg, prometheus};
 use serde::Deserialize;
 
 use crate::support::{profile_matrix, render, tool};
@@ -88,6 +88,9 @@ fn output_round_trips_through_kubernetes_types() {
                 }
                 "ScaledObject" => serde_json::to_value(kgen::crd::keda::ScaledObject::deserialize(&json).unwrap()),
                 "ScheduledBackup" => serde_json::to_value(cnpg::ScheduledBackup::deserialize(&json).unwrap()),
+                "ServiceMonitor" => serde_json::to_value(prometheus::ServiceMonitor::deserialize(&json).unwrap()),
+                "PodMonitor" => serde_json::to_value(prometheus::PodMonitor::deserialize(&json).unwrap()),
+                "PrometheusRule" => serde_json::to_value(prometheus::PrometheusRule::deserialize(&json).unwrap()),
                 other => panic!("add {other} to the round-trip test"),
             }
             .unwrap();

@@ -91,7 +91,7 @@ impl Builder<'_> {
 
     /// Fields that make sense only for some engines and modes.
     fn check_applicable(&mut self, at: &[PathSegment], db: &profile::Database, engine: Engine, mode: DatabaseMode) {
-        let set: [(&str, bool); 20] = [
+        let set: [(&str, bool); 21] = [
             ("mode", db.mode.is_some()),
             ("user", db.user.is_some()),
             ("version", db.version.is_some()),
@@ -114,6 +114,7 @@ impl Builder<'_> {
             ("path", db.path.is_some()),
             ("tuning", db.tuning.is_some()),
             ("walMode", db.wal_mode.is_some()),
+            ("exporter", db.exporter.is_some()),
             ("database", db.database.is_some()),
             ("name", db.name.is_some()),
             (
@@ -160,6 +161,7 @@ impl Builder<'_> {
                     "timezone",
                     "initScripts",
                     "walArchiveCommand",
+                    "exporter",
                     "storage",
                 ],
                 "an in-cluster database",
@@ -170,6 +172,10 @@ impl Builder<'_> {
                 let hint = match field {
                     "url" | "sslMode" => "`url` and `sslMode` describe a managed database: add `mode: managed`",
                     "instances" => "`instances` applies to `mode: operator` (CloudNativePG)",
+                    "exporter" if mode == DatabaseMode::Operator => {
+                        "CloudNativePG exports metrics itself; with `monitoring`, kgen adds a PodMonitor for them"
+                    }
+                    "exporter" => "the exporter runs beside a PostgreSQL server kgen runs (`mode: in-cluster`)",
                     "path" | "tuning" | "walMode" => "these apply to `engine: sqlite`",
                     _ => "remove it",
                 };
@@ -380,6 +386,8 @@ impl Builder<'_> {
             init_scripts.push((file.clone(), content.clone()));
         }
         let backup = self.backup(at, db, name, &storage, &image);
+        let exporter =
+            (db.exporter == Some(true)).then(|| Exporter { image: super::monitoring::EXPORTER_IMAGE.into() });
         Postgres {
             name: name.to_string(),
             engine: if engine == Engine::Timescaledb { "timescaledb" } else { "postgresql" },
@@ -397,6 +405,7 @@ impl Builder<'_> {
             parameters,
             init_scripts,
             backup,
+            exporter,
         }
     }
 

@@ -4,6 +4,7 @@
 
 mod config;
 mod data;
+mod monitoring;
 mod production;
 mod workload;
 
@@ -211,6 +212,7 @@ impl Builder<'_> {
                 issuer: None,
                 network_policy: None,
                 rbac: Vec::new(),
+                monitoring: None,
             };
         }
         let databases = self.databases(&name);
@@ -227,6 +229,8 @@ impl Builder<'_> {
         let (ingress, gateway, issuer) = self.routing(&components, &namespace.0);
         let network_policy = self.network_policy(namespace.1.is_some(), &ingress, &gateway);
         let rbac = self.rbac();
+        let monitoring = self.monitoring(&name);
+        self.attach_metrics(&mut components, monitoring.is_some());
         let version = match &p.version {
             Some(v) => {
                 self.check(&path!["version"], "version", v, names::label_value);
@@ -258,6 +262,7 @@ impl Builder<'_> {
             issuer,
             network_policy,
             rbac,
+            monitoring,
         }
     }
 

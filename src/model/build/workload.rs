@@ -126,6 +126,7 @@ impl Builder<'_> {
             disruption_budget,
             spread,
             priority_class_name,
+            metrics: None,
         })
     }
 

@@ -1,0 +1,647 @@
+//! Monitoring objects for the Prometheus Operator and Grafana: a
+//! ServiceMonitor per component that serves metrics (and per database
+//! exporter), a PodMonitor per CloudNativePG cluster, one PrometheusRule with
+//! the alerts that apply to what the app runs, and the dashboard ConfigMap;
+//! plus the PostgreSQL exporter sidecar that `database` adds to its pods.
+//!
+//! PromQL is text: it is built here with `format!` from names the model
+//! validated (metric and label names, durations, DNS names, finite
+//! numbers). Values that are not names (the error-status regex, claim names
+//! with dots) go through [`promql_string`] / [`regex_literal`]. The dashboard
+//! JSON is built as a `serde_json::Value`, so it is valid by construction.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::{ConfigMap, Container, ContainerPort, EnvVar, HTTPGetAction, Probe, VolumeMount};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use serde_json::json;
+
+use super::workload::{hardened_container, resources};
+use super::{label_selector, meta, selector_labels};
+use crate::crd::prometheus::{
+    Endpoint, PodMetricsEndpoint, PodMonitor, PodMonitorSpec, PrometheusRule, PrometheusRuleSpec, RelabelConfig, Rule,
+    RuleGroup, ServiceMonitor, ServiceMonitorSpec,
+};
+use crate::model::{
+    self, Alert, Alerts, App, Dashboard, DatabaseKind, EXPORTER_PORT, EXPORTER_PORT_NAME, Monitoring, Postgres, Scrape,
+};
+use crate::object::Object;
+
+/// The annotation Grafana's dashboard sidecar reads the folder from (set
+/// `sidecar.dashboards.folderAnnotation` to it in kube-prometheus-stack).
+pub const FOLDER_ANNOTATION: &str = "grafana_folder";
+
+pub fn render(app: &App, out: &mut Vec<Object>) {
+    let Some(m) = &app.monitoring else { return };
+    if let Some(scrape) = &m.scrape {
+        for c in &app.components {
+            if let Some(metrics) = &c.metrics {
+                out.push(service_monitor(app, scrape, &c.key, &c.name, &metrics.port, &metrics.path).into());
+            }
+        }
+        for db in &app.databases {
+            match &db.kind {
+                DatabaseKind::InCluster(p) if p.exporter.is_some() => {
+                    out.push(service_monitor(app, scrape, &db.key, &p.name, EXPORTER_PORT_NAME, "/metrics").into());
+                }
+                DatabaseKind::Operator(o) => out.push(pod_monitor(app, scrape, &db.key, &o.name).into()),
+                _ => {}
+            }
+        }
+    }
+    if let Some(alerts) = &m.alerts {
+        let targets = Targets::of(app, m);
+        let rules = rules(app, m, alerts, &targets);
+        if !rules.is_empty() {
+            let mut metadata = meta(app, &app.name, None);
+            metadata.labels.get_or_insert_default().extend(alerts.labels.clone());
+            let spec =
+                PrometheusRuleSpec { groups: vec![RuleGroup { name: app.name.clone(), rules, ..Default::default() }] };
+            out.push(PrometheusRule::new(metadata, spec).into());
+        }
+    }
+    if let Some(d) = &m.dashboard {
+        out.push(dashboard(app, m, d).into());
+    }
+}
+
+/// Scrapes the named port of the Service called `service` (the relabelling
+/// keeps only that Service: a StatefulSet's headless Service selects the
+/// same pods).
+fn service_monitor(app: &App, s: &Scrape, component: &str, service: &str, port: &str, path: &str) -> ServiceMonitor {
+    let mut metadata = meta(app, service, Some(component));
+    metadata.labels.get_or_insert_default().extend(s.labels.clone());
+    let spec = ServiceMonitorSpec {
+        selector: label_selector(selector_labels(app, component)),
+        endpoints: vec![Endpoint {
+            port: Some(port.to_string()),
+            path: Some(path.to_string()),
+            interval: Some(s.interval.clone()),
+            scrape_timeout: Some(s.scrape_timeout.clone()),
+            relabelings: vec![RelabelConfig {
+                action: Some("keep".into()),
+                source_labels: vec!["__meta_kubernetes_service_name".into()],
+                regex: Some(service.to_string()),
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    ServiceMonitor::new(metadata, spec)
+}
+
+/// Scrapes CloudNativePG's exporter on every instance of a cluster.
+fn pod_monitor(app: &App, s: &Scrape, component: &str, cluster: &str) -> PodMonitor {
+    let mut metadata = meta(app, cluster, Some(component));
+    metadata.labels.get_or_insert_default().extend(s.labels.clone());
+    let spec = PodMonitorSpec {
+        selector: Some(label_selector(BTreeMap::from([("cnpg.io/cluster".to_string(), cluster.to_string())]))),
+        pod_metrics_endpoints: vec![PodMetricsEndpoint {
+            port: Some(EXPORTER_PORT_NAME.into()),
+            interval: Some(s.interval.clone()),
+            scrape_timeout: Some(s.scrape_timeout.clone()),
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    PodMonitor::new(metadata, spec)
+}
+
+/// The postgres_exporter sidecar of an in-cluster database: it connects over
+/// localhost as the database's user, with the password read from the
+/// mounted credentials file (never an environment value).
+pub fn postgres_exporter(app: &App, p: &Postgres, image: &str, password_dir: &str) -> Container {
+    let env = |name: &str, value: String| EnvVar { name: name.into(), value: Some(value), value_from: None };
+    let probe = |period: i32| Probe {
+        http_get: Some(HTTPGetAction {
+            path: Some("/".into()),
+            port: IntOrString::String(EXPORTER_PORT_NAME.into()),
+            ..Default::default()
+        }),
+        period_seconds: Some(period),
+        timeout_seconds: Some(3),
+        failure_threshold: Some(3),
+        ..Default::default()
+    };
+    let mut c = hardened_container(app, "exporter", image);
+    c.env = Some(vec![
+        env("DATA_SOURCE_URI", format!("localhost:5432/{}?sslmode=disable", p.database)),
+        env("DATA_SOURCE_USER", p.user.clone()),
+        env("DATA_SOURCE_PASS_FILE", format!("{password_dir}/password")),
+    ]);
+    c.ports = Some(vec![ContainerPort {
+        name: Some(EXPORTER_PORT_NAME.into()),
+        container_port: i32::from(EXPORTER_PORT),
+        protocol: Some("TCP".into()),
+        ..Default::default()
+    }]);
+    c.liveness_probe = Some(probe(20));
+    c.readiness_probe = Some(probe(10));
+    c.resources = Some(resources(&exporter_resources()));
+    c.volume_mounts = Some(vec![VolumeMount {
+        name: "credentials".into(),
+        mount_path: password_dir.into(),
+        read_only: Some(true),
+        ..Default::default()
+    }]);
+    c
+}
+
+/// Requests 10m/32Mi, limits 200m/128Mi.
+fn exporter_resources() -> model::Resources {
+    let map = |cpu: &str, mem: &str| {
+        BTreeMap::from([("cpu".to_string(), cpu.to_string()), ("memory".to_string(), mem.to_string())])
+    };
+    model::Resources { requests: map("10m", "32Mi"), limits: map("200m", "128Mi") }
+}
+
+/// What the app runs, as Prometheus sees it.
+struct Targets {
+    /// Components scraped through their ServiceMonitor: (key, job), where
+    /// the job is the Service's name.
+    scraped: Vec<(String, String)>,
+    /// Long-running workloads: pod-name regex, CPU limit, memory limit.
+    workloads: Vec<(String, bool, bool)>,
+    /// Regexes of the app's PersistentVolumeClaims.
+    claims: Vec<String>,
+}
+
+impl Targets {
+    fn of(app: &App, m: &Monitoring) -> Targets {
+        // A Deployment's pods are `<name>-<template hash>-<5 characters>`, a
+        // StatefulSet's (and CloudNativePG's) `<name>-<ordinal>`.
+        let deployment = |name: &str| format!("{}-[a-z0-9]{{1,10}}-[a-z0-9]{{5}}", regex_literal(name));
+        let ordinal = |name: &str| format!("{}-[0-9]+", regex_literal(name));
+        let limits = |r: &model::Resources| (r.limits.contains_key("cpu"), r.limits.contains_key("memory"));
+        let mut workloads = Vec::new();
+        let mut claims = Vec::new();
+        let mut scraped = Vec::new();
+        for c in &app.components {
+            if c.metrics.is_some() && m.scrape.is_some() {
+                scraped.push((c.key.clone(), c.name.clone()));
+            }
+            let (cpu, memory) = limits(&c.resources);
+            match &c.sqlite_volume {
+                Some(_) => {
+                    workloads.push((ordinal(&c.name), cpu, memory));
+                    claims.push(format!("data-{}", ordinal(&c.name)));
+                }
+                None => workloads.push((deployment(&c.name), cpu, memory)),
+            }
+        }
+        for db in &app.databases {
+            match &db.kind {
+                DatabaseKind::InCluster(p) => {
+                    let (cpu, memory) = limits(&p.resources);
+                    workloads.push((ordinal(&p.name), cpu, memory));
+                    match &p.claim {
+                        Some(claim) => claims.push(regex_literal(claim)),
+                        None => claims.push(format!("data-{}", ordinal(&p.name))),
+                    }
+                    if let Some(b) = &p.backup {
+                        claims.push(regex_literal(&b.name));
+                    }
+                }
+                DatabaseKind::Operator(o) => {
+                    let (cpu, memory) = limits(&o.resources);
+                    workloads.push((ordinal(&o.name), cpu, memory));
+                    claims.push(ordinal(&o.name));
+                }
+                DatabaseKind::Sqlite(s) => {
+                    if let Some(b) = &s.backup {
+                        claims.push(regex_literal(&b.name));
+                    }
+                }
+                DatabaseKind::Managed(_) => {}
+            }
+        }
+        if let Some(cache) = &app.cache {
+            let (cpu, memory) = limits(&cache.resources);
+            workloads.push((deployment(&cache.name), cpu, memory));
+        }
+        Targets { scraped, workloads, claims }
+    }
+
+    /// A regex matching the pods of the workloads `keep` selects.
+    fn pods(&self, keep: impl Fn(&(String, bool, bool)) -> bool) -> Option<String> {
+        let list: Vec<&str> = self.workloads.iter().filter(|w| keep(w)).map(|w| w.0.as_str()).collect();
+        (!list.is_empty()).then(|| list.join("|"))
+    }
+}
+
+/// The alerting rules that apply to what the app runs.
+fn rules(app: &App, m: &Monitoring, a: &Alerts, t: &Targets) -> Vec<Rule> {
+    let ns = &app.namespace;
+    let prefix = camel_case(&app.name);
+    let mut rules = Vec::new();
+    let rule = |name: &str, alert: &Alert, expr: String, summary: String, description: String| Rule {
+        alert: Some(format!("{prefix}{name}")),
+        expr,
+        for_: Some(alert.for_.clone()),
+        labels: BTreeMap::from([("severity".to_string(), alert.severity.to_string())]),
+        annotations: BTreeMap::from([("summary".to_string(), summary), ("description".to_string(), description)]),
+        ..Default::default()
+    };
+
+    if let Some(alert) = &a.app_down {
+        for c in &app.components {
+            let scraped = t.scraped.iter().any(|(k, _)| *k == c.key);
+            let (expr, how) = if scraped {
+                let up = format!("up{{namespace=\"{ns}\", job=\"{}\"}}", c.name);
+                (
+                    format!("sum by (namespace, job) ({up}) == 0\nor\nabsent({up})"),
+                    format!("No metrics target of {ns}/{} has been up for {}.", c.name, alert.for_),
+                )
+            } else if c.sqlite_volume.is_some() {
+                (
+                    format!(
+                        "kube_statefulset_status_replicas_ready{{namespace=\"{ns}\", statefulset=\"{}\"}} < 1",
+                        c.name
+                    ),
+                    format!("No pod of {ns}/{} has been ready for {}.", c.name, alert.for_),
+                )
+            } else {
+                (
+                    format!(
+                        "kube_deployment_status_replicas_available{{namespace=\"{ns}\", deployment=\"{}\"}} < 1",
+                        c.name
+                    ),
+                    format!("No pod of {ns}/{} has been available for {}.", c.name, alert.for_),
+                )
+            };
+            let mut r = rule("Down", alert, expr, format!("{} is down", c.name), how);
+            r.labels.insert("component".into(), c.key.clone());
+            rules.push(r);
+        }
+    }
+
+    if let Some(alert) = &a.database_down {
+        for db in &app.databases {
+            let (expr, how) = match &db.kind {
+                DatabaseKind::InCluster(p) if p.exporter.is_some() && m.scrape.is_some() => {
+                    let pg_up = format!("pg_up{{namespace=\"{ns}\", job=\"{}\"}}", p.name);
+                    (
+                        format!("max by (namespace, job) ({pg_up}) < 1\nor\nabsent({pg_up})"),
+                        format!(
+                            "The exporter of {ns}/{} has not reached PostgreSQL, or has not been scraped, for {}.",
+                            p.name, alert.for_
+                        ),
+                    )
+                }
+                DatabaseKind::InCluster(p) => (
+                    format!(
+                        "kube_statefulset_status_replicas_ready{{namespace=\"{ns}\", statefulset=\"{}\"}} < 1",
+                        p.name
+                    ),
+                    format!("The pod of {ns}/{} has not been ready for {}.", p.name, alert.for_),
+                ),
+                DatabaseKind::Operator(o) if m.scrape.is_some() => {
+                    let up = format!("cnpg_collector_up{{namespace=\"{ns}\", pod=~\"{}-[0-9]+\"}}", o.name);
+                    (
+                        format!("max by (namespace) ({up}) < 1\nor\nabsent({up})"),
+                        format!(
+                            "No instance of {ns}/{} has reported PostgreSQL up, or been scraped, for {}.",
+                            o.name, alert.for_
+                        ),
+                    )
+                }
+                DatabaseKind::Operator(o) => (
+                    format!(
+                        "sum by (namespace) (kube_pod_status_ready{{namespace=\"{ns}\", pod=~\"{}-[0-9]+\", condition=\"true\"}}) < 1",
+                        o.name
+                    ),
+                    format!("No instance of {ns}/{} has been ready for {}.", o.name, alert.for_),
+                ),
+                DatabaseKind::Sqlite(_) | DatabaseKind::Managed(_) => continue,
+            };
+            let name = db.object_name().unwrap_or(&db.key);
+            let mut r = rule("DatabaseDown", alert, expr, format!("database {name} is down"), how);
+            r.labels.insert("database".into(), name.to_string());
+            rules.push(r);
+        }
+    }
+
+    let requests = &m.http.requests;
+    if let Some(alert) = &a.error_rate {
+        let status = &m.http.status_label;
+        let errors = promql_string(&m.http.error_status);
+        let window = &a.error_rate_window;
+        for (key, job) in &t.scraped {
+            let sel = format!("namespace=\"{ns}\", job=\"{job}\"");
+            let mut r = rule(
+                "HighErrorRate",
+                alert,
+                format!(
+                    "sum by (namespace, job) (rate({requests}{{{sel}, {status}=~{errors}}}[{window}]))\n  /\nsum by (namespace, job) (rate({requests}{{{sel}}}[{window}]))\n  > {}",
+                    alert.threshold
+                ),
+                format!("{job} fails too many requests"),
+                format!(
+                    "{{{{ $value | humanizePercentage }}}} of the requests to {ns}/{job} failed over {window} (threshold {}%).",
+                    percent(alert.threshold)
+                ),
+            );
+            r.labels.insert("component".into(), key.clone());
+            rules.push(r);
+        }
+    }
+    if let Some(alert) = &a.latency {
+        let histogram = &m.http.duration;
+        let q = a.latency_quantile;
+        let window = &a.latency_window;
+        for (key, job) in &t.scraped {
+            let mut r = rule(
+                "HighLatency",
+                alert,
+                format!(
+                    "histogram_quantile({q}, sum by (namespace, job, le) (rate({histogram}_bucket{{namespace=\"{ns}\", job=\"{job}\"}}[{window}])))\n  > {}",
+                    alert.threshold
+                ),
+                format!("{job} responds slowly"),
+                format!(
+                    "The {} latency of {ns}/{job} is {{{{ $value | humanizeDuration }}}} (threshold {}s).",
+                    quantile_name(q),
+                    alert.threshold
+                ),
+            );
+            r.labels.insert("component".into(), key.clone());
+            rules.push(r);
+        }
+    }
+    for (alert, name, resource, usage, what) in [
+        (
+            &a.cpu,
+            "HighCpu",
+            "cpu",
+            "rate(container_cpu_usage_seconds_total{SEL, container!=\"\", container!=\"POD\"}[5m])",
+            "CPU",
+        ),
+        (
+            &a.memory,
+            "HighMemory",
+            "memory",
+            "container_memory_working_set_bytes{SEL, container!=\"\", container!=\"POD\"}",
+            "memory",
+        ),
+    ] {
+        let Some(alert) = alert else { continue };
+        let pods = t.pods(|w| if resource == "cpu" { w.1 } else { w.2 });
+        let Some(pods) = pods else { continue };
+        let sel = format!("namespace=\"{ns}\", pod=~\"{pods}\"");
+        let usage = usage.replace("SEL", &sel);
+        rules.push(rule(
+            name,
+            alert,
+            format!(
+                "sum by (namespace, pod, container) ({usage})\n  /\nsum by (namespace, pod, container) (kube_pod_container_resource_limits{{{sel}, resource=\"{resource}\"}})\n  > {}",
+                alert.threshold
+            ),
+            format!("{{{{ $labels.pod }}}} uses most of its {what} limit"),
+            format!(
+                "Container {{{{ $labels.container }}}} of {ns}/{{{{ $labels.pod }}}} uses {{{{ $value | humanizePercentage }}}} of its {what} limit (threshold {}%).",
+                percent(alert.threshold)
+            ),
+        ));
+    }
+    if let Some(alert) = &a.pvc_usage
+        && !t.claims.is_empty()
+    {
+        let sel = format!("namespace=\"{ns}\", persistentvolumeclaim=~\"{}\"", t.claims.join("|"));
+        rules.push(rule(
+            "VolumeFillingUp",
+            alert,
+            format!(
+                "max by (namespace, persistentvolumeclaim) (kubelet_volume_stats_used_bytes{{{sel}}})\n  /\nmax by (namespace, persistentvolumeclaim) (kubelet_volume_stats_capacity_bytes{{{sel}}})\n  > {}",
+                alert.threshold
+            ),
+            "PVC {{ $labels.persistentvolumeclaim }} is filling up".to_string(),
+            format!(
+                "{ns}/{{{{ $labels.persistentvolumeclaim }}}} is {{{{ $value | humanizePercentage }}}} full (threshold {}%).",
+                percent(alert.threshold)
+            ),
+        ));
+    }
+    rules
+}
+
+/// The dashboard ConfigMap: one JSON file, labelled for Grafana's sidecar.
+fn dashboard(app: &App, m: &Monitoring, d: &Dashboard) -> ConfigMap {
+    let t = Targets::of(app, m);
+    let mut metadata = meta(app, &d.name, None);
+    metadata.labels.get_or_insert_default().extend(d.labels.clone());
+    if let Some(folder) = &d.folder {
+        metadata.annotations.get_or_insert_default().insert(FOLDER_ANNOTATION.into(), folder.clone());
+    }
+    let json = serde_json::to_string_pretty(&dashboard_json(app, m, d, &t)).expect("JSON values serialize");
+    ConfigMap {
+        metadata,
+        data: Some(BTreeMap::from([(format!("{}.json", app.name), json + "\n")])),
+        ..Default::default()
+    }
+}
+
+/// A panel: (title, unit, [(query, legend)]).
+type PanelSpec = (String, String, Vec<(String, String)>);
+
+fn dashboard_json(app: &App, m: &Monitoring, d: &Dashboard, t: &Targets) -> serde_json::Value {
+    let ns = "namespace=\"$namespace\"";
+    let mut panels: Vec<PanelSpec> = Vec::new();
+    let text = |s: &str| s.to_string();
+    if !t.scraped.is_empty() {
+        let jobs = t.scraped.iter().map(|(_, j)| j.as_str()).collect::<Vec<_>>().join("|");
+        let sel = format!("{ns}, job=~\"{jobs}\"");
+        let requests = &m.http.requests;
+        let status = &m.http.status_label;
+        let errors = promql_string(&m.http.error_status);
+        let rate = |filter: &str| format!("sum by (job) (rate({requests}{{{filter}}}[$__rate_interval]))");
+        panels.push((text("Request rate"), text("reqps"), vec![(rate(&sel), text("{{job}}"))]));
+        panels.push((
+            text("Error rate"),
+            text("percentunit"),
+            vec![(format!("{}\n/\n{}", rate(&format!("{sel}, {status}=~{errors}")), rate(&sel)), text("{{job}}"))],
+        ));
+        let histogram = &m.http.duration;
+        let quantiles = [0.5, 0.95, 0.99]
+            .iter()
+            .map(|q| {
+                (
+                    format!(
+                        "histogram_quantile({q}, sum by (job, le) (rate({histogram}_bucket{{{sel}}}[$__rate_interval])))"
+                    ),
+                    format!("{} {{{{job}}}}", quantile_name(*q)),
+                )
+            })
+            .collect();
+        panels.push((text("Latency (p50, p95, p99)"), text("s"), quantiles));
+    }
+    if let Some(pods) = t.pods(|_| true) {
+        let sel = format!("{ns}, pod=~\"{pods}\", container!=\"\", container!=\"POD\"");
+        panels.push((
+            text("CPU (cores)"),
+            text("short"),
+            vec![(
+                format!("sum by (pod) (rate(container_cpu_usage_seconds_total{{{sel}}}[$__rate_interval]))"),
+                text("{{pod}}"),
+            )],
+        ));
+        panels.push((
+            text("Memory (working set)"),
+            text("bytes"),
+            vec![(format!("sum by (pod) (container_memory_working_set_bytes{{{sel}}})"), text("{{pod}}"))],
+        ));
+        panels.push((
+            text("Container restarts (1h)"),
+            text("short"),
+            vec![(
+                format!(
+                    "sum by (pod) (increase(kube_pod_container_status_restarts_total{{{ns}, pod=~\"{pods}\"}}[1h]))"
+                ),
+                text("{{pod}}"),
+            )],
+        ));
+    }
+    if !t.claims.is_empty() {
+        let sel = format!("{ns}, persistentvolumeclaim=~\"{}\"", t.claims.join("|"));
+        panels.push((
+            text("Volume usage"),
+            text("percentunit"),
+            vec![(
+                format!(
+                    "max by (persistentvolumeclaim) (kubelet_volume_stats_used_bytes{{{sel}}})\n/\nmax by (persistentvolumeclaim) (kubelet_volume_stats_capacity_bytes{{{sel}}})"
+                ),
+                text("{{persistentvolumeclaim}}"),
+            )],
+        ));
+    }
+    for p in &d.panels {
+        panels.push((p.title.clone(), p.unit.clone(), p.queries.clone()));
+    }
+    let panels: Vec<serde_json::Value> = panels
+        .into_iter()
+        .enumerate()
+        .map(|(i, (title, unit, queries))| {
+            let targets: Vec<serde_json::Value> = queries
+                .into_iter()
+                .enumerate()
+                .map(|(j, (expr, legend))| json!({"refId": ref_id(j), "expr": expr, "legendFormat": legend}))
+                .collect();
+            json!({
+                "id": i + 1,
+                "type": "timeseries",
+                "title": title,
+                "datasource": {"type": "prometheus", "uid": "${datasource}"},
+                "gridPos": {"h": 8, "w": 12, "x": (i % 2) * 12, "y": (i / 2) * 8},
+                "fieldConfig": {"defaults": {"unit": unit}, "overrides": []},
+                "options": {"tooltip": {"mode": "multi", "sort": "desc"}},
+                "targets": targets,
+            })
+        })
+        .collect();
+    json!({
+        "uid": dashboard_uid(app),
+        "title": d.title,
+        "tags": ["kgen", app.name],
+        "editable": true,
+        "schemaVersion": 39,
+        "time": {"from": "now-6h", "to": "now"},
+        "refresh": "30s",
+        "templating": {"list": [
+            {
+                "name": "datasource",
+                "label": "Data source",
+                "type": "datasource",
+                "query": "prometheus",
+                "current": {},
+                "hide": 0,
+            },
+            {
+                "name": "namespace",
+                "type": "constant",
+                "query": app.namespace,
+                "hide": 2,
+            },
+        ]},
+        "panels": panels,
+    })
+}
+
+/// A stable dashboard uid (Grafana allows 40 characters): two apps of the
+/// same name in different namespaces get different ones.
+fn dashboard_uid(app: &App) -> String {
+    let hash = super::sha256_hex(format!("{}/{}", app.namespace, app.name).as_bytes());
+    format!("kgen-{}", &hash[..16])
+}
+
+/// Grafana's query ids: A, B, …, Z, then A1, B1, ….
+fn ref_id(i: usize) -> String {
+    let letter = char::from(b'A' + (i % 26) as u8);
+    if i < 26 { letter.to_string() } else { format!("{letter}{}", i / 26) }
+}
+
+/// `timeservice` → `Timeservice`, `my-app` → `MyApp` (alert names are
+/// Prometheus metric names; an app name is a DNS-1035 label).
+pub fn camel_case(name: &str) -> String {
+    name.split('-')
+        .map(|part| {
+            let mut chars = part.chars();
+            chars.next().map(|f| f.to_ascii_uppercase().to_string() + chars.as_str()).unwrap_or_default()
+        })
+        .collect()
+}
+
+/// A PromQL double-quoted string literal.
+pub fn promql_string(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A name as a regular expression matching only itself, ready to go inside
+/// a PromQL double-quoted string (regex escapes are doubled).
+pub fn regex_literal(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        if ".+*?()|[]{}^$\\".contains(c) {
+            out.push_str("\\\\");
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// 0.1 → "10", 0.85 → "85".
+fn percent(fraction: f64) -> String {
+    let p = (fraction * 10000.0).round() / 100.0;
+    format!("{p}")
+}
+
+/// 0.95 → "p95", 0.999 → "p99.9".
+fn quantile_name(q: f64) -> String {
+    format!("p{}", percent(q))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_literals() {
+        assert_eq!(camel_case("timeservice"), "Timeservice");
+        assert_eq!(camel_case("my-app-2"), "MyApp2");
+        assert_eq!(promql_string(r#"5..|"x\"#), r#""5..|\"x\\""#);
+        assert_eq!(regex_literal("data.v1"), r"data\\.v1");
+        assert_eq!(percent(0.1), "10");
+        assert_eq!(quantile_name(0.999), "p99.9");
+        assert_eq!(ref_id(0), "A");
+        assert_eq!(ref_id(27), "B1");
+    }
+}
