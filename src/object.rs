@@ -68,7 +68,7 @@ impl Serialize for Generic {
 }
 
 macro_rules! objects {
-    ($($variant:ident($ty:ty)),* $(,)?) => {
+    ($($variant:ident($ty:ty) = $rank:literal),* $(,)?) => {
         /// One rendered Kubernetes object.
         #[derive(Clone, Debug, PartialEq)]
         pub enum Object {
@@ -79,7 +79,11 @@ macro_rules! objects {
         /// Kinds in install order: namespaces and CRD-independent kinds
         /// first, workloads before what scales or routes to them, custom
         /// resources last (as Helm's install order does).
-        pub const INSTALL_ORDER: &[&str] = &[$(<$ty as Resource>::KIND),*];
+        ///
+        /// Each kind has a fixed rank (with gaps for kinds to come): it is
+        /// also the prefix of the kind's files in `--out-dir`, which stay
+        /// the same across kgen versions.
+        pub const INSTALL_ORDER: &[(&str, usize)] = &[$((<$ty as Resource>::KIND, $rank)),*];
 
         impl Object {
             pub fn kind(&self) -> &str {
@@ -170,32 +174,32 @@ macro_rules! objects {
 }
 
 objects! {
-    Namespace(Namespace),
-    NetworkPolicy(NetworkPolicy),
-    PodDisruptionBudget(PodDisruptionBudget),
-    ServiceAccount(ServiceAccount),
-    Secret(Secret),
-    ConfigMap(ConfigMap),
-    StorageClass(StorageClass),
-    PersistentVolumeClaim(PersistentVolumeClaim),
-    Role(Role),
-    RoleBinding(RoleBinding),
-    Service(Service),
-    Deployment(Deployment),
-    StatefulSet(StatefulSet),
-    HorizontalPodAutoscaler(HorizontalPodAutoscaler),
-    Job(Job),
-    CronJob(CronJob),
-    Ingress(Ingress),
-    Issuer(Issuer),
-    Cluster(Cluster),
-    ScheduledBackup(ScheduledBackup),
-    HTTPRoute(HTTPRoute),
-    ReferenceGrant(ReferenceGrant),
-    ScaledObject(ScaledObject),
-    ServiceMonitor(ServiceMonitor),
-    PodMonitor(PodMonitor),
-    PrometheusRule(PrometheusRule),
+    Namespace(Namespace) = 0,
+    NetworkPolicy(NetworkPolicy) = 5,
+    PodDisruptionBudget(PodDisruptionBudget) = 10,
+    ServiceAccount(ServiceAccount) = 15,
+    Secret(Secret) = 20,
+    ConfigMap(ConfigMap) = 25,
+    StorageClass(StorageClass) = 30,
+    PersistentVolumeClaim(PersistentVolumeClaim) = 35,
+    Role(Role) = 40,
+    RoleBinding(RoleBinding) = 42,
+    Service(Service) = 45,
+    Deployment(Deployment) = 50,
+    StatefulSet(StatefulSet) = 52,
+    HorizontalPodAutoscaler(HorizontalPodAutoscaler) = 55,
+    Job(Job) = 60,
+    CronJob(CronJob) = 62,
+    Ingress(Ingress) = 65,
+    Issuer(Issuer) = 70,
+    Cluster(Cluster) = 75,
+    ScheduledBackup(ScheduledBackup) = 76,
+    HTTPRoute(HTTPRoute) = 80,
+    ReferenceGrant(ReferenceGrant) = 81,
+    ScaledObject(ScaledObject) = 85,
+    ServiceMonitor(ServiceMonitor) = 90,
+    PodMonitor(PodMonitor) = 91,
+    PrometheusRule(PrometheusRule) = 92,
 }
 
 impl Object {
@@ -210,7 +214,7 @@ impl Object {
     /// Position in the install order; kinds outside the table go last.
     pub fn install_rank(&self) -> usize {
         let kind = self.kind();
-        INSTALL_ORDER.iter().position(|k| *k == kind).unwrap_or(INSTALL_ORDER.len())
+        INSTALL_ORDER.iter().find(|(k, _)| *k == kind).map_or(UNKNOWN_KIND_RANK, |(_, rank)| *rank)
     }
 
     /// `Kind/namespace/name`, for messages.
@@ -254,9 +258,25 @@ fn names_first(value: &mut serde_json::Value) {
     }
 }
 
+/// The rank of kinds outside the table (extra manifests): last.
+pub const UNKNOWN_KIND_RANK: usize = 99;
+
 /// Sort objects into install order; objects of one kind by namespace and
 /// name. The sort is stable, so the result depends only on the objects.
 pub fn sort(objects: &mut [Object]) {
     objects
         .sort_by(|a, b| (a.install_rank(), a.namespace(), a.name()).cmp(&(b.install_rank(), b.namespace(), b.name())));
+}
+
+#[cfg(test)]
+mod install_order_tests {
+    use super::*;
+
+    /// The table's order is the install order, and every rank is unique
+    /// and below the rank of unknown kinds.
+    #[test]
+    fn ranks_increase_down_the_table() {
+        assert!(INSTALL_ORDER.windows(2).all(|w| w[0].1 < w[1].1), "{INSTALL_ORDER:?}");
+        assert!(INSTALL_ORDER.iter().all(|(_, r)| *r < UNKNOWN_KIND_RANK));
+    }
 }

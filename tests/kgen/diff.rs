@@ -36,7 +36,7 @@ fn exit_codes() {
     // Secret values never show.
     assert!(text.contains("-  password: \"*** (before)\""), "{text}");
     assert!(!text.contains("dev-only-password") && !text.contains("ZGV2LW9ubHktcGFzc3dvcmQ"), "{text}");
-    assert!(stderr(&differ).ends_with("dev → prod: 6 changed, 5 added, 4 removed\n"), "{}", stderr(&differ));
+    assert!(stderr(&differ).ends_with("dev → prod: 6 changed, 8 added, 4 removed\n"), "{}", stderr(&differ));
 
     let colored =
         run(&["diff", "profiles/clockwork.yaml", "--env", "dev", "--to-env", "prod", "--color", "always"], None);
@@ -64,7 +64,7 @@ fn against_an_earlier_render_with_immutable_field_warnings() {
     let same = run(&["diff", "profiles/clockwork.yaml", "--env", "prod", "--from", t], None);
     assert_eq!(same.status.code(), Some(0), "{}", stderr(&same));
 
-    let file = target.join("11-deployment-clockwork-server.yaml");
+    let file = target.join("50-deployment-clockwork-server.yaml");
     let original = std::fs::read_to_string(&file).unwrap();
     let edited = original.replacen("    matchLabels:\n", "    matchLabels:\n      tier: web\n", 1);
     std::fs::write(&file, &edited).unwrap();

@@ -41,13 +41,13 @@ fn a_refused_write_leaves_the_directory_as_it_was() {
     let dir = scratch("out-dir-refused").join("out");
     assert!(render_into(&dir, &[]).status.success());
     // A hand-written file where the next render would put a new object.
-    std::fs::write(dir.join("04-secret-clockwork-postgres.yaml"), "mine").unwrap();
+    std::fs::write(dir.join("20-secret-clockwork-postgres.yaml"), "mine").unwrap();
     let before = snapshot(&dir);
     let out = render_into(&dir, &["--env", "dev"]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.starts_with("error: refusing to overwrite `04-secret-clockwork-postgres.yaml` (kgen did not write it)"),
+        stderr.starts_with("error: refusing to overwrite `20-secret-clockwork-postgres.yaml` (kgen did not write it)"),
         "{stderr}"
     );
     assert_eq!(snapshot(&dir), before);
@@ -60,7 +60,7 @@ fn a_conflict_in_one_of_several_profiles_writes_none_of_them() {
     std::fs::write(&other, "name: other\nimage: other:1.0\nnamespace: {name: clockwork, create: false}\n").unwrap();
     let dir = base.join("out");
     std::fs::create_dir_all(dir.join("other/base")).unwrap();
-    std::fs::write(dir.join("other/base/03-serviceaccount-other.yaml"), "mine").unwrap();
+    std::fs::write(dir.join("other/base/15-serviceaccount-other.yaml"), "mine").unwrap();
     let before = snapshot(&dir);
     let out =
         run(&["render", "profiles/clockwork.yaml", other.to_str().unwrap(), "--out-dir", dir.to_str().unwrap()], None);
@@ -100,7 +100,7 @@ fn links_in_the_output_directory_never_lead_outside() {
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
     // A target file as a link out of the directory.
     std::fs::remove_file(dir.join(".kgen-files")).unwrap();
-    symlink(&outside, dir.join("11-deployment-clockwork-server.yaml")).unwrap();
+    symlink(&outside, dir.join("50-deployment-clockwork-server.yaml")).unwrap();
     let out = render_into(&dir, &[]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("(a symbolic link)"));
@@ -115,5 +115,5 @@ fn created_secrets_are_written_for_their_owner_only() {
     let out = render_into(&dir, &["--env", "dev"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let mode = |n: &str| std::fs::metadata(dir.join(n)).unwrap().permissions().mode() & 0o777;
-    assert_eq!(mode("04-secret-clockwork-postgres.yaml"), 0o600);
+    assert_eq!(mode("20-secret-clockwork-postgres.yaml"), 0o600);
 }

@@ -101,31 +101,44 @@ fn out_dir_writes_one_file_per_object_in_install_order() {
         [
             ".kgen-files",
             "00-namespace-clockwork.yaml",
-            "01-networkpolicy-clockwork-migrations.yaml",
-            "01-networkpolicy-clockwork-server.yaml",
-            "02-poddisruptionbudget-clockwork-server.yaml",
-            "03-serviceaccount-clockwork.yaml",
-            "05-configmap-clockwork.yaml",
-            "10-service-clockwork-server.yaml",
-            "11-deployment-clockwork-server.yaml",
-            "13-horizontalpodautoscaler-clockwork-server.yaml",
-            "14-job-clockwork-migrate-3374672a.yaml",
-            "16-ingress-clockwork.yaml"
+            "05-networkpolicy-clockwork-migrations.yaml",
+            "05-networkpolicy-clockwork-server.yaml",
+            "10-poddisruptionbudget-clockwork-server.yaml",
+            "15-serviceaccount-clockwork.yaml",
+            "25-configmap-clockwork-dashboard.yaml",
+            "25-configmap-clockwork.yaml",
+            "45-service-clockwork-server.yaml",
+            "50-deployment-clockwork-server.yaml",
+            "55-horizontalpodautoscaler-clockwork-server.yaml",
+            "60-job-clockwork-migrate-3374672a.yaml",
+            "65-ingress-clockwork.yaml",
+            "90-servicemonitor-clockwork-server.yaml",
+            "92-prometheusrule-clockwork.yaml"
         ]
     );
-    // The same bytes as stdout, split per object.
+    // The same documents as stdout, one per file (files sort by kind, then
+    // name; within a kind the stream's order may differ).
     let stream = run(&["render", "profiles/clockwork.yaml", "--env", "prod"], None);
-    let joined: String = names[1..].iter().map(|n| std::fs::read_to_string(target.join(n)).unwrap()).collect();
-    assert_eq!(joined, String::from_utf8(stream.stdout).unwrap());
+    let mut from_files: Vec<String> =
+        names[1..].iter().map(|n| std::fs::read_to_string(target.join(n)).unwrap()).collect();
+    let mut from_stream: Vec<String> = String::from_utf8(stream.stdout)
+        .unwrap()
+        .split("---\n")
+        .filter(|d| !d.is_empty())
+        .map(|d| format!("---\n{d}"))
+        .collect();
+    from_files.sort();
+    from_stream.sort();
+    assert_eq!(from_files, from_stream);
 
     // A file kgen did not write is never overwritten, and nothing changes.
     std::fs::remove_dir_all(&target).unwrap();
     std::fs::create_dir_all(&target).unwrap();
-    std::fs::write(target.join("11-deployment-clockwork-server.yaml"), "mine").unwrap();
+    std::fs::write(target.join("50-deployment-clockwork-server.yaml"), "mine").unwrap();
     let out = run(&["render", "profiles/clockwork.yaml", "--out-dir", target.to_str().unwrap()], None);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        String::from_utf8_lossy(&out.stderr).contains("refusing to overwrite `11-deployment-clockwork-server.yaml`")
+        String::from_utf8_lossy(&out.stderr).contains("refusing to overwrite `50-deployment-clockwork-server.yaml`")
     );
     assert_eq!(std::fs::read_dir(&target).unwrap().count(), 1);
 }
