@@ -114,6 +114,15 @@ macro_rules! objects {
                 }
             }
 
+            /// Append the object as a YAML document body (streamed: no JSON
+            /// value in between).
+            pub fn write_yaml(&self, out: &mut String) {
+                match self {
+                    $(Object::$variant(o) => crate::yaml::emit::write_document(out, &**o),)*
+                    Object::Generic(g) => crate::yaml::emit::write_document(out, &**g),
+                }
+            }
+
             /// The object as JSON: `apiVersion`, `kind` and `metadata` first,
             /// then the other fields in the order of the type (alphabetical
             /// for Kubernetes types), with `name` first in list items.

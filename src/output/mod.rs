@@ -20,7 +20,7 @@ pub fn to_yaml<'a>(objects: impl IntoIterator<Item = &'a Object>) -> String {
     let mut out = String::with_capacity(16 * 1024);
     for o in objects {
         out.push_str("---\n");
-        emit::write_document(&mut out, &o.to_value());
+        o.write_yaml(&mut out);
     }
     out
 }
@@ -28,7 +28,7 @@ pub fn to_yaml<'a>(objects: impl IntoIterator<Item = &'a Object>) -> String {
 /// One object as a YAML document (with its `---`).
 pub fn object_yaml(object: &Object) -> String {
     let mut out = String::from("---\n");
-    emit::write_document(&mut out, &object.to_value());
+    object.write_yaml(&mut out);
     out
 }
 

@@ -1,26 +1,24 @@
-//! Writes JSON-like values as block-style YAML that YAML 1.1 readers
-//! (kubectl, PyYAML) and YAML 1.2 readers read back identically.
+//! Writes any `Serialize` value (typed Kubernetes objects, JSON values) as
+//! block-style YAML that YAML 1.1 readers (kubectl, PyYAML) and YAML 1.2
+//! readers read back identically, streaming: no intermediate tree.
 //!
 //! Every string that either reader could take for a boolean, number, date or
 //! null (`on`, `no`, `1_000`, `1:30`, `2026-01-01`, `8080`, …) is quoted;
-//! multi-line text becomes a literal block. Keys keep the value's order.
+//! multi-line text becomes a literal block. Keys keep the value's order,
+//! except that a document's `metadata` follows its `kind`, and a list
+//! item's `name` comes first (containers, ports, env read better so).
 
-use serde_json::Value;
+use std::fmt::Write as _;
+
+use serde::ser::{self, Serialize};
 
 /// Append `value` as one YAML document body (no `---`).
-pub fn write_document(out: &mut String, value: &Value) {
-    match value {
-        Value::Object(map) if !map.is_empty() => write_map(out, map, 0),
-        Value::Array(items) if !items.is_empty() => write_seq(out, items, 0),
-        other => {
-            write_inline(out, other, 0);
-            out.push('\n');
-        }
-    }
+pub fn write_document<T: Serialize + ?Sized>(out: &mut String, value: &T) {
+    value.serialize(Emitter { out, pos: Pos::Document }).expect("values serialize to YAML");
 }
 
 /// The whole value as a YAML string.
-pub fn to_string(value: &Value) -> String {
+pub fn to_string<T: Serialize + ?Sized>(value: &T) -> String {
     let mut out = String::new();
     write_document(&mut out, value);
     out
@@ -32,86 +30,622 @@ fn indent(out: &mut String, n: usize) {
     }
 }
 
-fn write_map(out: &mut String, map: &serde_json::Map<String, Value>, n: usize) {
-    for (i, (key, value)) in map.iter().enumerate() {
-        // The first entry of a map inside a list item shares the `- ` line.
-        if i > 0 || !out.ends_with("- ") {
-            indent(out, n);
-        }
-        write_string(out, key, usize::MAX);
-        out.push(':');
-        write_value_after_key(out, value, n);
+/// Where a value is written.
+#[derive(Clone, Copy, Debug)]
+enum Pos {
+    /// A whole document.
+    Document,
+    /// After `key:` of an entry at this indentation.
+    MapValue(usize),
+    /// After the `-` of a list item at this indentation.
+    SeqItem(usize),
+}
+
+/// The error type; writing to a String cannot fail, but serde needs one.
+#[derive(Debug)]
+pub struct Error(String);
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
     }
 }
 
-fn write_value_after_key(out: &mut String, value: &Value, n: usize) {
-    match value {
-        Value::Object(m) if !m.is_empty() => {
-            out.push('\n');
-            write_map(out, m, n + 2);
-        }
-        Value::Array(items) if !items.is_empty() => {
-            out.push('\n');
-            write_seq(out, items, n + 2);
-        }
-        other => {
-            out.push(' ');
-            write_inline(out, other, n + 2);
-            out.push('\n');
-        }
+impl std::error::Error for Error {}
+
+impl ser::Error for Error {
+    fn custom<T: std::fmt::Display>(msg: T) -> Error {
+        Error(msg.to_string())
     }
 }
 
-fn write_seq(out: &mut String, items: &[Value], n: usize) {
-    for item in items {
-        indent(out, n);
-        match item {
-            Value::Object(m) if !m.is_empty() => {
-                out.push_str("- ");
-                write_map(out, m, n + 2);
+struct Emitter<'a> {
+    out: &'a mut String,
+    pos: Pos,
+}
+
+impl<'a> Emitter<'a> {
+    /// A scalar in its position.
+    fn scalar(self, write: impl FnOnce(&mut String, usize)) -> Result<(), Error> {
+        let block_indent = match self.pos {
+            Pos::Document => 0,
+            Pos::MapValue(n) | Pos::SeqItem(n) => {
+                self.out.push(' ');
+                n + 2
             }
-            Value::Array(inner) if !inner.is_empty() => {
-                out.push_str("-\n");
-                write_seq(out, inner, n + 2);
+        };
+        write(self.out, block_indent);
+        self.out.push('\n');
+        Ok(())
+    }
+
+    fn text(self, s: &str) -> Result<(), Error> {
+        self.scalar(|out, block| write_string(out, s, block))
+    }
+
+    /// Start a mapping with `len` entries (None: unknown).
+    fn map(self, len: Option<usize>) -> Result<MapEmitter<'a>, Error> {
+        let (entry_indent, inline_first) = match self.pos {
+            Pos::Document => (0, false),
+            Pos::MapValue(n) => {
+                if len == Some(0) {
+                    self.out.push_str(" {}\n");
+                } else {
+                    self.out.push('\n');
+                }
+                (n + 2, false)
             }
-            other => {
-                out.push_str("- ");
-                write_inline(out, other, n + 2);
-                out.push('\n');
+            Pos::SeqItem(n) => {
+                if len == Some(0) {
+                    self.out.push_str(" {}\n");
+                } else {
+                    self.out.push(' ');
+                }
+                (n + 2, true)
             }
-        }
+        };
+        let start = self.out.len();
+        Ok(MapEmitter {
+            out: self.out,
+            pos: self.pos,
+            entry_indent,
+            inline_first,
+            start,
+            count: 0,
+            known_empty: len == Some(0),
+            marks: Marks::default(),
+            key_start: 0,
+            key: Key::Other,
+        })
+    }
+
+    fn seq(self, len: Option<usize>) -> Result<SeqEmitter<'a>, Error> {
+        let item_indent = match self.pos {
+            Pos::Document => 0,
+            Pos::MapValue(n) | Pos::SeqItem(n) => {
+                if len == Some(0) {
+                    self.out.push_str(" []\n");
+                } else {
+                    self.out.push('\n');
+                }
+                n + 2
+            }
+        };
+        Ok(SeqEmitter { out: self.out, pos: self.pos, item_indent, count: 0, known_empty: len == Some(0) })
     }
 }
 
-/// A scalar or an empty collection; `block_indent` is where the lines of a
-/// literal block go.
-fn write_inline(out: &mut String, value: &Value, block_indent: usize) {
-    match value {
-        Value::Null => out.push_str("null"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => write_number(out, n),
-        Value::String(s) => write_string(out, s, block_indent),
-        Value::Array(_) => out.push_str("[]"),
-        Value::Object(_) => out.push_str("{}"),
+/// Entries that move: a document's `kind` and `metadata`, a list item's
+/// `name` (byte ranges in the output; `line` is where the entry's line
+/// starts, before its indentation).
+#[derive(Default)]
+struct Marks {
+    kind_end: Option<usize>,
+    metadata: Option<(usize, usize)>,
+    name: Option<(usize, usize, usize)>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Key {
+    Kind,
+    Metadata,
+    Name,
+    Other,
+}
+
+struct MapEmitter<'a> {
+    out: &'a mut String,
+    pos: Pos,
+    entry_indent: usize,
+    /// The first entry shares the line of a list item's `-`.
+    inline_first: bool,
+    /// Where the first entry starts.
+    start: usize,
+    count: usize,
+    known_empty: bool,
+    marks: Marks,
+    /// Where the current entry's line starts.
+    key_start: usize,
+    key: Key,
+}
+
+impl MapEmitter<'_> {
+    fn begin_key(&mut self, key: &str) {
+        self.key_start = self.out.len();
+        if !(self.inline_first && self.count == 0) {
+            indent(self.out, self.entry_indent);
+        }
+        self.key = match (self.pos, key) {
+            (Pos::Document, "kind") => Key::Kind,
+            (Pos::Document, "metadata") => Key::Metadata,
+            (Pos::SeqItem(_), "name") if self.count > 0 => Key::Name,
+            _ => Key::Other,
+        };
+        write_string(self.out, key, usize::MAX);
+        self.out.push(':');
+    }
+
+    fn end_value(&mut self) {
+        let end = self.out.len();
+        match self.key {
+            Key::Kind => self.marks.kind_end = Some(end),
+            Key::Metadata => self.marks.metadata = Some((self.key_start, end)),
+            Key::Name => self.marks.name = Some((self.key_start, self.key_start + self.entry_indent, end)),
+            Key::Other => {}
+        }
+        self.count += 1;
+    }
+
+    fn finish(self) -> Result<(), Error> {
+        if self.count == 0 && !self.known_empty {
+            // An unknown-length mapping that turned out empty.
+            match self.pos {
+                Pos::Document => self.out.push_str("{}\n"),
+                Pos::MapValue(_) => {
+                    self.out.pop();
+                    self.out.push_str(" {}\n");
+                }
+                Pos::SeqItem(_) => self.out.push_str("{}\n"),
+            }
+            return Ok(());
+        }
+        // metadata right after kind.
+        if let (Some(kind_end), Some((m_start, m_end))) = (self.marks.kind_end, self.marks.metadata)
+            && kind_end < m_start
+        {
+            let tail = self.out[kind_end..].to_string();
+            let (m_start, m_end) = (m_start - kind_end, m_end - kind_end);
+            self.out.truncate(kind_end);
+            self.out.push_str(&tail[m_start..m_end]);
+            self.out.push_str(&tail[..m_start]);
+            self.out.push_str(&tail[m_end..]);
+        }
+        // A list item's name first: it takes the `-` line, and the entry
+        // that had it gets its indentation.
+        if let Some((line, key, end)) = self.marks.name {
+            let tail = self.out[self.start..].to_string();
+            let (line, key, end) = (line - self.start, key - self.start, end - self.start);
+            self.out.truncate(self.start);
+            self.out.push_str(&tail[key..end]);
+            indent(self.out, self.entry_indent);
+            self.out.push_str(&tail[..line]);
+            self.out.push_str(&tail[end..]);
+        }
+        Ok(())
     }
 }
 
-fn write_number(out: &mut String, n: &serde_json::Number) {
-    let text = n.to_string();
-    if n.is_f64() && !text.contains('.') && !text.contains("inf") && !text.contains("NaN") {
-        // YAML 1.1 floats need a dot and a signed exponent: 1e300 -> 1.0e+300.
-        match text.split_once('e') {
-            Some((mantissa, exp)) => {
-                let sign = if exp.starts_with('-') || exp.starts_with('+') { "" } else { "+" };
-                out.push_str(&format!("{mantissa}.0e{sign}{exp}"));
-            }
-            None => {
-                out.push_str(&text);
-                out.push_str(".0");
+impl ser::SerializeMap for MapEmitter<'_> {
+    type Ok = ();
+    type Error = Error;
+
+    fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), Error> {
+        let key = key.serialize(KeySerializer)?;
+        self.begin_key(&key);
+        Ok(())
+    }
+
+    fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        value.serialize(Emitter { out: self.out, pos: Pos::MapValue(self.entry_indent) })?;
+        self.end_value();
+        Ok(())
+    }
+
+    fn end(self) -> Result<(), Error> {
+        self.finish()
+    }
+}
+
+impl ser::SerializeStruct for MapEmitter<'_> {
+    type Ok = ();
+    type Error = Error;
+
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result<(), Error> {
+        self.begin_key(key);
+        value.serialize(Emitter { out: self.out, pos: Pos::MapValue(self.entry_indent) })?;
+        self.end_value();
+        Ok(())
+    }
+
+    fn end(self) -> Result<(), Error> {
+        self.finish()
+    }
+}
+
+impl ser::SerializeStructVariant for MapEmitter<'_> {
+    type Ok = ();
+    type Error = Error;
+
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result<(), Error> {
+        ser::SerializeStruct::serialize_field(self, key, value)
+    }
+
+    fn end(self) -> Result<(), Error> {
+        self.finish()
+    }
+}
+
+struct SeqEmitter<'a> {
+    out: &'a mut String,
+    pos: Pos,
+    item_indent: usize,
+    count: usize,
+    known_empty: bool,
+}
+
+impl SeqEmitter<'_> {
+    fn item<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        indent(self.out, self.item_indent);
+        self.out.push('-');
+        value.serialize(Emitter { out: self.out, pos: Pos::SeqItem(self.item_indent) })?;
+        self.count += 1;
+        Ok(())
+    }
+
+    fn finish(self) -> Result<(), Error> {
+        if self.count == 0 && !self.known_empty {
+            match self.pos {
+                Pos::Document => self.out.push_str("[]\n"),
+                Pos::MapValue(_) | Pos::SeqItem(_) => {
+                    self.out.pop();
+                    self.out.push_str(" []\n");
+                }
             }
         }
+        Ok(())
+    }
+}
+
+impl ser::SerializeSeq for SeqEmitter<'_> {
+    type Ok = ();
+    type Error = Error;
+
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        self.item(value)
+    }
+
+    fn end(self) -> Result<(), Error> {
+        self.finish()
+    }
+}
+
+impl ser::SerializeTuple for SeqEmitter<'_> {
+    type Ok = ();
+    type Error = Error;
+
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        self.item(value)
+    }
+
+    fn end(self) -> Result<(), Error> {
+        self.finish()
+    }
+}
+
+impl ser::SerializeTupleStruct for SeqEmitter<'_> {
+    type Ok = ();
+    type Error = Error;
+
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        self.item(value)
+    }
+
+    fn end(self) -> Result<(), Error> {
+        self.finish()
+    }
+}
+
+impl ser::SerializeTupleVariant for SeqEmitter<'_> {
+    type Ok = ();
+    type Error = Error;
+
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        self.item(value)
+    }
+
+    fn end(self) -> Result<(), Error> {
+        self.finish()
+    }
+}
+
+impl<'a> ser::Serializer for Emitter<'a> {
+    type Ok = ();
+    type Error = Error;
+    type SerializeSeq = SeqEmitter<'a>;
+    type SerializeTuple = SeqEmitter<'a>;
+    type SerializeTupleStruct = SeqEmitter<'a>;
+    type SerializeTupleVariant = SeqEmitter<'a>;
+    type SerializeMap = MapEmitter<'a>;
+    type SerializeStruct = MapEmitter<'a>;
+    type SerializeStructVariant = MapEmitter<'a>;
+
+    fn serialize_bool(self, v: bool) -> Result<(), Error> {
+        self.scalar(|out, _| out.push_str(if v { "true" } else { "false" }))
+    }
+
+    fn serialize_i8(self, v: i8) -> Result<(), Error> {
+        self.serialize_i64(i64::from(v))
+    }
+
+    fn serialize_i16(self, v: i16) -> Result<(), Error> {
+        self.serialize_i64(i64::from(v))
+    }
+
+    fn serialize_i32(self, v: i32) -> Result<(), Error> {
+        self.serialize_i64(i64::from(v))
+    }
+
+    fn serialize_i64(self, v: i64) -> Result<(), Error> {
+        self.scalar(|out, _| {
+            let _ = write!(out, "{v}");
+        })
+    }
+
+    fn serialize_u8(self, v: u8) -> Result<(), Error> {
+        self.serialize_u64(u64::from(v))
+    }
+
+    fn serialize_u16(self, v: u16) -> Result<(), Error> {
+        self.serialize_u64(u64::from(v))
+    }
+
+    fn serialize_u32(self, v: u32) -> Result<(), Error> {
+        self.serialize_u64(u64::from(v))
+    }
+
+    fn serialize_u64(self, v: u64) -> Result<(), Error> {
+        self.scalar(|out, _| {
+            let _ = write!(out, "{v}");
+        })
+    }
+
+    fn serialize_f32(self, v: f32) -> Result<(), Error> {
+        self.serialize_f64(f64::from(v))
+    }
+
+    fn serialize_f64(self, v: f64) -> Result<(), Error> {
+        self.scalar(|out, _| write_float(out, v))
+    }
+
+    fn serialize_char(self, v: char) -> Result<(), Error> {
+        self.text(v.encode_utf8(&mut [0; 4]))
+    }
+
+    fn serialize_str(self, v: &str) -> Result<(), Error> {
+        self.text(v)
+    }
+
+    fn serialize_bytes(self, v: &[u8]) -> Result<(), Error> {
+        self.text(&String::from_utf8_lossy(v))
+    }
+
+    fn serialize_none(self) -> Result<(), Error> {
+        self.serialize_unit()
+    }
+
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), Error> {
+        value.serialize(self)
+    }
+
+    fn serialize_unit(self) -> Result<(), Error> {
+        self.scalar(|out, _| out.push_str("null"))
+    }
+
+    fn serialize_unit_struct(self, _name: &'static str) -> Result<(), Error> {
+        self.serialize_unit()
+    }
+
+    fn serialize_unit_variant(self, _name: &'static str, _index: u32, variant: &'static str) -> Result<(), Error> {
+        self.text(variant)
+    }
+
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(self, _name: &'static str, value: &T) -> Result<(), Error> {
+        value.serialize(self)
+    }
+
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        value: &T,
+    ) -> Result<(), Error> {
+        let mut map = self.map(Some(1))?;
+        ser::SerializeMap::serialize_entry(&mut map, variant, value)?;
+        ser::SerializeMap::end(map)
+    }
+
+    fn serialize_seq(self, len: Option<usize>) -> Result<SeqEmitter<'a>, Error> {
+        self.seq(len)
+    }
+
+    fn serialize_tuple(self, len: usize) -> Result<SeqEmitter<'a>, Error> {
+        self.seq(Some(len))
+    }
+
+    fn serialize_tuple_struct(self, _name: &'static str, len: usize) -> Result<SeqEmitter<'a>, Error> {
+        self.seq(Some(len))
+    }
+
+    fn serialize_tuple_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        _variant: &'static str,
+        len: usize,
+    ) -> Result<SeqEmitter<'a>, Error> {
+        self.seq(Some(len))
+    }
+
+    fn serialize_map(self, len: Option<usize>) -> Result<MapEmitter<'a>, Error> {
+        self.map(len)
+    }
+
+    fn serialize_struct(self, _name: &'static str, len: usize) -> Result<MapEmitter<'a>, Error> {
+        self.map(Some(len))
+    }
+
+    fn serialize_struct_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        _variant: &'static str,
+        len: usize,
+    ) -> Result<MapEmitter<'a>, Error> {
+        self.map(Some(len))
+    }
+}
+
+/// Turns a map key into text.
+struct KeySerializer;
+
+impl ser::Serializer for KeySerializer {
+    type Ok = String;
+    type Error = Error;
+    type SerializeSeq = ser::Impossible<String, Error>;
+    type SerializeTuple = ser::Impossible<String, Error>;
+    type SerializeTupleStruct = ser::Impossible<String, Error>;
+    type SerializeTupleVariant = ser::Impossible<String, Error>;
+    type SerializeMap = ser::Impossible<String, Error>;
+    type SerializeStruct = ser::Impossible<String, Error>;
+    type SerializeStructVariant = ser::Impossible<String, Error>;
+
+    fn serialize_str(self, v: &str) -> Result<String, Error> {
+        Ok(v.to_string())
+    }
+    fn serialize_char(self, v: char) -> Result<String, Error> {
+        Ok(v.to_string())
+    }
+    fn serialize_bool(self, v: bool) -> Result<String, Error> {
+        Ok(v.to_string())
+    }
+    fn serialize_i64(self, v: i64) -> Result<String, Error> {
+        Ok(v.to_string())
+    }
+    fn serialize_u64(self, v: u64) -> Result<String, Error> {
+        Ok(v.to_string())
+    }
+    fn serialize_i32(self, v: i32) -> Result<String, Error> {
+        Ok(v.to_string())
+    }
+    fn serialize_u32(self, v: u32) -> Result<String, Error> {
+        Ok(v.to_string())
+    }
+    fn serialize_i8(self, v: i8) -> Result<String, Error> {
+        Ok(v.to_string())
+    }
+    fn serialize_i16(self, v: i16) -> Result<String, Error> {
+        Ok(v.to_string())
+    }
+    fn serialize_u8(self, v: u8) -> Result<String, Error> {
+        Ok(v.to_string())
+    }
+    fn serialize_u16(self, v: u16) -> Result<String, Error> {
+        Ok(v.to_string())
+    }
+    fn serialize_f32(self, v: f32) -> Result<String, Error> {
+        Ok(v.to_string())
+    }
+    fn serialize_f64(self, v: f64) -> Result<String, Error> {
+        Ok(v.to_string())
+    }
+    fn serialize_unit_variant(self, _: &'static str, _: u32, variant: &'static str) -> Result<String, Error> {
+        Ok(variant.to_string())
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(self, _: &'static str, value: &T) -> Result<String, Error> {
+        value.serialize(self)
+    }
+    fn serialize_bytes(self, _: &[u8]) -> Result<String, Error> {
+        Err(ser::Error::custom("map keys must be text"))
+    }
+    fn serialize_none(self) -> Result<String, Error> {
+        Err(ser::Error::custom("map keys must be text"))
+    }
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<String, Error> {
+        value.serialize(self)
+    }
+    fn serialize_unit(self) -> Result<String, Error> {
+        Err(ser::Error::custom("map keys must be text"))
+    }
+    fn serialize_unit_struct(self, _: &'static str) -> Result<String, Error> {
+        Err(ser::Error::custom("map keys must be text"))
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: &T,
+    ) -> Result<String, Error> {
+        Err(ser::Error::custom("map keys must be text"))
+    }
+    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, Error> {
+        Err(ser::Error::custom("map keys must be text"))
+    }
+    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, Error> {
+        Err(ser::Error::custom("map keys must be text"))
+    }
+    fn serialize_tuple_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeTupleStruct, Error> {
+        Err(ser::Error::custom("map keys must be text"))
+    }
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleVariant, Error> {
+        Err(ser::Error::custom("map keys must be text"))
+    }
+    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, Error> {
+        Err(ser::Error::custom("map keys must be text"))
+    }
+    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeStruct, Error> {
+        Err(ser::Error::custom("map keys must be text"))
+    }
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStructVariant, Error> {
+        Err(ser::Error::custom("map keys must be text"))
+    }
+}
+
+/// Floats as YAML 1.1 and 1.2 both read them: a dot, and a signed exponent.
+fn write_float(out: &mut String, v: f64) {
+    if v.is_nan() {
+        out.push_str(".nan");
+    } else if v.is_infinite() {
+        out.push_str(if v > 0.0 { ".inf" } else { "-.inf" });
     } else {
+        let text = v.to_string();
         out.push_str(&text);
+        if !text.contains('.') {
+            out.push_str(".0");
+        }
     }
 }
 
@@ -164,9 +698,58 @@ fn is_special_unicode(c: char) -> bool {
     matches!(c, '\u{feff}' | '\u{fffe}' | '\u{ffff}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2064}')
 }
 
+/// Words YAML 1.1 or 1.2 readers take for booleans, null or special floats
+/// (compared without case).
+const AMBIGUOUS_WORDS: &[&str] =
+    &["y", "yes", "n", "no", "true", "false", "on", "off", "null", "~", "=", "<<", ".inf", "+.inf", "-.inf", ".nan"];
+
 /// True when `s` reads back as this same string, unquoted, in YAML 1.1 and
 /// 1.2 (block context). Errs on the side of quoting.
 pub fn is_plain_safe(s: &str) -> bool {
+    let b = s.as_bytes();
+    let (Some(&first), Some(&last)) = (b.first(), b.last()) else {
+        return false;
+    };
+    if first == b' ' || last == b' ' || b"-?:,[]{}#&*!|>'\"%@`".contains(&first) {
+        return false;
+    }
+    for (i, &c) in b.iter().enumerate() {
+        if c >= 0x80 {
+            return is_plain_safe_unicode(s);
+        }
+        if c < 0x20 || c == 0x7f {
+            return false;
+        }
+        if c == b'#' && i > 0 && b[i - 1] == b' ' {
+            return false;
+        }
+        if c == b':' && b.get(i + 1).is_none_or(|&n| n == b' ') {
+            return false;
+        }
+    }
+    !is_ambiguous(s)
+}
+
+/// Words and numbers (in every base and notation, sexagesimal) and dates.
+fn is_ambiguous(s: &str) -> bool {
+    if s.len() <= 5 && AMBIGUOUS_WORDS.iter().any(|w| w.eq_ignore_ascii_case(s)) {
+        return true;
+    }
+    let b = s.as_bytes();
+    let first = b[0];
+    if first.is_ascii_digit() || first == b'+' || first == b'.' {
+        if b.iter().all(|c| c.is_ascii_hexdigit() || b"_.:+-xXoObB".contains(c)) {
+            return true;
+        }
+        if b.len() >= 8 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-' {
+            return true;
+        }
+    }
+    false
+}
+
+/// [`is_plain_safe`] for text with non-ASCII characters.
+fn is_plain_safe_unicode(s: &str) -> bool {
     let Some(first) = s.chars().next() else {
         return false;
     };
@@ -188,38 +771,7 @@ pub fn is_plain_safe(s: &str) -> bool {
         }
         prev = c;
     }
-    let lower = s.to_ascii_lowercase();
-    if matches!(
-        lower.as_str(),
-        "y" | "yes"
-            | "n"
-            | "no"
-            | "true"
-            | "false"
-            | "on"
-            | "off"
-            | "null"
-            | "~"
-            | "="
-            | "<<"
-            | ".inf"
-            | "+.inf"
-            | "-.inf"
-            | ".nan"
-    ) {
-        return false;
-    }
-    if first.is_ascii_digit() || first == '+' || first == '.' {
-        // Numbers in every base and notation, sexagesimal, and dates.
-        if s.chars().all(|c| c.is_ascii_hexdigit() || "_.:+-xXoObB".contains(c)) {
-            return false;
-        }
-        let b = s.as_bytes();
-        if b.len() >= 8 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-' {
-            return false;
-        }
-    }
-    true
+    !is_ambiguous(s)
 }
 
 /// True when `s` can be written as a literal block and read back unchanged.
@@ -313,7 +865,7 @@ mod tests {
             "metadata": {"name": "x", "labels": {"on": "yes"}},
             "spec": {"containers": [{"name": "a", "args": ["-c", "8080"], "env": []}], "empty": {}},
             "data": {"script.sql": "CREATE TABLE t;\nSELECT 1;\n", "nonl": "a\nb"},
-            "n": 1.5, "big": 1e300, "t": true, "z": null
+            "n": 1.5, "big": 3.0, "t": true, "z": null
         });
         let expected = "\
 kind: Pod
@@ -337,9 +889,43 @@ data:
     a
     b
 \"n\": 1.5
-big: 1.0e+300
+big: 3.0
 t: true
 z: null
+";
+        assert_eq!(to_string(&v), expected);
+    }
+
+    #[test]
+    fn metadata_follows_kind_and_names_come_first_in_list_items() {
+        let v = json!({
+            "apiVersion": "v1", "kind": "X", "data": {"a": "b"}, "metadata": {"name": "m"},
+            "items": [
+                {"image": "i", "name": "c", "ports": [{"containerPort": 1, "name": "http"}], "z": "last"},
+                {"name": "first", "x": 1},
+                {"a": "1", "name": "line\nbreak"}
+            ]
+        });
+        let expected = "\
+apiVersion: v1
+kind: X
+metadata:
+  name: m
+data:
+  a: b
+items:
+  - name: c
+    image: i
+    ports:
+      - name: http
+        containerPort: 1
+    z: last
+  - name: first
+    x: 1
+  - name: |-
+      line
+      break
+    a: \"1\"
 ";
         assert_eq!(to_string(&v), expected);
     }
