@@ -4,7 +4,6 @@
 pub mod out_dir;
 
 use crate::object::Object;
-use crate::yaml::emit;
 
 /// Output formats of `kgen render`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
