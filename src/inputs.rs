@@ -70,6 +70,10 @@ const SECRET_FILE_MAX_BYTES: u64 = 1 << 20;
 /// Read a text file of at most `max` bytes.
 fn read_limited(path: &std::path::Path, max: u64) -> std::io::Result<String> {
     use std::io::Read;
+    // Opening a FIFO (or a device) could block or never end.
+    if !std::fs::metadata(path)?.is_file() {
+        return Err(std::io::Error::other("it is not a regular file"));
+    }
     let mut text = String::new();
     std::fs::File::open(path)?.take(max + 1).read_to_string(&mut text)?;
     if text.len() as u64 > max {

@@ -223,12 +223,13 @@ impl<'a> Builder<'a> {
             }
             Event::DocumentEnd => {}
             Event::Alias(id) => {
-                let node = match self.anchors.get(&id) {
-                    Some(n) => n.clone(),
+                // Count before copying: a refused alias costs nothing.
+                let size = match self.anchors.get(&id) {
+                    Some(n) => n.size(),
                     None => return Err(self.error("alias to an unknown anchor", span)),
                 };
-                self.count(node.size(), span)?;
-                let node = Node { span, ..node };
+                self.count(size, span)?;
+                let node = Node { span, ..self.anchors[&id].clone() };
                 self.complete(node, 0, true)?;
             }
             Event::Scalar(text, style, anchor, tag) => {

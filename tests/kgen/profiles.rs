@@ -182,4 +182,47 @@ fn production_renders_pass_checkov() {
         let report = String::from_utf8_lossy(&result.stdout);
         assert!(result.status.success() && report.contains(" 0 checkov failures"), "{profile} {env:?}:\n{report}");
     }
+
+}
+
+/// Secret hygiene: a value kgen reads for a created Secret appears in that
+/// Secret only (base64, as Kubernetes stores it), never in another object,
+/// and never in a message.
+#[test]
+fn created_secret_values_appear_only_in_secret_objects() {
+    let encoded = |v: &str| serde_json::to_value(k8s_openapi::ByteString(v.as_bytes().to_vec())).unwrap();
+    let mut found_in_a_secret = false;
+    for (profile, env) in profile_matrix() {
+        let out = render(&profile, env.as_deref());
+        for doc in serde_yaml::Deserializer::from_str(&out) {
+            let value = serde_json::Value::deserialize(doc).unwrap();
+            let text = serde_json::to_string(&value).unwrap();
+            for (var, secret) in crate::support::PROFILE_ENV {
+                let b64 = encoded(secret);
+                let b64 = b64.as_str().unwrap();
+                if value["kind"] == "Secret" {
+                    found_in_a_secret |= text.contains(b64);
+                    assert!(!text.contains(secret), "{profile} {env:?}: {var} in plain text in a Secret");
+                } else {
+                    assert!(
+                        !text.contains(secret) && !text.contains(b64),
+                        "{profile} {env:?}: the value of {var} is in {}",
+                        value["kind"]
+                    );
+                }
+            }
+        }
+        // A failed render with the same inputs does not print it either.
+        let mut args = vec!["render", profile.as_str(), "--set", "replicas=many"];
+        if let Some(e) = &env {
+            args.extend(["--env", e]);
+        }
+        let failed = crate::support::run(&args, None);
+        assert_eq!(failed.status.code(), Some(1));
+        let stderr = String::from_utf8_lossy(&failed.stderr);
+        for (var, secret) in crate::support::PROFILE_ENV {
+            assert!(!stderr.contains(secret), "{profile} {env:?}: the value of {var} is in a message");
+        }
+    }
+    assert!(found_in_a_secret, "no shipped profile creates a Secret: this test checks nothing");
 }

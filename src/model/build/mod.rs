@@ -91,13 +91,21 @@ impl Builder<'_> {
                               Secret from its own environment with `create.fromEnv`";
         let pass_through_env = "read it from a Secret into an environment variable (`secrets.<name>.env`) and \
                                 refer to it as `$(VAR)`";
+        // Annotation keys follow other tools' conventions (Vault's
+        // `agent-inject-token: "true"`): only their values are checked.
         if let Some(n) = name
+            && what != "annotation"
             && credentials::is_credential_name(n)
         {
-            let hint = if what == "annotation" { pass_through_env } else { keep_in_secret };
-            self.error_hint(path, format!("{what} `{n}` looks like a credential, written as plain text"), hint);
+            self.error_hint(
+                path,
+                format!("{what} `{n}` looks like a credential, written as plain text"),
+                keep_in_secret,
+            );
         } else if credentials::has_url_password(value) {
-            let hint = if matches!(what, "setting" | "variable") {
+            let hint = if what == "annotation" {
+                "anyone who can read the object reads its annotations: keep credentials in a Secret".to_string()
+            } else if matches!(what, "setting" | "variable") {
                 format!(
                     "{keep_in_secret}, or put only the password there and write `user:$(DB_PASSWORD)@` \
                      (Kubernetes fills in `$(VAR)`)"

@@ -278,6 +278,32 @@ const GARBAGE: &[&str] = &[
     "    ",
 ];
 
+/// `--set` arguments that are wrong in every way.
+const BAD_SETS: &[&str] = &[
+    "a..b=1",
+    "[0]=x",
+    "=",
+    "\\",
+    "replicas",
+    "replicas=-1",
+    "replicas=[",
+    "image.tag=",
+    "image=",
+    "image={tag: [1]}",
+    "ports.http=99999",
+    "ports[0]=1",
+    "components.x[5]=1",
+    "settings=[a, {b: c}]",
+    "settings.=x",
+    "env.X={secret: nope}",
+    "namespace.create=yes",
+    "labels.a\\.b\\=c=d",
+    "environments.prod.replicas=2",
+    "probes.liveness.command=[]",
+    "secrets.s.create.fromFile=/dev/null",
+    "é.ü=ö",
+];
+
 /// Apply one mutation, chosen by `kind`, at the position `at` (a fraction of
 /// the text), to the profile's text.
 fn mutate_text(text: &str, kind: u8, at: u32, pick: usize) -> String {
@@ -457,7 +483,13 @@ fn mutated_profiles_never_panic() {
                 text = mutate_text(&text, kind, at, pick);
             }
         }
-        never_panics(&text, &case.sets, &case.env_vars).map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))
+        let mut sets = case.sets.clone();
+        if let Some(&(_, kind, _, pick)) = mutations.first()
+            && kind % 3 == 0
+        {
+            sets.push(BAD_SETS[pick % BAD_SETS.len()].to_string());
+        }
+        never_panics(&text, &sets, &case.env_vars).map_err(|e| TestCaseError::fail(format!("{e}\n{sets:?}\n{text}")))
     });
     if let Err(e) = result {
         panic!("{e}");
