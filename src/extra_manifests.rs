@@ -97,12 +97,19 @@ pub fn load(loaded: &Loaded, app: &App, rendered: &[Object], sources: &mut Sourc
                     }
                     _ => Span { source: original, ..Span::default() },
                 };
-                let why = e.detail().map(String::from).unwrap_or_else(|| e.kind().to_string());
-                errors.push(
+                // minijinja's own wording depends on its build; undefined
+                // names are the common mistake, so name them here.
+                let written = e.range().and_then(|r| text.get(r)).unwrap_or_default();
+                let mut d = if e.kind() == minijinja::ErrorKind::UndefinedError && !written.is_empty() {
+                    Diagnostic::error(format!("template error: `{written}` is undefined")).hint(
+                        "templates see `name`, `namespace`, `instance`, `environment`, `labels`, `components` and `profile`",
+                    )
+                } else {
+                    let why = e.detail().map(String::from).unwrap_or_else(|| e.kind().to_string());
                     Diagnostic::error(format!("template error: {why}"))
-                        .at(Some(span))
-                        .note(format!("in `extraManifests[{i}]`")),
-                );
+                };
+                d = d.at(Some(span)).note(format!("in `extraManifests[{i}]`"));
+                errors.push(d);
                 continue;
             }
         };

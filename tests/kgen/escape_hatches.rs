@@ -236,7 +236,45 @@ fn extra_manifest_with_a_template_error() {
   |            ^^^^
   |
 note: in `extraManifests[0]`
+hint: templates see `name`, `namespace`, `instance`, `environment`, `labels`, `components` and `profile`
 
 ",
+    );
+}
+
+#[test]
+fn check_reports_an_inconsistent_bundle() {
+    let dir = project(
+        "check-inconsistent",
+        "patches:\n  - target: {kind: Deployment, name: shop}\n    json:\n      - {op: add, path: /spec/template/spec/serviceAccountName, value: robot}\n      - {op: add, path: /spec/template/spec/priorityClassName, value: high}\n",
+        &[],
+    );
+    let out = kgen().args(["check", "app.yaml"]).current_dir(&dir).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "error app.yaml (base)\n");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: Deployment `shop/shop` runs as ServiceAccount `robot`, which is neither in the bundle nor declared as existing
+note: the bundle is inconsistent after the profile's patches and extra manifests
+hint: use an existing ServiceAccount with `serviceAccount: {create: false, name: …}`
+
+error: Deployment `shop/shop` uses PriorityClass `high`, which is neither in the bundle nor declared as existing
+note: the bundle is inconsistent after the profile's patches and extra manifests
+hint: declare it under `external.priorityClasses`, or add it with `extraManifests`
+
+"
+    );
+    // Declared as existing, both are fine.
+    let dir = project(
+        "check-external",
+        "external: {serviceAccounts: [robot], priorityClasses: [high]}\npatches:\n  - target: {kind: Deployment, name: shop}\n    json:\n      - {op: add, path: /spec/template/spec/serviceAccountName, value: robot}\n      - {op: add, path: /spec/template/spec/priorityClassName, value: high}\n",
+        &[],
+    );
+    let out = kgen().args(["check", "app.yaml"]).current_dir(&dir).output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "ok    app.yaml (base): 4 objects\n",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
 }
