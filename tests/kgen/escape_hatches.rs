@@ -273,7 +273,7 @@ hint: declare it under `external.priorityClasses`, or add it with `extraManifest
     let out = kgen().args(["check", "app.yaml"]).current_dir(&dir).output().unwrap();
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
-        "ok    app.yaml (base): 4 objects\n",
+        "ok    app.yaml (base): 5 objects\n",
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );

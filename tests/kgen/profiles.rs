@@ -182,7 +182,6 @@ fn production_renders_pass_checkov() {
         let report = String::from_utf8_lossy(&result.stdout);
         assert!(result.status.success() && report.contains(" 0 checkov failures"), "{profile} {env:?}:\n{report}");
     }
-
 }
 
 /// Secret hygiene: a value kgen reads for a created Secret appears in that
