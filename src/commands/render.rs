@@ -14,14 +14,21 @@ use crate::output::{self, Format};
 use crate::pipeline::{self, Rendered};
 
 /// One profile rendered in one environment.
+/// What is kept of a rendered profile until everything has rendered: the
+/// objects (or, for a YAML stream, their text), not the profile's tree.
 struct Bundle {
     path: PathBuf,
-    rendered: Rendered,
+    app: String,
+    environment: String,
+    /// `Kind/namespace/name` of every object, to find duplicates.
+    ids: Vec<String>,
+    /// The objects, unless they are already in the YAML stream.
+    objects: Vec<Object>,
 }
 
 impl Bundle {
     fn environment(&self) -> &str {
-        self.rendered.loaded.environment.as_deref().unwrap_or("base")
+        &self.environment
     }
 }
 
@@ -30,6 +37,10 @@ pub fn run(args: RenderArgs, reporter: &mut Reporter) -> u8 {
     let batch = args.out_dir.is_some() && (paths.len() > 1 || args.batch);
     let mut bundles: Vec<Bundle> = Vec::new();
     let mut attempted = 0;
+    // A YAML stream is written as each profile renders (and printed only
+    // once all have), so that a batch holds text, not objects.
+    let stream = args.out_dir.is_none() && args.output == Format::Yaml;
+    let mut text = String::new();
     for path in &paths {
         // In batch mode without --env: the base and every environment.
         let Some(envs) = variants(path, &args.profile, batch, reporter) else {
@@ -48,7 +59,21 @@ pub fn run(args: RenderArgs, reporter: &mut Reporter) -> u8 {
             match pipeline::render_file(path, &options, &mut reporter.sources) {
                 Ok(r) => {
                     reporter.report(&r.warnings);
-                    bundles.push(Bundle { path: path.clone(), rendered: r });
+                    let Rendered { loaded, app, objects, .. } = r;
+                    let ids = objects.iter().map(Object::id).collect();
+                    let objects = if stream {
+                        text.push_str(&output::to_yaml(&objects));
+                        Vec::new()
+                    } else {
+                        objects
+                    };
+                    bundles.push(Bundle {
+                        path: path.clone(),
+                        app: app.name,
+                        environment: loaded.environment.unwrap_or_else(|| "base".into()),
+                        ids,
+                        objects,
+                    });
                 }
                 Err(e) => reporter.report(&e.0),
             }
@@ -70,11 +95,9 @@ pub fn run(args: RenderArgs, reporter: &mut Reporter) -> u8 {
     }
 
     let Some(dir) = &args.out_dir else {
-        let objects: Vec<&Object> = bundles.iter().flat_map(|b| &b.rendered.objects).collect();
-        let text = match args.output {
-            Format::Yaml => output::to_yaml(objects.iter().copied()),
-            Format::Json => output::to_json(objects.iter().copied()),
-        };
+        if !stream {
+            text = output::to_json(bundles.iter().flat_map(|b| &b.objects));
+        }
         return write_stdout(&text);
     };
     // Check every target before writing any, so that a problem with one
@@ -82,7 +105,7 @@ pub fn run(args: RenderArgs, reporter: &mut Reporter) -> u8 {
     let mut targets: BTreeMap<PathBuf, &Bundle> = BTreeMap::new();
     let mut plans = Vec::new();
     for b in &bundles {
-        let target = if batch { dir.join(&b.rendered.app.name).join(b.environment()) } else { dir.clone() };
+        let target = if batch { dir.join(&b.app).join(b.environment()) } else { dir.clone() };
         if let Some(other) = targets.insert(target.clone(), b) {
             reporter.report(&[Diagnostic::error(format!(
                 "`{}` and `{}` would both write `{}`; nothing was written",
@@ -93,7 +116,7 @@ pub fn run(args: RenderArgs, reporter: &mut Reporter) -> u8 {
             .hint("give the apps different `name`s")]);
             return 1;
         }
-        match out_dir::plan(&target, files_for(&b.rendered.objects, args.kustomize)) {
+        match out_dir::plan(&target, files_for(&b.objects, args.kustomize)) {
             Ok(plan) => plans.push(plan),
             Err(e) => {
                 reporter.report(&e.0);
@@ -153,14 +176,14 @@ fn duplicate_objects(bundles: &[Bundle]) -> Vec<Diagnostic> {
     let mut seen: BTreeMap<(&str, String), &Path> = BTreeMap::new();
     let mut out = Vec::new();
     for b in bundles {
-        for o in &b.rendered.objects {
-            if let Some(first) = seen.insert((b.environment(), o.id()), &b.path)
+        for id in &b.ids {
+            if let Some(first) = seen.insert((b.environment(), id.clone()), &b.path)
                 && first != b.path
             {
                 out.push(
                     Diagnostic::error(format!(
                         "{} is rendered by both `{}` and `{}` (environment `{}`)",
-                        o.id(),
+                        id,
                         first.display(),
                         b.path.display(),
                         b.environment()

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{ConfigMap, Container, ContainerPort, EnvVar, HTTPGetAction, Probe, VolumeMount};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
-use serde_json::json;
+use serde::Serialize;
 
 use super::workload::{hardened_container, resources};
 use super::{label_selector, meta, selector_labels};
@@ -444,7 +444,7 @@ fn dashboard(app: &App, m: &Monitoring, d: &Dashboard) -> ConfigMap {
 /// A panel: (title, unit, [(query, legend)]).
 type PanelSpec = (String, String, Vec<(String, String)>);
 
-fn dashboard_json(app: &App, m: &Monitoring, d: &Dashboard, t: &Targets) -> serde_json::Value {
+fn dashboard_json<'a>(app: &'a App, m: &Monitoring, d: &'a Dashboard, t: &Targets) -> GrafanaDashboard<'a> {
     let ns = "namespace=\"$namespace\"";
     let mut panels: Vec<PanelSpec> = Vec::new();
     let text = |s: &str| s.to_string();
@@ -517,53 +517,152 @@ fn dashboard_json(app: &App, m: &Monitoring, d: &Dashboard, t: &Targets) -> serd
     for p in &d.panels {
         panels.push((p.title.clone(), p.unit.clone(), p.queries.clone()));
     }
-    let panels: Vec<serde_json::Value> = panels
+    let panels = panels
         .into_iter()
         .enumerate()
-        .map(|(i, (title, unit, queries))| {
-            let targets: Vec<serde_json::Value> = queries
+        .map(|(i, (title, unit, queries))| GrafanaPanel {
+            id: i + 1,
+            type_: "timeseries",
+            title,
+            datasource: Datasource { type_: "prometheus", uid: "${datasource}" },
+            grid_pos: GridPos { h: 8, w: 12, x: (i % 2) * 12, y: (i / 2) * 8 },
+            field_config: FieldConfig { defaults: FieldDefaults { unit }, overrides: [] },
+            options: PanelOptions { tooltip: Tooltip { mode: "multi", sort: "desc" } },
+            targets: queries
                 .into_iter()
                 .enumerate()
-                .map(|(j, (expr, legend))| json!({"refId": ref_id(j), "expr": expr, "legendFormat": legend}))
-                .collect();
-            json!({
-                "id": i + 1,
-                "type": "timeseries",
-                "title": title,
-                "datasource": {"type": "prometheus", "uid": "${datasource}"},
-                "gridPos": {"h": 8, "w": 12, "x": (i % 2) * 12, "y": (i / 2) * 8},
-                "fieldConfig": {"defaults": {"unit": unit}, "overrides": []},
-                "options": {"tooltip": {"mode": "multi", "sort": "desc"}},
-                "targets": targets,
-            })
+                .map(|(j, (expr, legend))| GrafanaTarget { ref_id: ref_id(j), expr, legend_format: legend })
+                .collect(),
         })
         .collect();
-    json!({
-        "uid": dashboard_uid(app),
-        "title": d.title,
-        "tags": ["kgen", app.name],
-        "editable": true,
-        "schemaVersion": 39,
-        "time": {"from": "now-6h", "to": "now"},
-        "refresh": "30s",
-        "templating": {"list": [
-            {
-                "name": "datasource",
-                "label": "Data source",
-                "type": "datasource",
-                "query": "prometheus",
-                "current": {},
-                "hide": 0,
-            },
-            {
-                "name": "namespace",
-                "type": "constant",
-                "query": app.namespace,
-                "hide": 2,
-            },
-        ]},
-        "panels": panels,
-    })
+    GrafanaDashboard {
+        uid: dashboard_uid(app),
+        title: &d.title,
+        tags: ["kgen", &app.name],
+        editable: true,
+        schema_version: 39,
+        time: TimeRange { from: "now-6h", to: "now" },
+        refresh: "30s",
+        templating: Templating {
+            list: [
+                TemplateVariable {
+                    name: "datasource",
+                    label: Some("Data source"),
+                    type_: "datasource",
+                    query: "prometheus",
+                    current: Some(BTreeMap::new()),
+                    hide: 0,
+                },
+                TemplateVariable {
+                    name: "namespace",
+                    label: None,
+                    type_: "constant",
+                    query: &app.namespace,
+                    current: None,
+                    hide: 2,
+                },
+            ],
+        },
+        panels,
+    }
+}
+
+/// A Grafana dashboard (the fields kgen writes, in Grafana's JSON order).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct GrafanaDashboard<'a> {
+    uid: String,
+    title: &'a str,
+    tags: [&'a str; 2],
+    editable: bool,
+    schema_version: u32,
+    time: TimeRange,
+    refresh: &'static str,
+    templating: Templating<'a>,
+    panels: Vec<GrafanaPanel>,
+}
+
+#[derive(Serialize)]
+struct TimeRange {
+    from: &'static str,
+    to: &'static str,
+}
+
+#[derive(Serialize)]
+struct Templating<'a> {
+    list: [TemplateVariable<'a>; 2],
+}
+
+#[derive(Serialize)]
+struct TemplateVariable<'a> {
+    name: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    label: Option<&'static str>,
+    #[serde(rename = "type")]
+    type_: &'static str,
+    query: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    current: Option<BTreeMap<String, String>>,
+    hide: u8,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct GrafanaPanel {
+    id: usize,
+    #[serde(rename = "type")]
+    type_: &'static str,
+    title: String,
+    datasource: Datasource,
+    grid_pos: GridPos,
+    field_config: FieldConfig,
+    options: PanelOptions,
+    targets: Vec<GrafanaTarget>,
+}
+
+#[derive(Serialize)]
+struct Datasource {
+    #[serde(rename = "type")]
+    type_: &'static str,
+    uid: &'static str,
+}
+
+#[derive(Serialize)]
+struct GridPos {
+    h: usize,
+    w: usize,
+    x: usize,
+    y: usize,
+}
+
+#[derive(Serialize)]
+struct FieldConfig {
+    defaults: FieldDefaults,
+    overrides: [(); 0],
+}
+
+#[derive(Serialize)]
+struct FieldDefaults {
+    unit: String,
+}
+
+#[derive(Serialize)]
+struct PanelOptions {
+    tooltip: Tooltip,
+}
+
+#[derive(Serialize)]
+struct Tooltip {
+    mode: &'static str,
+    sort: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct GrafanaTarget {
+    ref_id: String,
+    expr: String,
+    legend_format: String,
 }
 
 /// A stable dashboard uid (Grafana allows 40 characters): two apps of the

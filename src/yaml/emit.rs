@@ -732,11 +732,13 @@ pub fn is_plain_safe(s: &str) -> bool {
 
 /// Words and numbers (in every base and notation, sexagesimal) and dates.
 fn is_ambiguous(s: &str) -> bool {
-    if s.len() <= 5 && AMBIGUOUS_WORDS.iter().any(|w| w.eq_ignore_ascii_case(s)) {
-        return true;
-    }
     let b = s.as_bytes();
     let first = b[0];
+    // Every ambiguous word starts with one of these (in either case).
+    let word_start = matches!(first | 0x20, b'y' | b'n' | b't' | b'f' | b'o') || b"~=<.+-".contains(&first);
+    if word_start && s.len() <= 5 && AMBIGUOUS_WORDS.iter().any(|w| w.eq_ignore_ascii_case(s)) {
+        return true;
+    }
     if first.is_ascii_digit() || first == b'+' || first == b'.' {
         if b.iter().all(|c| c.is_ascii_hexdigit() || b"_.:+-xXoObB".contains(c)) {
             return true;
@@ -774,20 +776,37 @@ fn is_plain_safe_unicode(s: &str) -> bool {
     !is_ambiguous(s)
 }
 
-/// True when `s` can be written as a literal block and read back unchanged.
+/// True when `s` can be written as a literal block and read back unchanged:
+/// several lines, the first not empty nor indented, no trailing blanks on
+/// any line, no control characters but tabs, at most one final newline.
 fn is_block_safe(s: &str) -> bool {
     let body = s.strip_suffix('\n').unwrap_or(s);
-    s.contains('\n')
-        && !body.ends_with('\n')
-        && !body.starts_with([' ', '\t'])
-        && body.trim().chars().next().is_some()
-        && !s.chars().any(|c| {
-            (c.is_control() && c != '\n' && c != '\t')
-                || is_special_unicode(c)
-                || matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}')
-        })
-        && body.split('\n').all(|line| !line.ends_with([' ', '\t']))
-        && !body.split('\n').next().unwrap_or("").is_empty()
+    let b = body.as_bytes();
+    if b.is_empty() || matches!(b[0], b' ' | b'\t' | b'\n') || matches!(b[b.len() - 1], b' ' | b'\t' | b'\n') {
+        return false;
+    }
+    let mut lines = 1;
+    let mut blank = true;
+    let mut unicode = false;
+    for (i, &c) in b.iter().enumerate() {
+        match c {
+            b'\n' => {
+                if matches!(b[i - 1], b' ' | b'\t') {
+                    return false;
+                }
+                lines += 1;
+            }
+            b'\t' => {}
+            c if c < 0x20 || c == 0x7f => return false,
+            c if c >= 0x80 => unicode = true,
+            b' ' => {}
+            _ => blank = false,
+        }
+    }
+    if (lines < 2 && body.len() == s.len()) || blank {
+        return false;
+    }
+    !unicode || !s.chars().any(|c| is_special_unicode(c) || matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}') || (c.is_control() && c != '\n' && c != '\t'))
 }
 
 #[cfg(test)]
