@@ -9,7 +9,7 @@
 //! patches or added as extra manifests are checked like rendered ones. Pure:
 //! no IO. It does not judge what the profile meant (the model did that).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use k8s_openapi::api::core::v1::{Container, PodSpec, Probe};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
@@ -92,11 +92,12 @@ pub fn check(objects: &[Object], external: &External) -> Vec<Diagnostic> {
     let bundle = Bundle::new(objects, external);
     let mut out = Vec::new();
     let mut seen = BTreeSet::new();
+    let mut valid_keys = HashSet::new();
     for o in objects {
         if !seen.insert(key(o)) {
             out.push(Diagnostic::error(format!("{} is in the bundle twice", describe(o))));
         }
-        names_and_labels(o, &mut out);
+        names_and_labels(o, &mut valid_keys, &mut out);
         if let Some(pods) = pods(o) {
             pod_references(&bundle, o, &pods, &mut out);
         }
@@ -306,16 +307,22 @@ struct Pods<'a> {
 
 static NO_LABELS: BTreeMap<String, String> = BTreeMap::new();
 
-/// The pod template of a workload object, if it is one.
-/// The labels of pods an operator runs for an object of the bundle.
+/// The labels of pods an operator runs for an object of the bundle: a
+/// CloudNativePG Cluster's instances, cert-manager's HTTP-01 solvers for an
+/// Ingress that asks it for a certificate.
 fn operator_pods(o: &Object) -> Option<(Option<&str>, BTreeMap<String, String>)> {
-    match o {
-        Object::Cluster(c) => Some((
-            o.namespace(),
-            BTreeMap::from([("cnpg.io/cluster".to_string(), c.metadata.name.clone().unwrap_or_default())]),
-        )),
-        _ => None,
-    }
+    let labels = match o {
+        Object::Cluster(c) => [("cnpg.io/cluster", c.metadata.name.clone().unwrap_or_default())],
+        Object::Ingress(i)
+            if i.metadata.annotations.as_ref().is_some_and(|a| {
+                a.contains_key("cert-manager.io/cluster-issuer") || a.contains_key("cert-manager.io/issuer")
+            }) =>
+        {
+            [("acme.cert-manager.io/http01-solver", "true".to_string())]
+        }
+        _ => return None,
+    };
+    Some((o.namespace(), labels.into_iter().map(|(k, v)| (k.to_string(), v)).collect()))
 }
 
 fn pods(o: &Object) -> Option<Pods<'_>> {
@@ -651,8 +658,9 @@ fn show_labels(labels: &BTreeMap<String, String>) -> String {
 }
 
 /// Names the API server accepts for the kind, and valid label and
-/// annotation keys and values (the object's and its pods').
-fn names_and_labels(o: &Object, out: &mut Vec<Diagnostic>) {
+/// annotation keys and values (the object's and its pods'). Keys found
+/// valid go in `valid_keys`, so that each is checked once per bundle.
+fn names_and_labels<'a>(o: &'a Object, valid_keys: &mut HashSet<&'a str>, out: &mut Vec<Diagnostic>) {
     let rule = match o.kind() {
         "Service" => names::NameRule::Service,
         "Namespace" | "Job" => names::NameRule::Label,
@@ -671,8 +679,18 @@ fn names_and_labels(o: &Object, out: &mut Vec<Diagnostic>) {
     let meta = o.metadata();
     let pod_meta = pods(o).and_then(|_| pod_template_metadata(o));
     let labels = meta.labels.iter().chain(pod_meta.and_then(|m| m.labels.as_ref()));
+    let mut key_problem = |k: &'a str| {
+        if valid_keys.contains(k) {
+            return None;
+        }
+        let problem = names::qualified_key(k).err();
+        if problem.is_none() {
+            valid_keys.insert(k);
+        }
+        problem
+    };
     for (k, v) in labels.flatten() {
-        if let Err(why) = names::qualified_key(k) {
+        if let Some(why) = key_problem(k) {
             out.push(Diagnostic::error(format!("{}: label key `{k}` {why}", describe(o))));
         }
         if let Err(why) = names::label_value(v) {
@@ -681,7 +699,7 @@ fn names_and_labels(o: &Object, out: &mut Vec<Diagnostic>) {
     }
     let annotations = meta.annotations.iter().chain(pod_meta.and_then(|m| m.annotations.as_ref()));
     for k in annotations.flat_map(|a| a.keys()) {
-        if let Err(why) = names::qualified_key(k) {
+        if let Some(why) = key_problem(k) {
             out.push(Diagnostic::error(format!("{}: annotation key `{k}` {why}", describe(o))));
         }
     }

@@ -32,9 +32,12 @@ pub fn render(app: &App, out: &mut Vec<Object>) {
     };
     if np.default_deny && app.namespace_object.is_some() {
         push(&format!("{}-default-deny", app.name), None, spec(LabelSelector::default(), Some(vec![]), Some(vec![])));
-        if matches!(app.issuer.as_ref().map(|i| &i.kind), Some(model::IssuerKind::Acme { .. }))
-            && let Some(ns) = &np.ingress_namespace
-        {
+        // cert-manager answers HTTP-01 challenges from solver pods in the
+        // Ingress's namespace; the default deny would block them. (A DNS-01
+        // issuer makes no solver pods, and then this policy selects none.)
+        let cert_manager =
+            app.ingress.as_ref().and_then(|i| i.tls.as_ref()).is_some_and(|t| t.issuer_annotation.is_some());
+        if cert_manager && let Some(ns) = &np.ingress_namespace {
             let solver = label_selector(BTreeMap::from([(
                 "acme.cert-manager.io/http01-solver".to_string(),
                 "true".to_string(),

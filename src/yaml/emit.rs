@@ -714,21 +714,31 @@ pub fn is_plain_safe(s: &str) -> bool {
         return false;
     }
     for (i, &c) in b.iter().enumerate() {
-        if c >= 0x80 {
-            return is_plain_safe_unicode(s);
+        if !NEEDS_A_LOOK[usize::from(c)] {
+            continue;
         }
-        if c < 0x20 || c == 0x7f {
-            return false;
-        }
-        if c == b'#' && i > 0 && b[i - 1] == b' ' {
-            return false;
-        }
-        if c == b':' && b.get(i + 1).is_none_or(|&n| n == b' ') {
-            return false;
+        match c {
+            b'#' if i > 0 && b[i - 1] == b' ' => return false,
+            b':' if b.get(i + 1).is_none_or(|&n| n == b' ') => return false,
+            b'#' | b':' => {}
+            0x80.. => return is_plain_safe_unicode(s),
+            _ => return false,
         }
     }
     !is_ambiguous(s)
 }
+
+/// Bytes [`is_plain_safe`] must look at more closely: control characters,
+/// DEL, non-ASCII, `#` and `:`.
+static NEEDS_A_LOOK: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        table[c] = c < 0x20 || c >= 0x7f || c == b'#' as usize || c == b':' as usize;
+        c += 1;
+    }
+    table
+};
 
 /// Words and numbers (in every base and notation, sexagesimal) and dates.
 fn is_ambiguous(s: &str) -> bool {
@@ -785,28 +795,31 @@ fn is_block_safe(s: &str) -> bool {
     if b.is_empty() || matches!(b[0], b' ' | b'\t' | b'\n') || matches!(b[b.len() - 1], b' ' | b'\t' | b'\n') {
         return false;
     }
+    // The first byte is neither blank nor a line break (checked above), so
+    // the text is not all blank.
     let mut lines = 1;
-    let mut blank = true;
     let mut unicode = false;
     for (i, &c) in b.iter().enumerate() {
+        if c >= 0x20 && c != 0x7f {
+            unicode |= c >= 0x80;
+            continue;
+        }
         match c {
-            b'\n' => {
-                if matches!(b[i - 1], b' ' | b'\t') {
-                    return false;
-                }
-                lines += 1;
-            }
+            b'\n' if matches!(b[i - 1], b' ' | b'\t') => return false,
+            b'\n' => lines += 1,
             b'\t' => {}
-            c if c < 0x20 || c == 0x7f => return false,
-            c if c >= 0x80 => unicode = true,
-            b' ' => {}
-            _ => blank = false,
+            _ => return false,
         }
     }
-    if (lines < 2 && body.len() == s.len()) || blank {
+    if lines < 2 && body.len() == s.len() {
         return false;
     }
-    !unicode || !s.chars().any(|c| is_special_unicode(c) || matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}') || (c.is_control() && c != '\n' && c != '\t'))
+    !unicode
+        || !s.chars().any(|c| {
+            is_special_unicode(c)
+                || matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}')
+                || (c.is_control() && c != '\n' && c != '\t')
+        })
 }
 
 #[cfg(test)]

@@ -66,3 +66,29 @@ fn property_variable_from_two_secrets_is_refused() {
     let text = "name: shop\nimage: shop:1.0\nsecrets:\n  a: {env: [DB_URL]}\n  b: {env: [DB_URL]}\n";
     assert!(render(text, None, &[]).unwrap_err().contains("variable `DB_URL` is already read from Secret `a`"));
 }
+
+/// review finding: with a namespace-wide default deny, cert-manager's
+/// HTTP-01 solver pods were blocked when the certificate came from a
+/// ClusterIssuer, and an `acme` Issuer's solver policy failed the bundle
+/// check as selecting no pods.
+#[test]
+fn review_cert_manager_solvers_get_through_a_default_deny() {
+    for tls in ["clusterIssuer: letsencrypt-prod", "acme: {email: ops@example.com}", "issuer: mine"] {
+        let profile = format!(
+            "name: shop\nimage: shop:1.0\nports: {{http: 8080}}\nnetworkPolicy: {{defaultDeny: true}}\n\
+             ingress:\n  className: nginx\n  tls: {{{tls}}}\n  hosts: [{{host: shop.example.com}}]\n"
+        );
+        let out = run(&["render", "-"], Some(&profile));
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{tls}: {}", String::from_utf8_lossy(&out.stderr));
+        let solver = stdout.split("\n---\n").find(|d| d.contains("name: shop-acme-solver")).expect(tls);
+        assert!(solver.contains("acme.cert-manager.io/http01-solver: \"true\""), "{solver}");
+        assert!(solver.contains("port: 8089"), "{solver}");
+    }
+    // Without a default deny nothing blocks the solvers: no policy for them.
+    let profile = "name: shop\nimage: shop:1.0\nports: {http: 8080}\n\
+                   ingress: {className: nginx, tls: {clusterIssuer: le}, hosts: [{host: shop.example.com}]}\n";
+    let out = run(&["render", "-"], Some(profile));
+    assert!(out.status.success());
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("acme-solver"));
+}

@@ -10,12 +10,19 @@ pub fn repo() -> PathBuf {
 }
 
 /// Environment variables the shipped profiles read at render time.
-pub const PROFILE_ENV: &[(&str, &str)] = &[("CLOCKWORK_DB_PASSWORD", "dev-only-password")];
+pub const PROFILE_ENV: &[(&str, &str)] = &[
+    ("CLOCKWORK_DB_PASSWORD", "dev-only-password"),
+    ("PLATFORM_DB_PASSWORD", "kind-only-platform-password"),
+    ("USER_DB_PASSWORD", "kind-only-user-password"),
+];
 
 /// `kgen` with plain diagnostics, run from the repository root.
 pub fn kgen() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_kgen"));
-    cmd.current_dir(repo()).env("NO_COLOR", "1").env_remove("CLOCKWORK_DB_PASSWORD");
+    cmd.current_dir(repo()).env("NO_COLOR", "1");
+    for (var, _) in PROFILE_ENV {
+        cmd.env_remove(var);
+    }
     cmd
 }
 

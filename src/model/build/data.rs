@@ -354,9 +354,6 @@ impl Builder<'_> {
         let resources =
             self.resources_or(&[at, &path!["resources"]].concat(), db.resources.as_ref(), database_resources());
         let mut parameters = tuned_parameters(&resources);
-        if engine == Engine::Timescaledb {
-            parameters.insert(0, ("shared_preload_libraries".into(), "timescaledb".into()));
-        }
         if let Some(cmd) = &db.wal_archive_command {
             parameters.extend([
                 ("wal_level".into(), "replica".into()),
@@ -369,6 +366,7 @@ impl Builder<'_> {
         if engine == Engine::Timescaledb && !extensions.iter().any(|e| e == "timescaledb") {
             extensions.insert(0, "timescaledb".into());
         }
+        preload_libraries(&mut parameters, &extensions);
         let init_sql = self.init_sql(at, db, &extensions, &database);
         let mut init_scripts = Vec::new();
         if let Some(sql) = init_sql {
@@ -454,8 +452,11 @@ impl Builder<'_> {
             );
             parameters.remove(i);
         }
-        let shared_preload_libraries =
-            if engine == Engine::Timescaledb { vec!["timescaledb".to_string()] } else { Vec::new() };
+        let mut shared_preload_libraries: Vec<String> =
+            db.extensions.iter().filter(|e| PRELOADED_EXTENSIONS.contains(&e.as_str())).cloned().collect();
+        if engine == Engine::Timescaledb && !shared_preload_libraries.iter().any(|l| l == "timescaledb") {
+            shared_preload_libraries.insert(0, "timescaledb".into());
+        }
         let mut init_sql = Vec::new();
         for ext in &db.extensions {
             if self.sql_word(&[at, &path!["extensions"]].concat(), "extension", ext) {
@@ -1107,5 +1108,56 @@ fn wait_for(db: &Database) -> Option<WaitFor> {
             port: 5432,
         }),
         DatabaseKind::Sqlite(_) | DatabaseKind::Managed(_) => None,
+    }
+}
+
+/// Extensions whose library the server must preload (`CREATE EXTENSION`
+/// alone leaves them unusable).
+const PRELOADED_EXTENSIONS: &[&str] = &["timescaledb", "pg_stat_statements", "pg_cron", "pgaudit"];
+
+/// Add the libraries of `extensions` that need preloading to
+/// `shared_preload_libraries`, after any the profile lists.
+fn preload_libraries(parameters: &mut Vec<(String, String)>, extensions: &[String]) {
+    let needed = extensions.iter().filter(|e| PRELOADED_EXTENSIONS.contains(&e.as_str()));
+    match parameters.iter_mut().find(|(k, _)| k == "shared_preload_libraries") {
+        Some((_, listed)) => {
+            let mut libraries: Vec<&str> = listed.split(',').map(str::trim).filter(|l| !l.is_empty()).collect();
+            for library in needed {
+                if !libraries.contains(&library.as_str()) {
+                    libraries.push(library);
+                }
+            }
+            *listed = libraries.join(",");
+        }
+        None => {
+            let libraries: Vec<&str> = needed.map(String::as_str).collect();
+            if !libraries.is_empty() {
+                parameters.insert(0, ("shared_preload_libraries".into(), libraries.join(",")));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(items: &[&str]) -> Vec<String> {
+        items.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn extensions_that_need_a_library_are_preloaded_once() {
+        let mut parameters = vec![("shared_buffers".to_string(), "256MB".to_string())];
+        preload_libraries(&mut parameters, &strings(&["timescaledb", "pgcrypto", "pg_stat_statements"]));
+        assert_eq!(parameters[0], ("shared_preload_libraries".into(), "timescaledb,pg_stat_statements".into()));
+
+        let mut listed = vec![("shared_preload_libraries".to_string(), "auto_explain, timescaledb".to_string())];
+        preload_libraries(&mut listed, &strings(&["timescaledb", "pg_stat_statements"]));
+        assert_eq!(listed, [("shared_preload_libraries".into(), "auto_explain,timescaledb,pg_stat_statements".into())]);
+
+        let mut none = Vec::new();
+        preload_libraries(&mut none, &strings(&["uuid-ossp"]));
+        assert!(none.is_empty());
     }
 }
