@@ -15,6 +15,8 @@
 #   PEERS_DIR=../shared/peers   the fixtures
 #   KGEN=path         a kgen binary to measure (default: cargo build --release, or
 #                     target/release/kgen when cargo is missing)
+#   KGEN_B=path       a second kgen binary (another build or commit): its full-stack
+#                     render and start-up join the first group, alternating with KGEN's
 #
 # Method (public tools only: bash, GNU time, awk, sort): the commands of a
 # group run alternately (A B C A B C …), so that drift of the shared machine
@@ -70,6 +72,7 @@ if [[ -z "${KGEN:-}" ]]; then
   KGEN="$repo/target/release/kgen"
 fi
 [[ -x "$KGEN" ]] || die "no kgen binary at $KGEN (cargo build --release)"
+[[ -z "${KGEN_B:-}" || -x "$KGEN_B" ]] || die "no kgen binary at KGEN_B=$KGEN_B"
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/kgen-compare.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
@@ -214,13 +217,25 @@ G_NAMES=() G_CMDS=()
 add "kgen render peer-fullstack" "$KGEN" render profiles/peer-fullstack.yaml --env prod
 add "helm template chart-fullstack" "$HELM" template clockwork-stack "$P/chart-fullstack" -n clockwork -f "$P/chart-fullstack/values-prod.yaml"
 add "cat (kgen's output bytes)" cat "$work/kgen-fullstack.yaml"
+add "kgen --version (start-up only)" "$KGEN" --version
 add "true" true
-G_SHORT=(kgen helm cat true)
+G_SHORT=(kgen helm cat version true)
+if [[ -n "${KGEN_B:-}" ]]; then
+  add "KGEN_B render peer-fullstack" "$KGEN_B" render profiles/peer-fullstack.yaml --env prod
+  add "KGEN_B --version" "$KGEN_B" --version
+  G_SHORT+=(kgen_b version_b)
+fi
 run_group "$PAIRS"
-row 0 1 2
+row 0 1 2 3
 row 1
 row 2
 row 3
+row 4
+if [[ -n "${KGEN_B:-}" ]]; then
+  row 5 0 2
+  row 6 3
+  echo "# KGEN_B = $KGEN_B ($(stat -c %s "$KGEN_B") bytes)"
+fi
 fs_helm_ratio="$(ratio_median 1 0)"
 fs_cat_ratio="$(ratio_median 0 2)"
 fs_kgen_wall="$(median_of 0)"
