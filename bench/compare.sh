@@ -218,7 +218,7 @@ add "kgen render peer-fullstack" "$KGEN" render profiles/peer-fullstack.yaml --e
 add "helm template chart-fullstack" "$HELM" template clockwork-stack "$P/chart-fullstack" -n clockwork -f "$P/chart-fullstack/values-prod.yaml"
 add "cat (kgen's output bytes)" cat "$work/kgen-fullstack.yaml"
 add "kgen --version (start-up only)" "$KGEN" --version
-add "true" true
+add "true (a process that does nothing)" "$(type -P true)"
 G_SHORT=(kgen helm cat version true)
 if [[ -n "${KGEN_B:-}" ]]; then
   add "KGEN_B render peer-fullstack" "$KGEN_B" render profiles/peer-fullstack.yaml --env prod
