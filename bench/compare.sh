@@ -13,8 +13,8 @@
 #   SCALE_PAIRS=11    samples per command for N >= 1000
 #   PEERS=/tmp/peers  where install.sh put bin/helm and bin/kubectl
 #   PEERS_DIR=../shared/peers   the fixtures
-#   KGEN=path         a kgen binary to measure (default: cargo build --release, or
-#                     target/release/kgen when cargo is missing)
+#   KGEN=path         a kgen binary to measure (default: `cargo dist` on x86-64
+#                     Linux, else cargo build --release)
 #   KGEN_B=path       a second kgen binary (another build or commit): its full-stack
 #                     render and start-up join the first group, alternating with KGEN's
 #
@@ -65,13 +65,18 @@ done
 [[ -n "$PYTHON" ]] || die "gen-fleet.py needs python3 with PyYAML (python3 -m pip install pyyaml)"
 
 if [[ -z "${KGEN:-}" ]]; then
-  if command -v cargo >/dev/null; then
-    echo "# cargo build --release" >&2
-    cargo build --release --quiet || die "cargo build --release failed"
+  # The shipped binary: `cargo dist` (static C runtime) on x86-64 Linux.
+  if [[ "$(uname -sm)" == "Linux x86_64" ]]; then
+    build=(cargo dist) KGEN="$repo/target/x86_64-unknown-linux-gnu/release/kgen"
+  else
+    build=(cargo build --release) KGEN="$repo/target/release/kgen"
   fi
-  KGEN="$repo/target/release/kgen"
+  if command -v cargo >/dev/null; then
+    echo "# ${build[*]}" >&2
+    "${build[@]}" --quiet || die "${build[*]} failed"
+  fi
 fi
-[[ -x "$KGEN" ]] || die "no kgen binary at $KGEN (cargo build --release)"
+[[ -x "$KGEN" ]] || die "no kgen binary at $KGEN (cargo dist, or cargo build --release)"
 [[ -z "${KGEN_B:-}" || -x "$KGEN_B" ]] || die "no kgen binary at KGEN_B=$KGEN_B"
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/kgen-compare.XXXXXX")"

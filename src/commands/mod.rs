@@ -42,6 +42,14 @@ impl Reporter {
         }
     }
 
+    /// Print diagnostics already rendered (against other sources).
+    pub fn print(&self, rendered: &[String]) {
+        let mut err = std::io::stderr().lock();
+        for d in rendered {
+            let _ = writeln!(err, "{d}\n");
+        }
+    }
+
     pub fn color(&self) -> bool {
         self.color
     }

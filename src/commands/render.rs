@@ -12,8 +12,9 @@ use crate::object::Object;
 use crate::output::out_dir::{self, OutFile};
 use crate::output::{self, Format};
 use crate::pipeline::{self, Rendered};
+use crate::profile::load::Options;
+use crate::source::SourceMap;
 
-/// One profile rendered in one environment.
 /// What is kept of a rendered profile until everything has rendered: the
 /// objects (or, for a YAML stream, their text), not the profile's tree.
 struct Bundle {
@@ -35,12 +36,8 @@ impl Bundle {
 pub fn run(args: RenderArgs, reporter: &mut Reporter) -> u8 {
     let paths = profile_paths(&args.profiles);
     let batch = args.out_dir.is_some() && (paths.len() > 1 || args.batch);
-    let mut bundles: Vec<Bundle> = Vec::new();
+    let mut jobs = Vec::new();
     let mut attempted = 0;
-    // A YAML stream is written as each profile renders (and printed only
-    // once all have), so that a batch holds text, not objects.
-    let stream = args.out_dir.is_none() && args.output == Format::Yaml;
-    let mut text = String::new();
     for path in &paths {
         // In batch mode without --env: the base and every environment.
         let Some(envs) = variants(path, &args.profile, batch, reporter) else {
@@ -49,34 +46,29 @@ pub fn run(args: RenderArgs, reporter: &mut Reporter) -> u8 {
         };
         for env in envs {
             attempted += 1;
-            let options = match args.profile.options(env) {
-                Ok(o) => o,
+            match args.profile.options(env) {
+                Ok(options) => jobs.push((path.as_path(), options)),
                 Err(e) => {
                     reporter.report(&e.0);
                     return 2;
                 }
-            };
-            match pipeline::render_file(path, &options, &mut reporter.sources) {
-                Ok(r) => {
-                    reporter.report(&r.warnings);
-                    let Rendered { loaded, app, objects, .. } = r;
-                    let ids = objects.iter().map(Object::id).collect();
-                    let objects = if stream {
-                        text.push_str(&output::to_yaml(&objects));
-                        Vec::new()
-                    } else {
-                        objects
-                    };
-                    bundles.push(Bundle {
-                        path: path.clone(),
-                        app: app.name,
-                        environment: loaded.environment.unwrap_or_else(|| "base".into()),
-                        ids,
-                        objects,
-                    });
-                }
-                Err(e) => reporter.report(&e.0),
             }
+        }
+    }
+    // A YAML stream is written as each profile renders (and printed only
+    // once all have), so that a batch holds text, not objects.
+    let stream = args.out_dir.is_none() && args.output == Format::Yaml;
+    let mut text = String::new();
+    let mut bundles: Vec<Bundle> = Vec::new();
+    for outcome in render_all(&jobs, stream, reporter.color()) {
+        reporter.print(&outcome.messages);
+        if let Some(bundle) = outcome.bundle {
+            if text.is_empty() {
+                text = outcome.yaml;
+            } else {
+                text.push_str(&outcome.yaml);
+            }
+            bundles.push(bundle);
         }
     }
     if bundles.len() < attempted {
@@ -145,6 +137,63 @@ pub fn run(args: RenderArgs, reporter: &mut Reporter) -> u8 {
         eprintln!("wrote {} bundles into {}", bundles.len(), dir.display());
     }
     0
+}
+
+/// A profile rendered in one environment: what is kept of it, its YAML
+/// when streaming, and its diagnostics as text.
+struct Outcome {
+    bundle: Option<Bundle>,
+    yaml: String,
+    messages: Vec<String>,
+}
+
+/// Render every job, in parallel on the machine's cores when there are
+/// several; the outcomes come back in job order, so the output does not
+/// depend on the number of threads.
+fn render_all(jobs: &[(&Path, Options)], stream: bool, color: bool) -> Vec<Outcome> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(jobs.len());
+    if threads <= 1 {
+        return jobs.iter().map(|(path, options)| render_one(path, options, stream, color)).collect();
+    }
+    let per_thread = jobs.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = jobs
+            .chunks(per_thread)
+            .map(|chunk| {
+                scope.spawn(move || {
+                    chunk.iter().map(|(path, options)| render_one(path, options, stream, color)).collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers.into_iter().flat_map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
+    })
+}
+
+/// Render one profile in one environment. Diagnostics are rendered here,
+/// against this render's own sources.
+fn render_one(path: &Path, options: &Options, stream: bool, color: bool) -> Outcome {
+    let mut sources = SourceMap::default();
+    let show = |diagnostics: &[Diagnostic], sources: &SourceMap| -> Vec<String> {
+        diagnostics.iter().map(|d| d.render(sources, color)).collect()
+    };
+    match pipeline::render_file(path, options, &mut sources) {
+        Ok(r) => {
+            let messages = show(&r.warnings, &sources);
+            let Rendered { loaded, app, objects, .. } = r;
+            let ids = objects.iter().map(Object::id).collect();
+            let (yaml, objects) =
+                if stream { (output::to_yaml(&objects), Vec::new()) } else { (String::new(), objects) };
+            let bundle = Bundle {
+                path: path.to_path_buf(),
+                app: app.name,
+                environment: loaded.environment.unwrap_or_else(|| "base".into()),
+                ids,
+                objects,
+            };
+            Outcome { bundle: Some(bundle), yaml, messages }
+        }
+        Err(e) => Outcome { bundle: None, yaml: String::new(), messages: show(&e.0, &sources) },
+    }
 }
 
 /// One file per object (a Secret's readable by its owner only), plus a

@@ -148,7 +148,7 @@ enum Frame {
         map: Map,
         key: Option<(String, Span, bool)>,
         merges: Vec<Node>,
-        /// The keys so far, for finding duplicates in constant time.
+        /// The keys so far once the mapping is large (see [`earlier_entry`]).
         seen: HashSet<String>,
     },
 }
@@ -319,17 +319,15 @@ impl<'a> Builder<'a> {
             Frame::Seq { items, .. } => items.push(node),
             Frame::Map { map, key, merges, seen, .. } => match key.take() {
                 None => {
-                    let Value::Scalar(s) = &node.value else {
+                    let Value::Scalar(s) = node.value else {
                         return Err(Diagnostic::error("mapping keys must be plain strings").at(Some(node.span)).into());
                     };
                     let is_merge = s.text == "<<" && s.style == Style::Plain && !from_alias;
-                    *key = Some((s.text.clone(), node.span, is_merge));
+                    *key = Some((s.text, node.span, is_merge));
                 }
                 Some((_, _, true)) => merges.push(node),
                 Some((k, key_span, false)) => {
-                    if !seen.insert(k.clone())
-                        && let Some(first) = map.entry(&k)
-                    {
+                    if let Some(first) = earlier_entry(map, seen, &k) {
                         let line = first.key_span.start.line;
                         return Err(Diagnostic::error(format!("duplicate key `{k}`"))
                             .at(Some(key_span))
@@ -342,6 +340,20 @@ impl<'a> Builder<'a> {
         }
         Ok(())
     }
+}
+
+/// The entry `map` already has for `key`: found by a scan while the map is
+/// small, through `seen` (every key so far, built when the map grows past
+/// that) after, so that a huge mapping still parses in linear time.
+fn earlier_entry<'m>(map: &'m Map, seen: &mut HashSet<String>, key: &str) -> Option<&'m Entry> {
+    const SCANNED: usize = 16;
+    if map.entries.len() < SCANNED {
+        return map.entries.iter().find(|e| e.key == key);
+    }
+    if seen.is_empty() {
+        seen.extend(map.entries.iter().map(|e| e.key.clone()));
+    }
+    if seen.insert(key.to_string()) { None } else { map.entry(key) }
 }
 
 /// Merge keys: entries of `<<` mappings fill in keys the mapping lacks;
@@ -419,6 +431,17 @@ mod tests {
         check_err("a: !custom x\n", "1:4 unsupported YAML tag `!custom`");
         check_err("a: *nope\n", "1:4 invalid YAML: while parsing node, found unknown anchor");
         check_err(&"[".repeat(20), "1:9 the document nests deeper than 8 levels");
+    }
+
+    #[test]
+    fn duplicate_keys_are_found_in_small_and_large_mappings() {
+        let keys = |n: usize| (0..n).map(|i| format!("k{i}: {i}\n")).collect::<String>();
+        // Within the first keys (scanned), at the threshold, and far past it
+        // (through the set of keys).
+        for (n, dup, line) in [(5, "k2", 6), (16, "k15", 17), (40, "k3", 41), (40, "k39", 41)] {
+            check_err(&format!("{}{dup}: again\n", keys(n)), &format!("{line}:1 duplicate key `{dup}`"));
+        }
+        assert!(parse(&keys(40)).is_ok());
     }
 
     #[test]

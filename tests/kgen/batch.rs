@@ -94,3 +94,30 @@ fn an_object_two_profiles_render_is_reported() {
     );
     assert!(!dir.join("build").exists());
 }
+
+/// Several profiles in one process render on several threads; the stream
+/// is still each profile's render, in the order given, and errors come in
+/// that order too.
+#[test]
+fn several_profiles_in_one_process_stream_in_order() {
+    let paths: Vec<String> = ["timeservice", "clockwork", "feaf", "platform", "traversion"]
+        .iter()
+        .map(|p| format!("profiles/{p}.yaml"))
+        .collect();
+    let args: Vec<&str> = std::iter::once("render").chain(paths.iter().map(String::as_str)).collect();
+    let out = run(&args, None);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let expected: String = paths.iter().map(|p| render(p, None)).collect();
+    assert!(String::from_utf8(out.stdout).unwrap() == expected, "the batch stream differs from the single renders");
+
+    let broken = scratch("batch-order");
+    std::fs::write(broken.join("a.yaml"), "name: a\nimage: a:1\nreplicas: x\n").unwrap();
+    std::fs::write(broken.join("b.yaml"), "name: b\nimage: b:1\nreplicas: y\n").unwrap();
+    let (a, b) = (broken.join("a.yaml"), broken.join("b.yaml"));
+    let out = run(&["render", b.to_str().unwrap(), "profiles/feaf.yaml", a.to_str().unwrap()], None);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let (at_b, at_a) = (stderr.find("b.yaml:3").expect(&stderr), stderr.find("a.yaml:3").expect(&stderr));
+    assert!(at_b < at_a, "{stderr}");
+    assert!(stderr.ends_with("2 of 3 renders failed; nothing was written\n\n"), "{stderr}");
+    assert!(out.stdout.is_empty());
+}

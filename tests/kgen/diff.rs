@@ -36,7 +36,7 @@ fn exit_codes() {
     // Secret values never show.
     assert!(text.contains("-  password: \"*** (before)\""), "{text}");
     assert!(!text.contains("dev-only-password") && !text.contains("ZGV2LW9ubHktcGFzc3dvcmQ"), "{text}");
-    assert!(stderr(&differ).ends_with("dev → prod: 6 changed, 8 added, 4 removed\n"), "{}", stderr(&differ));
+    assert!(stderr(&differ).ends_with("dev → prod: 6 changed, 7 added, 4 removed\n"), "{}", stderr(&differ));
 
     let colored =
         run(&["diff", "profiles/clockwork.yaml", "--env", "dev", "--to-env", "prod", "--color", "always"], None);

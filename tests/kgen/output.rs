@@ -112,7 +112,6 @@ fn out_dir_writes_one_file_per_object_in_install_order() {
             "55-horizontalpodautoscaler-clockwork-server.yaml",
             "60-job-clockwork-migrate-3374672a.yaml",
             "65-ingress-clockwork.yaml",
-            "90-servicemonitor-clockwork-server.yaml",
             "92-prometheusrule-clockwork.yaml"
         ]
     );
