@@ -67,7 +67,7 @@ done
 if [[ -z "${KGEN:-}" ]]; then
   # The shipped binary: `cargo dist` (static C runtime) on x86-64 Linux.
   if [[ "$(uname -sm)" == "Linux x86_64" ]]; then
-    build=(cargo dist) KGEN="$repo/target/x86_64-unknown-linux-gnu/release/kgen"
+    build=(cargo dist) KGEN="$repo/target/x86_64-unknown-linux-gnu/dist/kgen"
   else
     build=(cargo build --release) KGEN="$repo/target/release/kgen"
   fi

@@ -127,14 +127,20 @@ macro_rules! objects {
             /// then the other fields in the order of the type (alphabetical
             /// for Kubernetes types), with `name` first in list items.
             pub fn to_value(&self) -> serde_json::Value {
+                let mut value = self.to_unordered_value();
+                front_keys(&mut value, &["apiVersion", "kind", "metadata"]);
+                names_first(&mut value);
+                value
+            }
+
+            /// The object as JSON with the fields in the type's order, for
+            /// code that reads it rather than people (patches).
+            pub fn to_unordered_value(&self) -> serde_json::Value {
                 let value = match self {
                     $(Object::$variant(o) => serde_json::to_value(&**o),)*
                     Object::Generic(g) => serde_json::to_value(g),
                 };
-                let mut value = value.expect("Kubernetes objects serialize to JSON");
-                front_keys(&mut value, &["apiVersion", "kind", "metadata"]);
-                names_first(&mut value);
-                value
+                value.expect("Kubernetes objects serialize to JSON")
             }
         }
 

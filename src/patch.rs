@@ -51,7 +51,7 @@ pub fn apply(loaded: &Loaded, objects: &mut [Object]) -> Result<(), Errors> {
         }
         for n in matching {
             let object = &objects[n];
-            let mut value = object.to_value();
+            let mut value = object.to_unordered_value();
             let mut failed = false;
             for (j, op) in patch.json.iter().enumerate() {
                 if let Err((why, field)) = apply_operation(&mut value, op) {

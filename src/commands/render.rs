@@ -153,7 +153,8 @@ struct Outcome {
 fn render_all(jobs: &[(&Path, Options)], stream: bool, color: bool) -> Vec<Outcome> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(jobs.len());
     if threads <= 1 {
-        return jobs.iter().map(|(path, options)| render_one(path, options, stream, color)).collect();
+        let only = jobs.len() == 1;
+        return jobs.iter().map(|(path, options)| render_one(path, options, stream, color, only)).collect();
     }
     let per_thread = jobs.len().div_ceil(threads);
     std::thread::scope(|scope| {
@@ -161,7 +162,10 @@ fn render_all(jobs: &[(&Path, Options)], stream: bool, color: bool) -> Vec<Outco
             .chunks(per_thread)
             .map(|chunk| {
                 scope.spawn(move || {
-                    chunk.iter().map(|(path, options)| render_one(path, options, stream, color)).collect::<Vec<_>>()
+                    chunk
+                        .iter()
+                        .map(|(path, options)| render_one(path, options, stream, color, false))
+                        .collect::<Vec<_>>()
                 })
             })
             .collect();
@@ -170,8 +174,11 @@ fn render_all(jobs: &[(&Path, Options)], stream: bool, color: bool) -> Vec<Outco
 }
 
 /// Render one profile in one environment. Diagnostics are rendered here,
-/// against this render's own sources.
-fn render_one(path: &Path, options: &Options, stream: bool, color: bool) -> Outcome {
+/// against this render's own sources. When it is the process's only
+/// render, what is left of it is not freed: the process ends soon and the
+/// system takes the memory back at once, which saves freeing thousands of
+/// small allocations one by one (about 5 % of a render).
+fn render_one(path: &Path, options: &Options, stream: bool, color: bool, only: bool) -> Outcome {
     let mut sources = SourceMap::default();
     let show = |diagnostics: &[Diagnostic], sources: &SourceMap| -> Vec<String> {
         diagnostics.iter().map(|d| d.render(sources, color)).collect()
@@ -179,17 +186,19 @@ fn render_one(path: &Path, options: &Options, stream: bool, color: bool) -> Outc
     match pipeline::render_file(path, options, &mut sources) {
         Ok(r) => {
             let messages = show(&r.warnings, &sources);
-            let Rendered { loaded, app, objects, .. } = r;
+            let Rendered { loaded, app, objects, warnings } = r;
             let ids = objects.iter().map(Object::id).collect();
-            let (yaml, objects) =
-                if stream { (output::to_yaml(&objects), Vec::new()) } else { (String::new(), objects) };
-            let bundle = Bundle {
-                path: path.to_path_buf(),
-                app: app.name,
-                environment: loaded.environment.unwrap_or_else(|| "base".into()),
-                ids,
-                objects,
+            let environment = loaded.environment.clone().unwrap_or_else(|| "base".into());
+            let (yaml, kept, written) = if stream {
+                (output::to_yaml(&objects), Vec::new(), objects)
+            } else {
+                (String::new(), objects, Vec::new())
             };
+            let bundle = Bundle { path: path.to_path_buf(), app: app.name.clone(), environment, ids, objects: kept };
+            let leftovers = (loaded, app, written, warnings, sources);
+            if only {
+                std::mem::forget(leftovers);
+            }
             Outcome { bundle: Some(bundle), yaml, messages }
         }
         Err(e) => Outcome { bundle: None, yaml: String::new(), messages: show(&e.0, &sources) },
