@@ -237,6 +237,8 @@ pub struct Component {
     pub key: String,
     /// Name of the workload and its Service.
     pub name: String,
+    /// Name of the main container.
+    pub container_name: String,
     pub image: String,
     pub pull_policy: &'static str,
     pub command: Option<Vec<String>>,

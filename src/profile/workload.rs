@@ -16,6 +16,10 @@ use super::scalar_or_object;
 pub struct Component {
     /// Container image of this component; defaults to the app's `image`.
     pub image: Option<Image>,
+    /// Name of the main container (default: the component's name), as
+    /// `kubectl logs -c` and `kubectl set image deployment/<name>
+    /// <container>=<image>` use it.
+    pub container_name: Option<String>,
     /// Entrypoint override (the image's ENTRYPOINT when unset).
     pub command: Option<Vec<String>>,
     /// Arguments (the image's CMD when unset).

@@ -378,7 +378,7 @@ pub fn container(app: &App, c: &Component) -> Container {
         }]
     });
     Container {
-        name: c.key.clone(),
+        name: c.container_name.clone(),
         image: Some(c.image.clone()),
         image_pull_policy: Some(c.pull_policy.to_string()),
         command: c.command.clone(),

@@ -44,6 +44,7 @@ impl Builder<'_> {
             }
         }
 
+        let container_name = self.container_name(&at, key, c);
         let image = self.image(key, c);
         let ports = self.ports(&at, c);
         let (liveness, readiness, startup) = self.probes(&at, c, &ports);
@@ -101,6 +102,7 @@ impl Builder<'_> {
         Some(Component {
             key: key.to_string(),
             name,
+            container_name,
             image,
             pull_policy,
             command: c.command.clone(),
@@ -128,6 +130,24 @@ impl Builder<'_> {
             priority_class_name,
             metrics: None,
         })
+    }
+
+    /// The main container's name: `containerName`, or the component's key.
+    /// Init containers are named `migrate` and `wait-for-<database>`.
+    fn container_name(&mut self, at: &[PathSegment], key: &str, c: &profile::Component) -> String {
+        let Some(name) = &c.container_name else { return key.to_string() };
+        let mut at = at.to_vec();
+        at.push("containerName".into());
+        if let Err(why) = names::dns1123_label(name, 63) {
+            self.error(&at, format!("container name `{name}` {why}"));
+        } else if name == "migrate" || name.starts_with("wait-for-") {
+            self.error_hint(
+                &at,
+                format!("container name `{name}` is taken by kgen's init containers"),
+                "init containers are named `migrate` and `wait-for-<database>`: choose another name",
+            );
+        }
+        name.clone()
     }
 
     /// The component's image: its own fields over the app's.

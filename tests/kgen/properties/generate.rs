@@ -189,7 +189,7 @@ fn resources() -> impl Strategy<Value = Value> {
 }
 
 /// A component: ports (distinct numbers and names), probes that fit them,
-/// resources, replicas, command and args.
+/// resources, replicas, command and args, and a container name.
 fn component() -> impl Strategy<Value = Value> {
     let ports = proptest::collection::btree_map("[a-z]{1,8}", (1u16..=65535, proptest::option::of(1u16..=65535)), 0..4);
     (
@@ -200,9 +200,13 @@ fn component() -> impl Strategy<Value = Value> {
         proptest::option::of(proptest::collection::vec(nasty(), 0..3)),
         proptest::option::of(proptest::collection::vec(nasty(), 0..3)),
         proptest::collection::btree_map("[a-z]{1,6}", select(LABEL_VALUES), 0..2),
+        proptest::option::of("c-[a-z0-9]{1,10}"),
     )
-        .prop_map(|(ports, probe_kind, resources, replicas, command, args, pod_labels)| {
+        .prop_map(|(ports, probe_kind, resources, replicas, command, args, pod_labels, container_name)| {
             let mut c = Map::new();
+            if let Some(name) = container_name {
+                c.insert("containerName".into(), json!(name));
+            }
             let mut used = std::collections::BTreeSet::new();
             let mut port_map = Map::new();
             for (name, (port, service_port)) in ports {
