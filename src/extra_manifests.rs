@@ -185,6 +185,10 @@ pub fn template_context(loaded: &Loaded, app: &App) -> minijinja::Value {
 
 fn render_template(name: &str, text: &str, context: &minijinja::Value) -> Result<String, minijinja::Error> {
     let mut env = minijinja::Environment::new();
+    // Plain substitution, as in any text template: minijinja would quote
+    // every value as JSON in a `.yaml` file, so `{{ name }}-extra` would
+    // not be YAML. `| tojson` quotes a value where it must be.
+    env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
     env.set_fuel(Some(1_000_000));
     env.set_syntax(

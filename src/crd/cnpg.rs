@@ -45,7 +45,8 @@ pub struct ClusterSpec {
 pub struct PostgresConfiguration {
     #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
     pub parameters: BTreeMap<String, String>,
-    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    /// Snake case in the CRD, unlike its neighbours.
+    #[serde(rename = "shared_preload_libraries", skip_serializing_if = "Vec::is_empty", default)]
     pub shared_preload_libraries: Vec<String>,
 }
 

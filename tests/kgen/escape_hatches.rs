@@ -84,6 +84,28 @@ patches:
     assert_eq!(docs[5]["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"], "0");
 }
 
+/// Template values are substituted as text (no JSON quoting in `.yaml`
+/// files), and `tojson` quotes where a value must stay a string.
+#[test]
+fn extra_manifest_values_are_plain_text() {
+    let dir = project(
+        "plain-text",
+        "extraManifests: [cm.yaml]\n",
+        &[(
+            "templates/cm.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ name }}-extra\n  labels: {{ labels | tojson }}\n\
+             data:\n  env: \"{{ environment }}\"\n  version: {{ \"1.10\" | tojson }}\n",
+        )],
+    );
+    let out = render_in(&dir);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let docs = documents(&out.stdout);
+    let cm = docs.iter().find(|d| d["kind"] == "ConfigMap").expect("the extra ConfigMap");
+    assert_eq!(cm["metadata"]["name"], "shop-extra");
+    assert_eq!(cm["metadata"]["labels"]["app.kubernetes.io/name"], "shop");
+    assert_eq!(cm["data"], serde_json::json!({"env": "base", "version": "1.10"}));
+}
+
 #[test]
 fn patch_on_a_missing_key() {
     check(

@@ -92,3 +92,26 @@ fn review_cert_manager_solvers_get_through_a_default_deny() {
     assert!(out.status.success());
     assert!(!String::from_utf8_lossy(&out.stdout).contains("acme-solver"));
 }
+
+/// review finding (operator databases): CloudNativePG's field is
+/// `shared_preload_libraries` (the validator checks it on the fixture),
+/// TimescaleDB's extension is created at init, the password reaches the
+/// pods on its own, and backup fields CloudNativePG has no place for are
+/// refused rather than dropped.
+#[test]
+fn review_operator_timescaledb_is_complete() {
+    let out = run(&["render", "tests/kgen/fixtures/operator-timescaledb.yaml"], None);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let yaml = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        yaml.contains("    shared_preload_libraries:\n      - timescaledb\n      - pg_stat_statements\n"),
+        "{yaml}"
+    );
+    assert!(yaml.contains("- CREATE EXTENSION IF NOT EXISTS \"timescaledb\";"), "{yaml}");
+    assert!(yaml.contains("- name: DATABASE_PASSWORD\n"), "{yaml}");
+    let profile = "name: shop\nimage: shop:1.0\ndatabases:\n  main:\n    mode: operator\n    \
+                   backup: {objectStore: s, timeZone: Europe/Berlin, retentionDays: 3}\n";
+    let err = render(profile, None, &[]).unwrap_err();
+    assert!(err.contains("`backup.timeZone` does not apply to an operator database"), "{err}");
+    assert!(err.contains("`backup.retentionDays` does not apply to an operator database"), "{err}");
+}

@@ -76,6 +76,20 @@ pub fn profile_matrix() -> Vec<(String, Option<String>)> {
     out
 }
 
+/// The shipped profiles' matrix plus the profiles of `tests/kgen/fixtures/`
+/// (features no seed uses, each in its base), for the external checkers.
+pub fn coverage_matrix() -> Vec<(String, Option<String>)> {
+    let mut out = profile_matrix();
+    let mut fixtures: Vec<String> = std::fs::read_dir(repo().join("tests/kgen/fixtures"))
+        .unwrap()
+        .map(|e| format!("tests/kgen/fixtures/{}", e.unwrap().file_name().to_string_lossy()))
+        .filter(|p| p.ends_with(".yaml"))
+        .collect();
+    fixtures.sort();
+    out.extend(fixtures.into_iter().map(|p| (p, None)));
+    out
+}
+
 /// A scratch directory under target/, fresh for each call.
 pub fn scratch(name: &str) -> PathBuf {
     let dir = repo().join("target").join("test-scratch").join(name);

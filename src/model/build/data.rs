@@ -458,6 +458,9 @@ impl Builder<'_> {
             shared_preload_libraries.insert(0, "timescaledb".into());
         }
         let mut init_sql = Vec::new();
+        if engine == Engine::Timescaledb && !db.extensions.iter().any(|e| e == "timescaledb") {
+            init_sql.push("CREATE EXTENSION IF NOT EXISTS \"timescaledb\";".to_string());
+        }
         for ext in &db.extensions {
             if self.sql_word(&[at, &path!["extensions"]].concat(), "extension", ext) {
                 init_sql.push(format!("CREATE EXTENSION IF NOT EXISTS \"{ext}\";"));
@@ -474,6 +477,30 @@ impl Builder<'_> {
         }
         let backup = db.backup.as_ref().filter(|b| b.enabled != Some(false)).and_then(|b| {
             let bat = [at, &path!["backup"]].concat();
+            let elsewhere = [
+                (
+                    "timeZone",
+                    b.time_zone.is_some(),
+                    "CloudNativePG runs schedules in the operator's time zone (UTC): write the schedule in UTC",
+                ),
+                (
+                    "retentionDays",
+                    b.retention_days.is_some(),
+                    "set `retentionPolicy` (e.g. \"30d\") on the ObjectStore",
+                ),
+                ("storage", b.storage.is_some(), "operator backups go to the ObjectStore's bucket, not to a volume"),
+                ("image", b.image.is_some(), "the Barman Cloud Plugin brings its own image"),
+            ];
+            for (field, is_set, hint) in elsewhere {
+                if is_set {
+                    self.diag(
+                        Diagnostic::error(format!("`backup.{field}` does not apply to an operator database"))
+                            .hint(hint),
+                        &[bat.as_slice(), &path![field]].concat(),
+                        true,
+                    );
+                }
+            }
             let schedule = b.schedule.clone().unwrap_or_else(|| "0 2 * * *".into());
             self.check_cron(&[bat.as_slice(), &path!["schedule"]].concat(), &schedule);
             match &b.object_store {
@@ -1070,7 +1097,10 @@ fn database_env(db: &Database) -> Vec<EnvVar> {
             }
             v
         }
-        DatabaseKind::Operator(o) => vec![var(&db.env, secret(&format!("{}-app", o.name), "uri"))],
+        DatabaseKind::Operator(o) => {
+            let app_secret = format!("{}-app", o.name);
+            vec![var(&password_var(&db.env), secret(&app_secret, "password")), var(&db.env, secret(&app_secret, "uri"))]
+        }
     }
 }
 
