@@ -97,15 +97,32 @@ pub fn run(args: RenderArgs, reporter: &mut Reporter) -> u8 {
     let mut targets: BTreeMap<PathBuf, &Bundle> = BTreeMap::new();
     let mut plans = Vec::new();
     for b in &bundles {
-        let target = if batch { dir.join(&b.app).join(b.environment()) } else { dir.clone() };
+        let target = if batch {
+            match out_dir::subdirectory(dir, &[&b.app, b.environment()]) {
+                Ok(target) => target,
+                Err(e) => {
+                    reporter.report(&e.0);
+                    return 1;
+                }
+            }
+        } else {
+            dir.clone()
+        };
         if let Some(other) = targets.insert(target.clone(), b) {
+            let hint = if other.path != b.path {
+                "give the apps different `name`s"
+            } else {
+                "the profile is given twice, or has an environment named `base`, which is the folder of the profile without `--env`"
+            };
             reporter.report(&[Diagnostic::error(format!(
-                "`{}` and `{}` would both write `{}`; nothing was written",
+                "`{}` ({}) and `{}` ({}) would both write `{}`; nothing was written",
                 other.path.display(),
+                other.environment,
                 b.path.display(),
+                b.environment,
                 target.display()
             ))
-            .hint("give the apps different `name`s")]);
+            .hint(hint)]);
             return 1;
         }
         match out_dir::plan(&target, files_for(&b.objects, args.kustomize)) {
@@ -134,7 +151,8 @@ pub fn run(args: RenderArgs, reporter: &mut Reporter) -> u8 {
         }
     }
     if batch {
-        eprintln!("wrote {} bundles into {}", bundles.len(), dir.display());
+        let n = bundles.len();
+        eprintln!("wrote {n} bundle{} into {}", if n == 1 { "" } else { "s" }, dir.display());
     }
     0
 }

@@ -112,6 +112,32 @@ fn inspect(path: &Path) -> Result<Found, Errors> {
     Ok(Found::File(sha256_hex(&bytes)))
 }
 
+/// `root` joined with `parts`, the folders kgen names under an output
+/// directory (an app, an environment). Each must be a plain name, and one
+/// that exists must be a real directory: a symbolic link there would send
+/// kgen's files outside `root`.
+pub fn subdirectory(root: &Path, parts: &[&str]) -> Result<PathBuf, Errors> {
+    let mut dir = root.to_path_buf();
+    for part in parts {
+        if !is_plain_name(part) {
+            return Err(fail(format!("refusing to write into a folder named `{part}`")));
+        }
+        dir.push(part);
+        match fs::symlink_metadata(&dir) {
+            Ok(m) if m.file_type().is_dir() => {}
+            Ok(m) => {
+                let what = if m.file_type().is_symlink() { "a symbolic link" } else { "not a directory" };
+                return Err(Diagnostic::error(format!("refusing to write into `{}`: it is {what}", dir.display()))
+                    .hint("kgen writes only into folders it can create itself under the output directory")
+                    .into());
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(fail(format!("cannot inspect `{}`: {}", dir.display(), io_reason(&e)))),
+        }
+    }
+    Ok(dir)
+}
+
 /// Check a write of `files` into `dir`; nothing is written.
 pub fn plan(dir: &Path, files: Vec<OutFile>) -> Result<Plan, Errors> {
     for f in &files {
@@ -257,8 +283,8 @@ fn write_new(path: &Path, contents: &[u8], private: bool) -> Result<(), Errors> 
         .map_err(|e| fail(format!("cannot write `{}`: {}", path.display(), io_reason(&e))))
 }
 
-/// The files listed as kgen's in `dir`, with the hashes recorded for each
-/// (none for an entry written by an older kgen, which listed names only).
+/// The files listed as kgen's in `dir`, with the hashes recorded for each.
+/// A line without a hash owns nothing.
 pub fn read_owned(dir: &Path) -> Result<BTreeMap<String, BTreeSet<String>>, Errors> {
     let path = dir.join(OWNED_LIST);
     match fs::symlink_metadata(&path) {
@@ -283,26 +309,18 @@ pub fn read_owned(dir: &Path) -> Result<BTreeMap<String, BTreeSet<String>>, Erro
     }
     let mut owned: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for line in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
-        let (hash, name) = match line.split_once("  ") {
-            Some((h, n)) if h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()) => (Some(h), n.trim()),
-            _ => (None, line),
+        // A name without the hash kgen writes proves nothing about the file:
+        // it stays somebody else's.
+        let Some((hash, name)) =
+            line.split_once("  ").filter(|(h, _)| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+        else {
+            continue;
         };
         // Only plain names in the directory itself: `../x`, `/etc/x` and
         // `.hidden` never name a file kgen wrote.
-        if !is_plain_name(name) {
-            continue;
-        }
-        let entry = owned.entry(name.to_string()).or_default();
-        match hash {
-            Some(h) => {
-                entry.insert(h.to_ascii_lowercase());
-            }
-            // An older list without hashes: trust the file as it is now.
-            None => {
-                if let Ok(Found::File(h)) = inspect(&dir.join(name)) {
-                    entry.insert(h);
-                }
-            }
+        let name = name.trim();
+        if is_plain_name(name) {
+            owned.entry(name.to_string()).or_default().insert(hash.to_ascii_lowercase());
         }
     }
     Ok(owned)
@@ -475,13 +493,35 @@ mod tests {
     }
 
     #[test]
-    fn lists_without_hashes_still_work() {
-        let d = tmp("legacy");
+    fn a_name_without_a_hash_owns_nothing() {
+        let d = tmp("hashless");
         fs::create_dir_all(&d).unwrap();
-        fs::write(d.join("a.yaml"), "old").unwrap();
-        fs::write(d.join(OWNED_LIST), "# old format\na.yaml\n").unwrap();
-        write(&d, files(&["a.yaml"])).unwrap();
-        assert_eq!(fs::read_to_string(d.join("a.yaml")).unwrap(), "a.yaml\n");
+        fs::write(d.join("a.yaml"), "precious").unwrap();
+        fs::write(d.join("notes.txt"), "precious").unwrap();
+        fs::write(d.join(OWNED_LIST), "a.yaml\nnotes.txt\n").unwrap();
+        let err = write(&d, files(&["a.yaml"])).unwrap_err();
+        assert!(err.0[0].message.contains("`a.yaml` (kgen did not write it)"), "{:?}", err.0[0].message);
+        write(&d, files(&["b.yaml"])).unwrap();
+        assert_eq!(fs::read_to_string(d.join("a.yaml")).unwrap(), "precious");
+        assert_eq!(fs::read_to_string(d.join("notes.txt")).unwrap(), "precious");
         fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn subdirectories_are_never_links() {
+        let d = tmp("subdirectory");
+        let outside = tmp("subdirectory-outside");
+        fs::create_dir_all(&d).unwrap();
+        fs::create_dir_all(&outside).unwrap();
+        assert_eq!(subdirectory(&d, &["shop", "base"]).unwrap(), d.join("shop").join("base"));
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(&outside, d.join("shop")).unwrap();
+            let err = subdirectory(&d, &["shop", "base"]).unwrap_err();
+            assert!(err.0[0].message.contains("it is a symbolic link"), "{}", err.0[0].message);
+        }
+        assert!(subdirectory(&d, &["..", "x"]).is_err());
+        fs::remove_dir_all(&d).unwrap();
+        fs::remove_dir_all(&outside).unwrap();
     }
 }

@@ -121,3 +121,21 @@ fn several_profiles_in_one_process_stream_in_order() {
     assert!(stderr.ends_with("2 of 3 renders failed; nothing was written\n\n"), "{stderr}");
     assert!(out.stdout.is_empty());
 }
+
+/// A symbolic link where kgen would create an app's folder cannot send the
+/// files elsewhere: the batch is refused and nothing is written.
+#[cfg(unix)]
+#[test]
+fn a_linked_app_folder_is_refused() {
+    let dir = scratch("batch-link");
+    std::fs::write(dir.join("hello.yaml"), HELLO).unwrap();
+    let (build, outside) = (dir.join("build"), dir.join("outside"));
+    std::fs::create_dir_all(&build).unwrap();
+    std::fs::create_dir_all(&outside).unwrap();
+    std::os::unix::fs::symlink(&outside, build.join("hello")).unwrap();
+    let hello = dir.join("hello.yaml");
+    let out = run(&["render", hello.to_str().unwrap(), "--batch", "--out-dir", build.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("it is a symbolic link"));
+    assert!(files(&outside).is_empty());
+}
