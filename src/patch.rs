@@ -73,6 +73,19 @@ pub fn apply(loaded: &Loaded, objects: &mut [Object]) -> Result<(), Errors> {
             if failed {
                 continue;
             }
+            // A patch is held to the profile's rule: no credential in plain text.
+            for (why, object_path) in crate::model::credentials::plain_text_in(&value) {
+                let p = locate_in_patch(loaded, i, &object_path);
+                errors.push(
+                    locate(Diagnostic::error(why), &p)
+                        .hint("keep credentials in a Secret and read them with `secretKeyRef` or `$(VAR)`")
+                        .note(format!("in {} after `patches[{i}]`", describe(object))),
+                );
+                failed = true;
+            }
+            if failed {
+                continue;
+            }
             match revalidate(object, value) {
                 Ok(patched) => objects[n] = patched,
                 Err(problems) => {

@@ -18,6 +18,8 @@
 //!   credential under any name, unless the password is a reference that
 //!   Kubernetes or a shell fills in: `$(VAR)` or `${VAR}`.
 
+use crate::yaml::PathSegment;
+
 /// Whether a variable or setting named `name` holds a credential.
 pub fn is_credential_name(name: &str) -> bool {
     let words = words(name);
@@ -46,6 +48,91 @@ pub fn has_url_password(value: &str) -> bool {
         rest = after;
     }
     false
+}
+
+/// Credentials written as plain text anywhere in a rendered object (one a
+/// patch changed): literal variables under a credential name or holding a
+/// URL with a password, such URLs in commands, arguments and annotations,
+/// and credential-named keys of a ConfigMap. Each with its path in the
+/// object.
+pub fn plain_text_in(object: &serde_json::Value) -> Vec<(String, Vec<PathSegment>)> {
+    let mut found = Vec::new();
+    let is_config_map = object.get("kind").and_then(serde_json::Value::as_str) == Some("ConfigMap");
+    if is_config_map && let Some(data) = object.get("data").and_then(serde_json::Value::as_object) {
+        for (key, value) in data {
+            let value = value.as_str().unwrap_or_default();
+            if !value.is_empty() && (is_credential_name(key) || has_url_password(value)) {
+                found.push((format!("ConfigMap key `{key}` holds a credential"), path_of(&["data", key])));
+            }
+        }
+    }
+    walk(object, &mut Vec::new(), &mut found);
+    found
+}
+
+fn path_of(keys: &[&str]) -> Vec<PathSegment> {
+    keys.iter().map(|k| PathSegment::Key(k.to_string())).collect()
+}
+
+fn walk(value: &serde_json::Value, at: &mut Vec<PathSegment>, found: &mut Vec<(String, Vec<PathSegment>)>) {
+    use serde_json::Value;
+    let leak = |what: String, at: &[PathSegment], tail: &[PathSegment]| (what, [at, tail].concat());
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map {
+                let here = PathSegment::Key(key.clone());
+                match (key.as_str(), child) {
+                    ("env", Value::Array(vars)) => {
+                        for (i, var) in vars.iter().enumerate() {
+                            let name = var.get("name").and_then(Value::as_str).unwrap_or_default();
+                            let literal = var.get("value").and_then(Value::as_str).unwrap_or_default();
+                            if !literal.is_empty() && (is_credential_name(name) || has_url_password(literal)) {
+                                let tail = [here.clone(), PathSegment::Index(i), PathSegment::Key("value".into())];
+                                found.push(leak(
+                                    format!("variable `{name}` holds a credential as plain text"),
+                                    at,
+                                    &tail,
+                                ));
+                            }
+                        }
+                    }
+                    ("command" | "args", Value::Array(items)) => {
+                        for (i, item) in items.iter().enumerate() {
+                            if item.as_str().is_some_and(has_url_password) {
+                                let tail = [here.clone(), PathSegment::Index(i)];
+                                found.push(leak(format!("`{key}` contains a URL with a password"), at, &tail));
+                            }
+                        }
+                    }
+                    ("annotations", Value::Object(annotations)) => {
+                        for (name, v) in annotations {
+                            if v.as_str().is_some_and(has_url_password) {
+                                let tail = [here.clone(), PathSegment::Key(name.clone())];
+                                found.push(leak(
+                                    format!("annotation `{name}` contains a URL with a password"),
+                                    at,
+                                    &tail,
+                                ));
+                            }
+                        }
+                    }
+                    _ => {
+                        at.push(here);
+                        walk(child, at, found);
+                        at.pop();
+                    }
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                at.push(PathSegment::Index(i));
+                walk(item, at, found);
+                at.pop();
+            }
+        }
+        _ => {}
+    }
 }
 
 /// `$(VAR)` (expanded by Kubernetes in env values, commands and args) or
@@ -146,5 +233,29 @@ mod tests {
         ] {
             assert!(!has_url_password(v), "{v}");
         }
+    }
+
+    #[test]
+    fn plain_text_credentials_are_found_anywhere_in_an_object() {
+        let object = serde_json::json!({
+            "kind": "ConfigMap",
+            "metadata": {"annotations": {"a": "plain", "b": "s3://k:v@bucket"}},
+            "data": {"API_TOKEN": "t0k", "MODE": "fast", "EMPTY_SECRET": ""},
+            "spec": {"containers": [{"env": [{"name": "URL", "value": "postgres://u:$(PW)@db"}, {"name": "X_PASS", "value": "p"}],
+                                     "args": ["--x", "http://u:p@h"]}]}
+        });
+        let found: Vec<String> = plain_text_in(&object)
+            .into_iter()
+            .map(|(why, at)| format!("{why} at {}", crate::yaml::format_path(&at)))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                "ConfigMap key `API_TOKEN` holds a credential at data.API_TOKEN",
+                "annotation `b` contains a URL with a password at metadata.annotations.b",
+                "variable `X_PASS` holds a credential as plain text at spec.containers[0].env[1].value",
+                "`args` contains a URL with a password at spec.containers[0].args[1]",
+            ]
+        );
     }
 }
