@@ -78,7 +78,22 @@ pub struct Needs {
     pub rollouts: Vec<(String, String)>,
     /// `namespace`, Service, port to forward to.
     pub service: Option<(String, String, i32)>,
+    /// The Gateways the routes attach to, which the script creates.
+    pub gateways: Vec<LocalGateway>,
 }
+
+/// A Gateway a route names as its parent: created locally with a plain
+/// HTTP listener under each section name the routes use.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct LocalGateway {
+    pub namespace: String,
+    pub name: String,
+    pub listeners: Vec<String>,
+}
+
+/// The namespace Envoy Gateway runs its proxies in: the app's network
+/// policies must let it in.
+pub const ENVOY_GATEWAY_NAMESPACE: &str = "envoy-gateway-system";
 
 /// Read what a bundle needs; warnings for what would not work locally.
 pub fn needs(objects: &[Object]) -> (Needs, Vec<Diagnostic>) {
@@ -87,6 +102,11 @@ pub fn needs(objects: &[Object]) -> (Needs, Vec<Diagnostic>) {
     let mut images = BTreeSet::new();
     let mut issuers = BTreeSet::new();
     let mut groups = BTreeSet::new();
+    let mut gateways: std::collections::BTreeMap<(String, String), BTreeSet<String>> = Default::default();
+    // Services, and those an Ingress or route sends traffic to (the app's
+    // own, which the script forwards to rather than a database's).
+    let mut services = Vec::new();
+    let mut routed = BTreeSet::new();
     for o in objects {
         let v = o.to_value();
         let api_version = o.api_version();
@@ -99,6 +119,16 @@ pub fn needs(objects: &[Object]) -> (Needs, Vec<Diagnostic>) {
             "HTTPRoute" | "GRPCRoute" | "Gateway" => {
                 n.ingress = true;
                 n.gateway_api = true;
+                for parent in v.pointer("/spec/parentRefs").and_then(Value::as_array).into_iter().flatten() {
+                    if parent.get("kind").and_then(Value::as_str).is_some_and(|k| k != "Gateway") {
+                        continue;
+                    }
+                    let field = |k: &str| parent.get(k).and_then(Value::as_str);
+                    let namespace = field("namespace").or(o.namespace()).unwrap_or("default");
+                    let Some(name) = field("name") else { continue };
+                    let listener = field("sectionName").unwrap_or("http").to_string();
+                    gateways.entry((namespace.to_string(), name.to_string())).or_default().insert(listener);
+                }
             }
             _ => {}
         }
@@ -138,11 +168,11 @@ pub fn needs(objects: &[Object]) -> (Needs, Vec<Diagnostic>) {
             n.rollouts.push((ns.clone(), format!("{}/{}", o.kind().to_ascii_lowercase(), o.name())));
         }
         if o.kind() == "Service"
-            && n.service.is_none()
             && let Some(port) = v.pointer("/spec/ports/0/port").and_then(Value::as_i64)
         {
-            n.service = Some((ns, o.name().to_string(), port as i32));
+            services.push((ns, o.name().to_string(), port as i32));
         }
+        routed.extend(route_backends(&v));
     }
     if n.ingress && !n.gateway_api {
         n.addons.push(Addon { name: "ingress-nginx (kind provider manifest)", commands: lines(INGRESS_NGINX) });
@@ -158,10 +188,37 @@ pub fn needs(objects: &[Object]) -> (Needs, Vec<Diagnostic>) {
             n.addons.push(Addon { name, commands: lines(commands) });
         }
     }
+    n.gateways = gateways
+        .into_iter()
+        .map(|((namespace, name), listeners)| LocalGateway {
+            namespace,
+            name,
+            listeners: listeners.into_iter().collect(),
+        })
+        .collect();
+    n.service = services.iter().find(|(_, name, _)| routed.contains(name)).or(services.first()).cloned();
     n.issuers = issuers.into_iter().collect();
     n.images = images.into_iter().collect();
-    warnings.dedup();
+    let mut seen = BTreeSet::new();
+    warnings.retain(|w| seen.insert(w.message.clone()));
     (n, warnings)
+}
+
+/// Names of the Services an Ingress or a Gateway API route sends to.
+fn route_backends(v: &Value) -> Vec<String> {
+    let rules = v.pointer("/spec/rules").and_then(Value::as_array).into_iter().flatten();
+    let mut out = Vec::new();
+    for rule in rules {
+        for path in rule.pointer("/http/paths").and_then(Value::as_array).into_iter().flatten() {
+            out.extend(path.pointer("/backend/service/name").and_then(Value::as_str).map(String::from));
+        }
+        for backend in rule.get("backendRefs").and_then(Value::as_array).into_iter().flatten() {
+            if backend.get("namespace").is_none() {
+                out.extend(backend.get("name").and_then(Value::as_str).map(String::from));
+            }
+        }
+    }
+    out
 }
 
 fn lines(text: &str) -> Vec<String> {
@@ -187,6 +244,44 @@ pub fn kind_config(needs: &Needs) -> String {
     }
     let config = json!({"kind": "Cluster", "apiVersion": "kind.x-k8s.io/v1alpha4", "nodes": [node]});
     emit::to_string(&config)
+}
+
+/// The GatewayClass of Envoy Gateway and the Gateways the routes attach
+/// to, as one YAML stream. Every listener is plain HTTP (a local cluster
+/// has no certificate for the app's hosts); the first takes port 80.
+pub fn local_gateways(needs: &Needs) -> String {
+    let class = json!({
+        "apiVersion": "gateway.networking.k8s.io/v1",
+        "kind": "GatewayClass",
+        "metadata": {"name": "kgen-local"},
+        "spec": {"controllerName": "gateway.envoyproxy.io/gatewayclass-controller"},
+    });
+    let mut docs = vec![emit::to_string(&class)];
+    for gw in &needs.gateways {
+        let namespace = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": gw.namespace}});
+        let listeners: Vec<Value> = gw
+            .listeners
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                json!({
+                    "name": name,
+                    "protocol": "HTTP",
+                    "port": if i == 0 { 80 } else { 8000 + i },
+                    "allowedRoutes": {"namespaces": {"from": "All"}},
+                })
+            })
+            .collect();
+        let gateway = json!({
+            "apiVersion": "gateway.networking.k8s.io/v1",
+            "kind": "Gateway",
+            "metadata": {"name": gw.name, "namespace": gw.namespace},
+            "spec": {"gatewayClassName": "kgen-local", "listeners": listeners},
+        });
+        docs.push(emit::to_string(&namespace));
+        docs.push(emit::to_string(&gateway));
+    }
+    docs.join("---\n")
 }
 
 /// `minikube start` flags.
@@ -219,6 +314,8 @@ pub fn script(plan: &Plan<'_>) -> String {
         app => plan.app,
         render_args => minijinja::value::Serde(&plan.render_args),
         kind_config => kind_config(needs),
+        local_gateways => (!needs.gateways.is_empty()).then(|| local_gateways(needs)),
+        envoy_gateway_namespace => ENVOY_GATEWAY_NAMESPACE,
         kind_config_file => plan.kind_config_file,
         minikube_flags => minijinja::value::Serde(minikube_flags(needs)),
         needs => minijinja::value::Serde(needs),

@@ -21,28 +21,51 @@ pub fn run(args: BootstrapArgs, reporter: &mut Reporter) -> u8 {
             all.into_iter().flatten().find(|e| e == "dev")
         }
     };
-    let options = match args.profile.options(env.clone()) {
+    let mut profile_args = args.profile.clone();
+    let options = match profile_args.options(env.clone()) {
         Ok(o) => o,
         Err(e) => {
             reporter.report(&e.0);
             return 2;
         }
     };
-    let rendered = match pipeline::render_file(&path, &options, &mut reporter.sources) {
+    let mut rendered = match pipeline::render_file(&path, &options, &mut reporter.sources) {
         Ok(r) => r,
         Err(e) => {
             reporter.report(&e.0);
             return 1;
         }
     };
+    let (mut needs, mut warnings) = bootstrap::needs(&rendered.objects);
+    // Envoy Gateway runs its proxies in a namespace of its own: the app's
+    // network policies must let that one in, whatever the real cluster uses.
+    let envoy = bootstrap::ENVOY_GATEWAY_NAMESPACE;
+    let has_policies = rendered.objects.iter().any(|o| o.kind() == "NetworkPolicy");
+    if !needs.gateways.is_empty() && has_policies {
+        profile_args.sets.push(format!("networkPolicy.gatewayNamespace={envoy}"));
+        let options = match profile_args.options(env.clone()) {
+            Ok(o) => o,
+            Err(e) => {
+                reporter.report(&e.0);
+                return 2;
+            }
+        };
+        rendered = match pipeline::render_file(&path, &options, &mut reporter.sources) {
+            Ok(r) => r,
+            Err(e) => {
+                reporter.report(&e.0);
+                return 1;
+            }
+        };
+        (needs, warnings) = bootstrap::needs(&rendered.objects);
+    }
     reporter.report(&rendered.warnings);
-    let (needs, warnings) = bootstrap::needs(&rendered.objects);
     reporter.report(&warnings);
     let mut render_args = vec![path.display().to_string()];
     if let Some(e) = &env {
         render_args.extend(["--env".to_string(), e.clone()]);
     }
-    for s in &args.profile.sets {
+    for s in &profile_args.sets {
         render_args.extend(["--set".to_string(), s.clone()]);
     }
     let in_dir = args.out_dir.is_some() && args.cluster == Cluster::Kind;
