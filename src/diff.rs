@@ -44,6 +44,13 @@ impl Report {
     }
 }
 
+/// Whether a value is a Kubernetes object that can be compared: a mapping
+/// with `apiVersion`, `kind` and `metadata.name`, all text.
+pub fn is_object(v: &Value) -> bool {
+    let text = |p: &str| v.pointer(p).and_then(Value::as_str).is_some_and(|s| !s.is_empty());
+    text("/apiVersion") && text("/kind") && text("/metadata/name")
+}
+
 /// An object's identity: kind, namespace, name.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 struct Id {

@@ -17,12 +17,13 @@ use minijinja::value::Serde;
 
 use crate::check::describe;
 use crate::diagnostic::{Diagnostic, Errors};
+use crate::files;
 use crate::model::App;
 use crate::object::{Generic, Object};
 use crate::path;
-use crate::profile::load::{Loaded, io_reason};
+use crate::profile::load::Loaded;
 use crate::render::{self, lifecycle};
-use crate::source::{Source, SourceMap, Span};
+use crate::source::{Source, SourceId, SourceMap, Span};
 use crate::yaml::parse::{Limits, parse_all};
 use crate::yaml::{self, Node, Value};
 
@@ -64,15 +65,18 @@ pub fn load(loaded: &Loaded, app: &App, rendered: &[Object], sources: &mut Sourc
         return Ok(Vec::new());
     }
     let context = template_context(loaded, app);
+    // An extra manifest, as written and as rendered, is at most what the
+    // YAML parser reads.
+    let max_bytes = Limits::default().max_bytes;
     for (i, entry) in loaded.profile.extra_manifests.iter().enumerate() {
         let at = path!["extraManifests", i];
         let locate = |d: Diagnostic| d.at(Some(loaded.span_of(&at))).path(loaded.display_path(&at));
         let file = resolve(loaded, entry);
-        let text = match std::fs::read_to_string(&file) {
+        let text = match files::read_text_file(&file, max_bytes as u64) {
             Ok(t) => t,
             Err(e) => {
-                let mut d = Diagnostic::error(format!("cannot read `{}`: {}", file.display(), io_reason(&e)));
-                if !entry.contains('/') {
+                let mut d = Diagnostic::error(format!("cannot read `{}`: {}", file.display(), e.reason()));
+                if e.is_not_found() && !entry.contains('/') {
                     d = d.hint(format!("a bare file name is read from `{TEMPLATES_DIR}/` beside the profile; write `./{entry}` for the profile's own directory"));
                 }
                 errors.push(locate(d));
@@ -81,22 +85,23 @@ pub fn load(loaded: &Loaded, app: &App, rendered: &[Object], sources: &mut Sourc
         };
         let name = file.display().to_string();
         let original = sources.add(Source::new(name.clone(), text.clone()));
-        let rendered_text = match render_template(&name, &text, &context) {
+        let rendered_text = match render_template(&name, &text, &context, max_bytes) {
             Ok(t) => t,
-            Err(e) => {
-                let source = sources.get(original);
-                let span = match (e.range(), e.line()) {
-                    (Some(r), _) => Span {
-                        source: original,
-                        start: source.pos_of_offset(r.start),
-                        end: source.pos_of_offset(r.end),
-                    },
-                    (None, Some(line)) => {
-                        let p = source.pos(line, 0);
-                        Span { source: original, start: p, end: p }
-                    }
-                    _ => Span { source: original, ..Span::default() },
-                };
+            Err(Rendering::TooLarge(e)) => {
+                let span = template_span(sources.get(original), original, &e);
+                errors.push(
+                    Diagnostic::error(format!(
+                        "the rendered template is larger than {}, the most kgen reads here",
+                        files::format_size(max_bytes as u64)
+                    ))
+                    .at(Some(span))
+                    .note(format!("in `extraManifests[{i}]`"))
+                    .hint("a loop or a repeated string makes it this large"),
+                );
+                continue;
+            }
+            Err(Rendering::Failed(e)) => {
+                let span = template_span(sources.get(original), original, &e);
                 // minijinja's own wording depends on its build; undefined
                 // names are the common mistake, so name them here.
                 let written = e.range().and_then(|r| text.get(r)).unwrap_or_default();
@@ -183,7 +188,54 @@ pub fn template_context(loaded: &Loaded, app: &App) -> minijinja::Value {
     }
 }
 
-fn render_template(name: &str, text: &str, context: &minijinja::Value) -> Result<String, minijinja::Error> {
+/// Where in the template a minijinja error points.
+fn template_span(source: &Source, id: SourceId, e: &minijinja::Error) -> Span {
+    match (e.range(), e.line()) {
+        (Some(r), _) => Span { source: id, start: source.pos_of_offset(r.start), end: source.pos_of_offset(r.end) },
+        (None, Some(line)) => {
+            let p = source.pos(line, 0);
+            Span { source: id, start: p, end: p }
+        }
+        _ => Span { source: id, ..Span::default() },
+    }
+}
+
+/// Why a template did not render.
+enum Rendering {
+    /// Its output passed the limit (the error says where).
+    TooLarge(minijinja::Error),
+    Failed(minijinja::Error),
+}
+
+/// Template output that refuses to grow past `max` bytes: minijinja
+/// writes as it renders, so a loop that would print gigabytes stops there.
+struct Bounded {
+    text: Vec<u8>,
+    max: usize,
+    full: bool,
+}
+
+impl std::io::Write for Bounded {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        if self.text.len() + bytes.len() > self.max {
+            self.full = true;
+            return Err(std::io::Error::other("the rendered template is too large"));
+        }
+        self.text.extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Render a template, its output bounded by `max_bytes`. Fuel bounds the
+/// instructions it runs. What one expression builds before it is written
+/// is bounded by minijinja alone: it refuses to repeat a string past 100 MB
+/// (`"x" * 1000000000`), but `~` (concatenation) has no bound, so a
+/// template that doubles a string a few times still takes that memory.
+fn render_template(name: &str, text: &str, context: &minijinja::Value, max_bytes: usize) -> Result<String, Rendering> {
     let mut env = minijinja::Environment::new();
     // Plain substitution, as in any text template: minijinja would quote
     // every value as JSON in a `.yaml` file, so `{{ name }}-extra` would
@@ -197,7 +249,13 @@ fn render_template(name: &str, text: &str, context: &minijinja::Value) -> Result
             .build()
             .expect("default delimiters are valid"),
     );
-    env.template_from_named_str(name, text)?.render(context)
+    let template = env.template_from_named_str(name, text).map_err(Rendering::Failed)?;
+    let mut out = Bounded { text: Vec::new(), max: max_bytes, full: false };
+    match template.render_captured_to(context, &mut out) {
+        Ok(_) => Ok(String::from_utf8_lossy(&out.text).into_owned()),
+        Err(e) if out.full => Err(Rendering::TooLarge(e)),
+        Err(e) => Err(Rendering::Failed(e)),
+    }
 }
 
 /// One document of an extra manifest as an object of the app.

@@ -6,9 +6,10 @@
 use std::collections::BTreeMap;
 
 use crate::diagnostic::{Diagnostic, Errors};
+use crate::files::{self, ReadError};
 use crate::model::{Inputs, names};
 use crate::path;
-use crate::profile::load::{Loaded, io_reason};
+use crate::profile::load::Loaded;
 
 /// Gather the inputs a loaded profile needs; `env` looks up environment
 /// variables (std::env::var in the binary, a map in tests).
@@ -23,13 +24,17 @@ pub fn gather(loaded: &Loaded, env: &dyn Fn(&str) -> Option<String>) -> Result<I
         if let Some(file) = &create.from_file {
             let at = path!["secrets", name, "create", "fromFile"];
             let full = loaded.dir.join(file);
-            match read_limited(&full, SECRET_FILE_MAX_BYTES) {
+            match files::read_text_file(&full, SECRET_FILE_MAX_BYTES) {
                 Ok(text) => match parse_dotenv(&text) {
                     Ok(pairs) => data.extend(pairs),
                     Err((line, why)) => errors.push(located(loaded, &at, format!("{}:{line}: {why}", full.display()))),
                 },
                 Err(e) => {
-                    errors.push(located(loaded, &at, format!("cannot read `{}`: {}", full.display(), io_reason(&e))))
+                    let mut d = located(loaded, &at, format!("cannot read `{}`: {}", full.display(), e.reason()));
+                    if matches!(e, ReadError::TooLarge { .. }) {
+                        d = d.hint("a Secret holds at most 1 MiB");
+                    }
+                    errors.push(d)
                 }
             }
         }
@@ -66,21 +71,6 @@ pub fn gather(loaded: &Loaded, env: &dyn Fn(&str) -> Option<String>) -> Result<I
 
 /// The largest dotenv file read: a Secret holds at most 1 MiB.
 const SECRET_FILE_MAX_BYTES: u64 = 1 << 20;
-
-/// Read a text file of at most `max` bytes.
-fn read_limited(path: &std::path::Path, max: u64) -> std::io::Result<String> {
-    use std::io::Read;
-    // Opening a FIFO (or a device) could block or never end.
-    if !std::fs::metadata(path)?.is_file() {
-        return Err(std::io::Error::other("it is not a regular file"));
-    }
-    let mut text = String::new();
-    std::fs::File::open(path)?.take(max + 1).read_to_string(&mut text)?;
-    if text.len() as u64 > max {
-        return Err(std::io::Error::other(format!("it is larger than {} KiB, the most a Secret holds", max >> 10)));
-    }
-    Ok(text)
-}
 
 fn located(loaded: &Loaded, at: &[crate::yaml::PathSegment], message: String) -> Diagnostic {
     Diagnostic::error(message).at(Some(loaded.span_of(at))).path(loaded.display_path(at))

@@ -9,6 +9,7 @@ pub mod crd;
 pub mod diagnostic;
 pub mod diff;
 pub mod extra_manifests;
+pub mod files;
 pub mod inputs;
 pub mod model;
 pub mod object;

@@ -16,6 +16,7 @@ use crate::object::Object;
 use crate::path;
 use crate::profile::load::Loaded;
 use crate::profile::{JsonPatchOp, JsonPatchOperation};
+use crate::yaml::parse::Limits;
 use crate::yaml::{self, PathSegment};
 
 /// Lists that a merge patch merges item by item, by `name`.
@@ -51,10 +52,10 @@ pub fn apply(loaded: &Loaded, objects: &mut [Object]) -> Result<(), Errors> {
         }
         for n in matching {
             let object = &objects[n];
-            let mut value = object.to_unordered_value();
+            let mut patched = Patched::new(object.to_unordered_value(), &Limits::default());
             let mut failed = false;
             for (j, op) in patch.json.iter().enumerate() {
-                if let Err((why, field)) = apply_operation(&mut value, op) {
+                if let Err((why, field)) = apply_operation(&mut patched, op) {
                     errors.push(
                         locate(Diagnostic::error(why), &at(&path!["json", j, field]))
                             .note(format!("in {}", describe(object))),
@@ -63,6 +64,7 @@ pub fn apply(loaded: &Loaded, objects: &mut [Object]) -> Result<(), Errors> {
                     break;
                 }
             }
+            let mut value = patched.value;
             if let Some(merge) = patch.merge.as_ref().filter(|_| !failed) {
                 let mut where_ = at(&path!["merge"]);
                 if let Err(why) = merge_patch(&mut value, merge, None, &mut where_) {
@@ -197,7 +199,30 @@ pub fn pointer(text: &str) -> Result<Vec<String>, String> {
     let Some(rest) = text.strip_prefix('/') else {
         return Err(format!("`{text}` is not a JSON Pointer: it must start with `/`"));
     };
-    Ok(rest.split('/').map(|t| t.replace("~1", "/").replace("~0", "~")).collect())
+    rest.split('/').map(|t| unescape(text, t)).collect()
+}
+
+/// A reference token with `~1` read as `/` and `~0` as `~`; any other `~`
+/// is an error (RFC 6901).
+fn unescape(pointer: &str, token: &str) -> Result<String, String> {
+    let mut out = String::with_capacity(token.len());
+    let mut chars = token.chars();
+    while let Some(c) = chars.next() {
+        if c != '~' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('0') => out.push('~'),
+            Some('1') => out.push('/'),
+            _ => {
+                return Err(format!(
+                    "`{pointer}` is not a JSON Pointer: `~` must be followed by `0` or `1` (`~0` is `~`, `~1` is `/`)"
+                ));
+            }
+        }
+    }
+    Ok(out)
 }
 
 fn show(tokens: &[String]) -> String {
@@ -208,9 +233,70 @@ fn show(tokens: &[String]) -> String {
     format!("`/{}`", escaped.join("/"))
 }
 
+/// An object under patch, with its size kept current: a JSON Patch `copy`
+/// duplicates what it copies and `move` nests, so a few operations could
+/// otherwise make gigabytes of one object. It is held to a profile's
+/// bounds (nodes and nesting, as [`Limits`] counts them), checked before
+/// each operation writes.
+#[derive(Debug)]
+pub struct Patched {
+    pub value: Value,
+    /// Nodes of `value`: one per value, keys not counted.
+    nodes: usize,
+    max_nodes: usize,
+    max_depth: usize,
+}
+
+impl Patched {
+    pub fn new(value: Value, limits: &Limits) -> Patched {
+        let (nodes, _) = measure(&value);
+        Patched { value, nodes, max_nodes: limits.max_nodes, max_depth: limits.max_depth }
+    }
+
+    /// Check that writing a value of `size` (nodes, levels) at `tokens`
+    /// keeps the object within bounds (an object already over them may
+    /// still shrink); returns its node count after the write. `replace`:
+    /// a list item at `tokens` is overwritten, not shifted.
+    fn admit(&mut self, tokens: &[String], size: (usize, usize), replace: bool) -> Result<usize, String> {
+        let (added, depth) = size;
+        if tokens.len() + depth > self.max_depth {
+            return Err(format!("the patched object would nest deeper than {} levels", self.max_depth));
+        }
+        let overwritten = match tokens.split_last() {
+            None => self.nodes,
+            Some((last, parent)) => match get_mut(&mut self.value, parent)? {
+                Value::Object(m) => m.get(last).map_or(0, |v| measure(v).0),
+                Value::Array(items) if replace => {
+                    list_index(last, parent).ok().and_then(|i| items.get(i)).map_or(0, |v| measure(v).0)
+                }
+                _ => 0,
+            },
+        };
+        let after = (self.nodes - overwritten.min(self.nodes)).saturating_add(added);
+        if after > self.nodes && after > self.max_nodes {
+            return Err(format!("the patched object would have more than {} nodes", self.max_nodes));
+        }
+        Ok(after)
+    }
+}
+
+/// Nodes and levels of a value, as the YAML parser counts them: one node
+/// per value (keys not counted), one level per mapping or list.
+fn measure(v: &Value) -> (usize, usize) {
+    fn container<'a>(children: impl Iterator<Item = &'a Value>) -> (usize, usize) {
+        children.map(measure).fold((1, 1), |(nodes, depth), (n, d)| (nodes + n, depth.max(d + 1)))
+    }
+    match v {
+        Value::Array(items) => container(items.iter()),
+        Value::Object(m) => container(m.values()),
+        _ => (1, 0),
+    }
+}
+
 /// Apply one RFC 6902 operation; on failure, why and which field of the
-/// operation is at fault.
-pub fn apply_operation(doc: &mut Value, op: &JsonPatchOperation) -> Result<(), (String, &'static str)> {
+/// operation is at fault (the object may then be half-changed: a failed
+/// patch is dropped).
+pub fn apply_operation(doc: &mut Patched, op: &JsonPatchOperation) -> Result<(), (String, &'static str)> {
     let Some(kind) = op.op else {
         return Err(("the operation has no `op`: add, remove, replace, move, copy or test".into(), "op"));
     };
@@ -220,13 +306,26 @@ pub fn apply_operation(doc: &mut Value, op: &JsonPatchOperation) -> Result<(), (
         let f = op.from.as_deref().ok_or_else(|| (format!("`{kind:?}` needs a `from` path").to_lowercase(), "op"))?;
         pointer(f).map_err(|e| (e, "from"))
     };
+    let at_path = |e| (e, "path");
     match kind {
-        JsonPatchOp::Add => add(doc, &tokens, value()?).map_err(|e| (e, "path")),
-        JsonPatchOp::Remove => remove(doc, &tokens).map(drop).map_err(|e| (e, "path")),
+        JsonPatchOp::Add => {
+            let v = value()?;
+            let after = doc.admit(&tokens, measure(&v), false).map_err(at_path)?;
+            add(&mut doc.value, &tokens, v).map_err(at_path)?;
+            doc.nodes = after;
+            Ok(())
+        }
+        JsonPatchOp::Remove => {
+            let removed = remove(&mut doc.value, &tokens).map_err(at_path)?;
+            doc.nodes -= measure(&removed).0.min(doc.nodes);
+            Ok(())
+        }
         JsonPatchOp::Replace => {
             let v = value()?;
-            let slot = get_mut(doc, &tokens).map_err(|e| (e, "path"))?;
-            *slot = v;
+            get_mut(&mut doc.value, &tokens).map_err(at_path)?;
+            let after = doc.admit(&tokens, measure(&v), true).map_err(at_path)?;
+            *get_mut(&mut doc.value, &tokens).map_err(at_path)? = v;
+            doc.nodes = after;
             Ok(())
         }
         JsonPatchOp::Move => {
@@ -234,17 +333,26 @@ pub fn apply_operation(doc: &mut Value, op: &JsonPatchOperation) -> Result<(), (
             if tokens.len() > from.len() && tokens[..from.len()] == from[..] {
                 return Err(("cannot move a value into itself".into(), "path"));
             }
-            let v = remove(doc, &from).map_err(|e| (e, "from"))?;
-            add(doc, &tokens, v).map_err(|e| (e, "path"))
+            let v = remove(&mut doc.value, &from).map_err(|e| (e, "from"))?;
+            // The value stays in the object: only what it overwrites goes.
+            let after = doc.admit(&tokens, (0, measure(&v).1), false).map_err(at_path)?;
+            add(&mut doc.value, &tokens, v).map_err(at_path)?;
+            doc.nodes = after;
+            Ok(())
         }
         JsonPatchOp::Copy => {
             let from = from()?;
-            let v = get_mut(doc, &from).map_err(|e| (e, "from"))?.clone();
-            add(doc, &tokens, v).map_err(|e| (e, "path"))
+            // Measured before it is cloned: a refused copy costs nothing.
+            let size = measure(get_mut(&mut doc.value, &from).map_err(|e| (e, "from"))?);
+            let after = doc.admit(&tokens, size, false).map_err(at_path)?;
+            let v = get_mut(&mut doc.value, &from).map_err(|e| (e, "from"))?.clone();
+            add(&mut doc.value, &tokens, v).map_err(at_path)?;
+            doc.nodes = after;
+            Ok(())
         }
         JsonPatchOp::Test => {
             let expected = value()?;
-            let actual = get_mut(doc, &tokens).map_err(|e| (e, "path"))?;
+            let actual = get_mut(&mut doc.value, &tokens).map_err(at_path)?;
             if *actual == expected {
                 Ok(())
             } else {
@@ -455,11 +563,67 @@ mod tests {
                 Err("`a` is not a JSON Pointer: it must start with `/`"),
             ),
             (json!({"a": "x"}), op(Add, "/a/b", Some(json!(2)), None), Err("cannot add to `/a`: it is a string")),
+            (json!({"~/": 1}), op(Remove, "/~0~1", None, None), Ok(json!({}))),
+            (json!({"~1": 1}), op(Remove, "/~01", None, None), Ok(json!({}))),
+            (
+                json!({"a": 1}),
+                op(Add, "/a~2", Some(json!(2)), None),
+                Err("`/a~2` is not a JSON Pointer: `~` must be followed by `0` or `1` (`~0` is `~`, `~1` is `/`)"),
+            ),
+            (
+                json!({"a": 1}),
+                op(Copy, "/b", None, Some("/a~")),
+                Err("`/a~` is not a JSON Pointer: `~` must be followed by `0` or `1` (`~0` is `~`, `~1` is `/`)"),
+            ),
         ];
-        for (mut doc, operation, expected) in cases {
-            let got = apply_operation(&mut doc, &operation).map(|()| doc).map_err(|(why, _)| why);
+        for (doc, operation, expected) in cases {
+            let mut doc = Patched::new(doc, &Limits::default());
+            let got = apply_operation(&mut doc, &operation).map(|()| doc.value).map_err(|(why, _)| why);
             assert_eq!(got, expected.map_err(String::from), "{operation:?}");
         }
+    }
+
+    /// `copy` doubles what it copies: the object's size is checked before
+    /// each write, and kept exact through every kind of operation.
+    #[test]
+    fn operations_keep_the_object_within_bounds() {
+        use JsonPatchOp::*;
+        let limits = Limits { max_bytes: 0, max_depth: 8, max_nodes: 40 };
+        let mut doc = Patched::new(json!({"a": {"x": [1]}, "l": [1, 2]}), &limits);
+        let ok: Vec<JsonPatchOperation> = vec![
+            op(Copy, "/a/x/-", None, Some("/a/x")),
+            op(Copy, "/a/x/-", None, Some("/a/x")),
+            op(Add, "/a/x", Some(json!([1, 2, 3])), None),
+            op(Replace, "/l/0", Some(json!({"k": [1, 2]})), None),
+            op(Move, "/l/1", None, Some("/a")),
+            op(Copy, "/b", None, Some("/l")),
+            op(Move, "/b", None, Some("/l/0")),
+            op(Remove, "/l", None, None),
+            op(Copy, "/c", None, Some("/b")),
+            op(Replace, "", Some(json!({"a": [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]})), None),
+            op(Copy, "/b", None, Some("/a")),
+        ];
+        for operation in &ok {
+            apply_operation(&mut doc, operation).unwrap_or_else(|e| panic!("{operation:?}: {e:?}"));
+            assert_eq!(doc.nodes, measure(&doc.value).0, "{operation:?}");
+        }
+        // 39 nodes: one more copy of `a` would make 58.
+        let before = doc.value.clone();
+        let err = apply_operation(&mut doc, &op(Copy, "/c", None, Some("/a"))).unwrap_err();
+        assert_eq!(err, ("the patched object would have more than 40 nodes".into(), "path"));
+        assert_eq!(doc.value, before);
+        // Smaller is always fine, even past the limit.
+        apply_operation(&mut doc, &op(Replace, "/b", Some(json!(1)), None)).unwrap();
+        assert_eq!(doc.nodes, 21);
+
+        let mut deep = Patched::new(json!({"a": []}), &limits);
+        let nested = json!([[[[[[[1]]]]]]]);
+        let err = apply_operation(&mut deep, &op(Add, "/a/-", Some(nested), None)).unwrap_err();
+        assert_eq!(err, ("the patched object would nest deeper than 8 levels".into(), "path"));
+        // `move` adds no node but nests.
+        let mut deep = Patched::new(json!({"a": [[[[[1]]]]], "b": [[[1]]]}), &limits);
+        let err = apply_operation(&mut deep, &op(Move, "/a/0/0/0/0/-", None, Some("/b"))).unwrap_err();
+        assert_eq!(err, ("the patched object would nest deeper than 8 levels".into(), "path"));
     }
 
     #[test]

@@ -11,7 +11,8 @@ use crate::diagnostic::{Diagnostic, Errors};
 use crate::diff::{self, Side};
 use crate::output::out_dir;
 use crate::pipeline;
-use crate::profile::load::io_reason;
+use crate::source::{Source, SourceMap, Span};
+use crate::yaml::{self, parse::Limits, parse::parse_all};
 
 pub fn run(args: DiffArgs, color: ColorChoice, reporter: &mut Reporter) -> u8 {
     let path = profile_paths(args.profile_path.as_slice()).remove(0);
@@ -42,7 +43,7 @@ pub fn run(args: DiffArgs, color: ColorChoice, reporter: &mut Reporter) -> u8 {
             (env_label(&args.profile.env), old, to.clone(), new)
         }
         (None, Some(dir)) => {
-            let old = match read_out_dir(dir) {
+            let old = match read_out_dir(dir, &mut reporter.sources) {
                 Ok(o) => o,
                 Err(e) => {
                     reporter.report(&e.0);
@@ -70,9 +71,9 @@ pub fn run(args: DiffArgs, color: ColorChoice, reporter: &mut Reporter) -> u8 {
 }
 
 /// The objects of a directory kgen rendered into, as JSON values, in the
-/// order of its file list.
-fn read_out_dir(dir: &Path) -> Result<Vec<serde_json::Value>, Errors> {
-    use serde::Deserialize;
+/// order of its file list. Every file must be a regular file of Kubernetes
+/// objects; problems are reported for all files together.
+fn read_out_dir(dir: &Path, sources: &mut SourceMap) -> Result<Vec<serde_json::Value>, Errors> {
     let files = out_dir::read_owned(dir)?;
     if files.is_empty() {
         return Err(Diagnostic::error(format!(
@@ -83,18 +84,41 @@ fn read_out_dir(dir: &Path) -> Result<Vec<serde_json::Value>, Errors> {
         .hint("pass the folder of one bundle, e.g. build/<app>/<env>")
         .into());
     }
+    let limits = Limits::default();
     let mut out = Vec::new();
+    let mut errors = Vec::new();
     for name in files.keys().filter(|n| n.ends_with(".yaml") && *n != "kustomization.yaml") {
         let file = dir.join(name);
-        let text = std::fs::read_to_string(&file)
-            .map_err(|e| Diagnostic::error(format!("cannot read `{}`: {}", file.display(), io_reason(&e))))?;
-        for doc in serde_yaml::Deserializer::from_str(&text) {
-            let value = serde_json::Value::deserialize(doc)
-                .map_err(|e| Diagnostic::error(format!("`{}` is not valid YAML: {e}", file.display())))?;
-            if !value.is_null() {
-                out.push(value);
+        let text = match crate::files::read_text_file(&file, limits.max_bytes as u64) {
+            Ok(t) => t,
+            Err(e) => {
+                errors.push(Diagnostic::error(format!("cannot read `{}`: {}", file.display(), e.reason())));
+                continue;
             }
+        };
+        let id = sources.add(Source::new(file.display().to_string(), text));
+        let docs = match parse_all(sources.get(id), id, &limits) {
+            Ok(d) => d,
+            Err(e) => {
+                errors.extend(e.0);
+                continue;
+            }
+        };
+        for doc in docs.iter().filter(|d| !d.is_null()) {
+            let value = yaml::to_json(doc);
+            if !diff::is_object(&value) {
+                errors.push(
+                    Diagnostic::error(format!(
+                        "`{}` is not a Kubernetes object: it needs `apiVersion`, `kind` and `metadata.name`",
+                        file.display()
+                    ))
+                    .at(Some(Span { end: doc.span.start, ..doc.span }))
+                    .hint("kgen wrote one object per file here: the file was changed since"),
+                );
+                continue;
+            }
+            out.push(value);
         }
     }
-    Ok(out)
+    if errors.is_empty() { Ok(out) } else { Err(Errors(errors)) }
 }

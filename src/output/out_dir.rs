@@ -16,10 +16,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::diagnostic::{Diagnostic, Errors};
+use crate::files;
 use crate::profile::load::io_reason;
 
 /// The list of files kgen wrote in a directory: `sha256  name` lines.
@@ -300,13 +301,13 @@ pub fn read_owned(dir: &Path) -> Result<BTreeMap<String, BTreeSet<String>>, Erro
         }
         Ok(_) => {}
     }
-    let mut text = String::new();
-    fs::File::open(&path)
-        .and_then(|f| f.take(OWNED_LIST_MAX_BYTES + 1).read_to_string(&mut text))
-        .map_err(|e| fail(format!("cannot read `{}`: {}", path.display(), io_reason(&e))))?;
-    if text.len() as u64 > OWNED_LIST_MAX_BYTES {
-        return Err(fail(format!("`{}` is larger than 1 MiB; it is not kgen's list", path.display())));
-    }
+    let text = match files::read_text_file(&path, OWNED_LIST_MAX_BYTES) {
+        Ok(t) => t,
+        Err(files::ReadError::TooLarge { .. }) => {
+            return Err(fail(format!("`{}` is larger than 1 MiB; it is not kgen's list", path.display())));
+        }
+        Err(e) => return Err(fail(format!("cannot read `{}`: {}", path.display(), e.reason()))),
+    };
     let mut owned: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for line in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
         // A name without the hash kgen writes proves nothing about the file:

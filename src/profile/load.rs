@@ -4,11 +4,12 @@
 //!
 //! `load` reads the file; `load_text` does no IO.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use super::{Profile, SCALAR_SHORTHANDS, component_only_fields, shorthand_field};
 use crate::diagnostic::{Diagnostic, Errors, did_you_mean};
+pub use crate::files::io_reason;
+use crate::files::{self, ReadError};
 use crate::source::{Pos, Source, SourceMap, Span};
 use crate::yaml::parse::{Limits, parse_one};
 use crate::yaml::{self, Entry, Map, Node, PathSegment, Style, Value};
@@ -67,57 +68,47 @@ pub fn load(path: &Path, options: &Options, sources: &mut SourceMap) -> Result<L
     let stdin = path == Path::new("-");
     let name = if stdin { "<stdin>".to_string() } else { path.display().to_string() };
     // Read at most one byte past the limit, so that a huge file (or an
-    // endless one such as /dev/zero) costs no more than the limit.
-    let cap = Limits::default().max_bytes as u64 + 1;
-    let read = |path: &Path| -> std::io::Result<Vec<u8>> {
-        let mut buf = Vec::new();
-        if stdin {
-            std::io::stdin().lock().take(cap).read_to_end(&mut buf)?;
+    // endless one such as /dev/zero) costs no more than the limit. The
+    // profile is named on the command line: a pipe (`<(…)`) is fine.
+    let limit = Limits::default().max_bytes as u64;
+    let read = || -> Result<String, ReadError> {
+        let bytes = if stdin {
+            files::read_bounded(std::io::stdin().lock(), limit)?
         } else {
-            std::fs::File::open(path)?.take(cap).read_to_end(&mut buf)?;
-        }
-        Ok(buf)
+            files::read_bounded(std::fs::File::open(path)?, limit)?
+        };
+        files::text(bytes)
     };
-    let bytes = read(path).map_err(|e| {
-        let mut d = Diagnostic::error(format!("cannot read profile `{name}`: {}", io_reason(&e)));
-        if e.kind() == std::io::ErrorKind::NotFound && path == Path::new("kgen.yaml") {
-            d = d.hint("with no PROFILE argument kgen reads ./kgen.yaml; `kgen init` writes a starter");
-        }
-        Errors::one(d)
-    })?;
-    if bytes.len() as u64 >= cap {
-        let first_line = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
-        let first_line = String::from_utf8_lossy(&first_line[..first_line.len().min(200)]).into_owned();
-        let id = sources.add(Source::new(name.clone(), first_line));
-        return Err(crate::yaml::parse::too_large(id, Limits::default().max_bytes).into());
-    }
-    let text = match String::from_utf8(bytes) {
+    let text = match read() {
         Ok(t) => t,
-        Err(e) => {
-            let valid = e.utf8_error().valid_up_to();
-            let prefix = String::from_utf8_lossy(&e.as_bytes()[..valid]).into_owned();
+        Err(ReadError::TooLarge { head, .. }) => {
+            let first_line = head.split(|&b| b == b'\n').next().unwrap_or_default();
+            let first_line = String::from_utf8_lossy(&first_line[..first_line.len().min(200)]).into_owned();
+            let id = sources.add(Source::new(name.clone(), first_line));
+            return Err(crate::yaml::parse::too_large(id, Limits::default().max_bytes).into());
+        }
+        Err(ReadError::NotUtf8 { bytes, valid_up_to }) => {
+            let prefix = String::from_utf8_lossy(&bytes[..valid_up_to]).into_owned();
             let id = sources.add(Source::new(name.clone(), prefix));
             let source = sources.get(id);
-            let pos = source.pos_of_offset(valid);
+            let pos = source.pos_of_offset(valid_up_to);
             return Err(Diagnostic::error("the profile is not valid UTF-8 text")
                 .at(Some(Span { source: id, start: pos, end: pos }))
                 .hint("save the file as UTF-8")
                 .into());
+        }
+        Err(e) => {
+            let mut d = Diagnostic::error(format!("cannot read profile `{name}`: {}", e.reason()));
+            if e.is_not_found() && path == Path::new("kgen.yaml") {
+                d = d.hint("with no PROFILE argument kgen reads ./kgen.yaml; `kgen init` writes a starter");
+            }
+            return Err(d.into());
         }
     };
     let dir = if stdin { PathBuf::from(".") } else { path.parent().map(Path::to_path_buf).unwrap_or_default() };
     let mut loaded = load_text(&name, text, options, sources)?;
     loaded.dir = dir;
     Ok(loaded)
-}
-
-/// The reason of an IO error without Rust's "(os error N)" suffix.
-pub fn io_reason(e: &std::io::Error) -> String {
-    let s = e.to_string();
-    match s.find(" (os error") {
-        Some(i) => s[..i].to_string(),
-        None => s,
-    }
 }
 
 /// Load a profile from text.

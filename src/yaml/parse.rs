@@ -82,13 +82,7 @@ pub fn parse_all(source: &Source, id: SourceId, limits: &Limits) -> Result<Vec<N
 
 /// The diagnostic for a text over `max_bytes`.
 pub fn too_large(id: SourceId, max_bytes: usize) -> Diagnostic {
-    let size = if max_bytes.is_multiple_of(1 << 20) {
-        format!("{} MiB", max_bytes >> 20)
-    } else if max_bytes.is_multiple_of(1 << 10) {
-        format!("{} KiB", max_bytes >> 10)
-    } else {
-        format!("{max_bytes} bytes")
-    };
+    let size = crate::files::format_size(max_bytes as u64);
     Diagnostic::error(format!("the text is larger than {size}, the most kgen reads here"))
         .at(Some(Span { source: id, ..Span::default() }))
         .hint("a profile describes an app; large data belongs in the image or a volume")

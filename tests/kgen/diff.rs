@@ -96,3 +96,55 @@ fn against_an_earlier_render_with_immutable_field_warnings() {
     assert_eq!(not_kgen.status.code(), Some(2));
     assert!(stderr(&not_kgen).contains("it is not a directory kgen rendered into"));
 }
+
+/// Files of an earlier render that are not what kgen wrote: a link to an
+/// endless device, a FIFO (opening one blocks), text that is no object.
+/// Every one is reported, with exit 2 (an error, not a difference).
+#[cfg(unix)]
+#[test]
+fn from_a_directory_of_files_that_are_not_objects() {
+    let dir = scratch("diff-not-objects");
+    let t = dir.to_str().unwrap();
+    let out = run(&["render", "profiles/clockwork.yaml", "--env", "prod", "--out-dir", t], None);
+    assert!(out.status.success());
+    let replace = |name: &str| {
+        let path = dir.join(name);
+        assert!(path.is_file(), "{name} is rendered");
+        std::fs::remove_file(&path).unwrap();
+        path
+    };
+    std::os::unix::fs::symlink("/dev/zero", replace("00-namespace-clockwork.yaml")).unwrap();
+    let fifo = replace("15-serviceaccount-clockwork.yaml");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    std::fs::write(replace("25-configmap-clockwork.yaml"), "hello\n").unwrap();
+    std::fs::write(replace("50-deployment-clockwork-server.yaml"), "- a\n").unwrap();
+    let out = run(&["diff", "profiles/clockwork.yaml", "--env", "prod", "--from", t], None);
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "error: cannot read `{t}/00-namespace-clockwork.yaml`: it is a device, not a regular file
+
+error: cannot read `{t}/15-serviceaccount-clockwork.yaml`: it is a FIFO (named pipe), not a regular file
+
+error: `{t}/25-configmap-clockwork.yaml` is not a Kubernetes object: it needs `apiVersion`, `kind` and `metadata.name`
+ --> {t}/25-configmap-clockwork.yaml:1:1
+  |
+1 | hello
+  | ^
+  |
+hint: kgen wrote one object per file here: the file was changed since
+
+error: `{t}/50-deployment-clockwork-server.yaml` is not a Kubernetes object: it needs `apiVersion`, `kind` and `metadata.name`
+ --> {t}/50-deployment-clockwork-server.yaml:1:1
+  |
+1 | - a
+  | ^
+  |
+hint: kgen wrote one object per file here: the file was changed since
+
+"
+        )
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+}

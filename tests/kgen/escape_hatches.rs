@@ -300,3 +300,84 @@ hint: declare it under `external.priorityClasses`, or add it with `extraManifest
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn extra_manifest_template_output_is_bounded() {
+    // 10 GB of output if rendered whole: it stops at 4 MiB.
+    check(
+        "extra-output-too-large",
+        "extraManifests: [loop.yaml]\n",
+        &[("templates/loop.yaml", "{% for i in range(100000) %}{{ \"x\" * 100000 }}{% endfor %}\n")],
+        "error: the rendered template is larger than 4 MiB, the most kgen reads here
+ --> templates/loop.yaml:1:1
+  |
+1 | {% for i in range(100000) %}{{ \"x\" * 100000 }}{% endfor %}
+  | ^
+  |
+note: in `extraManifests[0]`
+hint: a loop or a repeated string makes it this large
+
+",
+    );
+    // minijinja refuses to build a string of a gigabyte before writing it.
+    check(
+        "extra-huge-string",
+        "extraManifests: [big.yaml]\n",
+        &[("templates/big.yaml", "a: {{ \"x\" * 1000000000 }}\n")],
+        "error: template error: repeated string is too large
+ --> templates/big.yaml:1:7
+  |
+1 | a: {{ \"x\" * 1000000000 }}
+  |       ^^^^^^^^^^^^^^^^
+  |
+note: in `extraManifests[0]`
+
+",
+    );
+}
+
+/// Devices, FIFOs (opening one blocks) and directories are refused before
+/// they are opened, through a symbolic link too; a large file is read no
+/// further than 4 MiB.
+#[cfg(unix)]
+#[test]
+fn extra_manifests_are_bounded_regular_files() {
+    let dir = project("extra-not-regular", "extraManifests: [random.yaml, fifo.yaml, ./templates, ./big.yaml]\n", &[]);
+    std::fs::create_dir(dir.join("templates")).unwrap();
+    std::os::unix::fs::symlink("/dev/urandom", dir.join("templates/random.yaml")).unwrap();
+    let mkfifo = std::process::Command::new("mkfifo").arg(dir.join("templates/fifo.yaml")).status().unwrap();
+    assert!(mkfifo.success());
+    // 200 MB (sparse: it costs no disk).
+    std::fs::File::create(dir.join("big.yaml")).unwrap().set_len(200 << 20).unwrap();
+    let out = render_in(&dir);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: cannot read `templates/random.yaml`: it is a device, not a regular file
+ --> app.yaml:4:18
+  |
+4 | extraManifests: [random.yaml, fifo.yaml, ./templates, ./big.yaml]
+  |                  ^^^^^^^^^^^ in `extraManifests[0]`
+
+error: cannot read `templates/fifo.yaml`: it is a FIFO (named pipe), not a regular file
+ --> app.yaml:4:31
+  |
+4 | extraManifests: [random.yaml, fifo.yaml, ./templates, ./big.yaml]
+  |                               ^^^^^^^^^ in `extraManifests[1]`
+
+error: cannot read `./templates`: it is a directory, not a regular file
+ --> app.yaml:4:42
+  |
+4 | extraManifests: [random.yaml, fifo.yaml, ./templates, ./big.yaml]
+  |                                          ^^^^^^^^^^^ in `extraManifests[2]`
+
+error: cannot read `./big.yaml`: it is larger than 4 MiB
+ --> app.yaml:4:55
+  |
+4 | extraManifests: [random.yaml, fifo.yaml, ./templates, ./big.yaml]
+  |                                                       ^^^^^^^^^^ in `extraManifests[3]`
+
+"
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+}

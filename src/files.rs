@@ -1,0 +1,161 @@
+//! Reading the user's files, bounded: at most the limit and one byte more
+//! is ever read, so a huge file or an endless one (`/dev/zero`) costs no
+//! more than the limit. A file that a profile or a directory names (extra
+//! manifests, dotenv files, an earlier `--out-dir`) must be a regular file,
+//! checked before it is opened: opening a FIFO blocks, and a device may
+//! never end. The profile named on the command line may be a pipe (`-`,
+//! `<(…)`); it is read with [`read_bounded`] alone.
+//!
+//! Only IO: callers turn a [`ReadError`] into a located diagnostic.
+
+use std::io::Read;
+use std::path::Path;
+
+/// Why a file could not be read.
+#[derive(Debug)]
+pub enum ReadError {
+    Io(std::io::Error),
+    /// Not a regular file: what it is instead ("a FIFO", "a device", …).
+    NotRegular(&'static str),
+    /// Larger than `limit`; `head` is what was read (`limit` + 1 bytes).
+    TooLarge {
+        limit: u64,
+        head: Vec<u8>,
+    },
+    /// Not UTF-8 text; `bytes` is the whole file, valid up to `valid_up_to`.
+    NotUtf8 {
+        bytes: Vec<u8>,
+        valid_up_to: usize,
+    },
+}
+
+impl ReadError {
+    /// Why, to follow "cannot read `FILE`: ".
+    pub fn reason(&self) -> String {
+        match self {
+            ReadError::Io(e) => io_reason(e),
+            ReadError::NotRegular(what) => format!("it is {what}, not a regular file"),
+            ReadError::TooLarge { limit, .. } => format!("it is larger than {}", format_size(*limit)),
+            ReadError::NotUtf8 { bytes, valid_up_to } => {
+                let line = bytes[..*valid_up_to].iter().filter(|&&b| b == b'\n').count() + 1;
+                format!("it is not UTF-8 text (line {line})")
+            }
+        }
+    }
+
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, ReadError::Io(e) if e.kind() == std::io::ErrorKind::NotFound)
+    }
+}
+
+impl From<std::io::Error> for ReadError {
+    fn from(e: std::io::Error) -> ReadError {
+        ReadError::Io(e)
+    }
+}
+
+/// The reason of an IO error without Rust's "(os error N)" suffix.
+pub fn io_reason(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
+/// A size for messages: `4 MiB`, `64 KiB`, `1000 bytes`.
+pub fn format_size(bytes: u64) -> String {
+    if bytes >= 1 << 20 && bytes.is_multiple_of(1 << 20) {
+        format!("{} MiB", bytes >> 20)
+    } else if bytes >= 1 << 10 && bytes.is_multiple_of(1 << 10) {
+        format!("{} KiB", bytes >> 10)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
+/// Read a regular file of at most `limit` bytes of UTF-8 text.
+pub fn read_text_file(path: &Path, limit: u64) -> Result<String, ReadError> {
+    check_regular(&std::fs::metadata(path)?)?;
+    let file = std::fs::File::open(path)?;
+    // Checked again on what was opened: the path may have changed since.
+    check_regular(&file.metadata()?)?;
+    text(read_bounded(file, limit)?)
+}
+
+/// Everything `reader` holds, if that is at most `limit` bytes; never
+/// reads more than `limit` + 1.
+pub fn read_bounded(reader: impl Read, limit: u64) -> Result<Vec<u8>, ReadError> {
+    let mut bytes = Vec::new();
+    reader.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(ReadError::TooLarge { limit, head: bytes });
+    }
+    Ok(bytes)
+}
+
+/// Bytes as UTF-8 text.
+pub fn text(bytes: Vec<u8>) -> Result<String, ReadError> {
+    String::from_utf8(bytes).map_err(|e| {
+        let valid_up_to = e.utf8_error().valid_up_to();
+        ReadError::NotUtf8 { bytes: e.into_bytes(), valid_up_to }
+    })
+}
+
+fn check_regular(meta: &std::fs::Metadata) -> Result<(), ReadError> {
+    let kind = meta.file_type();
+    if kind.is_file() {
+        return Ok(());
+    }
+    if kind.is_dir() {
+        return Err(ReadError::NotRegular("a directory"));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_fifo() {
+            return Err(ReadError::NotRegular("a FIFO (named pipe)"));
+        }
+        if kind.is_socket() {
+            return Err(ReadError::NotRegular("a socket"));
+        }
+        if kind.is_char_device() || kind.is_block_device() {
+            return Err(ReadError::NotRegular("a device"));
+        }
+    }
+    Err(ReadError::NotRegular("something else"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_no_further_than_the_limit() {
+        let endless = std::io::repeat(b'x');
+        match read_bounded(endless, 10) {
+            Err(ReadError::TooLarge { limit: 10, head }) => assert_eq!(head.len(), 11),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(read_bounded(&b"0123456789"[..], 10).unwrap().len(), 10);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn refuses_what_is_not_a_regular_file() {
+        let e = read_text_file(Path::new("/dev/zero"), 10).unwrap_err();
+        assert_eq!(e.reason(), "it is a device, not a regular file");
+        let e = read_text_file(Path::new("/"), 10).unwrap_err();
+        assert_eq!(e.reason(), "it is a directory, not a regular file");
+    }
+
+    #[test]
+    fn sizes_and_reasons() {
+        assert_eq!(format_size(4 << 20), "4 MiB");
+        assert_eq!(format_size(64 << 10), "64 KiB");
+        assert_eq!(format_size(1000), "1000 bytes");
+        assert_eq!(format_size(0), "0 bytes");
+        let e = text(b"a: 1\nb: \xff\n".to_vec()).unwrap_err();
+        assert_eq!(e.reason(), "it is not UTF-8 text (line 2)");
+    }
+}
