@@ -32,20 +32,41 @@ pub fn is_credential_name(name: &str) -> bool {
 
 /// Whether `value` contains a URL with a literal password.
 pub fn has_url_password(value: &str) -> bool {
-    let mut rest = value;
-    while let Some(i) = rest.find("://") {
-        let after = &rest[i + 3..];
+    !url_password_ranges(value).is_empty()
+}
+
+/// The byte ranges of the literal passwords of the URLs in `value`.
+pub fn url_password_ranges(value: &str) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while let Some(i) = value[at..].find("://") {
+        let start = at + i + 3;
+        let after = &value[start..];
         let authority = after.split(['/', '?', '#', ' ', '\n', '\t', '"', '\'']).next().unwrap_or("");
         if let Some((userinfo, _host)) = authority.rsplit_once('@')
-            && let Some((_user, password)) = userinfo.split_once(':')
+            && let Some((user, password)) = userinfo.split_once(':')
             && !password.is_empty()
             && !is_reference(password)
         {
-            return true;
+            let from = start + user.len() + 1;
+            out.push(from..from + password.len());
         }
-        rest = after;
+        at = start;
     }
-    false
+    out
+}
+
+/// `value` with the passwords of its URLs written as `****`.
+pub fn mask_url_passwords(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    let mut from = 0;
+    for r in url_password_ranges(value) {
+        out.push_str(&value[from..r.start]);
+        out.push_str("****");
+        from = r.end;
+    }
+    out.push_str(&value[from..]);
+    out
 }
 
 /// `$(VAR)` (expanded by Kubernetes in env values, commands and args) or
@@ -146,5 +167,16 @@ mod tests {
         ] {
             assert!(!has_url_password(v), "{v}");
         }
+    }
+
+    #[test]
+    fn url_passwords_are_masked() {
+        assert_eq!(mask_url_passwords("postgres://shop:hunter2@db/shop"), "postgres://shop:****@db/shop");
+        assert_eq!(
+            mask_url_passwords("redis://:pw@r:6379 and amqp://u:p@mq/"),
+            "redis://:****@r:6379 and amqp://u:****@mq/"
+        );
+        assert_eq!(mask_url_passwords("https://u:a@b@host/"), "https://u:****@host/");
+        assert_eq!(mask_url_passwords("postgres://app:$(DB_PASSWORD)@db"), "postgres://app:$(DB_PASSWORD)@db");
     }
 }
