@@ -138,13 +138,13 @@ pub fn needs(objects: &[Object]) -> (Needs, Vec<Diagnostic>) {
         if api_version.starts_with("cert-manager.io/") {
             n.tls = true;
             if let Some(name) = v.pointer("/spec/issuerRef/name").and_then(Value::as_str) {
-                issuers.insert(name.to_string());
+                issuer(&mut issuers, &mut warnings, name);
             }
         }
         for key in ["cert-manager.io/cluster-issuer", "cert-manager.io/issuer"] {
             if let Some(name) = o.metadata().annotations.as_ref().and_then(|a| a.get(key)) {
                 n.tls = true;
-                issuers.insert(name.clone());
+                issuer(&mut issuers, &mut warnings, name);
             }
         }
         if let Some(spec) = pod_spec(&v) {
@@ -168,9 +168,10 @@ pub fn needs(objects: &[Object]) -> (Needs, Vec<Diagnostic>) {
             n.rollouts.push((ns.clone(), format!("{}/{}", o.kind().to_ascii_lowercase(), o.name())));
         }
         if o.kind() == "Service"
-            && let Some(port) = v.pointer("/spec/ports/0/port").and_then(Value::as_i64)
+            && let Some(port) =
+                v.pointer("/spec/ports/0/port").and_then(Value::as_i64).and_then(|p| i32::try_from(p).ok())
         {
-            services.push((ns, o.name().to_string(), port as i32));
+            services.push((ns, o.name().to_string(), port));
         }
         routed.extend(route_backends(&v));
     }
@@ -219,6 +220,20 @@ fn route_backends(v: &Value) -> Vec<String> {
         }
     }
     out
+}
+
+/// An issuer the script creates, if its name is one cert-manager takes
+/// (the script writes it into a manifest).
+fn issuer(issuers: &mut BTreeSet<String>, warnings: &mut Vec<Diagnostic>, name: &str) {
+    match crate::model::names::dns1123_subdomain(name, 253) {
+        Ok(()) => {
+            issuers.insert(name.to_string());
+        }
+        Err(why) => warnings.push(
+            Diagnostic::warning(format!("issuer name `{name}` {why}, so the script creates no issuer for it"))
+                .hint("name cert-manager issuers with lowercase letters, digits, `-` and `.`"),
+        ),
+    }
 }
 
 fn lines(text: &str) -> Vec<String> {
@@ -319,9 +334,39 @@ pub fn script(plan: &Plan<'_>) -> String {
         kind_config_file => plan.kind_config_file,
         minikube_flags => minijinja::value::Serde(minikube_flags(needs)),
         needs => minijinja::value::Serde(needs),
-        env_checks => minijinja::value::Serde(plan.env_vars.iter().map(|v| format!(
-            ": \"${{{v}:?export {v} first: kgen puts its value into a Secret}}\""
-        )).collect::<Vec<_>>()),
+        env_vars => minijinja::value::Serde(&plan.env_vars),
     };
     templates::render("bootstrap.sh", context)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn variable_names_are_quoted_in_the_script() {
+        // The model refuses such a name; the script quotes it all the same.
+        let needs = Needs::default();
+        let plan = Plan {
+            cluster: Cluster::Kind,
+            app: "shop",
+            render_args: vec!["shop.yaml".into()],
+            needs: &needs,
+            kind_config_file: None,
+            env_vars: vec!["X}\"; touch /tmp/PWN; echo \"${Y".into(), "SHOP_TOKEN".into()],
+        };
+        let script = script(&plan);
+        assert!(script.contains("printenv 'X}\"; touch /tmp/PWN; echo \"${Y' >/dev/null"), "{script}");
+        assert!(script.contains("printenv SHOP_TOKEN >/dev/null"), "{script}");
+    }
+
+    #[test]
+    fn issuers_are_created_only_under_valid_names() {
+        let mut issuers = BTreeSet::new();
+        let mut warnings = Vec::new();
+        issuer(&mut issuers, &mut warnings, "letsencrypt-prod");
+        issuer(&mut issuers, &mut warnings, "x\nISSUER\nrm -rf /");
+        assert_eq!(issuers.into_iter().collect::<Vec<_>>(), ["letsencrypt-prod"]);
+        assert_eq!(warnings.len(), 1);
+    }
 }

@@ -27,6 +27,24 @@ pub struct Diagnostic {
     pub hints: Vec<String>,
     /// Where the problem arose, added by callers, e.g. "in environment `prod`".
     pub notes: Vec<String>,
+    /// Source text that the snippet must not show (credentials).
+    pub redactions: Vec<Redaction>,
+}
+
+/// Source text a snippet shows masked: a credential written in the profile.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Redaction {
+    pub span: Span,
+    pub kind: Redact,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Redact {
+    /// The whole text is secret.
+    Whole,
+    /// The passwords of the URLs in it are secret (the whole text when they
+    /// cannot be told apart in the source: escapes, several lines).
+    UrlPasswords,
 }
 
 impl Diagnostic {
@@ -38,6 +56,7 @@ impl Diagnostic {
             path: None,
             hints: Vec::new(),
             notes: Vec::new(),
+            redactions: Vec::new(),
         }
     }
 
@@ -66,6 +85,20 @@ impl Diagnostic {
         self
     }
 
+    /// Mask this text wherever the snippet shows it.
+    pub fn redact(mut self, redaction: Redaction) -> Diagnostic {
+        if !self.redactions.contains(&redaction) {
+            self.redactions.push(redaction);
+        }
+        self
+    }
+
+    /// Whether the snippet of this diagnostic shows a line of `span`.
+    pub fn shows(&self, span: Span) -> bool {
+        self.span
+            .is_some_and(|s| s.source == span.source && s.start.line <= span.end.line && span.start.line <= s.end.line)
+    }
+
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }
@@ -82,6 +115,8 @@ impl Diagnostic {
         let renderer = if color { Renderer::styled() } else { Renderer::plain() };
         let label = self.path.as_ref().map(|p| format!("in `{p}`"));
         let title = level.primary_title(&self.message);
+        // The snippet's lines, credentials masked.
+        let shown: String;
         let mut group = match self.span {
             Some(span) => {
                 let source = sources.get(span.source);
@@ -102,15 +137,14 @@ impl Diagnostic {
                 let first = text[..start].rfind('\n').map_or(0, |i| i + 1);
                 let last = text[end..].find('\n').map_or(text.len(), |i| end + i);
                 let line = (span.start.line as usize).max(1);
-                let mut annotation = AnnotationKind::Primary.span(start - first..end - first);
+                let (masked, range) = redacted(text, first..last, start..end, span.source, &self.redactions);
+                shown = masked;
+                let mut annotation = AnnotationKind::Primary.span(range);
                 if let Some(label) = &label {
                     annotation = annotation.label(label.as_str());
                 }
                 title.element(
-                    Snippet::source(&text[first..last])
-                        .line_start(line)
-                        .path(source.name.as_str())
-                        .annotation(annotation),
+                    Snippet::source(shown.as_str()).line_start(line).path(source.name.as_str()).annotation(annotation),
                 )
             }
             None => Group::with_title(title),
@@ -127,6 +161,82 @@ impl Diagnostic {
         }
         renderer.render(&groups).to_string()
     }
+}
+
+/// The lines `lines` of `text` with the redactions masked, and where
+/// `target` (the annotated range) is in them.
+fn redacted(
+    text: &str,
+    lines: std::ops::Range<usize>,
+    target: std::ops::Range<usize>,
+    source: crate::source::SourceId,
+    redactions: &[Redaction],
+) -> (String, std::ops::Range<usize>) {
+    let floor = |mut i: usize| {
+        i = i.min(text.len());
+        while !text.is_char_boundary(i) {
+            i -= 1;
+        }
+        i
+    };
+    // Byte ranges of `text` and what replaces them, in order, not overlapping.
+    let mut cuts: Vec<(std::ops::Range<usize>, String)> = Vec::new();
+    for r in redactions.iter().filter(|r| r.span.source == source) {
+        let from = floor(r.span.start.offset as usize).max(lines.start);
+        let to = floor(r.span.end.offset as usize).min(lines.end).max(from);
+        // A block scalar's span runs to the next key: mask the value only.
+        let to = from + text[from..to].trim_end().len();
+        if from >= to {
+            continue;
+        }
+        let secret = &text[from..to];
+        let precise = r.kind == Redact::UrlPasswords && !secret.contains(['\\', '\n', '\r']);
+        if precise {
+            for p in crate::model::credentials::url_password_ranges(secret) {
+                cuts.push((from + p.start..from + p.end, "****".into()));
+            }
+        } else {
+            // Keep the line count, so that the snippet's line numbers hold.
+            cuts.push((from..to, format!("****{}", "\n".repeat(secret.matches('\n').count()))));
+        }
+    }
+    cuts.sort_by_key(|(r, _)| (r.start, std::cmp::Reverse(r.end)));
+    // The text as shown, in segments: (range in `text`, start in `shown`,
+    // masked or not).
+    let mut shown = String::with_capacity(lines.len());
+    let mut segments: Vec<(std::ops::Range<usize>, usize, bool)> = Vec::new();
+    let mut at = lines.start;
+    for (range, replacement) in cuts {
+        if range.start < at {
+            continue;
+        }
+        segments.push((at..range.start, shown.len(), false));
+        shown.push_str(&text[at..range.start]);
+        segments.push((range.clone(), shown.len(), true));
+        shown.push_str(&replacement);
+        at = range.end;
+    }
+    segments.push((at..lines.end, shown.len(), false));
+    shown.push_str(&text[at..lines.end]);
+    // A position inside masked text moves to the mask's start (for the
+    // start of the annotation) or its end (for its end).
+    let moved = |old: usize, is_end: bool| -> usize {
+        for (i, (range, new, masked)) in segments.iter().enumerate() {
+            let inside =
+                if is_end { range.start < old && old <= range.end } else { range.start <= old && old < range.end };
+            if inside {
+                if !masked {
+                    return new + (old - range.start);
+                }
+                let mask_end = segments.get(i + 1).map_or(shown.len(), |(_, next, _)| *next);
+                return if is_end { mask_end } else { *new };
+            }
+        }
+        if old <= lines.start { 0 } else { shown.len() }
+    };
+    let start = moved(target.start, false);
+    let end = if target.end == target.start { start } else { moved(target.end, true).max(start) };
+    (shown, start..end)
 }
 
 impl Diagnostic {
@@ -282,6 +392,38 @@ mod tests {
             out,
             "error: expected an integer, found `three`\n --> demo.yaml:2:11\n  |\n2 | replicas: three\n  |           ^^^^^ in `replicas`\n  |\nhint: write a whole number such as 2"
         );
+    }
+
+    #[test]
+    fn masks_credentials_in_snippets() {
+        let mut sources = SourceMap::default();
+        let text = "settings:\n  DB_PASSWORD: hunter2 # x\n  URL: postgres://u:hunter2@db/app\n";
+        let id = sources.add(Source::new("demo.yaml", text));
+        let s = sources.get(id);
+        let span = |line, from, to| Span { source: id, start: s.pos(line, from), end: s.pos(line, to) };
+        let whole = Redaction { span: span(2, 15, 22), kind: Redact::Whole };
+        let url = Redaction { span: span(3, 7, 34), kind: Redact::UrlPasswords };
+        // The source line as shown and the caret line under it.
+        let shown = |d: Diagnostic| {
+            let out = d.render(&sources, false);
+            assert!(!out.contains("hunter2"), "{out}");
+            let lines: Vec<String> = out.lines().map(String::from).collect();
+            let carets = lines.iter().position(|l| l.contains('^')).unwrap();
+            (lines[carets - 1].clone(), lines[carets].clone())
+        };
+        let (line, carets) = shown(Diagnostic::error("bad").at(Some(span(2, 2, 13))).redact(whole));
+        assert_eq!((line.as_str(), carets.as_str()), ("2 |   DB_PASSWORD: **** # x", "  |   ^^^^^^^^^^^"));
+        let (line, carets) = shown(Diagnostic::error("bad").at(Some(span(2, 15, 22))).redact(whole));
+        assert_eq!((line.as_str(), carets.as_str()), ("2 |   DB_PASSWORD: **** # x", "  |                ^^^^"));
+        let (line, carets) = shown(Diagnostic::error("bad").at(Some(span(3, 7, 34))).redact(url));
+        assert_eq!(
+            (line.as_str(), carets.as_str()),
+            ("3 |   URL: postgres://u:****@db/app", "  |        ^^^^^^^^^^^^^^^^^^^^^^^^")
+        );
+        // Several lines: every line keeps its number.
+        let all = Span { source: id, start: s.pos(1, 0), end: s.pos(3, 34) };
+        let out = Diagnostic::error("bad").at(Some(all)).redact(whole).redact(url).render(&sources, false);
+        assert!(!out.contains("hunter2") && out.contains("3 | ") && out.contains("u:****@db"), "{out}");
     }
 
     #[test]

@@ -45,6 +45,10 @@ pub fn gather(loaded: &Loaded, env: &dyn Fn(&str) -> Option<String>) -> Result<I
                 errors.push(located(loaded, &at, format!("Secret key `{key}` {why}")));
                 continue;
             }
+            // Not a variable name: the model refuses it.
+            if names::env_var_name(var).is_err() {
+                continue;
+            }
             if from_file.contains(key) {
                 errors.push(
                     Diagnostic::error(format!("Secret key `{key}` comes from both `fromEnv` and `fromFile`"))

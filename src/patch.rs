@@ -11,7 +11,7 @@
 use serde_json::Value;
 
 use crate::check::describe;
-use crate::diagnostic::{Diagnostic, Errors, did_you_mean};
+use crate::diagnostic::{Diagnostic, Errors, Redaction, did_you_mean};
 use crate::object::Object;
 use crate::path;
 use crate::profile::load::Loaded;
@@ -76,10 +76,11 @@ pub fn apply(loaded: &Loaded, objects: &mut [Object]) -> Result<(), Errors> {
                 continue;
             }
             // A patch is held to the profile's rule: no credential in plain text.
-            for (why, object_path) in crate::model::credentials::plain_text_in(&value) {
+            for (why, object_path, kind) in crate::model::credentials::plain_text_in(&value) {
                 let p = locate_in_patch(loaded, i, &object_path);
+                let span = loaded.span_of(&p);
                 errors.push(
-                    locate(Diagnostic::error(why), &p)
+                    locate(Diagnostic::error(why).redact(Redaction { span, kind }), &p)
                         .hint("keep credentials in a Secret and read them with `secretKeyRef` or `$(VAR)`")
                         .note(format!("in {} after `patches[{i}]`", describe(object))),
                 );

@@ -18,6 +18,7 @@
 //!   credential under any name, unless the password is a reference that
 //!   Kubernetes or a shell fills in: `$(VAR)` or `${VAR}`.
 
+use crate::diagnostic::Redact;
 use crate::yaml::PathSegment;
 
 /// Whether a variable or setting named `name` holds a credential.
@@ -34,20 +35,41 @@ pub fn is_credential_name(name: &str) -> bool {
 
 /// Whether `value` contains a URL with a literal password.
 pub fn has_url_password(value: &str) -> bool {
-    let mut rest = value;
-    while let Some(i) = rest.find("://") {
-        let after = &rest[i + 3..];
+    !url_password_ranges(value).is_empty()
+}
+
+/// The byte ranges of the literal passwords of the URLs in `value`.
+pub fn url_password_ranges(value: &str) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while let Some(i) = value[at..].find("://") {
+        let start = at + i + 3;
+        let after = &value[start..];
         let authority = after.split(['/', '?', '#', ' ', '\n', '\t', '"', '\'']).next().unwrap_or("");
         if let Some((userinfo, _host)) = authority.rsplit_once('@')
-            && let Some((_user, password)) = userinfo.split_once(':')
+            && let Some((user, password)) = userinfo.split_once(':')
             && !password.is_empty()
             && !is_reference(password)
         {
-            return true;
+            let from = start + user.len() + 1;
+            out.push(from..from + password.len());
         }
-        rest = after;
+        at = start;
     }
-    false
+    out
+}
+
+/// `value` with the passwords of its URLs written as `****`.
+pub fn mask_url_passwords(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    let mut from = 0;
+    for r in url_password_ranges(value) {
+        out.push_str(&value[from..r.start]);
+        out.push_str("****");
+        from = r.end;
+    }
+    out.push_str(&value[from..]);
+    out
 }
 
 /// Credentials written as plain text anywhere in a rendered object (one a
@@ -55,14 +77,18 @@ pub fn has_url_password(value: &str) -> bool {
 /// URL with a password, such URLs in commands, arguments and annotations,
 /// and credential-named keys of a ConfigMap. Each with its path in the
 /// object.
-pub fn plain_text_in(object: &serde_json::Value) -> Vec<(String, Vec<PathSegment>)> {
+pub fn plain_text_in(object: &serde_json::Value) -> Vec<(String, Vec<PathSegment>, Redact)> {
     let mut found = Vec::new();
     let is_config_map = object.get("kind").and_then(serde_json::Value::as_str) == Some("ConfigMap");
     if is_config_map && let Some(data) = object.get("data").and_then(serde_json::Value::as_object) {
         for (key, value) in data {
             let value = value.as_str().unwrap_or_default();
             if !value.is_empty() && (is_credential_name(key) || has_url_password(value)) {
-                found.push((format!("ConfigMap key `{key}` holds a credential"), path_of(&["data", key])));
+                found.push((
+                    format!("ConfigMap key `{key}` holds a credential"),
+                    path_of(&["data", key]),
+                    Redact::Whole,
+                ));
             }
         }
     }
@@ -74,9 +100,9 @@ fn path_of(keys: &[&str]) -> Vec<PathSegment> {
     keys.iter().map(|k| PathSegment::Key(k.to_string())).collect()
 }
 
-fn walk(value: &serde_json::Value, at: &mut Vec<PathSegment>, found: &mut Vec<(String, Vec<PathSegment>)>) {
+fn walk(value: &serde_json::Value, at: &mut Vec<PathSegment>, found: &mut Vec<(String, Vec<PathSegment>, Redact)>) {
     use serde_json::Value;
-    let leak = |what: String, at: &[PathSegment], tail: &[PathSegment]| (what, [at, tail].concat());
+    let leak = |what: String, at: &[PathSegment], tail: &[PathSegment], kind| (what, [at, tail].concat(), kind);
     match value {
         Value::Object(map) => {
             for (key, child) in map {
@@ -88,11 +114,9 @@ fn walk(value: &serde_json::Value, at: &mut Vec<PathSegment>, found: &mut Vec<(S
                             let literal = var.get("value").and_then(Value::as_str).unwrap_or_default();
                             if !literal.is_empty() && (is_credential_name(name) || has_url_password(literal)) {
                                 let tail = [here.clone(), PathSegment::Index(i), PathSegment::Key("value".into())];
-                                found.push(leak(
-                                    format!("variable `{name}` holds a credential as plain text"),
-                                    at,
-                                    &tail,
-                                ));
+                                let kind = if is_credential_name(name) { Redact::Whole } else { Redact::UrlPasswords };
+                                let why = format!("variable `{name}` holds a credential as plain text");
+                                found.push(leak(why, at, &tail, kind));
                             }
                         }
                     }
@@ -100,7 +124,12 @@ fn walk(value: &serde_json::Value, at: &mut Vec<PathSegment>, found: &mut Vec<(S
                         for (i, item) in items.iter().enumerate() {
                             if item.as_str().is_some_and(has_url_password) {
                                 let tail = [here.clone(), PathSegment::Index(i)];
-                                found.push(leak(format!("`{key}` contains a URL with a password"), at, &tail));
+                                found.push(leak(
+                                    format!("`{key}` contains a URL with a password"),
+                                    at,
+                                    &tail,
+                                    Redact::UrlPasswords,
+                                ));
                             }
                         }
                     }
@@ -108,11 +137,8 @@ fn walk(value: &serde_json::Value, at: &mut Vec<PathSegment>, found: &mut Vec<(S
                         for (name, v) in annotations {
                             if v.as_str().is_some_and(has_url_password) {
                                 let tail = [here.clone(), PathSegment::Key(name.clone())];
-                                found.push(leak(
-                                    format!("annotation `{name}` contains a URL with a password"),
-                                    at,
-                                    &tail,
-                                ));
+                                let why = format!("annotation `{name}` contains a URL with a password");
+                                found.push(leak(why, at, &tail, Redact::UrlPasswords));
                             }
                         }
                     }
@@ -246,7 +272,7 @@ mod tests {
         });
         let found: Vec<String> = plain_text_in(&object)
             .into_iter()
-            .map(|(why, at)| format!("{why} at {}", crate::yaml::format_path(&at)))
+            .map(|(why, at, _)| format!("{why} at {}", crate::yaml::format_path(&at)))
             .collect();
         assert_eq!(
             found,
@@ -257,5 +283,16 @@ mod tests {
                 "`args` contains a URL with a password at spec.containers[0].args[1]",
             ]
         );
+    }
+
+    #[test]
+    fn url_passwords_are_masked() {
+        assert_eq!(mask_url_passwords("postgres://shop:hunter2@db/shop"), "postgres://shop:****@db/shop");
+        assert_eq!(
+            mask_url_passwords("redis://:pw@r:6379 and amqp://u:p@mq/"),
+            "redis://:****@r:6379 and amqp://u:****@mq/"
+        );
+        assert_eq!(mask_url_passwords("https://u:a@b@host/"), "https://u:****@host/");
+        assert_eq!(mask_url_passwords("postgres://app:$(DB_PASSWORD)@db"), "postgres://app:$(DB_PASSWORD)@db");
     }
 }

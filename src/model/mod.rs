@@ -7,6 +7,7 @@
 
 mod build;
 pub mod credentials;
+pub mod cron;
 pub mod image;
 pub mod names;
 pub mod quantity;

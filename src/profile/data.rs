@@ -178,7 +178,10 @@ pub enum StorageProvider {
 pub struct Backup {
     /// Set false to turn a backup defined in the base off in an environment.
     pub enabled: Option<bool>,
-    /// Cron schedule (default `0 2 * * *`, daily at 02:00).
+    /// Cron schedule as a Kubernetes CronJob takes it (default `0 2 * * *`,
+    /// daily at 02:00): minute (0-59), hour (0-23), day of month (1-31),
+    /// month (1-12 or JAN-DEC), day of week (0-6 or SUN-SAT); `*`, lists,
+    /// ranges and `/step`; or a macro such as `@daily`.
     pub schedule: Option<String>,
     /// Time zone of the schedule, e.g. Europe/Berlin (default: the
     /// controller's, usually UTC).

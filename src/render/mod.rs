@@ -95,6 +95,12 @@ pub fn meta(app: &App, name: &str, component: Option<&str>) -> ObjectMeta {
     }
 }
 
+/// A count as the int32 Kubernetes keeps it; the model refuses larger ones
+/// (saturating keeps rendering total all the same).
+pub fn int32(n: u32) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
 pub fn label_selector(labels: BTreeMap<String, String>) -> LabelSelector {
     LabelSelector { match_labels: Some(labels), ..Default::default() }
 }

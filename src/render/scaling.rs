@@ -11,7 +11,7 @@ use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec}
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::{label_selector, meta, selector_labels};
+use super::{int32, label_selector, meta, selector_labels};
 use crate::crd::keda;
 use crate::model::{App, Autoscaling, Component, DisruptionBudget, IntOrPercent};
 use crate::object::Object;
@@ -25,7 +25,7 @@ pub fn render(app: &App, c: &Component, out: &mut Vec<Object>) {
     }
     if let Some(b) = &c.disruption_budget {
         let value = |v: &IntOrPercent| match v {
-            IntOrPercent::Int(n) => IntOrString::Int(*n as i32),
+            IntOrPercent::Int(n) => IntOrString::Int(int32(*n)),
             IntOrPercent::Percent(p) => IntOrString::String(p.clone()),
         };
         let (min_available, max_unavailable) = match b {
@@ -70,7 +70,7 @@ fn hpa(app: &App, c: &Component, a: &Autoscaling) -> HorizontalPodAutoscaler {
             name: name.into(),
             target: MetricTarget {
                 type_: "Utilization".into(),
-                average_utilization: Some(percent as i32),
+                average_utilization: Some(int32(percent)),
                 ..Default::default()
             },
         }),
@@ -100,8 +100,8 @@ fn hpa(app: &App, c: &Component, a: &Autoscaling) -> HorizontalPodAutoscaler {
                 kind: workload_kind(c).into(),
                 name: c.name.clone(),
             },
-            min_replicas: Some(a.min as i32),
-            max_replicas: a.max as i32,
+            min_replicas: Some(int32(a.min)),
+            max_replicas: int32(a.max),
             metrics: Some(metrics),
             behavior: Some(behavior(a)),
         }),

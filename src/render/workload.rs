@@ -51,7 +51,7 @@ fn deployment(app: &App, c: &Component) -> Deployment {
         metadata: meta(app, &c.name, Some(&c.key)),
         spec: Some(DeploymentSpec {
             // With an autoscaler the replica count is its to set.
-            replicas: c.autoscaling.is_none().then_some(c.replicas as i32),
+            replicas: c.autoscaling.is_none().then_some(super::int32(c.replicas)),
             selector: label_selector(selector_labels(app, &c.key)),
             strategy: Some(DeploymentStrategy {
                 type_: Some("RollingUpdate".into()),

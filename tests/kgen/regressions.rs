@@ -115,3 +115,32 @@ fn review_operator_timescaledb_is_complete() {
     assert!(err.contains("`backup.timeZone` does not apply to an operator database"), "{err}");
     assert!(err.contains("`backup.retentionDays` does not apply to an operator database"), "{err}");
 }
+
+/// adversarial review, finding 1: counts above i32::MAX wrapped to negative
+/// numbers in the output; the largest count Kubernetes keeps still renders.
+#[test]
+fn review_counts_at_the_int32_limit_render_as_written() {
+    let profile = "name: shop\nimage: shop:1.0\nreplicas: 2147483647\n";
+    let out = run(&["render", "-"], Some(profile));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("  replicas: 2147483647\n"));
+    let err = render(profile, None, &["replicas=2147483648"]).unwrap_err();
+    assert!(err.starts_with("error: replicas 2147483648 is more than Kubernetes allows (2147483647)"), "{err}");
+}
+
+/// adversarial review, finding 3: with macros accepted as Kubernetes
+/// accepts them, CloudNativePG gets a macro as it is (its six-field
+/// schedules start with seconds, which a macro has none of).
+#[test]
+fn review_operator_backup_macro_gets_no_seconds_field() {
+    let profile = |schedule: &str| {
+        format!(
+            "name: shop\nimage: shop:1.0\ndatabases:\n  main: {{mode: operator, backup: {{schedule: \"{schedule}\", objectStore: s3}}}}\n"
+        )
+    };
+    for (written, rendered) in [("@daily", "  schedule: \"@daily\"\n"), ("30 1 * * 0", "  schedule: 0 30 1 * * 0\n")] {
+        let out = run(&["render", "-"], Some(&profile(written)));
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(String::from_utf8_lossy(&out.stdout).contains(rendered), "{written}");
+    }
+}

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use indexmap::IndexMap;
 
-use super::{Builder, RESERVED_LABELS, SYSTEM_NAMESPACES};
+use super::{Builder, MetaMap, RESERVED_ANNOTATIONS, RESERVED_LABELS, RESERVED_POD_ANNOTATIONS, SYSTEM_NAMESPACES};
 use crate::diagnostic::Diagnostic;
 use crate::model::names;
 use crate::model::*;
@@ -49,8 +49,8 @@ impl Builder<'_> {
             }
             return (name, None);
         }
-        let labels = self.metadata_map(&ns.labels, "namespace.labels", true);
-        let annotations = self.metadata_map(&ns.annotations, "namespace.annotations", false);
+        let labels = self.metadata_map(&ns.labels, "namespace.labels", MetaMap::Labels);
+        let annotations = self.metadata_map(&ns.annotations, "namespace.annotations", MetaMap::Annotations);
         let pod_security = ns.pod_security.unwrap_or(profile::PodSecurityLevel::Restricted).as_str();
         (name, Some(NamespaceObject { pod_security, labels, annotations }))
     }
@@ -61,10 +61,10 @@ impl Builder<'_> {
         &mut self,
         map: &IndexMap<String, String>,
         field: &str,
-        labels: bool,
+        kind: MetaMap,
     ) -> BTreeMap<String, String> {
         let base: Vec<PathSegment> = field.split('.').map(PathSegment::from).collect();
-        self.metadata_map_at(map, &base, labels)
+        self.metadata_map_at(map, &base, kind)
     }
 
     /// [`Self::metadata_map`] for a map at a path whose keys may contain dots.
@@ -72,8 +72,22 @@ impl Builder<'_> {
         &mut self,
         map: &IndexMap<String, String>,
         base: &[PathSegment],
-        labels: bool,
+        kind: MetaMap,
     ) -> BTreeMap<String, String> {
+        let labels = kind == MetaMap::Labels;
+        let (reserved, why) = match kind {
+            MetaMap::Labels => (RESERVED_LABELS, ""),
+            MetaMap::Annotations => (
+                RESERVED_ANNOTATIONS,
+                "kgen sets Argo CD's sync waves from its one table and keeps Argo CD and Flux from pruning data; \
+                 change a single object with `patches`",
+            ),
+            MetaMap::PodAnnotations => (
+                RESERVED_POD_ANNOTATIONS,
+                "kgen sets `checksum/config` and `checksum/secret` so that pods restart when the settings or \
+                 created Secrets change: choose another key",
+            ),
+        };
         for (k, v) in map {
             let mut at = base.to_vec();
             at.push(k.into());
@@ -82,9 +96,12 @@ impl Builder<'_> {
             }
             if !labels {
                 self.no_credential(&at, "annotation", Some(k), v);
+                if reserved.contains(&k.as_str()) {
+                    self.diag(Diagnostic::error(format!("annotation `{k}` is set by kgen")).hint(why), &at, true);
+                }
             }
             if labels {
-                if RESERVED_LABELS.contains(&k.as_str()) {
+                if reserved.contains(&k.as_str()) {
                     self.diag(
                         Diagnostic::error(format!("label `{k}` is set by kgen"))
                             .hint("use the profile's `name`, `instance`, `partOf` or `version` fields"),
@@ -127,7 +144,7 @@ impl Builder<'_> {
                 "add `serviceAccount.name`",
             );
         }
-        let annotations = self.metadata_map(&sa.annotations, "serviceAccount.annotations", false);
+        let annotations = self.metadata_map(&sa.annotations, "serviceAccount.annotations", MetaMap::Annotations);
         ServiceAccount { name, create, annotations, automount_token: sa.automount_token.unwrap_or(false) }
     }
 
@@ -214,6 +231,17 @@ impl Builder<'_> {
             let data = match &s.create {
                 None => None,
                 Some(c) => {
+                    for (key, var) in &c.from_env {
+                        // The bootstrap script checks these variables: a name
+                        // is a shell word, never code.
+                        if let Err(why) = names::env_var_name(var) {
+                            self.error_hint(
+                                &[at.as_slice(), &path!["create", "fromEnv", key]].concat(),
+                                format!("environment variable name `{var}` {why}"),
+                                "name the variable of kgen's environment that holds the value, e.g. `STRIPE_KEY`",
+                            );
+                        }
+                    }
                     if c.from_env.is_empty() && c.from_file.is_none() {
                         let mut at = at.clone();
                         at.push("create".into());

@@ -288,8 +288,9 @@ impl Builder<'_> {
         }
     }
 
-    /// The major version, from `version`, the image tag, or the default.
-    fn major_version(&mut self, at: &[PathSegment], db: &profile::Database) -> u32 {
+    /// The major version, from `version`, the image tag (when the image is
+    /// valid), or the default.
+    fn major_version(&mut self, at: &[PathSegment], db: &profile::Database, image_ok: bool) -> u32 {
         if let Some(v) = &db.version {
             return match v.split('.').next().and_then(|m| m.parse::<u32>().ok()).filter(|m| (12..=30).contains(m)) {
                 Some(m) => m,
@@ -302,7 +303,9 @@ impl Builder<'_> {
                 }
             };
         }
-        if let Some(image) = &db.image {
+        if let Some(image) = &db.image
+            && image_ok
+        {
             let tag = image.rsplit_once(':').map(|(_, t)| t).unwrap_or("");
             let digits = |s: &str| s.chars().take_while(char::is_ascii_digit).collect::<String>();
             let candidate = match tag.rsplit_once("-pg") {
@@ -334,7 +337,8 @@ impl Builder<'_> {
         app: &str,
     ) -> Postgres {
         self.database_name(at, db, name, NameRule::StatefulSet);
-        let major = self.major_version(at, db);
+        let image_ok = self.image_field(&[at, &path!["image"]].concat(), db.image.as_deref());
+        let major = self.major_version(at, db, image_ok);
         let image = db.image.clone().unwrap_or_else(|| default_image(engine, major));
         let (database, user) = self.sql_identities(at, db, key, app);
         let password_secret = db.credentials.secret.clone().unwrap_or_else(|| format!("{name}-credentials"));
@@ -424,12 +428,15 @@ impl Builder<'_> {
                 "set `image` to a CloudNativePG-compatible image with TimescaleDB, or use `mode: in-cluster`",
             );
         }
+        let image_ok = self.image_field(&[at, &path!["image"]].concat(), db.image.as_deref());
         let image = match (&db.image, &db.version) {
             (Some(i), _) => {
-                self.major_version(at, db);
+                self.major_version(at, db, image_ok);
                 Some(i.clone())
             }
-            (None, Some(_)) => Some(format!("ghcr.io/cloudnative-pg/postgresql:{}", self.major_version(at, db))),
+            (None, Some(_)) => {
+                Some(format!("ghcr.io/cloudnative-pg/postgresql:{}", self.major_version(at, db, image_ok)))
+            }
             (None, None) => None,
         };
         let (database, user) = self.sql_identities(at, db, key, app);
@@ -475,6 +482,7 @@ impl Builder<'_> {
         if instances == 0 {
             self.error(&[at, &path!["instances"]].concat(), "instances must be at least 1");
         }
+        self.int32(&[at, &path!["instances"]].concat(), "instances", instances);
         let backup = db.backup.as_ref().filter(|b| b.enabled != Some(false)).and_then(|b| {
             let bat = [at, &path!["backup"]].concat();
             let elsewhere = [
@@ -504,7 +512,11 @@ impl Builder<'_> {
             let schedule = b.schedule.clone().unwrap_or_else(|| "0 2 * * *".into());
             self.check_cron(&[bat.as_slice(), &path!["schedule"]].concat(), &schedule);
             match &b.object_store {
-                Some(store) => Some(OperatorBackup { schedule: format!("0 {schedule}"), object_store: store.clone() }),
+                Some(store) => {
+                    // CloudNativePG reads six fields, seconds first; macros as they are.
+                    let schedule = if schedule.starts_with('@') { schedule } else { format!("0 {schedule}") };
+                    Some(OperatorBackup { schedule, object_store: store.clone() })
+                }
                 None => {
                     self.error_hint(
                         &bat,
@@ -671,6 +683,7 @@ impl Builder<'_> {
         if let Some(tz) = &b.time_zone {
             self.timezone_ok(&[bat.as_slice(), &path!["timeZone"]].concat(), tz);
         }
+        self.image_field(&[bat.as_slice(), &path!["image"]].concat(), b.image.as_deref());
         Some(Backup {
             name: backup_name,
             schedule,
@@ -682,17 +695,14 @@ impl Builder<'_> {
     }
 
     fn check_cron(&mut self, at: &[PathSegment], schedule: &str) {
-        let fields: Vec<&str> = schedule.split_whitespace().collect();
-        let macro_ok =
-            matches!(schedule, "@yearly" | "@annually" | "@monthly" | "@weekly" | "@daily" | "@midnight" | "@hourly");
-        let fields_ok = fields.len() == 5
-            && fields.iter().all(|f| f.bytes().all(|b| b.is_ascii_alphanumeric() || b"*/,-?".contains(&b)));
-        if !macro_ok && !fields_ok {
-            self.error_hint(
-                at,
-                format!("`{schedule}` is not a cron schedule"),
-                "five fields: minute hour day-of-month month day-of-week, e.g. `0 2 * * *`",
-            );
+        if let Err(why) = cron::check(schedule) {
+            let hint = if schedule.contains("TZ") {
+                "write the schedule alone; a backup of a database kgen runs takes `timeZone`"
+            } else {
+                "five fields: minute (0-59) hour (0-23) day-of-month (1-31) month (1-12) day-of-week (0-6, \
+                 Sunday is 0), e.g. `0 2 * * *`, or a macro such as `@daily`"
+            };
+            self.error_hint(at, format!("`{schedule}` is not a cron schedule: {why}"), hint);
         }
     }
 
@@ -801,6 +811,7 @@ impl Builder<'_> {
                 format!("use one of: {}", POLICIES.join(", ")),
             );
         }
+        self.image_field(&path!["cache", "image"], c.image.as_deref());
         let env = c.env.clone().unwrap_or_else(|| "REDIS_URL".into());
         if let Err(why) = names::env_var_name(&env) {
             self.error(&path!["cache", "env"], format!("variable `{env}` {why}"));
@@ -953,11 +964,7 @@ impl Builder<'_> {
         if strategy == MigrationStrategy::InitContainer {
             component.migrate_on_start = true;
         }
-        if let Some(image) = &m.image
-            && let Err(why) = image::ImageRef::parse(image)
-        {
-            self.error(&path!["migrations", "image"], format!("image `{image}`: {why}"));
-        }
+        self.image_field(&path!["migrations", "image"], m.image.as_deref());
         let image = m.image.clone().unwrap_or_else(|| component.image.clone());
         let resources =
             self.resources_or(&path!["migrations", "resources"], m.resources.as_ref(), preset(profile::Preset::Nano));

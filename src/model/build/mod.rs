@@ -11,7 +11,7 @@ mod workload;
 use super::image::ImageRef;
 use super::*;
 use super::{credentials, names};
-use crate::diagnostic::{Collector, Diagnostic, Errors};
+use crate::diagnostic::{Collector, Diagnostic, Errors, Redact, Redaction};
 use crate::path;
 use crate::profile::{API_VERSION, load::Loaded};
 use crate::yaml::PathSegment;
@@ -26,6 +26,27 @@ pub(super) const RESERVED_LABELS: &[&str] = &[
     "app.kubernetes.io/version",
 ];
 
+/// Annotations kgen sets itself on objects: Argo CD's sync wave (from
+/// `render::lifecycle`'s one table) and what keeps Argo CD and Flux from
+/// pruning data.
+pub(super) const RESERVED_ANNOTATIONS: &[&str] = {
+    use crate::render::lifecycle::{ARGO_SYNC_OPTIONS, FLUX_PRUNE, SYNC_WAVE};
+    &[SYNC_WAVE, ARGO_SYNC_OPTIONS, FLUX_PRUNE]
+};
+
+/// Annotations kgen sets itself on pods: checksums of the created settings
+/// and Secrets, which roll the pods when those change (`render::config`).
+pub(super) const RESERVED_POD_ANNOTATIONS: &[&str] = &["checksum/config", "checksum/secret"];
+
+/// What a map of metadata is, for its checks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum MetaMap {
+    Labels,
+    Annotations,
+    /// Annotations of pods (`podAnnotations`).
+    PodAnnotations,
+}
+
 /// The most entries (fields, list items) a render may expand to, counted
 /// roughly: as many as the largest profile the parser accepts may hold.
 const EXPANSION_BUDGET: usize = 250_000;
@@ -34,19 +55,32 @@ const EXPANSION_BUDGET: usize = 250_000;
 /// (its Deployment, Service, probes, security context…), roughly.
 const COMPONENT_COST: usize = 64;
 
+/// The largest count Kubernetes keeps (replicas, instances, budgets: int32
+/// fields of the API).
+pub(super) const INT32_MAX: u32 = i32::MAX as u32;
+
 /// Namespaces that exist in every cluster and are never created.
 pub(super) const SYSTEM_NAMESPACES: &[&str] = &["default", "kube-system", "kube-public", "kube-node-lease"];
 
 /// Validate a loaded profile into an [`App`]; warnings come back beside it.
 pub fn build(loaded: &Loaded, inputs: &Inputs) -> Result<(App, Vec<Diagnostic>), Errors> {
-    let mut b = Builder { loaded, out: Collector::default(), sqlite_volumes: Vec::new(), storage_classes: Vec::new() };
+    let mut b = Builder {
+        loaded,
+        out: Collector::default(),
+        credentials: Vec::new(),
+        sqlite_volumes: Vec::new(),
+        storage_classes: Vec::new(),
+    };
     let app = b.app(inputs);
+    b.mask_credentials();
     b.out.finish(app)
 }
 
 pub(super) struct Builder<'a> {
     loaded: &'a Loaded,
     out: Collector,
+    /// Where the profile writes credentials: no snippet may show them.
+    credentials: Vec<Redaction>,
     /// SQLite volumes found while building databases, by component.
     sqlite_volumes: Vec<(String, SqliteVolume)>,
     /// StorageClasses that storage presets create.
@@ -82,7 +116,7 @@ impl Builder<'_> {
 
     /// Refuse a credential written as plain text in the profile: `what`
     /// says where it would end up, `name` is the variable or key that holds
-    /// it. Messages never repeat the value.
+    /// it. Messages never repeat the value, and snippets show it masked.
     pub(super) fn no_credential(&mut self, path: &[PathSegment], what: &str, name: Option<&str>, value: &str) {
         if value.is_empty() {
             return;
@@ -93,15 +127,12 @@ impl Builder<'_> {
                                 refer to it as `$(VAR)`";
         // Annotation keys follow other tools' conventions (Vault's
         // `agent-inject-token: "true"`): only their values are checked.
-        if let Some(n) = name
+        let (diagnostic, kind) = if let Some(n) = name
             && what != "annotation"
             && credentials::is_credential_name(n)
         {
-            self.error_hint(
-                path,
-                format!("{what} `{n}` looks like a credential, written as plain text"),
-                keep_in_secret,
-            );
+            let message = format!("{what} `{n}` looks like a credential, written as plain text");
+            (Diagnostic::error(message).hint(keep_in_secret), Redact::Whole)
         } else if credentials::has_url_password(value) {
             let hint = if what == "annotation" {
                 "anyone who can read the object reads its annotations: keep credentials in a Secret".to_string()
@@ -117,7 +148,54 @@ impl Builder<'_> {
                 Some(n) => format!("{what} `{n}`"),
                 None => what.to_string(),
             };
-            self.error_hint(path, format!("{subject} contains a URL with a password (`user:password@`)"), hint);
+            let message = format!("{subject} contains a URL with a password (`user:password@`)");
+            (Diagnostic::error(message).hint(hint), Redact::UrlPasswords)
+        } else {
+            return;
+        };
+        // A variable written as `{value: …}` keeps its value one level down.
+        let mut value_path = path.to_vec();
+        if self.loaded.tree.lookup(path).and_then(|n| n.as_map()).is_some_and(|m| m.get("value").is_some()) {
+            value_path.push("value".into());
+        }
+        let redaction = Redaction { span: self.loaded.span_of(&value_path), kind };
+        self.credentials.push(redaction);
+        self.diag(diagnostic.redact(redaction), path, false);
+    }
+
+    /// Mask the credentials in every snippet that shows their lines (a
+    /// problem with a key shows the value beside it).
+    fn mask_credentials(&mut self) {
+        for d in &mut self.out.diagnostics {
+            for r in &self.credentials {
+                if d.shows(r.span) && !d.redactions.contains(r) {
+                    d.redactions.push(*r);
+                }
+            }
+        }
+    }
+
+    /// Check an image reference the profile writes (a database's, the
+    /// cache's, a backup's); true when there is none or it is valid.
+    pub(super) fn image_field(&mut self, path: &[PathSegment], image: Option<&str>) -> bool {
+        let Some(image) = image else { return true };
+        match ImageRef::parse(image) {
+            Ok(_) => true,
+            Err(why) => {
+                self.error_hint(
+                    path,
+                    format!("image `{image}`: {why}"),
+                    "write it as `[registry/]repository[:tag][@sha256:digest]`, e.g. `postgres:17`",
+                );
+                false
+            }
+        }
+    }
+
+    /// Refuse a count above what the Kubernetes API keeps (an int32).
+    pub(super) fn int32(&mut self, path: &[PathSegment], field: &str, value: u32) {
+        if value > INT32_MAX {
+            self.error(path, format!("{field} {value} is more than Kubernetes allows ({INT32_MAX})"));
         }
     }
 
@@ -166,8 +244,8 @@ impl Builder<'_> {
         }
 
         let namespace = self.namespace(&name);
-        let labels = self.metadata_map(&p.labels, "labels", true);
-        let annotations = self.metadata_map(&p.annotations, "annotations", false);
+        let labels = self.metadata_map(&p.labels, "labels", MetaMap::Labels);
+        let annotations = self.metadata_map(&p.annotations, "annotations", MetaMap::Annotations);
         for (i, s) in p.image_pull_secrets.iter().enumerate() {
             self.check(&path!["imagePullSecrets", i], "secret name", s, |s| names::dns1123_subdomain(s, 253));
         }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use indexmap::IndexMap;
 
-use super::Builder;
+use super::{Builder, MetaMap};
 use crate::model::names;
 use crate::model::*;
 use crate::path;
@@ -254,7 +254,7 @@ impl Builder<'_> {
         default: (&str, &str),
     ) -> BTreeMap<String, String> {
         match written {
-            Some(map) => self.metadata_map(map, field, true),
+            Some(map) => self.metadata_map(map, field, MetaMap::Labels),
             None => BTreeMap::from([(default.0.to_string(), default.1.to_string())]),
         }
     }

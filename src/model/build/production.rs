@@ -1,7 +1,7 @@
 //! Production settings: autoscaling, disruption budgets, spreading,
 //! routing (Ingress, Gateway API, TLS issuers), NetworkPolicies and RBAC.
 
-use super::Builder;
+use super::{Builder, MetaMap};
 use crate::model::names;
 use crate::model::*;
 use crate::path;
@@ -43,6 +43,8 @@ impl Builder<'_> {
             if min == 0 {
                 self.error(&[here.as_slice(), &path!["min"]].concat(), "min must be at least 1");
             }
+            self.int32(&[here.as_slice(), &path!["min"]].concat(), "autoscaling min", min);
+            self.int32(&[here.as_slice(), &path!["max"]].concat(), "autoscaling max", max);
             if min > max {
                 self.error_hint(
                     &[here.as_slice(), &path!["min"]].concat(),
@@ -134,6 +136,11 @@ impl Builder<'_> {
             profile::IntOrPercent::Int(n) => IntOrPercent::Int(*n),
             profile::IntOrPercent::Percent(p) => IntOrPercent::Percent(p.clone()),
         };
+        for (field, value) in [("minAvailable", &spec.min_available), ("maxUnavailable", &spec.max_unavailable)] {
+            if let Some(profile::IntOrPercent::Int(n)) = value {
+                self.int32(&[here.as_slice(), &path![field]].concat(), field, *n);
+            }
+        }
         let budget = match (&spec.min_available, &spec.max_unavailable) {
             (Some(_), Some(_)) => {
                 self.error_hint(&here, "give minAvailable or maxUnavailable, not both", "Kubernetes takes one of them");
@@ -149,9 +156,9 @@ impl Builder<'_> {
             DisruptionBudget::MaxUnavailable(IntOrPercent::Percent(p)) => p == "0%",
             DisruptionBudget::MinAvailable(IntOrPercent::Int(n)) => *n >= fewest,
             DisruptionBudget::MinAvailable(IntOrPercent::Percent(p)) => {
-                let pct: u32 = p.trim_end_matches('%').parse().unwrap_or(100);
+                let pct: u64 = p.trim_end_matches('%').parse().unwrap_or(100);
                 // Kubernetes rounds minAvailable percentages up.
-                (fewest * pct).div_ceil(100) >= fewest
+                (u64::from(fewest) * pct).div_ceil(100) >= u64::from(fewest)
             }
         };
         if blocks {
@@ -224,7 +231,7 @@ impl Builder<'_> {
                 };
                 Some(Tls { secret_name, issuer_annotation: annotation })
             });
-            let annotations = self.metadata_map(&i.annotations, "ingress.annotations", false);
+            let annotations = self.metadata_map(&i.annotations, "ingress.annotations", MetaMap::Annotations);
             Some(Ingress { class_name, annotations, tls, hosts })
         });
         let gateway = p.gateway.as_ref().filter(|g| g.enabled != Some(false)).and_then(|g| {
@@ -445,7 +452,8 @@ impl Builder<'_> {
             if peer.ports.contains(&0) {
                 self.error(&pat, "port 0 is not allowed");
             }
-            let labels = self.metadata_map(&peer.pod_labels, &format!("networkPolicy.allowFrom.{i}.podLabels"), true);
+            let labels =
+                self.metadata_map(&peer.pod_labels, &format!("networkPolicy.allowFrom.{i}.podLabels"), MetaMap::Labels);
             allow_from.push(Peer {
                 namespace: peer.namespace.clone(),
                 pod_labels: labels,

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use indexmap::IndexSet;
 
-use super::{Builder, RESERVED_LABELS};
+use super::{Builder, MetaMap, RESERVED_LABELS};
 use crate::diagnostic::Diagnostic;
 use crate::model::image::ImageRef;
 use crate::model::names::{self, NameRule};
@@ -49,6 +49,7 @@ impl Builder<'_> {
         let ports = self.ports(&at, c);
         let (liveness, readiness, startup) = self.probes(&at, c, &ports);
         let replicas = c.replicas.unwrap_or(1);
+        self.int32(&[at.as_slice(), &path!["replicas"]].concat(), "replicas", replicas);
         let (autoscaling, disruption_budget, spread) = self.scaling(&at, key, c);
         let priority_class_name = self.priority_class(&at, c);
         let resources = self.resources(&at, c);
@@ -66,17 +67,17 @@ impl Builder<'_> {
             }
         }
         let mut pod_annotations = if key == p.components.keys().next().map_or("", String::as_str) {
-            self.metadata_map(&p.pod_annotations, "podAnnotations", false)
+            self.metadata_map(&p.pod_annotations, "podAnnotations", MetaMap::PodAnnotations)
         } else {
             p.pod_annotations.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
         };
         let mut at_annotations = at.clone();
         at_annotations.push("podAnnotations".into());
-        let own = self.metadata_map_at(&c.pod_annotations, &at_annotations, false);
+        let own = self.metadata_map_at(&c.pod_annotations, &at_annotations, MetaMap::PodAnnotations);
         pod_annotations.extend(own);
         let mut at_service = at.clone();
         at_service.extend(path!["service", "annotations"]);
-        self.metadata_map_at(&c.service.annotations, &at_service, false);
+        self.metadata_map_at(&c.service.annotations, &at_service, MetaMap::Annotations);
         let mut at_labels = at.clone();
         at_labels.push("podLabels".into());
         for (k, v) in &c.pod_labels {
@@ -91,6 +92,19 @@ impl Builder<'_> {
                 self.error(&at, format!("label value `{v}` {why}"));
             }
         }
+        let mut at_selector = at.clone();
+        at_selector.push("nodeSelector".into());
+        for (k, v) in &c.node_selector {
+            let mut at = at_selector.clone();
+            at.push(k.into());
+            if let Err(why) = names::qualified_key(k) {
+                self.key_error(&at, format!("node label key `{k}` {why}"));
+            }
+            if let Err(why) = names::label_value(v) {
+                self.error(&at, format!("node label value `{v}` {why}"));
+            }
+        }
+        self.tolerations(&at, c);
         if let Some(g) = c.termination_grace_period_seconds
             && g < 0
         {
@@ -130,6 +144,68 @@ impl Builder<'_> {
             priority_class_name,
             metrics: None,
         })
+    }
+
+    /// Tolerations as the API server checks them: a label key (empty only
+    /// with `Exists`), a label value (none with `Exists`), a known operator
+    /// and effect.
+    fn tolerations(&mut self, at: &[PathSegment], c: &profile::Component) {
+        for (i, t) in c.tolerations.iter().enumerate() {
+            let here = [at, &path!["tolerations", i]].concat();
+            let exists = t.operator.as_deref() == Some("Exists");
+            match t.key.as_deref() {
+                None | Some("") if !exists => self.error_hint(
+                    &here,
+                    "a toleration without `key` must have `operator: Exists`",
+                    "name the taint's key, or tolerate every taint with `operator: Exists`",
+                ),
+                None | Some("") => {}
+                Some(k) => {
+                    if let Err(why) = names::qualified_key(k) {
+                        self.error(&[here.as_slice(), &path!["key"]].concat(), format!("taint key `{k}` {why}"));
+                    }
+                }
+            }
+            match t.operator.as_deref() {
+                None | Some("Equal") => {
+                    if let Some(v) = &t.value
+                        && let Err(why) = names::label_value(v)
+                    {
+                        self.error(&[here.as_slice(), &path!["value"]].concat(), format!("taint value `{v}` {why}"));
+                    }
+                }
+                Some("Exists") => {
+                    if t.value.as_deref().is_some_and(|v| !v.is_empty()) {
+                        self.error_hint(
+                            &[here.as_slice(), &path!["value"]].concat(),
+                            "a toleration with `operator: Exists` has no `value`",
+                            "remove `value`, or use `operator: Equal`",
+                        );
+                    }
+                }
+                Some(other) => self.error_hint(
+                    &[here.as_slice(), &path!["operator"]].concat(),
+                    format!("unknown toleration operator `{other}`"),
+                    "use `Equal` (the default) or `Exists`",
+                ),
+            }
+            if let Some(effect) = t.effect.as_deref()
+                && !matches!(effect, "" | "NoSchedule" | "PreferNoSchedule" | "NoExecute")
+            {
+                self.error_hint(
+                    &[here.as_slice(), &path!["effect"]].concat(),
+                    format!("unknown taint effect `{effect}`"),
+                    "use `NoSchedule`, `PreferNoSchedule` or `NoExecute` (or leave it out for all three)",
+                );
+            }
+            if t.toleration_seconds.is_some() && t.effect.as_deref() != Some("NoExecute") {
+                self.error_hint(
+                    &[here.as_slice(), &path!["tolerationSeconds"]].concat(),
+                    "`tolerationSeconds` applies only to the `NoExecute` effect",
+                    "set `effect: NoExecute`, or remove `tolerationSeconds`",
+                );
+            }
+        }
     }
 
     /// The main container's name: `containerName`, or the component's key.

@@ -1,0 +1,237 @@
+//! Cron schedules as a Kubernetes CronJob takes them (the standard parser of
+//! robfig/cron v3, which the API server runs): five fields, or a macro.
+//!
+//! | field | values |
+//! |---|---|
+//! | minute | 0-59 |
+//! | hour | 0-23 |
+//! | day of month | 1-31 |
+//! | month | 1-12 or JAN-DEC |
+//! | day of week | 0-6 or SUN-SAT (7 is refused: Sunday is 0) |
+//!
+//! A field is `*` (or `?`), a value, a range `low-high` with low ≤ high, any
+//! of these with a step `/n` (n ≥ 1; `v/n` runs from v to the field's end),
+//! or a comma-separated list of them. Names are case-insensitive. The
+//! macros are `@yearly`, `@annually`, `@monthly`, `@weekly`, `@daily`,
+//! `@midnight`, `@hourly` and `@every <duration>` (Go syntax: `1h30m`).
+//! A time zone in the schedule (`TZ=`, `CRON_TZ=`) is refused, as the API
+//! server refuses it: CronJobs have a `timeZone` field.
+
+/// The macros a schedule may be instead of five fields.
+pub const MACROS: &[&str] = &["@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"];
+
+const MONTHS: &[&str] = &["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+const WEEKDAYS: &[&str] = &["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
+
+/// One field: its name, its bounds and the names of its values (the first
+/// name is the lowest value).
+struct Field {
+    name: &'static str,
+    min: u32,
+    max: u32,
+    names: &'static [&'static str],
+}
+
+const FIELDS: [Field; 5] = [
+    Field { name: "minute", min: 0, max: 59, names: &[] },
+    Field { name: "hour", min: 0, max: 23, names: &[] },
+    Field { name: "day of month", min: 1, max: 31, names: &[] },
+    Field { name: "month", min: 1, max: 12, names: MONTHS },
+    Field { name: "day of week", min: 0, max: 6, names: WEEKDAYS },
+];
+
+/// Why `schedule` is not a schedule a CronJob accepts.
+pub fn check(schedule: &str) -> Result<(), String> {
+    if schedule.contains("TZ") {
+        return Err("Kubernetes refuses a time zone (`TZ=` or `CRON_TZ=`) in a schedule".into());
+    }
+    if schedule.starts_with('@') {
+        if MACROS.contains(&schedule) {
+            return Ok(());
+        }
+        if let Some(duration) = schedule.strip_prefix("@every ") {
+            return go_duration(duration);
+        }
+        let macros: Vec<String> = MACROS.iter().map(|m| format!("`{m}`")).collect();
+        return Err(format!("the macros are {} and `@every <duration>`", macros.join(", ")));
+    }
+    let fields: Vec<&str> = schedule.split_whitespace().collect();
+    if fields.len() != 5 {
+        return Err(format!(
+            "it has {} field{}, not five (minute, hour, day of month, month, day of week)",
+            fields.len(),
+            if fields.len() == 1 { "" } else { "s" }
+        ));
+    }
+    for (text, field) in fields.iter().zip(&FIELDS) {
+        for item in text.split(',') {
+            check_item(item, field)?;
+        }
+    }
+    Ok(())
+}
+
+/// One item of a field's list: `*`, `v` or `low-high`, each with an
+/// optional `/step`.
+fn check_item(item: &str, f: &Field) -> Result<(), String> {
+    let what = format!("the {} `{item}`", f.name);
+    if item.is_empty() {
+        return Err(format!("the {} field has an empty list item", f.name));
+    }
+    let (range, step) = match item.split_once('/') {
+        Some((r, s)) => (r, Some(s)),
+        None => (item, None),
+    };
+    if let Some(step) = step
+        && number(step).is_none_or(|n| n < 1)
+    {
+        return Err(format!("{what} has a step that is not a whole number of 1 or more"));
+    }
+    if range == "*" || range == "?" {
+        return Ok(());
+    }
+    let (low, high) = match range.split_once('-') {
+        Some((l, h)) => (l, Some(h)),
+        None => (range, None),
+    };
+    let value = |text: &str| -> Result<u32, String> {
+        let named = || f.names.iter().position(|n| n.eq_ignore_ascii_case(text)).map(|i| f.min + i as u32);
+        // `the minute `H``, or `the minute `H-5`: `H``.
+        let subject = if text == item { what.clone() } else { format!("{what}: `{text}`") };
+        let v = number(text).or_else(named).ok_or_else(|| match (f.names.first(), f.names.last()) {
+            (Some(first), Some(last)) => {
+                format!("{subject} is neither a number nor a name ({}-{})", first.to_uppercase(), last.to_uppercase())
+            }
+            _ => format!("{subject} is not a number"),
+        })?;
+        if v < f.min || v > f.max {
+            let sunday = if f.name == "day of week" && v == 7 { " (Sunday is 0)" } else { "" };
+            return Err(format!("{what} is outside {}-{}{sunday}", f.min, f.max));
+        }
+        Ok(v)
+    };
+    let low = value(low)?;
+    if let Some(high) = high {
+        let high = value(high)?;
+        if low > high {
+            return Err(format!("{what} is a range that starts after it ends"));
+        }
+    }
+    Ok(())
+}
+
+/// A whole number written in digits.
+fn number(text: &str) -> Option<u32> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    // Too many digits for u32 is out of every field's range.
+    Some(text.parse().unwrap_or(u32::MAX))
+}
+
+/// Why `text` is not a positive Go duration (`90s`, `1h30m`, `1.5h`).
+fn go_duration(text: &str) -> Result<(), String> {
+    let bad = || format!("`@every` needs a duration such as `30m` or `1h30m`, not `{text}`");
+    let mut rest = text;
+    let mut positive = false;
+    if rest.is_empty() {
+        return Err(bad());
+    }
+    while !rest.is_empty() {
+        let digits = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).ok_or_else(bad)?;
+        let (number, after) = rest.split_at(digits);
+        let value: f64 = number.parse().map_err(|_| bad())?;
+        positive |= value > 0.0;
+        let unit = after.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(after.len());
+        if !matches!(&after[..unit], "ns" | "us" | "µs" | "μs" | "ms" | "s" | "m" | "h") {
+            return Err(bad());
+        }
+        rest = &after[unit..];
+    }
+    if positive { Ok(()) } else { Err(bad()) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check;
+
+    #[test]
+    fn kubernetes_schedules() {
+        for ok in [
+            "0 2 * * *",
+            "*/15 * * * *",
+            "0 0 1 1 *",
+            "5,35 8-18/2 * * MON-FRI",
+            "0 3 ? * sun",
+            "0 0 * jan,Jul *",
+            "30 4 1-7 * 1",
+            "59 23 31 12 6",
+            "0 */6 * * *",
+            "7/20 * * * *",
+            "0 2  *\t* *",
+            "@daily",
+            "@hourly",
+            "@annually",
+            "@every 1h30m",
+            "@every 90s",
+        ] {
+            assert_eq!(check(ok), Ok(()), "{ok}");
+        }
+        for bad in [
+            "61 * * * *",
+            "*/0 * * * *",
+            "5-1 * * * *",
+            "0 0 * * 8",
+            "0 0 * * 7",
+            "0 24 * * *",
+            "0 0 0 * *",
+            "0 0 32 * *",
+            "0 0 * 13 *",
+            "0 0 * 0 *",
+            "L",
+            "H",
+            "H * * * *",
+            "0 0 L * *",
+            "0 0 * * 5L",
+            "0 0 * * 1#2",
+            "0 0 15W * *",
+            "* * * *",
+            "* * * * * *",
+            "",
+            "1,,2 * * * *",
+            "1- * * * *",
+            "1-2-3 * * * *",
+            "*/5/2 * * * *",
+            "*/x * * * *",
+            "+5 * * * *",
+            "99999999999 * * * *",
+            "0 0 * * SUN-",
+            "0 0 * FOO *",
+            "TZ=UTC 0 2 * * *",
+            "CRON_TZ=Europe/Berlin 0 2 * * *",
+            "@reboot",
+            "@daily ",
+            "@every",
+            "@every ",
+            "@every 0s",
+            "@every 5",
+            "@every 1d",
+            "$(reboot) * * * *",
+        ] {
+            assert!(check(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn messages_say_what_is_wrong() {
+        let why = |s: &str| check(s).unwrap_err();
+        assert_eq!(why("61 * * * *"), "the minute `61` is outside 0-59");
+        assert_eq!(why("0 0 * * 7"), "the day of week `7` is outside 0-6 (Sunday is 0)");
+        assert_eq!(why("5-1 * * * *"), "the minute `5-1` is a range that starts after it ends");
+        assert_eq!(why("*/0 * * * *"), "the minute `*/0` has a step that is not a whole number of 1 or more");
+        assert_eq!(why("0 0 * FOO *"), "the month `FOO` is neither a number nor a name (JAN-DEC)");
+        assert_eq!(why("0 0 * * MON-FOO"), "the day of week `MON-FOO`: `FOO` is neither a number nor a name (SUN-SAT)");
+        assert_eq!(why("H * * * *"), "the minute `H` is not a number");
+        assert_eq!(why("L"), "it has 1 field, not five (minute, hour, day of month, month, day of week)");
+    }
+}
