@@ -101,3 +101,29 @@ fn kind_config_maps_ports_for_an_ingress() {
     let without = config(&scratch("bootstrap-clockwork"), clockwork.to_str().unwrap());
     assert!(without["nodes"][0].get("extraPortMappings").is_none());
 }
+
+/// With Gateway API routes the script creates Envoy Gateway's class and the
+/// Gateway the routes name, renders the app so that Envoy Gateway's proxies
+/// get through its network policies, and forwards to the app's own Service.
+#[test]
+fn a_gateway_is_created_and_let_in() {
+    let out = run(&["bootstrap", "kind", "profiles/traversion.yaml", "--env", "gateway"], None);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let script = String::from_utf8(out.stdout).unwrap();
+    for needed in [
+        "kind: GatewayClass",
+        "controllerName: gateway.envoyproxy.io/gatewayclass-controller",
+        "kind: Gateway\nmetadata:\n  name: public\n  namespace: gateway-system\n",
+        "    - name: https\n      protocol: HTTP\n      port: 80\n",
+        "--set networkPolicy.gatewayNamespace=envoy-gateway-system |",
+        "port-forward service/traversion-app 3000:3000",
+    ] {
+        assert!(script.contains(needed), "the script lacks {needed:?}:\n{script}");
+    }
+    // Each warning once, though several objects run the same image.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.matches("image `timescale/timescaledb:2.17.2-pg17` is pulled").count(), 1, "{stderr}");
+    if let Some(sc) = tool("shellcheck", &["shellcheck"]) {
+        shellcheck(&sc, &script, "kind with a gateway");
+    }
+}
