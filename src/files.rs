@@ -83,6 +83,33 @@ pub fn read_text_file(path: &Path, limit: u64) -> Result<String, ReadError> {
     text(read_bounded(file, limit)?)
 }
 
+/// The profile named on the command line, at most `limit` bytes: `-` is
+/// standard input. Standard input and pipes can be read only once, and a
+/// command may load its profile several times (once per environment), so
+/// what they held is kept for the process; regular files are read again.
+pub fn read_profile(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
+    use std::collections::HashMap;
+    use std::path::PathBuf;
+    use std::sync::{Mutex, OnceLock};
+    static STREAMS: OnceLock<Mutex<HashMap<PathBuf, Vec<u8>>>> = OnceLock::new();
+    let stdin = path == Path::new("-");
+    if !stdin && std::fs::metadata(path)?.is_file() {
+        return read_bounded(std::fs::File::open(path)?, limit);
+    }
+    let streams = STREAMS.get_or_init(Default::default);
+    let mut streams = streams.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(bytes) = streams.get(path) {
+        return Ok(bytes.clone());
+    }
+    let bytes = if stdin {
+        read_bounded(std::io::stdin().lock(), limit)?
+    } else {
+        read_bounded(std::fs::File::open(path)?, limit)?
+    };
+    streams.insert(path.to_path_buf(), bytes.clone());
+    Ok(bytes)
+}
+
 /// Everything `reader` holds, if that is at most `limit` bytes; never
 /// reads more than `limit` + 1.
 pub fn read_bounded(reader: impl Read, limit: u64) -> Result<Vec<u8>, ReadError> {

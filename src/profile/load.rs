@@ -71,14 +71,7 @@ pub fn load(path: &Path, options: &Options, sources: &mut SourceMap) -> Result<L
     // endless one such as /dev/zero) costs no more than the limit. The
     // profile is named on the command line: a pipe (`<(…)`) is fine.
     let limit = Limits::default().max_bytes as u64;
-    let read = || -> Result<String, ReadError> {
-        let bytes = if stdin {
-            files::read_bounded(std::io::stdin().lock(), limit)?
-        } else {
-            files::read_bounded(std::fs::File::open(path)?, limit)?
-        };
-        files::text(bytes)
-    };
+    let read = || -> Result<String, ReadError> { files::text(files::read_profile(path, limit)?) };
     let text = match read() {
         Ok(t) => t,
         Err(ReadError::TooLarge { head, .. }) => {

@@ -89,3 +89,15 @@ fn man_page() {
     let help = String::from_utf8(run(&["--help"], None).stdout).unwrap();
     assert!(!help.contains("man page"));
 }
+
+/// Standard input is read once, however many environments a command loads.
+#[test]
+fn a_profile_from_stdin_serves_every_environment() {
+    let profile = "name: shop\nimage: shop:1.0\nenvironments:\n  a: {replicas: 2}\n  b: {replicas: 3}\n";
+    let out = run(&["check", "-"], Some(profile));
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).matches("ok    -").count(), 3);
+    let out = run(&["diff", "-", "--env", "a", "--to-env", "b"], Some(profile));
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("+  replicas: 3"));
+}
