@@ -3,9 +3,9 @@
 
 use super::{Reporter, profile_paths, variants, write_stdout};
 use crate::bootstrap::{self, Cluster, Plan};
-use crate::cli::BootstrapArgs;
+use crate::cli::{BootstrapArgs, ProfileArgs};
 use crate::output::out_dir;
-use crate::pipeline;
+use crate::pipeline::{self, Rendered};
 
 /// The kind config's file name next to the script.
 const KIND_CONFIG: &str = "kind-cluster.yaml";
@@ -22,40 +22,29 @@ pub fn run(args: BootstrapArgs, reporter: &mut Reporter) -> u8 {
         }
     };
     let mut profile_args = args.profile.clone();
-    let options = match profile_args.options(env.clone()) {
-        Ok(o) => o,
-        Err(e) => {
+    let render = |profile_args: &ProfileArgs, reporter: &mut Reporter| -> Result<Rendered, u8> {
+        let options = profile_args.options(env.clone()).map_err(|e| {
             reporter.report(&e.0);
-            return 2;
-        }
+            2
+        })?;
+        pipeline::render_file(&path, &options, &mut reporter.sources).map_err(|e| {
+            reporter.report(&e.0);
+            1
+        })
     };
-    let mut rendered = match pipeline::render_file(&path, &options, &mut reporter.sources) {
+    let mut rendered = match render(&profile_args, reporter) {
         Ok(r) => r,
-        Err(e) => {
-            reporter.report(&e.0);
-            return 1;
-        }
+        Err(code) => return code,
     };
     let (mut needs, mut warnings) = bootstrap::needs(&rendered.objects);
     // Envoy Gateway runs its proxies in a namespace of its own: the app's
     // network policies must let that one in, whatever the real cluster uses.
-    let envoy = bootstrap::ENVOY_GATEWAY_NAMESPACE;
     let has_policies = rendered.objects.iter().any(|o| o.kind() == "NetworkPolicy");
     if !needs.gateways.is_empty() && has_policies {
-        profile_args.sets.push(format!("networkPolicy.gatewayNamespace={envoy}"));
-        let options = match profile_args.options(env.clone()) {
-            Ok(o) => o,
-            Err(e) => {
-                reporter.report(&e.0);
-                return 2;
-            }
-        };
-        rendered = match pipeline::render_file(&path, &options, &mut reporter.sources) {
+        profile_args.sets.push(format!("networkPolicy.gatewayNamespace={}", bootstrap::ENVOY_GATEWAY_NAMESPACE));
+        rendered = match render(&profile_args, reporter) {
             Ok(r) => r,
-            Err(e) => {
-                reporter.report(&e.0);
-                return 1;
-            }
+            Err(code) => return code,
         };
         (needs, warnings) = bootstrap::needs(&rendered.objects);
     }
