@@ -150,7 +150,12 @@ impl Builder<'_> {
             (None, Some(m)) => DisruptionBudget::MaxUnavailable(convert(m)),
             (None, None) => DisruptionBudget::MaxUnavailable(IntOrPercent::Int(1)),
         };
-        let what = if autoscaled { format!("at its minimum of {fewest}") } else { format!("with {fewest}") };
+        let replicas = if fewest == 1 { "replica" } else { "replicas" };
+        let what = if autoscaled {
+            format!("at its minimum of {fewest} {replicas}")
+        } else {
+            format!("with {fewest} {replicas}")
+        };
         let blocks = match &budget {
             DisruptionBudget::MaxUnavailable(IntOrPercent::Int(n)) => *n == 0,
             DisruptionBudget::MaxUnavailable(IntOrPercent::Percent(p)) => p == "0%",
@@ -164,7 +169,7 @@ impl Builder<'_> {
         if blocks {
             self.error_hint(
                 &here,
-                format!("this disruption budget lets no pod of `{key}` be evicted ({what} replicas)"),
+                format!("this disruption budget lets no pod of `{key}` be evicted ({what})"),
                 "node drains and cluster upgrades would hang: allow at least one pod to be down (e.g. `maxUnavailable: 1`), or run more replicas",
             );
         }
@@ -210,6 +215,15 @@ impl Builder<'_> {
                 } else if let Some(acme) = &t.acme {
                     if !acme.email.contains('@') || acme.email.contains(char::is_whitespace) {
                         self.error(&[tat.as_slice(), &path!["acme", "email"]].concat(), format!("`{}` is not an e-mail address", acme.email));
+                    }
+                    for (n, h) in i.hosts.iter().enumerate() {
+                        if h.host.starts_with("*.") {
+                            self.error_hint(
+                                &path!["ingress", "hosts", n, "host"],
+                                format!("Let's Encrypt issues no wildcard certificate for `{}` over HTTP-01, the challenge of `tls.acme`", h.host),
+                                "use `tls.clusterIssuer` with an issuer that solves DNS-01, or list the host names",
+                            );
+                        }
                     }
                     let staging = acme.server == Some(profile::AcmeServer::Staging);
                     let name = format!("{}-letsencrypt{}", p.name, if staging { "-staging" } else { "" });
