@@ -268,7 +268,8 @@ pub struct Peer {
     pub namespace: Option<String>,
     /// Their labels (default: any pod of the namespace).
     pub pod_labels: IndexMap<String, String>,
-    /// Ports they may reach (default: every port of the components).
+    /// Ports they may reach, each a port of the components (default: every
+    /// port of the components), with its protocol.
     pub ports: Vec<u16>,
     /// Only these components (default: all).
     pub components: Vec<String>,

@@ -115,3 +115,68 @@ fn review_operator_timescaledb_is_complete() {
     assert!(err.contains("`backup.timeZone` does not apply to an operator database"), "{err}");
     assert!(err.contains("`backup.retentionDays` does not apply to an operator database"), "{err}");
 }
+
+/// Load and render in process; Ok(objects as JSON) or Err(rendered
+/// diagnostics).
+fn render_objects(text: &str) -> Result<Vec<serde_json::Value>, String> {
+    let mut sources = SourceMap::default();
+    let result = load_text("p.yaml", text.to_string(), &Options::default(), &mut sources)
+        .and_then(|l| kgen::pipeline::render_loaded(l, &|_| None, &mut sources));
+    match result {
+        Ok(r) => Ok(r.objects.iter().map(|o| o.to_value()).collect()),
+        Err(e) => Err(e.0.iter().map(|d| d.render(&sources, false)).collect::<Vec<_>>().join("\n")),
+    }
+}
+
+/// The object of a kind and name.
+fn object<'a>(objects: &'a [serde_json::Value], kind: &str, name: &str) -> &'a serde_json::Value {
+    objects
+        .iter()
+        .find(|o| o["kind"] == kind && o["metadata"]["name"] == name)
+        .unwrap_or_else(|| panic!("no {kind} {name}"))
+}
+
+/// tester finding (UDP ports): the default probes checked the first port
+/// over TCP although it was a UDP port (the pod never became ready), and
+/// the NetworkPolicy allowed it over TCP.
+#[test]
+fn tester_udp_ports_are_not_probed_and_keep_their_protocol_in_policies() {
+    let objects = render_objects(
+        "name: shop\nimage: shop:1.0\ncomponents:\n  shop: {ports: {dns: {port: 5353, protocol: UDP}, health: 8080, \
+         assoc: {port: 9000, protocol: SCTP}}}\n  worker: {ports: {dns: {port: 53, protocol: UDP}, tcpdns: 53}}\n\
+         networkPolicy: {allowFrom: [{namespace: monitoring, ports: [5353, 8080]}]}\n",
+    )
+    .unwrap();
+    let deployment = object(&objects, "Deployment", "shop");
+    let container = &deployment["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(container["livenessProbe"]["tcpSocket"]["port"], "health");
+    assert_eq!(container["readinessProbe"]["tcpSocket"]["port"], "health");
+    let ports = |rule: &serde_json::Value| -> Vec<String> {
+        rule["ports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| format!("{}/{}", p["port"], p["protocol"].as_str().unwrap()))
+            .collect()
+    };
+    let policy = object(&objects, "NetworkPolicy", "shop");
+    let ingress = policy["spec"]["ingress"].as_array().unwrap();
+    assert_eq!(ports(&ingress[0]), ["5353/UDP", "8080/TCP", "9000/SCTP"]);
+    // allowFrom: a listed port keeps its protocol.
+    assert_eq!(ports(&ingress[1]), ["5353/UDP", "8080/TCP"]);
+    // To the other component: 53 over both protocols.
+    let egress = policy["spec"]["egress"].as_array().unwrap();
+    assert_eq!(ports(&egress[1]), ["53/TCP", "53/UDP"]);
+    // Only UDP: no default probe at all.
+    let objects = render_objects("name: shop\nimage: shop:1.0\nports: {dns: {port: 5353, protocol: UDP}}\n").unwrap();
+    let container = &object(&objects, "Deployment", "shop")["spec"]["template"]["spec"]["containers"][0];
+    assert!(container.get("livenessProbe").is_none() && container.get("readinessProbe").is_none(), "{container}");
+    // Explicit probes on a UDP port are refused where the port is written.
+    let err = render_objects(
+        "name: shop\nimage: shop:1.0\nports: {dns: {port: 5353, protocol: UDP}, http: 8080}\n\
+         probes: {liveness: {tcp: true, port: 5353}, readiness: {grpc: true, port: dns}, startup: {path: /, port: dns}}\n",
+    )
+    .unwrap_err();
+    assert_eq!(err.matches("probes connect over TCP, but port `dns` is a UDP port").count(), 3, "{err}");
+    assert!(err.contains("in `probes.liveness.port`") && err.contains("in `probes.startup.port`"), "{err}");
+}

@@ -381,8 +381,26 @@ impl Builder<'_> {
                     return None;
                 }
             },
-            None => exposed.first()?,
+            None => match exposed.iter().find(|p| p.is_tcp()) {
+                Some(p) => *p,
+                None => {
+                    self.error_hint(
+                        at,
+                        format!("component `{}` exposes no TCP port to route HTTP to", component.key),
+                        "declare a TCP port under its `ports`",
+                    );
+                    return None;
+                }
+            },
         };
+        if !port.is_tcp() {
+            self.error_hint(
+                &[at, &path!["port"]].concat(),
+                format!("HTTP is routed over TCP, but port `{}` is {} port", port.name, port.protocol_with_article()),
+                "route to a TCP port: Ingresses and HTTPRoutes carry HTTP only",
+            );
+            return None;
+        }
         Some(Backend::Component {
             key: component.key.clone(),
             service: component.name.clone(),
@@ -444,6 +462,29 @@ impl Builder<'_> {
             }
             if peer.ports.contains(&0) {
                 self.error(&pat, "port 0 is not allowed");
+            }
+            // Each port must be one that a component it lets in listens on.
+            let components = &self.loaded.profile.components;
+            let targets: Vec<&profile::Component> = components
+                .iter()
+                .filter(|(k, _)| peer.components.is_empty() || peer.components.contains(k))
+                .map(|(_, c)| c)
+                .collect();
+            for (j, port) in peer.ports.iter().enumerate().filter(|(_, p)| **p != 0) {
+                if !targets.iter().any(|c| c.ports.values().any(|p| p.port == *port)) {
+                    let declared: std::collections::BTreeSet<String> =
+                        targets.iter().flat_map(|c| c.ports.values().map(|p| p.port.to_string())).collect();
+                    let hint = if declared.is_empty() {
+                        "the components it lets in declare no ports".to_string()
+                    } else {
+                        format!("their ports: {}", names::short_list(declared.iter().map(String::as_str)))
+                    };
+                    self.error_hint(
+                        &[pat.as_slice(), &path!["ports", j]].concat(),
+                        format!("port {port} is not a port of the components this rule lets traffic in to"),
+                        hint,
+                    );
+                }
             }
             let labels = self.metadata_map(&peer.pod_labels, &format!("networkPolicy.allowFrom.{i}.podLabels"), true);
             allow_from.push(Peer {
