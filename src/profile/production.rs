@@ -17,9 +17,11 @@ pub struct Autoscaling {
     pub min: Option<u32>,
     /// Most replicas.
     pub max: Option<u32>,
-    /// Target average CPU use, in percent of the request.
+    /// Target average CPU use, in percent of the request (the component
+    /// must request CPU).
     pub cpu: Option<u32>,
-    /// Target average memory use, in percent of the request.
+    /// Target average memory use, in percent of the request (the
+    /// component must request memory).
     pub memory: Option<u32>,
     /// Custom per-pod metrics (e.g. requests per second). The HPA reads
     /// them from the custom metrics API, which needs prometheus-adapter in

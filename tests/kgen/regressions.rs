@@ -180,3 +180,30 @@ fn tester_udp_ports_are_not_probed_and_keep_their_protocol_in_policies() {
     assert_eq!(err.matches("probes connect over TCP, but port `dns` is a UDP port").count(), 3, "{err}");
     assert!(err.contains("in `probes.liveness.port`") && err.contains("in `probes.startup.port`"), "{err}");
 }
+
+/// tester finding (autoscaling): a CPU or memory utilisation target on a
+/// component that requests no CPU or memory rendered an HPA that could
+/// never compute it. Now an error (corpus case 92); a preset requests
+/// both, and a limit alone counts (the API server then requests it).
+#[test]
+fn tester_utilization_targets_need_requests() {
+    for resources in [
+        "small",
+        "{preset: nano, requests: {memory: 50Mi}}",
+        "{requests: {cpu: 100m, memory: 64Mi}}",
+        "{limits: {cpu: 500m, memory: 128Mi}}",
+    ] {
+        let profile = format!(
+            "name: shop\nimage: shop:1.0\nresources: {resources}\nautoscaling: {{min: 2, max: 5, cpu: 70, memory: 80}}\n"
+        );
+        let objects = render_objects(&profile).unwrap_or_else(|e| panic!("{resources}: {e}"));
+        let hpa = object(&objects, "HorizontalPodAutoscaler", "shop");
+        assert_eq!(hpa["spec"]["metrics"].as_array().unwrap().len(), 2, "{resources}");
+    }
+    let err = render_objects(
+        "name: shop\nimage: shop:1.0\nresources: {requests: {memory: 100Mi}}\nautoscaling: {min: 2, max: 5, cpu: 70}\n",
+    )
+    .unwrap_err();
+    assert!(err.starts_with("error: autoscaling targets 70% of the CPU request, but the component requests no CPU"));
+    assert!(err.contains("in `autoscaling.cpu`"), "{err}");
+}

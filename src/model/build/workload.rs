@@ -52,6 +52,9 @@ impl Builder<'_> {
         let (autoscaling, disruption_budget, spread) = self.scaling(&at, key, c);
         let priority_class_name = self.priority_class(&at, c);
         let resources = self.resources(&at, c);
+        if let Some(a) = &autoscaling {
+            self.utilization_needs_requests(&at, c, a, &resources);
+        }
         let env = self.env(&at, c, secrets, config_map);
         let writable_paths = self.writable_paths(&at, c);
         let service = (c.service.enabled != Some(false) && ports.iter().any(|p| p.expose)).then(|| Service {
@@ -464,6 +467,45 @@ impl Builder<'_> {
                     (None, None) => PortTarget::Number(*n),
                 })
             }
+        }
+    }
+
+    /// A CPU or memory target is a percentage of the pods' request: without
+    /// one the autoscaler cannot compute it and never scales. A limit
+    /// alone counts, as the API server then requests the limit.
+    fn utilization_needs_requests(
+        &mut self,
+        at: &[PathSegment],
+        c: &profile::Component,
+        a: &Autoscaling,
+        resources: &Resources,
+    ) {
+        for (field, name, target) in [("cpu", "CPU", a.cpu), ("memory", "memory", a.memory)] {
+            let Some(percent) = target else { continue };
+            if resources.requests.contains_key(field) || resources.limits.contains_key(field) {
+                continue;
+            }
+            let written = c
+                .autoscaling
+                .as_ref()
+                .is_some_and(|w| if field == "cpu" { w.cpu.is_some() } else { w.memory.is_some() });
+            let mut here = [at, &path!["autoscaling"]].concat();
+            if written {
+                here.push(field.into());
+            }
+            let (by_default, instead) = if written {
+                ("", format!("drop `{field}` and scale on a per-pod metric under `autoscaling.metrics`"))
+            } else {
+                (" by default", "scale on something else: set `autoscaling.memory` or `autoscaling.metrics`".into())
+            };
+            self.error_hint(
+                &here,
+                format!(
+                    "autoscaling targets {percent}% of the {name} request{by_default}, but the component requests \
+                     no {name}: the autoscaler cannot compute its use"
+                ),
+                format!("add `resources.requests.{field}` (a `resources` preset requests both), or {instead}"),
+            );
         }
     }
 
