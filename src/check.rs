@@ -674,14 +674,7 @@ fn show_labels(labels: &BTreeMap<String, String>) -> String {
 /// annotation keys and values (the object's and its pods'). Keys found
 /// valid go in `valid_keys`, so that each is checked once per bundle.
 fn names_and_labels<'a>(o: &'a Object, valid_keys: &mut HashSet<&'a str>, out: &mut Vec<Diagnostic>) {
-    let rule = match o.kind() {
-        "Service" => names::NameRule::Service,
-        "Namespace" | "Job" => names::NameRule::Label,
-        "StatefulSet" => names::NameRule::StatefulSet,
-        "CronJob" => names::NameRule::CronJob,
-        _ => names::NameRule::Subdomain,
-    };
-    if let Err(why) = rule.check(o.name()) {
+    if let Err(why) = names::NameRule::of_kind(o.kind()).check(o.name()) {
         out.push(Diagnostic::error(format!("{}: the name {why}", describe(o))));
     }
     if let Some(ns) = o.namespace()

@@ -207,3 +207,81 @@ fn tester_utilization_targets_need_requests() {
     assert!(err.starts_with("error: autoscaling targets 70% of the CPU request, but the component requests no CPU"));
     assert!(err.contains("in `autoscaling.cpu`"), "{err}");
 }
+
+/// tester finding (names): a 51-character app name with a default deny or
+/// a cache rendered names the bundle check refused ("a bug in kgen"): the
+/// validator and the check disagreed on which kinds allow what length.
+/// Now, for app names of every length, with every feature that derives
+/// names from it, a profile renders and passes the check, or is refused
+/// with errors located in the profile.
+#[test]
+fn tester_every_app_name_length_renders_or_is_refused_where_the_name_is() {
+    // Each feature alone (an error in one would hide another's), then all.
+    let features = [
+        "networkPolicy: {defaultDeny: true}\n",
+        "cache: {}\n",
+        "databases:\n  main: {engine: postgres}\n",
+        "databases:\n  main: {engine: timescaledb, backup: {schedule: \"0 3 * * *\"}, exporter: true}\nmonitoring: {}\n",
+        "databases:\n  main: {mode: operator, backup: {schedule: \"0 3 * * *\", objectStore: s3://b/p}}\n",
+        "databases:\n  local: {engine: sqlite, backup: {schedule: \"0 3 * * *\"}}\n",
+        "databases:\n  main: {engine: postgres}\nmigrations: {command: [migrate]}\n",
+        "components:\n  web: {ports: {http: 8080}}\n  worker: {}\n",
+        "ports: {http: 8080}\nautoscaling: {max: 3}\nmonitoring: {}\n",
+        "ports: {http: 8080}\nnetworkPolicy: {defaultDeny: true}\n\
+         ingress: {className: nginx, tls: {acme: {email: ops@example.com}}, hosts: [{host: shop.example.com, websocket: true}]}\n",
+        "ports: {http: 8080}\ngateway: {name: public, namespace: gateways, hosts: [{host: shop.example.com}]}\n",
+        "networkPolicy: {defaultDeny: true}\ncache: {}\n\
+         databases:\n  main: {engine: postgres, backup: {schedule: \"0 3 * * *\"}}\n\
+         migrations: {command: [migrate]}\n\
+         components:\n  web: {ports: {http: 8080}}\n  worker: {}\n",
+    ];
+    let mut rendered = 0;
+    for len in 1..=70 {
+        let names = [
+            "a".repeat(len),
+            (0..len).map(|i| if i % 4 == 3 && i + 1 < len { '-' } else { (b'a' + (i % 26) as u8) as char }).collect(),
+        ];
+        for (name, extra) in names.iter().flat_map(|n| features.iter().map(move |f| (n, f))) {
+            let text = format!("name: {name}\nimage: shop:1.0\n{extra}");
+            let mut sources = SourceMap::default();
+            let result = load_text("p.yaml", text.clone(), &Options::default(), &mut sources)
+                .and_then(|l| kgen::pipeline::render_loaded(l, &|_| Some("placeholder".into()), &mut sources));
+            match result {
+                Ok(_) => rendered += 1,
+                Err(e) => {
+                    for d in &e.0 {
+                        let shown = d.render(&sources, false);
+                        assert!(!shown.contains("bug in kgen"), "{len}:\n{text}\n{shown}");
+                        assert!(d.span.is_some(), "not located, {len}:\n{text}\n{shown}");
+                    }
+                }
+            }
+        }
+    }
+    // Short names render with every feature.
+    assert!(rendered >= features.len() * 2 * 30, "only {rendered} rendered");
+}
+
+/// tester finding (names): ConfigMaps, Secrets and NetworkPolicies may be
+/// named with up to 253 characters, but names longer than 63 were refused
+/// (by the validator for referenced Secrets and ConfigMaps, by the bundle
+/// check for derived names).
+#[test]
+fn tester_subdomain_names_may_be_longer_than_a_label() {
+    let app = "a".repeat(51);
+    let objects = render_objects(&format!(
+        "name: {app}\nimage: shop:1.0\nnetworkPolicy: {{defaultDeny: true}}\ncache: {{}}\nports: {{http: 8080}}\n"
+    ))
+    .unwrap();
+    object(&objects, "NetworkPolicy", &format!("{app}-default-deny"));
+    object(&objects, "ConfigMap", &format!("{app}-redis-config"));
+    let long = "s".repeat(200);
+    let objects = render_objects(&format!(
+        "name: shop\nimage: shop:1.0\nsecrets:\n  {long}: {{env: [TOKEN]}}\n\
+         configMap: {{create: false, name: c{long}}}\nimagePullSecrets: [p{long}]\n"
+    ))
+    .unwrap();
+    let pod = &object(&objects, "Deployment", "shop")["spec"]["template"]["spec"];
+    assert_eq!(pod["containers"][0]["env"][0]["valueFrom"]["secretKeyRef"]["name"], long.as_str());
+    assert_eq!(pod["imagePullSecrets"][0]["name"], format!("p{long}"));
+}

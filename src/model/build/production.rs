@@ -2,6 +2,7 @@
 //! routing (Ingress, Gateway API, TLS issuers), NetworkPolicies and RBAC.
 
 use super::Builder;
+use crate::diagnostic::Diagnostic;
 use crate::model::names;
 use crate::model::*;
 use crate::path;
@@ -191,7 +192,14 @@ impl Builder<'_> {
                     return None;
                 }
                 let secret_name = t.secret_name.clone().unwrap_or_else(|| format!("{}-tls", p.name));
-                self.check(&[tat.as_slice(), &path!["secretName"]].concat(), "Secret name", &secret_name, |s| names::dns1123_subdomain(s, 253));
+                // WebSocket hosts get an Ingress of their own, with `<secretName>-ws`.
+                let room = if i.hosts.iter().any(|h| h.websocket == Some(true)) { "-ws".len() } else { 0 };
+                if let Err(why) = names::dns1123_subdomain(&secret_name, 253 - room) {
+                    let here = [tat.as_slice(), &path!["secretName"]].concat();
+                    let d = Diagnostic::error(format!("Secret name `{secret_name}` {why}"));
+                    let d = if room > 0 { d.hint("WebSocket hosts use a certificate of their own, `<secretName>-ws`") } else { d };
+                    self.diag(d, &here, false);
+                }
                 let chosen = [t.cluster_issuer.is_some(), t.issuer.is_some(), t.acme.is_some(), t.self_signed == Some(true)];
                 if chosen.iter().filter(|&&b| b).count() > 1 {
                     self.error_hint(&tat, "choose one of clusterIssuer, issuer, acme and selfSigned", "each names where the certificate comes from");
@@ -265,7 +273,7 @@ impl Builder<'_> {
         for (i, h) in hosts.iter().enumerate() {
             let hat = [at, &path!["hosts", i]].concat();
             let bare = h.host.strip_prefix("*.").unwrap_or(&h.host);
-            if let Err(why) = names::dns1123_subdomain(bare, 253).and_then(|()| {
+            if let Err(why) = names::dns_host_name(bare, 253).and_then(|()| {
                 if bare.contains('.') {
                     Ok(())
                 } else {
