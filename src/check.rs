@@ -573,17 +573,30 @@ fn policy_ports(
 ) {
     use k8s_openapi::api::networking::v1::NetworkPolicyPort;
     let ns = o.namespace();
-    let listens = |pods: &[&Pods<'_>], port: &NetworkPolicyPort| match &port.port {
-        Some(IntOrString::Int(n)) => pods
-            .iter()
-            .any(|p| containers(p.spec).flat_map(|c| c.ports.iter().flatten()).any(|cp| cp.container_port == *n)),
-        Some(IntOrString::String(name)) => pods.iter().any(|p| declares_port(p.spec, name)),
-        None => true,
+    // Both default to TCP; a port allowed over TCP does not let UDP in.
+    let protocol = |p: &Option<String>| p.clone().unwrap_or_else(|| "TCP".into());
+    let listens = |pods: &[&Pods<'_>], port: &NetworkPolicyPort| {
+        let on = |cp: &&k8s_openapi::api::core::v1::ContainerPort| {
+            protocol(&cp.protocol) == protocol(&port.protocol)
+                && match &port.port {
+                    Some(IntOrString::Int(n)) => cp.container_port == *n,
+                    Some(IntOrString::String(name)) => cp.name.as_ref() == Some(name),
+                    None => true,
+                }
+        };
+        port.port.is_none()
+            || pods.iter().any(|p| containers(p.spec).flat_map(|c| c.ports.iter().flatten()).any(|cp| on(&cp)))
     };
-    let show = |port: &NetworkPolicyPort| match &port.port {
-        Some(IntOrString::Int(n)) => n.to_string(),
-        Some(IntOrString::String(s)) => s.clone(),
-        None => "any".into(),
+    let show = |port: &NetworkPolicyPort| {
+        let number = match &port.port {
+            Some(IntOrString::Int(n)) => n.to_string(),
+            Some(IntOrString::String(s)) => s.clone(),
+            None => "any".into(),
+        };
+        match protocol(&port.protocol).as_str() {
+            "TCP" => number,
+            other => format!("{number}/{other}"),
+        }
     };
     let operated = |selector: &LabelSelector| {
         bundle.operator_pods.iter().any(|(pns, labels)| *pns == ns && selects(selector, labels))
@@ -661,14 +674,7 @@ fn show_labels(labels: &BTreeMap<String, String>) -> String {
 /// annotation keys and values (the object's and its pods'). Keys found
 /// valid go in `valid_keys`, so that each is checked once per bundle.
 fn names_and_labels<'a>(o: &'a Object, valid_keys: &mut HashSet<&'a str>, out: &mut Vec<Diagnostic>) {
-    let rule = match o.kind() {
-        "Service" => names::NameRule::Service,
-        "Namespace" | "Job" => names::NameRule::Label,
-        "StatefulSet" => names::NameRule::StatefulSet,
-        "CronJob" => names::NameRule::CronJob,
-        _ => names::NameRule::Subdomain,
-    };
-    if let Err(why) = rule.check(o.name()) {
+    if let Err(why) = names::NameRule::of_kind(o.kind()).check(o.name()) {
         out.push(Diagnostic::error(format!("{}: the name {why}", describe(o))));
     }
     if let Some(ns) = o.namespace()

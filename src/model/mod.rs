@@ -575,6 +575,19 @@ pub struct Port {
     pub expose: bool,
 }
 
+impl Port {
+    /// Whether it speaks TCP, which probes, HTTP routes and scrapes need.
+    pub fn is_tcp(&self) -> bool {
+        self.protocol == "TCP"
+    }
+
+    /// "a UDP", "an SCTP", for messages.
+    pub fn protocol_with_article(&self) -> String {
+        let article = if self.protocol == "SCTP" { "an" } else { "a" };
+        format!("{article} {}", self.protocol)
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum ProbeAction {
     Http { path: String, port: PortTarget, scheme: &'static str },

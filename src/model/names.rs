@@ -29,19 +29,29 @@ pub fn dns1035_label(s: &str, max: usize) -> Result<(), String> {
     Ok(())
 }
 
-/// Why `s` is not a DNS-1123 subdomain (dot-separated labels, at most `max`).
+/// Why `s` is not a DNS-1123 subdomain: dot-separated parts of lowercase
+/// alphanumerics and `-`, alphanumeric at both ends, at most `max`
+/// characters in all. As in the API server's `IsDNS1123Subdomain`, a part
+/// may be longer than a DNS label's 63 characters: only the total counts.
 pub fn dns1123_subdomain(s: &str, max: usize) -> Result<(), String> {
     if s.len() > max {
         return Err(format!("is {} characters, more than {max}", s.len()));
     }
     for part in s.split('.') {
-        dns1123_label(part, 63).map_err(
-            |e| {
-                if part.is_empty() { "has an empty part between dots".into() } else { e }
-            },
-        )?;
+        dns1123_label(part, usize::MAX)
+            .map_err(|e| if part.is_empty() { "has an empty part between dots".into() } else { e })?;
     }
     Ok(())
+}
+
+/// Why `s` is not a host name that DNS can serve: a DNS-1123 subdomain of
+/// at most `max` characters whose parts are labels of at most 63.
+pub fn dns_host_name(s: &str, max: usize) -> Result<(), String> {
+    dns1123_subdomain(s, max)?;
+    match s.split('.').find(|part| part.len() > 63) {
+        Some(part) => Err(format!("has a part of {} characters, more than DNS allows (63)", part.len())),
+        None => Ok(()),
+    }
 }
 
 /// Why `s` is not a valid label value (at most 63 characters of
@@ -146,6 +156,18 @@ pub enum NameRule {
 }
 
 impl NameRule {
+    /// The rule for objects of a kind: the one table the model's naming
+    /// and the bundle check share.
+    pub fn of_kind(kind: &str) -> NameRule {
+        match kind {
+            "Service" => NameRule::Service,
+            "Namespace" | "Job" => NameRule::Label,
+            "StatefulSet" => NameRule::StatefulSet,
+            "CronJob" => NameRule::CronJob,
+            _ => NameRule::Subdomain,
+        }
+    }
+
     pub fn check(self, name: &str) -> Result<(), String> {
         match self {
             NameRule::Service => dns1035_label(name, 63),
@@ -176,6 +198,12 @@ mod tests {
         assert!(dns1035_label("1web", 63).is_err());
         assert!(dns1123_subdomain("a.b-c.d", 253).is_ok());
         assert!(dns1123_subdomain("a..b", 253).is_err());
+        // Only the whole name is bounded, not each part (ConfigMaps, Secrets…).
+        assert!(dns1123_subdomain(&"a".repeat(253), 253).is_ok());
+        assert!(dns1123_subdomain(&format!("{}.b", "a".repeat(100)), 253).is_ok());
+        assert!(dns1123_subdomain(&"a".repeat(254), 253).is_err());
+        assert!(dns_host_name("shop.example.com", 253).is_ok());
+        assert!(dns_host_name(&format!("{}.example.com", "a".repeat(64)), 253).is_err());
     }
 
     #[test]

@@ -17,9 +17,11 @@ pub struct Autoscaling {
     pub min: Option<u32>,
     /// Most replicas.
     pub max: Option<u32>,
-    /// Target average CPU use, in percent of the request.
+    /// Target average CPU use, in percent of the request (the component
+    /// must request CPU).
     pub cpu: Option<u32>,
-    /// Target average memory use, in percent of the request.
+    /// Target average memory use, in percent of the request (the
+    /// component must request memory).
     pub memory: Option<u32>,
     /// Custom per-pod metrics (e.g. requests per second). The HPA reads
     /// them from the custom metrics API, which needs prometheus-adapter in
@@ -268,7 +270,8 @@ pub struct Peer {
     pub namespace: Option<String>,
     /// Their labels (default: any pod of the namespace).
     pub pod_labels: IndexMap<String, String>,
-    /// Ports they may reach (default: every port of the components).
+    /// Ports they may reach, each a port of the components (default: every
+    /// port of the components), with its protocol.
     pub ports: Vec<u16>,
     /// Only these components (default: all).
     pub components: Vec<String>,

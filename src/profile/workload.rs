@@ -150,7 +150,8 @@ pub struct Probes {
     /// HTTP path checked by the liveness and readiness probes, e.g.
     /// `/healthz` (each probe can override it).
     pub path: Option<String>,
-    /// Port of the probes: a port name or number (default: the first port).
+    /// Port of the probes: a port name or number (default: the first TCP
+    /// port; probes connect over TCP).
     pub port: Option<PortRef>,
     /// Restarts the container when it fails.
     pub liveness: Option<Probe>,

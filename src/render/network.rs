@@ -161,54 +161,64 @@ fn component_rules(
     c: &model::Component,
 ) -> (Vec<NetworkPolicyIngressRule>, Vec<NetworkPolicyEgressRule>) {
     let mut ingress = Vec::new();
-    let exposed: Vec<u16> = c.ports.iter().map(|p| p.container_port).collect();
-    if !exposed.is_empty() {
+    // Every port with its protocol: a UDP or SCTP port is allowed as such.
+    let declared: Vec<(u16, &str)> = c.ports.iter().map(|p| (p.container_port, p.protocol)).collect();
+    if !declared.is_empty() {
         // The app's own pods (other components) may call it.
-        ingress.push(ingress_rule(vec![pod_peer(app_labels(app))], exposed.iter().map(|&p| tcp(p)).collect()));
+        ingress.push(ingress_rule(vec![pod_peer(app_labels(app))], ports_of(declared.clone())));
     }
     for (route, namespace) in [
         (app.ingress.as_ref().map(|i| &i.hosts), &np.ingress_namespace),
         (app.gateway.as_ref().map(|g| &g.hosts), &np.gateway_namespace),
     ] {
         let (Some(hosts), Some(ns)) = (route, namespace) else { continue };
-        let ports: Vec<u16> = hosts
+        let ports: Vec<(u16, &str)> = hosts
             .iter()
             .flat_map(|h| &h.paths)
             .filter_map(|r| match &r.backend {
                 Backend::Component { key, port_name, .. } if *key == c.key => {
-                    c.ports.iter().find(|p| &p.name == port_name).map(|p| p.container_port)
+                    c.ports.iter().find(|p| &p.name == port_name).map(|p| (p.container_port, p.protocol))
                 }
                 _ => None,
             })
             .collect();
         if !ports.is_empty() {
-            ingress.push(ingress_rule(vec![namespace_peer(ns)], dedup(ports).into_iter().map(tcp).collect()));
+            ingress.push(ingress_rule(vec![namespace_peer(ns)], sorted_ports_of(ports)));
         }
     }
     if let (Some(m), Some(metrics)) = (scraping(app), &c.metrics)
         && let Some(port) = c.ports.iter().find(|p| p.name == metrics.port)
     {
-        ingress.push(ingress_rule(vec![namespace_peer(m)], vec![tcp(port.container_port)]));
+        ingress.push(ingress_rule(vec![namespace_peer(m)], vec![port_with(port.container_port, port.protocol)]));
     }
     for peer in np.allow_from.iter().filter(|p| p.components.is_empty() || p.components.contains(&c.key)) {
-        let ports = if peer.ports.is_empty() { exposed.clone() } else { peer.ports.clone() };
+        // The listed numbers this component declares, with their protocols
+        // (the model checked that each is declared by a component it names).
+        let ports: Vec<(u16, &str)> = if peer.ports.is_empty() {
+            declared.clone()
+        } else {
+            peer.ports.iter().flat_map(|&n| declared.iter().filter(move |(p, _)| *p == n).copied()).collect()
+        };
+        if ports.is_empty() {
+            continue;
+        }
         let from = NetworkPolicyPeer {
             namespace_selector: peer.namespace.as_deref().map(namespace_selector),
             pod_selector: (!peer.pod_labels.is_empty() || peer.namespace.is_none())
                 .then(|| label_selector(peer.pod_labels.clone())),
             ..Default::default()
         };
-        ingress.push(ingress_rule(vec![from], ports.into_iter().map(tcp).collect()));
+        ingress.push(ingress_rule(vec![from], ports_of(ports)));
     }
     let mut egress = vec![dns()];
-    let app_ports: Vec<u16> = app
+    let app_ports: Vec<(u16, &str)> = app
         .components
         .iter()
         .filter(|o| o.key != c.key)
-        .flat_map(|o| o.ports.iter().map(|p| p.container_port))
+        .flat_map(|o| o.ports.iter().map(|p| (p.container_port, p.protocol)))
         .collect();
     if !app_ports.is_empty() {
-        egress.push(egress_rule(vec![pod_peer(app_labels(app))], dedup(app_ports).into_iter().map(tcp).collect()));
+        egress.push(egress_rule(vec![pod_peer(app_labels(app))], sorted_ports_of(app_ports)));
     }
     egress.extend(database_egress(app, &c.key));
     if let Some(cache) = &app.cache {
@@ -324,7 +334,24 @@ fn egress_rule(to: Vec<NetworkPolicyPeer>, ports: Vec<NetworkPolicyPort>) -> Net
 }
 
 fn tcp(port: u16) -> NetworkPolicyPort {
-    NetworkPolicyPort { port: Some(IntOrString::Int(i32::from(port))), protocol: Some("TCP".into()), end_port: None }
+    port_with(port, "TCP")
+}
+
+/// A port with its protocol (`TCP`, `UDP` or `SCTP`), as the pods declare it.
+fn port_with(port: u16, protocol: &str) -> NetworkPolicyPort {
+    NetworkPolicyPort { port: Some(IntOrString::Int(i32::from(port))), protocol: Some(protocol.into()), end_port: None }
+}
+
+/// Ports with their protocols, in order, each once.
+fn ports_of(ports: Vec<(u16, &str)>) -> Vec<NetworkPolicyPort> {
+    let mut seen = std::collections::BTreeSet::new();
+    ports.into_iter().filter(|p| seen.insert(*p)).map(|(p, protocol)| port_with(p, protocol)).collect()
+}
+
+/// Ports with their protocols, sorted, each once.
+fn sorted_ports_of(mut ports: Vec<(u16, &str)>) -> Vec<NetworkPolicyPort> {
+    ports.sort_unstable();
+    ports_of(ports)
 }
 
 fn pod_peer(labels: BTreeMap<String, String>) -> NetworkPolicyPeer {
@@ -344,10 +371,4 @@ fn ip_peer(cidr: &str, except: &[String]) -> NetworkPolicyPeer {
         ip_block: Some(IPBlock { cidr: cidr.to_string(), except: (!except.is_empty()).then(|| except.to_vec()) }),
         ..Default::default()
     }
-}
-
-fn dedup(mut v: Vec<u16>) -> Vec<u16> {
-    v.sort_unstable();
-    v.dedup();
-    v
 }

@@ -144,3 +144,173 @@ fn review_operator_backup_macro_gets_no_seconds_field() {
         assert!(String::from_utf8_lossy(&out.stdout).contains(rendered), "{written}");
     }
 }
+
+/// Load and render in process; Ok(objects as JSON) or Err(rendered
+/// diagnostics).
+fn render_objects(text: &str) -> Result<Vec<serde_json::Value>, String> {
+    let mut sources = SourceMap::default();
+    let result = load_text("p.yaml", text.to_string(), &Options::default(), &mut sources)
+        .and_then(|l| kgen::pipeline::render_loaded(l, &|_| None, &mut sources));
+    match result {
+        Ok(r) => Ok(r.objects.iter().map(|o| o.to_value()).collect()),
+        Err(e) => Err(e.0.iter().map(|d| d.render(&sources, false)).collect::<Vec<_>>().join("\n")),
+    }
+}
+
+/// The object of a kind and name.
+fn object<'a>(objects: &'a [serde_json::Value], kind: &str, name: &str) -> &'a serde_json::Value {
+    objects
+        .iter()
+        .find(|o| o["kind"] == kind && o["metadata"]["name"] == name)
+        .unwrap_or_else(|| panic!("no {kind} {name}"))
+}
+
+/// tester finding (UDP ports): the default probes checked the first port
+/// over TCP although it was a UDP port (the pod never became ready), and
+/// the NetworkPolicy allowed it over TCP.
+#[test]
+fn tester_udp_ports_are_not_probed_and_keep_their_protocol_in_policies() {
+    let objects = render_objects(
+        "name: shop\nimage: shop:1.0\ncomponents:\n  shop: {ports: {dns: {port: 5353, protocol: UDP}, health: 8080, \
+         assoc: {port: 9000, protocol: SCTP}}}\n  worker: {ports: {dns: {port: 53, protocol: UDP}, tcpdns: 53}}\n\
+         networkPolicy: {allowFrom: [{namespace: monitoring, ports: [5353, 8080]}]}\n",
+    )
+    .unwrap();
+    let deployment = object(&objects, "Deployment", "shop");
+    let container = &deployment["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(container["livenessProbe"]["tcpSocket"]["port"], "health");
+    assert_eq!(container["readinessProbe"]["tcpSocket"]["port"], "health");
+    let ports = |rule: &serde_json::Value| -> Vec<String> {
+        rule["ports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| format!("{}/{}", p["port"], p["protocol"].as_str().unwrap()))
+            .collect()
+    };
+    let policy = object(&objects, "NetworkPolicy", "shop");
+    let ingress = policy["spec"]["ingress"].as_array().unwrap();
+    assert_eq!(ports(&ingress[0]), ["5353/UDP", "8080/TCP", "9000/SCTP"]);
+    // allowFrom: a listed port keeps its protocol.
+    assert_eq!(ports(&ingress[1]), ["5353/UDP", "8080/TCP"]);
+    // To the other component: 53 over both protocols.
+    let egress = policy["spec"]["egress"].as_array().unwrap();
+    assert_eq!(ports(&egress[1]), ["53/TCP", "53/UDP"]);
+    // Only UDP: no default probe at all.
+    let objects = render_objects("name: shop\nimage: shop:1.0\nports: {dns: {port: 5353, protocol: UDP}}\n").unwrap();
+    let container = &object(&objects, "Deployment", "shop")["spec"]["template"]["spec"]["containers"][0];
+    assert!(container.get("livenessProbe").is_none() && container.get("readinessProbe").is_none(), "{container}");
+    // Explicit probes on a UDP port are refused where the port is written.
+    let err = render_objects(
+        "name: shop\nimage: shop:1.0\nports: {dns: {port: 5353, protocol: UDP}, http: 8080}\n\
+         probes: {liveness: {tcp: true, port: 5353}, readiness: {grpc: true, port: dns}, startup: {path: /, port: dns}}\n",
+    )
+    .unwrap_err();
+    assert_eq!(err.matches("probes connect over TCP, but port `dns` is a UDP port").count(), 3, "{err}");
+    assert!(err.contains("in `probes.liveness.port`") && err.contains("in `probes.startup.port`"), "{err}");
+}
+
+/// tester finding (autoscaling): a CPU or memory utilisation target on a
+/// component that requests no CPU or memory rendered an HPA that could
+/// never compute it. Now an error (corpus case 92); a preset requests
+/// both, and a limit alone counts (the API server then requests it).
+#[test]
+fn tester_utilization_targets_need_requests() {
+    for resources in [
+        "small",
+        "{preset: nano, requests: {memory: 50Mi}}",
+        "{requests: {cpu: 100m, memory: 64Mi}}",
+        "{limits: {cpu: 500m, memory: 128Mi}}",
+    ] {
+        let profile = format!(
+            "name: shop\nimage: shop:1.0\nresources: {resources}\nautoscaling: {{min: 2, max: 5, cpu: 70, memory: 80}}\n"
+        );
+        let objects = render_objects(&profile).unwrap_or_else(|e| panic!("{resources}: {e}"));
+        let hpa = object(&objects, "HorizontalPodAutoscaler", "shop");
+        assert_eq!(hpa["spec"]["metrics"].as_array().unwrap().len(), 2, "{resources}");
+    }
+    let err = render_objects(
+        "name: shop\nimage: shop:1.0\nresources: {requests: {memory: 100Mi}}\nautoscaling: {min: 2, max: 5, cpu: 70}\n",
+    )
+    .unwrap_err();
+    assert!(err.starts_with("error: autoscaling targets 70% of the CPU request, but the component requests no CPU"));
+    assert!(err.contains("in `autoscaling.cpu`"), "{err}");
+}
+
+/// tester finding (names): a 51-character app name with a default deny or
+/// a cache rendered names the bundle check refused ("a bug in kgen"): the
+/// validator and the check disagreed on which kinds allow what length.
+/// Now, for app names of every length, with every feature that derives
+/// names from it, a profile renders and passes the check, or is refused
+/// with errors located in the profile.
+#[test]
+fn tester_every_app_name_length_renders_or_is_refused_where_the_name_is() {
+    // Each feature alone (an error in one would hide another's), then all.
+    let features = [
+        "networkPolicy: {defaultDeny: true}\n",
+        "cache: {}\n",
+        "databases:\n  main: {engine: postgres}\n",
+        "databases:\n  main: {engine: timescaledb, backup: {schedule: \"0 3 * * *\"}, exporter: true}\nmonitoring: {}\n",
+        "databases:\n  main: {mode: operator, backup: {schedule: \"0 3 * * *\", objectStore: s3://b/p}}\n",
+        "databases:\n  local: {engine: sqlite, backup: {schedule: \"0 3 * * *\"}}\n",
+        "databases:\n  main: {engine: postgres}\nmigrations: {command: [migrate]}\n",
+        "components:\n  web: {ports: {http: 8080}}\n  worker: {}\n",
+        "ports: {http: 8080}\nautoscaling: {max: 3}\nmonitoring: {}\n",
+        "ports: {http: 8080}\nnetworkPolicy: {defaultDeny: true}\n\
+         ingress: {className: nginx, tls: {acme: {email: ops@example.com}}, hosts: [{host: shop.example.com, websocket: true}]}\n",
+        "ports: {http: 8080}\ngateway: {name: public, namespace: gateways, hosts: [{host: shop.example.com}]}\n",
+        "networkPolicy: {defaultDeny: true}\ncache: {}\n\
+         databases:\n  main: {engine: postgres, backup: {schedule: \"0 3 * * *\"}}\n\
+         migrations: {command: [migrate]}\n\
+         components:\n  web: {ports: {http: 8080}}\n  worker: {}\n",
+    ];
+    let mut rendered = 0;
+    for len in 1..=70 {
+        let names = [
+            "a".repeat(len),
+            (0..len).map(|i| if i % 4 == 3 && i + 1 < len { '-' } else { (b'a' + (i % 26) as u8) as char }).collect(),
+        ];
+        for (name, extra) in names.iter().flat_map(|n| features.iter().map(move |f| (n, f))) {
+            let text = format!("name: {name}\nimage: shop:1.0\n{extra}");
+            let mut sources = SourceMap::default();
+            let result = load_text("p.yaml", text.clone(), &Options::default(), &mut sources)
+                .and_then(|l| kgen::pipeline::render_loaded(l, &|_| Some("placeholder".into()), &mut sources));
+            match result {
+                Ok(_) => rendered += 1,
+                Err(e) => {
+                    for d in &e.0 {
+                        let shown = d.render(&sources, false);
+                        assert!(!shown.contains("bug in kgen"), "{len}:\n{text}\n{shown}");
+                        assert!(d.span.is_some(), "not located, {len}:\n{text}\n{shown}");
+                    }
+                }
+            }
+        }
+    }
+    // Short names render with every feature.
+    assert!(rendered >= features.len() * 2 * 30, "only {rendered} rendered");
+}
+
+/// tester finding (names): ConfigMaps, Secrets and NetworkPolicies may be
+/// named with up to 253 characters, but names longer than 63 were refused
+/// (by the validator for referenced Secrets and ConfigMaps, by the bundle
+/// check for derived names).
+#[test]
+fn tester_subdomain_names_may_be_longer_than_a_label() {
+    let app = "a".repeat(51);
+    let objects = render_objects(&format!(
+        "name: {app}\nimage: shop:1.0\nnetworkPolicy: {{defaultDeny: true}}\ncache: {{}}\nports: {{http: 8080}}\n"
+    ))
+    .unwrap();
+    object(&objects, "NetworkPolicy", &format!("{app}-default-deny"));
+    object(&objects, "ConfigMap", &format!("{app}-redis-config"));
+    let long = "s".repeat(200);
+    let objects = render_objects(&format!(
+        "name: shop\nimage: shop:1.0\nsecrets:\n  {long}: {{env: [TOKEN]}}\n\
+         configMap: {{create: false, name: c{long}}}\nimagePullSecrets: [p{long}]\n"
+    ))
+    .unwrap();
+    let pod = &object(&objects, "Deployment", "shop")["spec"]["template"]["spec"];
+    assert_eq!(pod["containers"][0]["env"][0]["valueFrom"]["secretKeyRef"]["name"], long.as_str());
+    assert_eq!(pod["imagePullSecrets"][0]["name"], format!("p{long}"));
+}

@@ -317,8 +317,24 @@ impl Builder<'_> {
                     );
                     continue;
                 }
-                None => c.ports.first(),
+                None if explicit && !c.ports.iter().any(Port::is_tcp) => {
+                    self.error_hint(
+                        &at,
+                        "metrics need a TCP port, and the component declares none",
+                        "declare it under the component's `ports`",
+                    );
+                    continue;
+                }
+                None => c.ports.iter().find(|p| p.is_tcp()),
             };
+            if let Some(p) = port.filter(|p| !p.is_tcp()) {
+                self.error_hint(
+                    &[&at[..], &path!["port"]].concat(),
+                    format!("Prometheus scrapes over TCP, but port `{}` is {} port", p.name, p.protocol_with_article()),
+                    "serve metrics on a TCP port",
+                );
+                continue;
+            }
             // A component without ports serves no metrics.
             let Some(port) = port else { continue };
             if !on {

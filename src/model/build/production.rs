@@ -2,6 +2,7 @@
 //! routing (Ingress, Gateway API, TLS issuers), NetworkPolicies and RBAC.
 
 use super::{Builder, MetaMap};
+use crate::diagnostic::Diagnostic;
 use crate::model::names;
 use crate::model::*;
 use crate::path;
@@ -203,7 +204,14 @@ impl Builder<'_> {
                     return None;
                 }
                 let secret_name = t.secret_name.clone().unwrap_or_else(|| format!("{}-tls", p.name));
-                self.check(&[tat.as_slice(), &path!["secretName"]].concat(), "Secret name", &secret_name, |s| names::dns1123_subdomain(s, 253));
+                // WebSocket hosts get an Ingress of their own, with `<secretName>-ws`.
+                let room = if i.hosts.iter().any(|h| h.websocket == Some(true)) { "-ws".len() } else { 0 };
+                if let Err(why) = names::dns1123_subdomain(&secret_name, 253 - room) {
+                    let here = [tat.as_slice(), &path!["secretName"]].concat();
+                    let d = Diagnostic::error(format!("Secret name `{secret_name}` {why}"));
+                    let d = if room > 0 { d.hint("WebSocket hosts use a certificate of their own, `<secretName>-ws`") } else { d };
+                    self.diag(d, &here, false);
+                }
                 let chosen = [t.cluster_issuer.is_some(), t.issuer.is_some(), t.acme.is_some(), t.self_signed == Some(true)];
                 if chosen.iter().filter(|&&b| b).count() > 1 {
                     self.error_hint(&tat, "choose one of clusterIssuer, issuer, acme and selfSigned", "each names where the certificate comes from");
@@ -286,7 +294,7 @@ impl Builder<'_> {
         for (i, h) in hosts.iter().enumerate() {
             let hat = [at, &path!["hosts", i]].concat();
             let bare = h.host.strip_prefix("*.").unwrap_or(&h.host);
-            if let Err(why) = names::dns1123_subdomain(bare, 253).and_then(|()| {
+            if let Err(why) = names::dns_host_name(bare, 253).and_then(|()| {
                 if bare.contains('.') {
                     Ok(())
                 } else {
@@ -402,8 +410,26 @@ impl Builder<'_> {
                     return None;
                 }
             },
-            None => exposed.first()?,
+            None => match exposed.iter().find(|p| p.is_tcp()) {
+                Some(p) => *p,
+                None => {
+                    self.error_hint(
+                        at,
+                        format!("component `{}` exposes no TCP port to route HTTP to", component.key),
+                        "declare a TCP port under its `ports`",
+                    );
+                    return None;
+                }
+            },
         };
+        if !port.is_tcp() {
+            self.error_hint(
+                &[at, &path!["port"]].concat(),
+                format!("HTTP is routed over TCP, but port `{}` is {} port", port.name, port.protocol_with_article()),
+                "route to a TCP port: Ingresses and HTTPRoutes carry HTTP only",
+            );
+            return None;
+        }
         Some(Backend::Component {
             key: component.key.clone(),
             service: component.name.clone(),
@@ -466,6 +492,30 @@ impl Builder<'_> {
             if peer.ports.contains(&0) {
                 self.error(&pat, "port 0 is not allowed");
             }
+            // Each port must be one that a component it lets in listens on.
+            let components = &self.loaded.profile.components;
+            let targets: Vec<&profile::Component> = components
+                .iter()
+                .filter(|(k, _)| peer.components.is_empty() || peer.components.contains(k))
+                .map(|(_, c)| c)
+                .collect();
+            for (j, port) in peer.ports.iter().enumerate().filter(|(_, p)| **p != 0) {
+                if !targets.iter().any(|c| c.ports.values().any(|p| p.port == *port)) {
+                    let declared: std::collections::BTreeSet<String> =
+                        targets.iter().flat_map(|c| c.ports.values().map(|p| p.port.to_string())).collect();
+                    let hint = if declared.is_empty() {
+                        "the components it lets in declare no ports".to_string()
+                    } else {
+                        format!("their ports: {}", names::short_list(declared.iter().map(String::as_str)))
+                    };
+                    self.error_hint(
+                        &[pat.as_slice(), &path!["ports", j]].concat(),
+                        format!("port {port} is not a port of the components this rule lets traffic in to"),
+                        hint,
+                    );
+                }
+            }
+
             let labels =
                 self.metadata_map(&peer.pod_labels, &format!("networkPolicy.allowFrom.{i}.podLabels"), MetaMap::Labels);
             allow_from.push(Peer {

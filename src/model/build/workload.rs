@@ -53,6 +53,9 @@ impl Builder<'_> {
         let (autoscaling, disruption_budget, spread) = self.scaling(&at, key, c);
         let priority_class_name = self.priority_class(&at, c);
         let resources = self.resources(&at, c);
+        if let Some(a) = &autoscaling {
+            self.utilization_needs_requests(&at, c, a, &resources);
+        }
         let env = self.env(&at, c, secrets, config_map);
         let writable_paths = self.writable_paths(&at, c);
         let service = (c.service.enabled != Some(false) && ports.iter().any(|p| p.expose)).then(|| Service {
@@ -294,7 +297,9 @@ impl Builder<'_> {
 
     fn ports(&mut self, at: &[PathSegment], c: &profile::Component) -> Vec<Port> {
         let mut out: Vec<Port> = Vec::new();
-        let mut numbers: HashMap<u16, &str> = HashMap::new();
+        // A port number may be declared once per protocol (DNS listens on
+        // 53/UDP and 53/TCP), as Kubernetes allows.
+        let mut numbers: HashMap<(u16, &str), &str> = HashMap::new();
         for (name, p) in &c.ports {
             let mut here = at.to_vec();
             here.extend(path!["ports", name]);
@@ -304,9 +309,10 @@ impl Builder<'_> {
             if p.port == 0 {
                 self.error(&here, "port 0 is not allowed: ports are 1 to 65535");
             }
-            if let Some(other) = numbers.insert(p.port, name) {
-                numbers.insert(p.port, other);
-                self.error(&here, format!("port {} is already declared as `{other}`", p.port));
+            let protocol = p.protocol.unwrap_or(profile::Protocol::Tcp).as_str();
+            if let Some(other) = numbers.insert((p.port, protocol), name) {
+                numbers.insert((p.port, protocol), other);
+                self.error(&here, format!("port {} is already declared as `{other}`", show_port(p.port, protocol)));
                 continue;
             }
             let service_port = p.service_port.unwrap_or(p.port);
@@ -317,18 +323,19 @@ impl Builder<'_> {
                 name: name.clone(),
                 container_port: p.port,
                 service_port,
-                protocol: p.protocol.unwrap_or(profile::Protocol::Tcp).as_str(),
+                protocol,
                 expose: p.expose.unwrap_or(true),
             });
         }
         let mut seen = BTreeMap::new();
         for p in &out {
             if p.expose
-                && let Some(first) = seen.insert(p.service_port, p.name.clone())
+                && let Some(first) = seen.insert((p.service_port, p.protocol), p.name.clone())
             {
                 let mut here = at.to_vec();
                 here.extend(path!["ports", &p.name]);
-                self.error(&here, format!("service port {} is already used by `{first}`", p.service_port));
+                let port = show_port(p.service_port, p.protocol);
+                self.error(&here, format!("service port {port} is already used by `{first}`"));
             }
         }
         out
@@ -364,9 +371,12 @@ impl Builder<'_> {
             Some(s) if s.enabled == Some(false) => return None,
             Some(s) => s,
             // Without a written probe: liveness and readiness default to the
-            // shared path, or a TCP check of the first port.
+            // shared path, or a TCP check of the first TCP port (a UDP or
+            // SCTP port cannot be probed).
             None if kind == "startup" => return None,
-            None if probes.path.is_none() && ports.is_empty() => return None,
+            None if probes.path.is_none() && probes.port.is_none() && !ports.iter().any(Port::is_tcp) => {
+                return None;
+            }
             None => {
                 here.pop();
                 &default
@@ -397,7 +407,12 @@ impl Builder<'_> {
                 self.no_credential(&at, "a probe command", None, arg);
             }
         }
-        let port_ref = spec.port.as_ref().or(probes.port.as_ref());
+        // The probe's own port, or the shared one; where it is written.
+        let port_ref = match (&spec.port, &probes.port) {
+            (Some(p), _) => Some((p, [here.as_slice(), &path!["port"]].concat())),
+            (None, Some(p)) => Some((p, [at, &path!["probes", "port"]].concat())),
+            (None, None) => None,
+        };
         // A command probe needs no port.
         let port = if spec.command.is_some() { None } else { self.probe_port(&here, port_ref, ports) };
         let action = if let Some(command) = &spec.command {
@@ -409,7 +424,8 @@ impl Builder<'_> {
             let number = match &port {
                 Some(PortTarget::Number(n)) => *n,
                 Some(PortTarget::Name(n)) => ports.iter().find(|p| &p.name == n).map(|p| p.container_port).unwrap_or(0),
-                None => 0,
+                // `probe_port` said why.
+                None => return None,
             };
             ProbeAction::Grpc { port: number }
         } else if let Some(path) =
@@ -461,26 +477,46 @@ impl Builder<'_> {
         Some(probe)
     }
 
+    /// The port an HTTP, TCP or gRPC probe connects to: the one named, or
+    /// the first TCP port. Probes connect over TCP, so a UDP or SCTP port
+    /// is refused.
     fn probe_port(
         &mut self,
         here: &[PathSegment],
-        port: Option<&profile::PortRef>,
+        port: Option<(&profile::PortRef, Vec<PathSegment>)>,
         ports: &[Port],
     ) -> Option<PortTarget> {
+        let (port, port_at) = match &port {
+            Some((p, at)) => (Some(*p), at.as_slice()),
+            None => (None, here),
+        };
+        let not_tcp = |b: &mut Self, p: &Port| {
+            b.error_hint(
+                port_at,
+                format!("probes connect over TCP, but port `{}` is {} port", p.name, p.protocol_with_article()),
+                "probe a TCP port, or give the probe a `command`",
+            );
+        };
         match port {
-            None => match ports.first() {
+            None => match ports.iter().find(|p| p.is_tcp()) {
                 Some(p) => Some(PortTarget::Name(p.name.clone())),
                 None => {
+                    let message =
+                        if ports.is_empty() { "this probe needs a port" } else { "this probe needs a TCP port" };
                     self.error_hint(
                         here,
-                        "this probe needs a port",
-                        "declare the component's `ports`, or give the probe a `command`",
+                        message,
+                        "declare a TCP port under the component's `ports`, or give the probe a `command`",
                     );
                     None
                 }
             },
             Some(profile::PortRef::Name(n)) => {
-                if ports.iter().any(|p| &p.name == n) {
+                if let Some(p) = ports.iter().find(|p| &p.name == n) {
+                    if !p.is_tcp() {
+                        not_tcp(self, p);
+                        return None;
+                    }
                     Some(PortTarget::Name(n.clone()))
                 } else {
                     let hint = if ports.is_empty() {
@@ -488,16 +524,64 @@ impl Builder<'_> {
                     } else {
                         format!("declared ports: {}", names::short_list(ports.iter().map(|p| p.name.as_str())))
                     };
-                    let mut at = here.to_vec();
-                    at.push("port".into());
-                    self.error_hint(&at, format!("the probe targets port `{n}`, which no container declares"), hint);
+                    self.error_hint(
+                        port_at,
+                        format!("the probe targets port `{n}`, which no container declares"),
+                        hint,
+                    );
                     None
                 }
             }
-            Some(profile::PortRef::Number(n)) => Some(match ports.iter().find(|p| p.container_port == *n) {
-                Some(p) => PortTarget::Name(p.name.clone()),
-                None => PortTarget::Number(*n),
-            }),
+            Some(profile::PortRef::Number(n)) => {
+                let declared: Vec<&Port> = ports.iter().filter(|p| p.container_port == *n).collect();
+                Some(match (declared.iter().find(|p| p.is_tcp()), declared.first()) {
+                    (Some(p), _) => PortTarget::Name(p.name.clone()),
+                    (None, Some(p)) => {
+                        not_tcp(self, p);
+                        return None;
+                    }
+                    (None, None) => PortTarget::Number(*n),
+                })
+            }
+        }
+    }
+
+    /// A CPU or memory target is a percentage of the pods' request: without
+    /// one the autoscaler cannot compute it and never scales. A limit
+    /// alone counts, as the API server then requests the limit.
+    fn utilization_needs_requests(
+        &mut self,
+        at: &[PathSegment],
+        c: &profile::Component,
+        a: &Autoscaling,
+        resources: &Resources,
+    ) {
+        for (field, name, target) in [("cpu", "CPU", a.cpu), ("memory", "memory", a.memory)] {
+            let Some(percent) = target else { continue };
+            if resources.requests.contains_key(field) || resources.limits.contains_key(field) {
+                continue;
+            }
+            let written = c
+                .autoscaling
+                .as_ref()
+                .is_some_and(|w| if field == "cpu" { w.cpu.is_some() } else { w.memory.is_some() });
+            let mut here = [at, &path!["autoscaling"]].concat();
+            if written {
+                here.push(field.into());
+            }
+            let (by_default, instead) = if written {
+                ("", format!("drop `{field}` and scale on a per-pod metric under `autoscaling.metrics`"))
+            } else {
+                (" by default", "scale on something else: set `autoscaling.memory` or `autoscaling.metrics`".into())
+            };
+            self.error_hint(
+                &here,
+                format!(
+                    "autoscaling targets {percent}% of the {name} request{by_default}, but the component requests \
+                     no {name}: the autoscaler cannot compute its use"
+                ),
+                format!("add `resources.requests.{field}` (a `resources` preset requests both), or {instead}"),
+            );
         }
     }
 
@@ -722,6 +806,11 @@ impl Builder<'_> {
         }
         paths
     }
+}
+
+/// `8080` for a TCP port, `53/UDP` for others, for messages.
+fn show_port(number: u16, protocol: &str) -> String {
+    if protocol == "TCP" { number.to_string() } else { format!("{number}/{protocol}") }
 }
 
 /// `base.section.field`.
