@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::diagnostic::{Diagnostic, Errors};
+use crate::diagnostic::{Collector, Diagnostic, Errors};
 use crate::model::{Inputs, names};
 use crate::path;
 use crate::profile::load::{Loaded, io_reason};
@@ -33,7 +33,7 @@ pub const PLACEHOLDER: &str = "kgen-check-placeholder";
 /// added to `sources`, masked, so that diagnostics can point into them.
 pub fn gather(loaded: &Loaded, values: SecretValues<'_>, sources: &mut SourceMap) -> Result<Inputs, Errors> {
     let mut inputs = Inputs::default();
-    let mut errors = Vec::new();
+    let mut errors = Collector::default();
     for (name, secret) in &loaded.profile.secrets {
         let Some(create) = &secret.create else {
             continue;
@@ -110,7 +110,7 @@ pub fn gather(loaded: &Loaded, values: SecretValues<'_>, sources: &mut SourceMap
         }
         inputs.secret_data.insert(name.clone(), data);
     }
-    if errors.is_empty() { Ok(inputs) } else { Err(Errors(errors)) }
+    errors.finish(inputs).map(|(inputs, _)| inputs)
 }
 
 /// The largest dotenv file read: a Secret holds at most 1 MiB.
