@@ -779,6 +779,22 @@ mod tests {
     }
 
     #[test]
+    fn network_policy_ports_match_the_protocol_pods_listen_on() {
+        let policy = |protocol: &str| {
+            serde_json::json!({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": meta("web"),
+            "spec": {"podSelector": {"matchLabels": {"app": "shop"}}, "ingress": [{"ports": [{"port": 5353, "protocol": protocol}]}]}})
+        };
+        let pod = deployment(serde_json::json!({"containers": [container(serde_json::json!({
+            "ports": [{"name": "dns", "containerPort": 5353, "protocol": "UDP"}],
+        }))]}));
+        assert_eq!(messages(&bundle(&[policy("UDP"), pod.clone()]), &External::default()), Vec::<String>::new());
+        assert_eq!(
+            messages(&bundle(&[policy("TCP"), pod]), &External::default()),
+            ["NetworkPolicy `shop/web` lets traffic in on port 5353, which none of its pods listens on"]
+        );
+    }
+
+    #[test]
     fn a_consistent_bundle_passes() {
         let objects = bundle(&[
             serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta("cfg"), "data": {"A": "1"}}),

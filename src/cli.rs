@@ -45,6 +45,10 @@ pub enum Command {
     /// Services name ports the containers declare; autoscalers scale a
     /// workload in it; names and labels are valid. `kgen render` runs the
     /// same checks.
+    ///
+    /// Secrets kgen creates get placeholder values: their environment
+    /// variables need not be set, and a missing dotenv file is fine (one
+    /// that exists is read for its keys). `kgen render` needs the real ones.
     Check(CheckArgs),
     /// Show what changes between two environments of a profile, or between
     /// the current render and an earlier --out-dir, object by object.

@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use crate::diagnostic::{Diagnostic, Errors};
+use crate::inputs::SecretValues;
 use crate::model::{self, App};
 use crate::object::{self, Object};
 use crate::profile::load::{self, Loaded, Options};
@@ -23,21 +24,40 @@ pub struct Rendered {
 /// Load, validate and render a profile file, reading secret inputs from the
 /// process environment.
 pub fn render_file(path: &Path, options: &Options, sources: &mut SourceMap) -> Result<Rendered, Errors> {
+    render_file_with(path, options, SecretValues::Real(&|name| std::env::var(name).ok()), sources)
+}
+
+/// [`render_file`] with created Secrets' values from `values`: `kgen check`
+/// renders with placeholders.
+pub fn render_file_with(
+    path: &Path,
+    options: &Options,
+    values: SecretValues<'_>,
+    sources: &mut SourceMap,
+) -> Result<Rendered, Errors> {
     let loaded = load::load(path, options, sources).map_err(|e| in_environment(e, options))?;
-    let rendered =
-        render_loaded(loaded, &|name| std::env::var(name).ok(), sources).map_err(|e| in_environment(e, options))?;
+    let rendered = render_loaded_with(loaded, values, sources).map_err(|e| in_environment(e, options))?;
     options.target.check(&rendered.objects).map_err(|e| in_environment(e, options))?;
     Ok(rendered)
 }
 
-/// Validate and render a loaded profile; extra manifests are read into
-/// `sources`.
+/// Validate and render a loaded profile, with created Secrets' values from
+/// `env` and their files; extra manifests are read into `sources`.
 pub fn render_loaded(
     loaded: Loaded,
     env: &dyn Fn(&str) -> Option<String>,
     sources: &mut SourceMap,
 ) -> Result<Rendered, Errors> {
-    let inputs = inputs::gather(&loaded, env)?;
+    render_loaded_with(loaded, SecretValues::Real(env), sources)
+}
+
+/// [`render_loaded`] with created Secrets' values from `values`.
+pub fn render_loaded_with(
+    loaded: Loaded,
+    values: SecretValues<'_>,
+    sources: &mut SourceMap,
+) -> Result<Rendered, Errors> {
+    let inputs = inputs::gather(&loaded, values, sources)?;
     let (app, warnings) = model::build(&loaded, &inputs)?;
     let mut objects = render::render(&app);
     // Problems with extra manifests and with patches are reported together.

@@ -21,12 +21,12 @@ pub fn check(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(profile) else {
         return;
     };
-    let base = Options { environment: None, sets: sets.clone() };
+    let base = Options { environment: None, sets: sets.clone(), ..Options::default() };
     let mut sources = SourceMap::default();
     let environments = match load_text("fuzz.yaml", text.to_string(), &base, &mut sources) {
         Ok(loaded) => {
             let envs = loaded.environments.clone();
-            render(loaded, &sources);
+            render(loaded, &mut sources);
             envs
         }
         Err(errors) => {
@@ -35,17 +35,17 @@ pub fn check(data: &[u8]) {
         }
     };
     for env in environments.into_iter().take(3) {
-        let options = Options { environment: Some(env), sets: sets.clone() };
+        let options = Options { environment: Some(env), sets: sets.clone(), ..Options::default() };
         let mut sources = SourceMap::default();
         match load_text("fuzz.yaml", text.to_string(), &options, &mut sources) {
-            Ok(loaded) => render(loaded, &sources),
+            Ok(loaded) => render(loaded, &mut sources),
             Err(errors) => check_errors(&errors, &sources),
         }
     }
 }
 
-fn render(loaded: kgen::profile::load::Loaded, sources: &SourceMap) {
-    match kgen::pipeline::render_loaded(loaded, &env) {
+fn render(loaded: kgen::profile::load::Loaded, sources: &mut SourceMap) {
+    match kgen::pipeline::render_loaded(loaded, &env, sources) {
         Ok(rendered) => {
             let yaml = kgen::output::to_yaml(&rendered.objects);
             let _ = kgen::output::to_json(&rendered.objects);

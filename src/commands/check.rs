@@ -3,6 +3,7 @@
 
 use super::{Reporter, profile_paths, variants, write_stdout};
 use crate::cli::CheckArgs;
+use crate::inputs::SecretValues;
 use crate::pipeline;
 
 pub fn run(args: CheckArgs, reporter: &mut Reporter) -> u8 {
@@ -22,7 +23,9 @@ pub fn run(args: CheckArgs, reporter: &mut Reporter) -> u8 {
                 }
             };
             let label = env.as_deref().unwrap_or("base");
-            match pipeline::render_file(&path, &options, &mut reporter.sources) {
+            // Nothing is printed: created Secrets get placeholder values,
+            // so that no secret has to be at hand to check a profile.
+            match pipeline::render_file_with(&path, &options, SecretValues::Placeholders, &mut reporter.sources) {
                 Ok(r) => {
                     reporter.report(&r.warnings);
                     summary.push_str(&format!("ok    {} ({label}): {} objects\n", path.display(), r.objects.len()));

@@ -23,6 +23,10 @@ pub use build::build;
 pub struct Inputs {
     /// Data of the Secrets the profile asks kgen to create, by Secret name.
     pub secret_data: BTreeMap<String, BTreeMap<String, String>>,
+    /// Created Secrets whose keys are not known (`kgen check` without their
+    /// dotenv file): every key the profile reads from them is taken to
+    /// exist, with a placeholder value.
+    pub open_secrets: std::collections::BTreeSet<String>,
 }
 
 /// The app, validated.

@@ -101,3 +101,36 @@ fn a_profile_from_stdin_serves_every_environment() {
     assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("+  replicas: 3"));
 }
+
+/// tester finding: `kgen check` failed when a created Secret's variables
+/// were not set, though it prints no values. It checks with placeholders;
+/// `kgen render` still needs the real values.
+#[test]
+fn check_needs_no_secret_values_but_render_does() {
+    let dir = scratch("check-placeholders");
+    let profile = "name: shop\nimage: shop:1.0\nsecrets:\n  shop-db:\n    create: {fromEnv: {password: SHOP_DB_PASSWORD}}\n  \
+                   shop-env:\n    env: [API_TOKEN]\n    create: {fromFile: shop.env}\n\
+                   databases:\n  main: {engine: postgres, credentials: {secret: shop-db}}\n";
+    std::fs::write(dir.join("kgen.yaml"), profile).unwrap();
+    let check = kgen().arg("check").current_dir(&dir).env_remove("SHOP_DB_PASSWORD").output().unwrap();
+    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stderr));
+    assert_eq!(String::from_utf8_lossy(&check.stdout), "ok    kgen.yaml (base): 9 objects\n");
+    let render = kgen().arg("render").current_dir(&dir).env_remove("SHOP_DB_PASSWORD").output().unwrap();
+    assert_eq!(render.status.code(), Some(1));
+    assert!(render.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&render.stderr);
+    assert!(stderr.contains("error: environment variable `SHOP_DB_PASSWORD` is not set"), "{stderr}");
+    assert!(stderr.contains("error: cannot read `shop.env`"), "{stderr}");
+    // A dotenv file that exists is read for its keys, not its values.
+    std::fs::write(dir.join("shop.env"), "OTHER=not-a-real-token\n").unwrap();
+    let check = kgen().arg("check").current_dir(&dir).output().unwrap();
+    assert_eq!(check.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&check.stderr);
+    assert!(stderr.contains("error: Secret `shop-env`, which kgen creates, has no key `API_TOKEN`"), "{stderr}");
+    assert!(!stderr.contains("not-a-real-token"), "{stderr}");
+    std::fs::write(dir.join("shop.env"), "API_TOKEN=\"not-a-real-token\n").unwrap();
+    let check = kgen().arg("check").current_dir(&dir).output().unwrap();
+    let stderr = String::from_utf8_lossy(&check.stderr);
+    assert!(stderr.contains("--> shop.env:1:11"), "{stderr}");
+    assert!(!stderr.contains("not-a-real-token"), "{stderr}");
+}

@@ -259,6 +259,79 @@ impl Builder<'_> {
         out
     }
 
+    /// Every key read from a Secret kgen creates must be in its data (a
+    /// dotenv file without a key listed under `env`, say), or the pods
+    /// would not start. A Secret whose keys are open (`kgen check` without
+    /// its dotenv file) gets a placeholder for each key read instead.
+    pub(super) fn created_secret_keys(
+        &mut self,
+        inputs: &Inputs,
+        secrets: &mut [Secret],
+        databases: &[Database],
+        cache: &Option<Cache>,
+    ) {
+        let p = &self.loaded.profile;
+        // (Secret, key, where the profile reads it).
+        let mut reads: Vec<(String, String, Vec<PathSegment>)> = Vec::new();
+        for (name, s) in &p.secrets {
+            match &s.env {
+                profile::KeyMap::None => {}
+                profile::KeyMap::List(keys) => reads.extend(
+                    keys.iter()
+                        .enumerate()
+                        .map(|(i, k)| (name.clone(), k.clone(), path!["secrets", name, "env", i].to_vec())),
+                ),
+                profile::KeyMap::Map(m) => reads.extend(
+                    m.iter().map(|(var, k)| (name.clone(), k.clone(), path!["secrets", name, "env", var].to_vec())),
+                ),
+            }
+        }
+        let component_env = p.components.iter().flat_map(|(key, c)| {
+            c.env.iter().map(move |(var, src)| (src, var, path!["components", key, "env", var].to_vec()))
+        });
+        for (src, var, at) in p.env.iter().map(|(var, src)| (src, var, path!["env", var].to_vec())).chain(component_env)
+        {
+            if let Some(secret) = src.secret.as_ref().filter(|_| src.optional != Some(true)) {
+                reads.push((secret.clone(), src.key.clone().unwrap_or_else(|| var.clone()), at));
+            }
+        }
+        for db in databases {
+            match &db.kind {
+                DatabaseKind::InCluster(pg) => {
+                    let at = path!["databases", &db.key, "credentials"].to_vec();
+                    reads.push((pg.password_secret.clone(), pg.password_key.clone(), at.clone()));
+                    if let Some(url_key) = &pg.url_key {
+                        reads.push((pg.password_secret.clone(), url_key.clone(), at));
+                    }
+                }
+                DatabaseKind::Managed(m) => {
+                    reads.push((m.secret.clone(), m.key.clone(), path!["databases", &db.key, "url"].to_vec()))
+                }
+                DatabaseKind::Sqlite(_) | DatabaseKind::Operator(_) => {}
+            }
+        }
+        if let Some((secret, key)) = cache.as_ref().and_then(|c| c.password.as_ref()) {
+            reads.push((secret.clone(), key.clone(), path!["cache", "password"].to_vec()));
+        }
+        for (secret, key, at) in reads {
+            let Some(created) = secrets.iter_mut().find(|s| s.name == secret) else { continue };
+            let Some(data) = created.data.as_mut() else { continue };
+            if data.contains_key(&key) {
+                continue;
+            }
+            if inputs.open_secrets.contains(&secret) {
+                data.insert(key, crate::inputs::PLACEHOLDER.to_string());
+                continue;
+            }
+            let create = p.secrets.get(&secret).and_then(|s| s.create.as_ref());
+            let sources = match create.and_then(|c| c.from_file.as_deref()) {
+                Some(file) => format!("add `{key}` to `{file}` or to `secrets.{secret}.create.fromEnv`"),
+                None => format!("add `{key}: <VARIABLE>` to `secrets.{secret}.create.fromEnv`"),
+            };
+            self.error_hint(&at, format!("Secret `{secret}`, which kgen creates, has no key `{key}`"), sources);
+        }
+    }
+
     pub(super) fn security(&mut self) -> Security {
         let s = &self.loaded.profile.security;
         let run_as_user = s.run_as_user.unwrap_or(10001);

@@ -251,7 +251,7 @@ impl Builder<'_> {
         }
         let service_account = self.service_account(&name);
         let config_map = self.config_map(&name);
-        let secrets = self.secrets(inputs);
+        let mut secrets = self.secrets(inputs);
         let security = self.security();
 
         // What every component copies: refuse a profile that would render
@@ -311,6 +311,7 @@ impl Builder<'_> {
             }
         }
         self.attach_data(&mut components, &databases, &cache);
+        self.created_secret_keys(inputs, &mut secrets, &databases, &cache);
         let migrations = self.migrations(&mut components, &databases);
         let (ingress, gateway, issuer) = self.routing(&components, &namespace.0);
         let network_policy = self.network_policy(namespace.1.is_some(), &ingress, &gateway);
