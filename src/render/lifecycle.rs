@@ -73,7 +73,19 @@ pub fn tag(meta: &mut ObjectMeta, stage: Stage) {
 /// holds data (a PVC, a StatefulSet's claim template, a created Namespace).
 pub fn protect(meta: &mut ObjectMeta) {
     let a = meta.annotations.get_or_insert_default();
-    a.insert(ARGO_SYNC_OPTIONS.into(), ARGO_KEEP.into());
+    // The profile's own sync options (say `ServerSideApply=true`) stay.
+    let options = match a.get(ARGO_SYNC_OPTIONS) {
+        Some(own) if !own.is_empty() => {
+            let own: Vec<&str> = own
+                .split(',')
+                .map(str::trim)
+                .filter(|o| !o.starts_with("Prune=") && !o.starts_with("Delete="))
+                .collect();
+            [own.join(","), ARGO_KEEP.to_string()].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(",")
+        }
+        _ => ARGO_KEEP.to_string(),
+    };
+    a.insert(ARGO_SYNC_OPTIONS.into(), options);
     a.insert(FLUX_PRUNE.into(), FLUX_KEEP.into());
 }
 
@@ -120,6 +132,18 @@ mod tests {
 
     fn named(name: &str) -> ObjectMeta {
         ObjectMeta { name: Some(name.into()), ..Default::default() }
+    }
+
+    #[test]
+    fn protection_keeps_the_profiles_own_sync_options() {
+        let mut meta = named("data");
+        meta.annotations =
+            Some([(ARGO_SYNC_OPTIONS.to_string(), "ServerSideApply=true, Prune=true".to_string())].into());
+        protect(&mut meta);
+        assert_eq!(annotations(&meta)[ARGO_SYNC_OPTIONS], "ServerSideApply=true,Prune=false,Delete=false");
+        let mut meta = named("plain");
+        protect(&mut meta);
+        assert_eq!(annotations(&meta)[ARGO_SYNC_OPTIONS], ARGO_KEEP);
     }
 
     #[test]

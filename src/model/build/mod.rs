@@ -27,11 +27,12 @@ pub(super) const RESERVED_LABELS: &[&str] = &[
 ];
 
 /// Annotations kgen sets itself on objects: Argo CD's sync wave (from
-/// `render::lifecycle`'s one table) and what keeps Argo CD and Flux from
-/// pruning data.
+/// `render::lifecycle`'s one table) and Flux's prune switch. Argo CD's sync
+/// options are the profile's to set: kgen adds its `Prune=false,Delete=false`
+/// to them on the objects that hold data.
 pub(super) const RESERVED_ANNOTATIONS: &[&str] = {
-    use crate::render::lifecycle::{ARGO_SYNC_OPTIONS, FLUX_PRUNE, SYNC_WAVE};
-    &[SYNC_WAVE, ARGO_SYNC_OPTIONS, FLUX_PRUNE]
+    use crate::render::lifecycle::{FLUX_PRUNE, SYNC_WAVE};
+    &[SYNC_WAVE, FLUX_PRUNE]
 };
 
 /// Annotations kgen sets itself on pods: checksums of the created settings
