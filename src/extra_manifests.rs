@@ -321,6 +321,22 @@ fn object(doc: &Node, app: &App) -> Result<Object, Errors> {
             Object::Generic(Box::new(Generic { api_version, kind: kind.clone(), metadata, rest }))
         }
     };
+    // Held to the profile's rule: no credential in plain text outside a Secret.
+    if kind != "Secret" {
+        let leaks: Vec<Diagnostic> = crate::model::credentials::plain_text_in(&yaml::to_json(doc))
+            .into_iter()
+            .map(|(why, at, redact)| {
+                let span = doc.span_of(&at);
+                Diagnostic::error(why)
+                    .at(Some(span))
+                    .redact(crate::diagnostic::Redaction { span, kind: redact })
+                    .hint("keep credentials in a Secret and read them with `secretKeyRef` or `$(VAR)`")
+            })
+            .collect();
+        if !leaks.is_empty() {
+            return Err(Errors(leaks));
+        }
+    }
     let cluster_scoped = CLUSTER_SCOPED.contains(&object.kind());
     let meta = object.metadata_mut();
     if cluster_scoped {

@@ -381,3 +381,26 @@ error: cannot read `./big.yaml`: it is larger than 4 MiB
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty());
 }
+
+/// Extra manifests are held to the profile's rule: a credential in plain
+/// text outside a Secret is refused, and the snippet masks it.
+#[test]
+fn extra_manifest_with_a_credential_in_plain_text() {
+    check(
+        "plain-credential",
+        "extraManifests: [cm.yaml]\n",
+        &[(
+            "templates/cm.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: shop-extra\ndata:\n  API_TOKEN: s3cr3t-t0ken\n",
+        )],
+        "error: ConfigMap key `API_TOKEN` holds a credential
+ --> templates/cm.yaml:6:14
+  |
+6 |   API_TOKEN: ****
+  |              ^^^^
+  |
+hint: keep credentials in a Secret and read them with `secretKeyRef` or `$(VAR)`
+
+",
+    );
+}
