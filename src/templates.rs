@@ -8,6 +8,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("postgres-init.sql", include_str!("../templates/postgres-init.sql.j2")),
     ("backup-sqlite.sh", include_str!("../templates/backup-sqlite.sh.j2")),
     ("backup-postgres.sh", include_str!("../templates/backup-postgres.sh.j2")),
+    ("wait-for-postgres.sh", include_str!("../templates/wait-for-postgres.sh.j2")),
     ("bootstrap.sh", include_str!("../templates/bootstrap.sh.j2")),
 ];
 

@@ -304,7 +304,25 @@ pub struct WaitFor {
     pub image: String,
     pub host: String,
     pub port: u16,
+    /// The role and database `pg_isready` names: as a UID with no passwd
+    /// entry, libpq has no default user and makes no attempt without one.
+    pub user: String,
+    pub database: String,
+    /// Where the password is, for a database whose URL carries none: the
+    /// init container writes the pod's pgpass file from it.
+    pub pgpass: Option<SecretKeyRef>,
 }
+
+/// A key of a Secret.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SecretKeyRef {
+    pub secret: String,
+    pub key: String,
+}
+
+/// The pod's pgpass file, written by the init containers that wait for
+/// in-cluster databases and read by libpq through `PGPASSFILE`.
+pub const PGPASS_FILE: &str = "/run/kgen/pgpass";
 
 /// A storage request for a claim.
 #[derive(Clone, Debug, PartialEq)]

@@ -7,7 +7,7 @@ use k8s_openapi::api::core::v1::{PodSpec, PodTemplateSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::lifecycle::{self, Stage};
-use super::workload::{migration_container, pod_security_context, pull_secrets, wait_containers, writable_volumes};
+use super::workload::{database_access, migration_container, pod_security_context, pull_secrets, writable_volumes};
 use super::{labels, meta, sha256_hex};
 use crate::model::{App, MigrationStrategy};
 use crate::object::Object;
@@ -19,9 +19,12 @@ pub fn render(app: &App, out: &mut Vec<Object>) {
     let Some(m) = app.migrations.as_ref().filter(|m| m.strategy == MigrationStrategy::Job) else { return };
     let Some(c) = app.component(&m.component) else { return };
     let mut migrate = migration_container(app, c, m);
-    let (volumes, mounts) = writable_volumes(&c.writable_paths);
+    let (mut volumes, mut mounts) = writable_volumes(&c.writable_paths);
+    let access = database_access(app, c);
+    volumes.extend(access.volumes);
+    mounts.extend(access.mount);
     migrate.volume_mounts = (!mounts.is_empty()).then_some(mounts);
-    let wait = wait_containers(app, c);
+    let wait = access.init_containers;
     // An Argo CD Sync hook in the migration wave: it runs after the database
     // and before the app, and Argo CD does not recreate it once its TTL has
     // removed it. Plain `kubectl apply` ignores these annotations.

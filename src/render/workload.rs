@@ -15,7 +15,7 @@ use k8s_openapi::api::core::v1::{
     DownwardAPIProjection, DownwardAPIVolumeFile, EmptyDirVolumeSource, EnvFromSource, EnvVar, EnvVarSource,
     ExecAction, GRPCAction, HTTPGetAction, KeyToPath, LocalObjectReference, ObjectFieldSelector, PersistentVolumeClaim,
     PersistentVolumeClaimSpec, PodSecurityContext, PodSpec, PodTemplateSpec, Probe, ProjectedVolumeSource,
-    ResourceRequirements, SeccompProfile, SecretKeySelector, SecurityContext, Service, ServiceAccountTokenProjection,
+    ResourceRequirements, SeccompProfile, SecretKeySelector, SecretProjection, SecurityContext, Service, ServiceAccountTokenProjection,
     ServicePort, ServiceSpec, TCPSocketAction, TopologySpreadConstraint, Volume, VolumeMount, VolumeProjection,
     VolumeResourceRequirements,
 };
@@ -167,7 +167,10 @@ pub fn pod_template(app: &App, c: &Component) -> PodTemplateSpec {
     pod_labels.extend(c.pod_labels.clone());
     let mut annotations: BTreeMap<String, String> = config::checksums(app).into_iter().collect();
     annotations.extend(c.pod_annotations.clone());
-    let (mut volumes, mounts) = writable_volumes(&c.writable_paths);
+    let (mut volumes, mut mounts) = writable_volumes(&c.writable_paths);
+    let access = database_access(app, c);
+    volumes.extend(access.volumes);
+    mounts.extend(access.mount);
     let mut container = container(app, c);
     container.volume_mounts = (!mounts.is_empty()).then(|| mounts.clone());
     if !app.rbac.is_empty() && !app.service_account.automount_token {
@@ -179,7 +182,7 @@ pub fn pod_template(app: &App, c: &Component) -> PodTemplateSpec {
             ..Default::default()
         });
     }
-    let mut init_containers = wait_containers(app, c);
+    let mut init_containers = access.init_containers;
     if c.migrate_on_start
         && let Some(m) = &app.migrations
     {
@@ -286,23 +289,111 @@ pub fn hardened_container(app: &App, name: &str, image: &str) -> Container {
     }
 }
 
-/// Init containers that hold the pod until the component's databases
-/// accept connections.
-pub fn wait_containers(app: &App, c: &Component) -> Vec<Container> {
-    c.wait_for.iter().map(|w| wait_container(app, w)).collect()
+/// How a component's pods reach its databases: init containers that wait
+/// for each server (and write the pgpass file), and the volumes they and
+/// the app's containers mount.
+pub struct DatabaseAccess {
+    pub init_containers: Vec<Container>,
+    pub volumes: Vec<Volume>,
+    /// The pgpass file's folder, for every container that connects.
+    pub mount: Option<VolumeMount>,
 }
 
-/// An init container that blocks until a database accepts connections.
-fn wait_container(app: &App, w: &WaitFor) -> Container {
-    let script = format!(
-        "until pg_isready --host={host} --port={port} --timeout=2; do echo \"waiting for {host}:{port}\"; sleep 2; done",
-        host = w.host,
-        port = w.port
+/// The emptyDir that holds the pod's pgpass file.
+const PGPASS_VOLUME: &str = "pgpass";
+/// The database passwords the waiting init containers read.
+const PASSWORDS_VOLUME: &str = "database-passwords";
+const PASSWORDS_DIR: &str = "/run/secrets/kgen-databases";
+/// How long a wait lasts before the container exits (and is restarted).
+const WAIT_SECONDS: u32 = 300;
+
+/// Volume names kgen's pod plumbing uses; writable paths take others.
+const RESERVED_VOLUMES: &[&str] = &[API_TOKEN_VOLUME, PGPASS_VOLUME, PASSWORDS_VOLUME];
+
+pub fn database_access(app: &App, c: &Component) -> DatabaseAccess {
+    let with_pgpass: Vec<&WaitFor> = c.wait_for.iter().filter(|w| w.pgpass.is_some()).collect();
+    let mut init_containers = Vec::new();
+    for w in &c.wait_for {
+        let first = with_pgpass.first().is_some_and(|f| f.key == w.key);
+        init_containers.push(wait_container(app, w, first));
+    }
+    if with_pgpass.is_empty() {
+        return DatabaseAccess { init_containers, volumes: Vec::new(), mount: None };
+    }
+    let sources = with_pgpass
+        .iter()
+        .filter_map(|w| w.pgpass.as_ref().map(|s| (w, s)))
+        .map(|(w, s)| VolumeProjection {
+            secret: Some(SecretProjection {
+                name: s.secret.clone(),
+                items: Some(vec![KeyToPath { key: s.key.clone(), path: w.key.clone(), mode: None }]),
+                optional: None,
+            }),
+            ..Default::default()
+        })
+        .collect();
+    let volumes = vec![
+        Volume {
+            name: PASSWORDS_VOLUME.into(),
+            projected: Some(ProjectedVolumeSource { default_mode: Some(0o440), sources: Some(sources) }),
+            ..Default::default()
+        },
+        Volume { name: PGPASS_VOLUME.into(), empty_dir: Some(EmptyDirVolumeSource::default()), ..Default::default() },
+    ];
+    let pgpass_dir = model::PGPASS_FILE.rsplit_once('/').map_or("/", |(dir, _)| dir);
+    for container in &mut init_containers {
+        let waits_with_pgpass = with_pgpass.iter().any(|w| container.name == wait_container_name(w));
+        if waits_with_pgpass {
+            container.volume_mounts = Some(vec![
+                VolumeMount {
+                    name: PASSWORDS_VOLUME.into(),
+                    mount_path: PASSWORDS_DIR.into(),
+                    read_only: Some(true),
+                    ..Default::default()
+                },
+                VolumeMount { name: PGPASS_VOLUME.into(), mount_path: pgpass_dir.into(), ..Default::default() },
+            ]);
+        }
+    }
+    let mount = VolumeMount {
+        name: PGPASS_VOLUME.into(),
+        mount_path: pgpass_dir.into(),
+        read_only: Some(true),
+        ..Default::default()
+    };
+    DatabaseAccess { init_containers, volumes, mount: Some(mount) }
+}
+
+fn wait_container_name(w: &WaitFor) -> String {
+    format!("wait-for-{}", w.key)
+}
+
+/// An init container that blocks until a database accepts connections, for
+/// a bounded time, and fails at once when `pg_isready` cannot even try;
+/// `first` truncates the pgpass file, the others append to it.
+fn wait_container(app: &App, w: &WaitFor, first: bool) -> Container {
+    let pgpass = w.pgpass.as_ref().map(|_| {
+        minijinja::context! {
+            password_file => format!("{PASSWORDS_DIR}/{}", w.key),
+            file => model::PGPASS_FILE,
+            redirect => if first { ">" } else { ">>" },
+        }
+    });
+    let script = crate::templates::render(
+        "wait-for-postgres.sh",
+        minijinja::context! {
+            host => w.host.clone(),
+            port => w.port,
+            user => w.user.clone(),
+            database => w.database.clone(),
+            timeout => WAIT_SECONDS,
+            pgpass => pgpass,
+        },
     );
     Container {
         command: Some(vec!["sh".into(), "-c".into(), script]),
         resources: Some(resources(&small_tool_resources())),
-        ..hardened_container(app, &format!("wait-for-{}", w.key), &w.image)
+        ..hardened_container(app, &wait_container_name(w), &w.image)
     }
 }
 
@@ -481,7 +572,7 @@ pub fn resources(r: &model::Resources) -> ResourceRequirements {
 pub fn writable_volumes(paths: &[String]) -> (Vec<Volume>, Vec<VolumeMount>) {
     let mut volumes: Vec<Volume> = Vec::new();
     let mut mounts = Vec::new();
-    let mut taken: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let mut taken: std::collections::HashSet<String> = RESERVED_VOLUMES.iter().map(|n| n.to_string()).collect();
     let mut next: BTreeMap<String, usize> = BTreeMap::new();
     for path in paths {
         let base = volume_name(path);

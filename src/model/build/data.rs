@@ -852,6 +852,10 @@ impl Builder<'_> {
                     c.wait_for.push(w);
                 }
             }
+            if c.wait_for.iter().any(|w| w.pgpass.is_some()) {
+                let pgpass = EnvVar { name: "PGPASSFILE".into(), source: EnvValue::Literal(PGPASS_FILE.into()) };
+                added.push((pgpass, "the in-cluster databases".into()));
+            }
             if let Some(cache) = cache {
                 for var in cache_env(cache) {
                     added.push((var, "the cache".into()));
@@ -1073,34 +1077,60 @@ fn provider_class(p: profile::StorageProvider) -> (&'static str, &'static str, V
 /// The variable that carries a database's password when kgen composes the
 /// URL: DATABASE_URL → DATABASE_PASSWORD.
 fn password_var(url_var: &str) -> String {
-    format!("{}_PASSWORD", url_var.strip_suffix("_URL").unwrap_or(url_var))
+    part_var(url_var, "PASSWORD")
+}
+
+/// A connection part beside a URL variable: (DATABASE_URL, HOST) →
+/// DATABASE_HOST.
+fn part_var(url_var: &str, part: &str) -> String {
+    format!("{}_{part}", url_var.strip_suffix("_URL").unwrap_or(url_var))
 }
 
 /// Environment variables that connect a component to a database.
+///
+/// A URL kgen composes never carries the password: no encoding can be
+/// applied to a value that only the kubelet sees, and a raw password with
+/// `/`, `?`, `#` or `@` breaks the URL. libpq (and pgx, node-postgres,
+/// asyncpg, JDBC) finds the password in the pod's pgpass file
+/// (`PGPASSFILE`); every client can use the parts (`…_HOST`, `…_PORT`,
+/// `…_NAME`, `…_USER`, `…_PASSWORD`). A URL with the password comes only
+/// from a Secret that carries it (`credentials.urlKey`, a managed
+/// database, CloudNativePG's `-app` Secret).
 fn database_env(db: &Database) -> Vec<EnvVar> {
     let var = |name: &str, source: EnvValue| EnvVar { name: name.to_string(), source };
+    let literal = |value: String| EnvValue::Literal(value);
     let secret =
         |secret: &str, key: &str| EnvValue::SecretKey { secret: secret.into(), key: key.into(), optional: false };
     match &db.kind {
         DatabaseKind::Sqlite(s) => vec![
-            var("DB_PATH", EnvValue::Literal(s.path.clone())),
-            var("DB_MAX_OPEN_CONNS", EnvValue::Literal(s.max_open_conns.to_string())),
-            var("DB_MAX_IDLE_CONNS", EnvValue::Literal(s.max_idle_conns.to_string())),
-            var("DB_CACHE_SIZE_KB", EnvValue::Literal(s.cache_size_kb.to_string())),
-            var("DB_WAL_MODE", EnvValue::Literal(s.wal_mode.to_string())),
+            var("DB_PATH", literal(s.path.clone())),
+            var("DB_MAX_OPEN_CONNS", literal(s.max_open_conns.to_string())),
+            var("DB_MAX_IDLE_CONNS", literal(s.max_idle_conns.to_string())),
+            var("DB_CACHE_SIZE_KB", literal(s.cache_size_kb.to_string())),
+            var("DB_WAL_MODE", literal(s.wal_mode.to_string())),
         ],
-        DatabaseKind::InCluster(p) => match &p.url_key {
-            Some(key) => vec![var(&db.env, secret(&p.password_secret, key))],
-            None => {
-                let pw = password_var(&db.env);
-                let url = format!("postgres://{}:$({pw})@{}:5432/{}?sslmode=disable", p.user, p.name, p.database);
-                vec![var(&pw, secret(&p.password_secret, &p.password_key)), var(&db.env, EnvValue::Literal(url))]
-            }
-        },
+        DatabaseKind::InCluster(p) => {
+            let parts = |password: EnvValue| {
+                vec![
+                    var(&part_var(&db.env, "HOST"), literal(p.name.clone())),
+                    var(&part_var(&db.env, "PORT"), literal("5432".into())),
+                    var(&part_var(&db.env, "NAME"), literal(p.database.clone())),
+                    var(&part_var(&db.env, "USER"), literal(p.user.clone())),
+                    var(&password_var(&db.env), password),
+                ]
+            };
+            let mut vars = parts(secret(&p.password_secret, &p.password_key));
+            let url = match &p.url_key {
+                Some(key) => secret(&p.password_secret, key),
+                None => literal(format!("postgres://{}@{}:5432/{}?sslmode=disable", p.user, p.name, p.database)),
+            };
+            vars.push(var(&db.env, url));
+            vars
+        }
         DatabaseKind::Managed(m) => {
             let mut v = vec![var(&db.env, secret(&m.secret, &m.key))];
             if let Some(mode) = &m.ssl_mode {
-                v.push(var("PGSSLMODE", EnvValue::Literal(mode.clone())));
+                v.push(var("PGSSLMODE", literal(mode.clone())));
             }
             v
         }
@@ -1111,38 +1141,49 @@ fn database_env(db: &Database) -> Vec<EnvVar> {
     }
 }
 
-/// Variables that connect a component to the cache.
+/// Variables that connect a component to the cache: the parts, and a URL
+/// without the password (see [`database_env`]; Redis clients take the
+/// password as an option, `redis-cli` from `REDISCLI_AUTH`).
 fn cache_env(c: &Cache) -> Vec<EnvVar> {
-    match &c.password {
-        None => vec![EnvVar { name: c.env.clone(), source: EnvValue::Literal(format!("redis://{}:6379/0", c.name)) }],
-        Some((secret, key)) => {
-            let pw = password_var(&c.env);
-            vec![
-                EnvVar {
-                    name: pw.clone(),
-                    source: EnvValue::SecretKey { secret: secret.clone(), key: key.clone(), optional: false },
-                },
-                EnvVar {
-                    name: c.env.clone(),
-                    source: EnvValue::Literal(format!("redis://:$({pw})@{}:6379/0", c.name)),
-                },
-            ]
-        }
+    let var = |name: String, source: EnvValue| EnvVar { name, source };
+    let mut vars = vec![
+        var(part_var(&c.env, "HOST"), EnvValue::Literal(c.name.clone())),
+        var(part_var(&c.env, "PORT"), EnvValue::Literal("6379".into())),
+    ];
+    if let Some((secret, key)) = &c.password {
+        vars.push(var(
+            password_var(&c.env),
+            EnvValue::SecretKey { secret: secret.clone(), key: key.clone(), optional: false },
+        ));
     }
+    vars.push(var(c.env.clone(), EnvValue::Literal(format!("redis://{}:6379/0", c.name))));
+    vars
 }
 
 /// An init container that waits for a database server kgen runs or the
 /// operator runs; managed databases are not waited for.
 fn wait_for(db: &Database) -> Option<WaitFor> {
     match &db.kind {
-        DatabaseKind::InCluster(p) => {
-            Some(WaitFor { key: db.key.clone(), image: p.image.clone(), host: p.name.clone(), port: 5432 })
-        }
+        DatabaseKind::InCluster(p) => Some(WaitFor {
+            key: db.key.clone(),
+            image: p.image.clone(),
+            host: p.name.clone(),
+            port: 5432,
+            user: p.user.clone(),
+            database: p.database.clone(),
+            pgpass: p
+                .url_key
+                .is_none()
+                .then(|| SecretKeyRef { secret: p.password_secret.clone(), key: p.password_key.clone() }),
+        }),
         DatabaseKind::Operator(o) => Some(WaitFor {
             key: db.key.clone(),
             image: o.image.clone().unwrap_or_else(|| format!("ghcr.io/cloudnative-pg/postgresql:{POSTGRES_VERSION}")),
             host: format!("{}-rw", o.name),
             port: 5432,
+            user: o.user.clone(),
+            database: o.database.clone(),
+            pgpass: None,
         }),
         DatabaseKind::Sqlite(_) | DatabaseKind::Managed(_) => None,
     }
