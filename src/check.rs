@@ -19,6 +19,7 @@ use crate::diagnostic::Diagnostic;
 use crate::model::{App, DatabaseKind, names};
 use crate::object::Object;
 use crate::profile::ExternalObjects;
+use crate::render::lifecycle;
 
 /// Objects that exist outside the bundle, by kind; names are in the app's
 /// namespace (PriorityClasses are cluster-wide).
@@ -100,6 +101,7 @@ pub fn check(objects: &[Object], external: &External) -> Vec<Diagnostic> {
         names_and_labels(o, &mut valid_keys, &mut out);
         if let Some(pods) = pods(o) {
             pod_references(&bundle, o, &pods, &mut out);
+            claims_come_first(&bundle, o, &mut out);
         }
         match o {
             Object::Service(s) => {
@@ -326,17 +328,15 @@ fn operator_pods(o: &Object) -> Option<(Option<&str>, BTreeMap<String, String>)>
 }
 
 fn pods(o: &Object) -> Option<Pods<'_>> {
-    let (template, claim_templates) = match o {
-        Object::Deployment(d) => (&d.spec.as_ref()?.template, Vec::new()),
-        Object::StatefulSet(s) => {
-            let spec = s.spec.as_ref()?;
-            let claims =
-                spec.volume_claim_templates.iter().flatten().filter_map(|c| c.metadata.name.as_deref()).collect();
-            (&spec.template, claims)
-        }
-        Object::Job(j) => (&j.spec.as_ref()?.template, Vec::new()),
-        Object::CronJob(c) => (&c.spec.as_ref()?.job_template.spec.as_ref()?.template, Vec::new()),
-        _ => return None,
+    let template = o.pod_template()?;
+    let claim_templates = match o {
+        Object::StatefulSet(s) => s
+            .spec
+            .iter()
+            .flat_map(|spec| spec.volume_claim_templates.iter().flatten())
+            .filter_map(|c| c.metadata.name.as_deref())
+            .collect(),
+        _ => Vec::new(),
     };
     let labels = template.metadata.as_ref().and_then(|m| m.labels.as_ref()).unwrap_or(&NO_LABELS);
     Some(Pods { owner: o, labels, spec: template.spec.as_ref()?, claim_templates })
@@ -500,6 +500,28 @@ fn pod_references(bundle: &Bundle<'_>, o: &Object, pods: &Pods<'_>, out: &mut Ve
                     .hint(hint),
                 );
             }
+        }
+    }
+}
+
+/// A claim is applied no later than the workloads that mount it: Argo CD
+/// waits for a wave to be healthy before the next, and a pod whose claim
+/// comes later never starts.
+fn claims_come_first(bundle: &Bundle<'_>, o: &Object, out: &mut Vec<Diagnostic>) {
+    let wave = lifecycle::wave_of(o);
+    for claim in o.mounted_claims() {
+        if let Some(pvc) = bundle.get("PersistentVolumeClaim", o.namespace(), claim)
+            && lifecycle::wave_of(pvc) > wave
+        {
+            out.push(
+                Diagnostic::error(format!(
+                    "{} mounts {} from a later sync wave ({} after {wave}): Argo CD would wait forever",
+                    describe(o),
+                    describe(pvc),
+                    lifecycle::wave_of(pvc)
+                ))
+                .hint(format!("give the claim sync wave {wave} or lower")),
+            );
         }
     }
 }
@@ -791,6 +813,30 @@ mod tests {
         assert_eq!(
             messages(&bundle(&[policy("TCP"), pod]), &External::default()),
             ["NetworkPolicy `shop/web` lets traffic in on port 5353, which none of its pods listens on"]
+        );
+    }
+
+    /// Regression (issue 11): a standalone claim in wave 0 under a
+    /// StatefulSet in wave -2 deadlocked Argo CD.
+    #[test]
+    fn claims_are_not_in_a_later_wave_than_their_workloads() {
+        let claim = |wave: &str| {
+            let mut m = meta("data");
+            m["annotations"] = serde_json::json!({"argocd.argoproj.io/sync-wave": wave});
+            serde_json::json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": m,
+                "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}})
+        };
+        let mut pod = deployment(serde_json::json!({
+            "containers": [container(serde_json::json!({"volumeMounts": [{"name": "data", "mountPath": "/data"}]}))],
+            "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": "data"}}],
+        }));
+        pod["metadata"]["annotations"] = serde_json::json!({"argocd.argoproj.io/sync-wave": "-2"});
+        assert_eq!(messages(&bundle(&[claim("-2"), pod.clone()]), &External::default()), Vec::<String>::new());
+        assert_eq!(
+            messages(&bundle(&[claim("0"), pod]), &External::default()),
+            [
+                "Deployment `shop/web` mounts PersistentVolumeClaim `shop/data` from a later sync wave (0 after -2): Argo CD would wait forever"
+            ]
         );
     }
 

@@ -232,6 +232,27 @@ impl Object {
         INSTALL_ORDER.iter().find(|(k, _)| *k == kind).map_or(UNKNOWN_KIND_RANK, |(_, rank)| *rank)
     }
 
+    /// The pod template of a workload (Deployment, StatefulSet, Job, or a
+    /// CronJob's job template).
+    pub fn pod_template(&self) -> Option<&k8s_openapi::api::core::v1::PodTemplateSpec> {
+        match self {
+            Object::Deployment(d) => Some(&d.spec.as_ref()?.template),
+            Object::StatefulSet(s) => Some(&s.spec.as_ref()?.template),
+            Object::Job(j) => Some(&j.spec.as_ref()?.template),
+            Object::CronJob(c) => Some(&c.spec.as_ref()?.job_template.spec.as_ref()?.template),
+            _ => None,
+        }
+    }
+
+    /// The claims a workload's pods mount by name (not claim templates).
+    pub fn mounted_claims(&self) -> impl Iterator<Item = &str> {
+        self.pod_template()
+            .and_then(|t| t.spec.as_ref())
+            .into_iter()
+            .flat_map(|spec| spec.volumes.iter().flatten())
+            .filter_map(|v| v.persistent_volume_claim.as_ref().map(|c| c.claim_name.as_str()))
+    }
+
     /// `Kind/namespace/name`, for messages.
     pub fn id(&self) -> String {
         match self.namespace() {

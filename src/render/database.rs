@@ -86,17 +86,39 @@ fn data_layout(major: u32) -> (&'static str, String) {
     }
 }
 
-fn pg_isready(p: &Postgres, initial_delay: Option<i32>, period: i32, timeout: i32, failures: i32) -> Probe {
+/// What a probe of the server asks of `pg_isready`.
+#[derive(Clone, Copy)]
+enum ServerCheck {
+    /// The server accepts connections (readiness).
+    Accepting,
+    /// The server answers, even if only to say it is starting or recovering
+    /// (`pg_isready` exit 1): a server in crash recovery must not be killed
+    /// for rejecting connections, or it starts its recovery over (startup
+    /// and liveness).
+    Answering,
+}
+
+fn pg_isready(p: &Postgres, check: ServerCheck, initial_delay: Option<i32>, period: i32, timeout: i32, failures: i32) -> Probe {
+    let command = match check {
+        ServerCheck::Accepting => vec![
+            "pg_isready".into(),
+            "--username".into(),
+            p.user.clone(),
+            "--dbname".into(),
+            p.database.clone(),
+        ],
+        ServerCheck::Answering => vec![
+            "sh".into(),
+            "-c".into(),
+            format!(
+                "pg_isready --username={} --dbname={}; [ $? -le 1 ]",
+                crate::templates::shell_quote(p.user.clone()),
+                crate::templates::shell_quote(p.database.clone())
+            ),
+        ],
+    };
     Probe {
-        exec: Some(ExecAction {
-            command: Some(vec![
-                "pg_isready".into(),
-                "--username".into(),
-                p.user.clone(),
-                "--dbname".into(),
-                p.database.clone(),
-            ]),
-        }),
+        exec: Some(ExecAction { command: Some(command) }),
         initial_delay_seconds: initial_delay,
         period_seconds: Some(period),
         timeout_seconds: Some(timeout),
@@ -150,10 +172,11 @@ fn in_cluster(app: &App, db: &Database, p: &Postgres, out: &mut Vec<Object>) {
         protocol: Some("TCP".into()),
         ..Default::default()
     }]);
-    // Seed 003's probe timings; the startup probe covers initdb and recovery.
-    container.liveness_probe = Some(pg_isready(p, Some(30), 10, 5, 3));
-    container.readiness_probe = Some(pg_isready(p, Some(10), 5, 3, 3));
-    container.startup_probe = Some(pg_isready(p, None, 5, 5, 60));
+    // Seed 003's probe timings; the startup probe covers initdb (until the
+    // server first answers), liveness tolerates crash recovery.
+    container.liveness_probe = Some(pg_isready(p, ServerCheck::Answering, Some(30), 10, 5, 3));
+    container.readiness_probe = Some(pg_isready(p, ServerCheck::Accepting, Some(10), 5, 3, 3));
+    container.startup_probe = Some(pg_isready(p, ServerCheck::Answering, None, 5, 5, 60));
     container.resources = Some(resources(&p.resources));
     let mut mounts = vec![
         mount("data", mount_path, false),

@@ -49,9 +49,11 @@ impl Stage {
     }
 
     /// The stage of an object that was not tagged explicitly. A standalone
-    /// PVC goes with the app: with a `WaitForFirstConsumer` storage class it
+    /// PVC goes with the earliest workload that mounts it (see [`finish`]),
+    /// or else with the app: with a `WaitForFirstConsumer` storage class it
     /// stays Pending (not healthy) until a pod uses it, so a wave of its own
-    /// before its pods would never finish.
+    /// before its pods would never finish, and a wave after them would hold
+    /// them Pending forever.
     pub fn of_kind(kind: &str) -> Stage {
         match kind {
             "Namespace" | "ServiceAccount" | "Secret" | "ConfigMap" | "StorageClass" | "Role" | "RoleBinding"
@@ -93,6 +95,7 @@ pub fn protect(meta: &mut ObjectMeta) {
 /// objects that hold data. StatefulSet claim templates are immutable, so
 /// their annotations must never change once released.
 pub fn finish(objects: &mut [Object]) {
+    let claim_waves = claim_waves(objects);
     for o in objects.iter_mut() {
         let stage = Stage::of_kind(o.kind());
         match o {
@@ -105,11 +108,48 @@ pub fn finish(objects: &mut [Object]) {
             }
             _ => {}
         }
+        let claim_wave = match o {
+            Object::PersistentVolumeClaim(_) => {
+                claim_waves.get(&(o.namespace().map(str::to_string), o.name().to_string())).copied()
+            }
+            _ => None,
+        }
+        .map(|w| w.to_string());
         let meta = o.metadata_mut();
         if !meta.annotations.as_ref().is_some_and(|a| a.contains_key(SYNC_WAVE)) {
-            tag(meta, stage);
+            match claim_wave {
+                Some(wave) => {
+                    meta.annotations.get_or_insert_default().insert(SYNC_WAVE.into(), wave);
+                }
+                None => tag(meta, stage),
+            }
         }
     }
+}
+
+/// The wave of every claim a workload mounts: the earliest wave of the
+/// workloads that mount it, so that Argo CD never waits on a workload whose
+/// claim comes in a later wave.
+fn claim_waves(objects: &[Object]) -> BTreeMap<(Option<String>, String), i32> {
+    let mut waves: BTreeMap<(Option<String>, String), i32> = BTreeMap::new();
+    for o in objects {
+        let wave = wave_of(o);
+        for claim in o.mounted_claims() {
+            let w = waves.entry((o.namespace().map(str::to_string), claim.to_string())).or_insert(wave);
+            *w = (*w).min(wave);
+        }
+    }
+    waves
+}
+
+/// An object's sync wave: its annotation, or its kind's stage.
+pub fn wave_of(o: &Object) -> i32 {
+    o.metadata()
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(SYNC_WAVE))
+        .and_then(|w| w.trim().parse().ok())
+        .unwrap_or_else(|| Stage::of_kind(o.kind()).wave())
 }
 
 /// The lifecycle annotations of an object (for tests and `kgen diff`).
