@@ -135,7 +135,10 @@ impl Sandbox {
 
 impl Identity {
     fn setpriv(&self) -> Vec<String> {
-        let mut out = vec!["setpriv".to_string(), format!("--reuid={}", self.uid), format!("--regid={}", self.gid)];
+        // util-linux's, by its path: an image's PATH may find busybox's first.
+        let setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].into_iter().find(|p| Path::new(p).exists());
+        let setpriv = setpriv.expect("util-linux's setpriv").to_string();
+        let mut out = vec![setpriv, format!("--reuid={}", self.uid), format!("--regid={}", self.gid)];
         if self.groups.is_empty() {
             out.push("--clear-groups".into());
         } else {
@@ -238,9 +241,11 @@ impl View {
         View { binds: vec![] }
     }
 
-    /// Resolve `bind`'s destination and remember what is bound there.
+    /// Resolve `bind`'s destination and remember what is bound there. An
+    /// image's own `/bin` (say) replaces the host's link, not `/usr/bin`.
     fn add(&mut self, bind: &Bind) -> Bind {
-        let dest = self.resolve(&bind.dest);
+        let top_level_link = BASE_LINKS.iter().any(|l| bind.dest.trim_end_matches('/') == format!("/{l}"));
+        let dest = if top_level_link { bind.dest.trim_end_matches('/').to_string() } else { self.resolve(&bind.dest) };
         self.binds.push((dest.clone(), bind.host.clone()));
         Bind { dest, ..bind.clone() }
     }

@@ -334,7 +334,17 @@ fn init_containers_finish_and_the_app_connects_with_what_it_is_given(target: Tar
                 continue; // an init container (it finished: checked above)
             }
             let logs = pod.logs(&container);
-            for (name, value) in pod.env(&container) {
+            let env = pod.env(&container);
+            for prefix in postgres_part_prefixes(env) {
+                let expected = format!("kgen-stand-in: ok postgres-parts {prefix}_* ");
+                assert!(
+                    logs.contains(&expected),
+                    "{}: the app `{container}` did not connect with {prefix}_HOST, _PORT, …; its output:\n{}",
+                    pod.label,
+                    super::process::tail(&logs, 20)
+                );
+            }
+            for (name, value) in env {
                 let expected = if value.starts_with("postgres://") || value.starts_with("postgresql://") {
                     format!("kgen-stand-in: ok postgres {name} ")
                 } else if value.starts_with("redis://") || value.starts_with("rediss://") {
@@ -353,6 +363,18 @@ fn init_containers_finish_and_the_app_connects_with_what_it_is_given(target: Tar
             }
         }
     }
+}
+
+/// Prefixes P with P_HOST, P_PORT, P_USER and P_NAME (or _DATABASE, _DB):
+/// PostgreSQL connection parts (the app stand-in's rule).
+fn postgres_part_prefixes(env: &std::collections::BTreeMap<String, String>) -> Vec<String> {
+    let set = |name: String| env.get(&name).is_some_and(|v| !v.is_empty());
+    env.keys()
+        .filter_map(|k| k.strip_suffix("_HOST"))
+        .filter(|p| set(format!("{p}_PORT")) && set(format!("{p}_USER")))
+        .filter(|p| ["NAME", "DATABASE", "DB"].iter().any(|s| set(format!("{p}_{s}"))))
+        .map(str::to_string)
+        .collect()
 }
 
 /// Whatever the bundle's migration strategy (a Job, an init container of
@@ -524,6 +546,7 @@ fn strip_pod_fields(value: &mut Value) {
 
 /// The aspects a bundle calls for.
 fn aspects_called_for(bundle: &Bundle) -> BTreeSet<Aspect> {
+    let always_migrates = options_for(&bundle.target).app.always_migrate_on_start;
     let mut out = BTreeSet::new();
     if !databases(bundle).is_empty() {
         out.insert(Aspect::Databases);
@@ -542,7 +565,7 @@ fn aspects_called_for(bundle: &Bundle) -> BTreeSet<Aspect> {
         let spec = s.spec();
         let init_migration = spec.init_containers.iter().flatten().any(|c| Kind::of(c.image.as_deref().unwrap_or_default()) == Kind::App);
         let auto = spec.containers.iter().flat_map(|c| c.env.iter().flatten()).any(|e| e.name == "DB_AUTO_MIGRATE" && e.value.as_deref() == Some("true"));
-        init_migration || auto
+        init_migration || auto || always_migrates
     });
     if !migration_jobs(bundle).is_empty() || (migrates_on_start && !databases(bundle).is_empty()) {
         out.insert(Aspect::Migrations);
