@@ -42,8 +42,10 @@ fn pg_extensions() -> String {
 /// The stub extension's version (the profiles' image tag).
 const TIMESCALEDB_STUB_VERSION: &str = "2.17.2";
 /// What the postgres entrypoint prints right before it execs the server.
-const POSTGRES_STARTED: &[&str] =
-    &["PostgreSQL init process complete; ready for start up.", "appears to contain a database; Skipping initialization"];
+const POSTGRES_STARTED: &[&str] = &[
+    "PostgreSQL init process complete; ready for start up.",
+    "appears to contain a database; Skipping initialization",
+];
 
 /// The stub extension's objects: only TimescaleDB's restore-mode switches,
 /// which backup and restore scripts call around pg_restore.
@@ -346,10 +348,8 @@ impl Images {
             write_executable(&dir.join("app"), APP_STAND_IN);
         });
         let stand_in = stand_in.join("app");
-        let mut binds = vec![
-            ro(share, "/usr/local/share/kgen-app-stand-in"),
-            ro(stand_in.clone(), "/usr/local/bin/app"),
-        ];
+        let mut binds =
+            vec![ro(share, "/usr/local/share/kgen-app-stand-in"), ro(stand_in.clone(), "/usr/local/bin/app")];
         if let Some(program) = container.command.as_ref().and_then(|c| c.first())
             && !is_shell(program)
         {

@@ -54,7 +54,10 @@ const TOOLS: &[(&str, &[&str])] = &[
     ("timeout (coreutils)", &["timeout"]),
     ("getent (libc-bin)", &["getent"]),
     ("PostgreSQL server (postgresql)", &["/usr/lib/postgresql"]),
-    ("nss_wrapper (libnss-wrapper)", &["/usr/lib/x86_64-linux-gnu/libnss_wrapper.so", "/usr/lib/aarch64-linux-gnu/libnss_wrapper.so"]),
+    (
+        "nss_wrapper (libnss-wrapper)",
+        &["/usr/lib/x86_64-linux-gnu/libnss_wrapper.so", "/usr/lib/aarch64-linux-gnu/libnss_wrapper.so"],
+    ),
     ("redis-server", &["/usr/bin/redis-server"]),
     ("redis-cli (redis-tools)", &["/usr/bin/redis-cli"]),
     ("sqlite3", &["/usr/bin/sqlite3"]),
@@ -74,9 +77,10 @@ pub fn node_available() -> bool {
         return false;
     }
     let tools = TOOLS.iter().all(|(name, candidates)| tool(name, candidates).is_some());
-    let postgres = ["postgres", "initdb", "pg_ctl", "psql", "pg_isready", "pg_dump", "pg_restore"].iter().all(|program| {
-        let path = images::pg_major().map(|v| format!("/usr/lib/postgresql/{v}/bin/{program}")).unwrap_or_default();
-        tool(&format!("{program} (postgresql)"), &[path.as_str()]).is_some()
-    });
+    let postgres =
+        ["postgres", "initdb", "pg_ctl", "psql", "pg_isready", "pg_dump", "pg_restore"].iter().all(|program| {
+            let path = images::pg_major().map(|v| format!("/usr/lib/postgresql/{v}/bin/{program}")).unwrap_or_default();
+            tool(&format!("{program} (postgresql)"), &[path.as_str()]).is_some()
+        });
     tools && postgres
 }

@@ -251,10 +251,10 @@ impl Pod {
         let running = &self.containers[index];
         let timeout = Duration::from_secs(probe.timeout_seconds.unwrap_or(1).max(1) as u64);
         let log = self.log_path(&running.prepared.name, "probe");
-        let finished = if let Some(exec) = &probe.exec {
+        // Network probes get a second more than their timeout to start.
+        let (what, cmd, bound) = if let Some(exec) = &probe.exec {
             let argv = exec.command.clone().unwrap_or_default();
-            let finished = run_bounded(self.command(&running.prepared, &argv), &log, timeout);
-            return outcome(&format!("exec {argv:?}"), finished, timeout);
+            (format!("exec {argv:?}"), self.command(&running.prepared, &argv), timeout)
         } else if let Some(http) = &probe.http_get {
             if http.scheme.as_deref().is_some_and(|s| s != "HTTP") {
                 return Err("httpGet probes over HTTPS are not emulated".into());
@@ -265,18 +265,23 @@ impl Pod {
             let mut wget = Command::new("busybox");
             // No -T: Debian's busybox 1.35 wget crashes with it; the run is bounded.
             wget.args(["wget", "-q", "-O", "/dev/null", &url]);
-            (format!("httpGet {url}"), run_bounded(self.ns.enter(wget), &log, timeout + Duration::from_secs(1)))
+            (format!("httpGet {url}"), self.ns.enter(wget), timeout + Duration::from_secs(1))
         } else if let Some(tcp) = &probe.tcp_socket {
             let host = tcp.host.clone().unwrap_or_else(|| self.ip.clone());
             let port = self.port(&running.prepared.spec, &tcp.port)?;
-            let mut socat = Command::new("socat");
             let secs = timeout.as_secs();
+            let mut socat = Command::new("socat");
             socat.args(["-T", &secs.to_string(), "/dev/null", &format!("TCP:{host}:{port},connect-timeout={secs}")]);
-            (format!("tcpSocket {host}:{port}"), run_bounded(self.ns.enter(socat), &log, timeout + Duration::from_secs(1)))
+            (format!("tcpSocket {host}:{port}"), self.ns.enter(socat), timeout + Duration::from_secs(1))
         } else {
             return Err("probe type not emulated (exec, httpGet and tcpSocket are)".into());
         };
-        outcome(&finished.0, finished.1, timeout)
+        let finished = run_bounded(cmd, &log, bound);
+        if finished.success() {
+            Ok(())
+        } else {
+            Err(format!("{what}: {}\n{}", finished.describe(bound), tail(&finished.output, 10)))
+        }
     }
 
     /// A probe's port: a number, or a name of the container's ports.
@@ -340,14 +345,6 @@ impl Pod {
             running.process.wait_bounded(left);
             running.process.kill();
         }
-    }
-}
-
-fn outcome(what: &str, finished: Finished, timeout: Duration) -> Result<(), String> {
-    if finished.success() {
-        Ok(())
-    } else {
-        Err(format!("{what}: {}\n{}", finished.describe(timeout), tail(&finished.output, 10)))
     }
 }
 
@@ -427,7 +424,11 @@ pub fn identity(container: &Container, source: &PodSource, image: &Image) -> Res
 
 /// The runtime's command line: `command` replaces the image's entrypoint
 /// (and then its CMD is not used), `args` its CMD; both expanded.
-pub fn command_line(container: &Container, image: &Image, env: &BTreeMap<String, String>) -> Result<Vec<String>, String> {
+pub fn command_line(
+    container: &Container,
+    image: &Image,
+    env: &BTreeMap<String, String>,
+) -> Result<Vec<String>, String> {
     let expand = |items: &Vec<String>| super::env::expand_all(items, env);
     let argv: Vec<String> = match (&container.command, &container.args) {
         (Some(command), args) => expand(command).into_iter().chain(args.iter().flat_map(expand)).collect(),
