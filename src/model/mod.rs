@@ -495,6 +495,9 @@ pub struct Cache {
     pub resources: Resources,
     pub password: Option<(String, String)>,
     pub env: String,
+    /// The claim of the append-only file (`<name>-data`), when Redis keeps
+    /// its keys.
+    pub persistence: Option<StorageRequest>,
 }
 
 #[derive(Clone, Debug)]

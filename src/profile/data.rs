@@ -249,8 +249,26 @@ pub struct Cache {
     /// never on a command line.
     pub password: Option<SecretKeyRef>,
     /// Environment variable with the cache URL for the app (default
-    /// REDIS_URL).
+    /// REDIS_URL; `<PREFIX>_HOST`, `_PORT` and `_PASSWORD` come beside it).
     pub env: Option<String>,
+    /// Keep the keys across restarts, for Redis as a store (sessions,
+    /// queues) rather than a cache: every write is appended to a file on a
+    /// PersistentVolumeClaim `<name>-data`, and the eviction policy defaults
+    /// to volatile-lru (only keys with an expiry are evicted). `{}` turns it
+    /// on.
+    pub persistence: Option<CachePersistence>,
+}
+
+/// Redis persistence: an append-only file on a claim.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct CachePersistence {
+    /// Set false to turn persistence defined in the base off in an
+    /// environment.
+    pub enabled: Option<bool>,
+    /// The claim (default: four times `maxMemory`, at least 1Gi, which
+    /// leaves room for the file's rewrites).
+    pub storage: Option<Storage>,
 }
 
 /// How database migrations run.

@@ -151,6 +151,7 @@ pub const SHORTHAND_PATHS: &[(&str, &str)] = &[
     ("databases.*.resources", "preset"),
     ("databases.*.backup.resources", "preset"),
     ("cache.resources", "preset"),
+    ("cache.persistence.storage", "size"),
     ("migrations.resources", "preset"),
 ];
 

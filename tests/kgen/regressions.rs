@@ -314,3 +314,107 @@ fn tester_subdomain_names_may_be_longer_than_a_label() {
     assert_eq!(pod["containers"][0]["env"][0]["valueFrom"]["secretKeyRef"]["name"], long.as_str());
     assert_eq!(pod["imagePullSecrets"][0]["name"], format!("p{long}"));
 }
+
+/// Render a profile from standard input; (exit code, stdout, stderr).
+fn render_stdin(text: &str, args: &[&str]) -> (Option<i32>, String, String) {
+    let mut all = vec!["render", "-"];
+    all.extend(args);
+    let out = run(&all, Some(text));
+    (out.status.code(), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+}
+
+/// issue 11: `archive_command=aws s3 cp …` on the stock postgres image,
+/// which has no `aws`, filled the disk. WAL archiving needs an image of the
+/// user's and the tool's credentials, and nothing else sets the command.
+#[test]
+fn issue11_wal_archiving_needs_an_image_with_the_tool_and_its_credentials() {
+    let base = "name: shop\nimage: shop:1.0\ndatabases:\n  main:\n";
+    let (code, _, err) = render_stdin(&format!("{base}    walArchive: {{command: aws s3 cp %p s3://b/%f}}\n"), &[]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("error: WAL archiving needs an image with the archive tool"), "{err}");
+    assert!(err.contains("error: WAL archiving needs the archive tool's credentials"), "{err}");
+    let (code, _, err) = render_stdin(&format!("{base}    parameters: {{archive_command: /bin/true}}\n"), &[]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("error: `archive_command` is set by `walArchive`"), "{err}");
+    let ok = format!(
+        "{base}    image: registry.example.com/pg-awscli:17\n    walArchive:\n      command: aws s3 cp %p s3://b/%f\n      secret: wal-creds\n"
+    );
+    let (code, out, err) = render_stdin(&ok, &[]);
+    assert_eq!(code, Some(0), "{err}");
+    // A missing tool (exit 127) is made an ordinary, counted failure.
+    assert!(out.contains("archive_command=( aws s3 cp %p s3://b/%f ) || exit 1"), "{out}");
+    assert!(out.contains("secretRef:\n                name: wal-creds"), "{out}");
+}
+
+/// issue 11: timeservice prod turned OIDC on while its network policy let
+/// its pods reach only DNS.
+#[test]
+fn issue11_a_setting_naming_an_endpoint_the_egress_blocks_is_a_warning_with_the_fix() {
+    let text = "name: shop\nimage: shop:1.0\nports: {http: 8080}\nsettings:\n  OIDC_ISSUER_URL: https://auth.example.com/realms/main\n  ALLOWED_ORIGINS: https://shop.example.com\n";
+    let (code, _, err) = render_stdin(text, &[]);
+    assert_eq!(code, Some(0));
+    assert!(err.contains("warning: `OIDC_ISSUER_URL` names auth.example.com:443, outside the cluster"), "{err}");
+    assert!(err.contains("ports: [443]"), "{err}");
+    assert!(!err.contains("ALLOWED_ORIGINS"), "{err}");
+    let allowed = format!("{text}networkPolicy:\n  egress: [{{cidr: 0.0.0.0/0, ports: [443]}}]\n");
+    let (code, _, err) = render_stdin(&allowed, &[]);
+    assert_eq!((code, err.as_str()), (Some(0), ""));
+}
+
+/// issue 11: a `Pods` metric with no adapter serving it keeps the HPA from
+/// ever scaling down; the render says so.
+#[test]
+fn issue11_custom_autoscaling_metrics_say_they_need_an_adapter() {
+    let text = "name: shop\nimage: shop:1.0\nports: {http: 8080}\nautoscaling:\n  max: 5\n  metrics: [{name: requests_per_second, target: \"10\"}]\n";
+    let (code, _, err) = render_stdin(text, &[]);
+    assert_eq!(code, Some(0));
+    assert!(err.contains("warning: the autoscaler reads `requests_per_second` from the custom metrics API"), "{err}");
+    let keda = text.replace("autoscaling:\n", "autoscaling:\n  keda: {}\n").replace("\"10\"}]", "\"10\", query: 'sum(rate(x[1m]))'}]");
+    let (code, _, err) = render_stdin(&keda, &[]);
+    assert_eq!((code, err.as_str()), (Some(0), ""));
+}
+
+/// issue 11: with monitoring on, every component with a port was scraped at
+/// /metrics, so an app without metrics was "down" forever. Only a component
+/// that says it serves metrics is scraped; the others are watched through
+/// kube-state-metrics.
+#[test]
+fn issue11_only_components_that_serve_metrics_are_scraped() {
+    let text = "name: shop\nimage: shop:1.0\nports: {http: 8080}\nmonitoring: {}\n";
+    let (code, out, err) = render_stdin(text, &[]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(!out.contains("kind: ServiceMonitor"), "{out}");
+    assert!(out.contains("kube_deployment_status_replicas_available{namespace=\"shop\", deployment=\"shop\"} < 1"), "{out}");
+    let (code, out, _) = render_stdin(&format!("{text}metrics: {{port: http}}\n"), &[]);
+    assert_eq!(code, Some(0));
+    assert!(out.contains("kind: ServiceMonitor"), "{out}");
+    assert!(out.contains("up{namespace=\"shop\", job=\"shop\"}"), "{out}");
+}
+
+/// issue 11: standalone database claims were in sync wave 0 under their
+/// StatefulSets in wave -2, and Argo CD waited forever.
+#[test]
+fn issue11_no_shipped_claim_comes_after_a_workload_that_mounts_it() {
+    for (profile, env) in crate::support::profile_matrix() {
+        let out = crate::support::render(&profile, env.as_deref());
+        let objects: Vec<serde_yaml::Value> =
+            serde_yaml::Deserializer::from_str(&out).map(|d| serde::Deserialize::deserialize(d).unwrap()).collect();
+        let wave = |o: &serde_yaml::Value| -> i32 {
+            o["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"].as_str().unwrap().parse().unwrap()
+        };
+        for o in objects.iter().filter(|o| o["kind"] == "PersistentVolumeClaim") {
+            let name = o["metadata"]["name"].as_str().unwrap();
+            for w in &objects {
+                let spec = match w["kind"].as_str() {
+                    Some("CronJob") => &w["spec"]["jobTemplate"]["spec"]["template"]["spec"],
+                    Some("Deployment" | "StatefulSet" | "Job") => &w["spec"]["template"]["spec"],
+                    _ => continue,
+                };
+                let mounts = spec["volumes"].as_sequence().into_iter().flatten();
+                if mounts.clone().any(|v| v["persistentVolumeClaim"]["claimName"].as_str() == Some(name)) {
+                    assert!(wave(o) <= wave(w), "{profile} {env:?}: claim {name} after {}", w["metadata"]["name"].as_str().unwrap_or_default());
+                }
+            }
+        }
+    }
+}

@@ -910,7 +910,16 @@ impl Builder<'_> {
                 format!("`{max_memory}` is not a Redis memory size such as 200mb"),
             );
         }
-        let policy = c.max_memory_policy.clone().unwrap_or_else(|| "allkeys-lru".into());
+        let persistence = c.persistence.as_ref().filter(|p| p.enabled != Some(false)).map(|p| {
+            // Four times the memory cap leaves room for the append-only
+            // file's rewrites.
+            let memory = redis_bytes(&max_memory).unwrap_or(0.0);
+            let size = quantity::bytes_ceil((memory * 4.0).max(1024f64.powi(3)));
+            let storage = p.storage.clone().unwrap_or_default();
+            self.storage_request(&path!["cache", "persistence", "storage"], &storage, &size)
+        });
+        let default_policy = if persistence.is_some() { "volatile-lru" } else { "allkeys-lru" };
+        let policy = c.max_memory_policy.clone().unwrap_or_else(|| default_policy.into());
         const POLICIES: &[&str] = &[
             "noeviction",
             "allkeys-lru",
@@ -947,6 +956,7 @@ impl Builder<'_> {
             resources,
             password,
             env,
+            persistence,
         })
     }
 
@@ -1113,6 +1123,24 @@ impl Builder<'_> {
             resources,
         })
     }
+}
+
+/// A Redis memory size (`400mb`, `1gb`, `512k`, `1000`) in bytes, as
+/// Redis reads it: `k` is 1000, `kb` 1024.
+fn redis_bytes(size: &str) -> Option<f64> {
+    let digits = size.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let n: f64 = digits.parse().ok()?;
+    let factor = match size[digits.len()..].to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "k" => 1e3,
+        "kb" => 1024.0,
+        "m" => 1e6,
+        "mb" => 1024f64.powi(2),
+        "g" => 1e9,
+        "gb" => 1024f64.powi(3),
+        _ => return None,
+    };
+    Some(n * factor)
 }
 
 /// Requests 100m/128Mi, limits 1 CPU/512Mi: pg_dump's compression is
