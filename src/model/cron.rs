@@ -256,7 +256,9 @@ fn days_in_month(year: u64, month: u64) -> u64 {
 /// unrestricted in robfig/cron's sense (`*` or `?` without a step), which
 /// decides how day of month and day of week combine.
 fn expand(text: &str, f: &Field) -> (u64, bool) {
-    let value = |t: &str| number(t).or_else(|| f.names.iter().position(|n| n.eq_ignore_ascii_case(t)).map(|i| f.min + i as u32));
+    let value = |t: &str| {
+        number(t).or_else(|| f.names.iter().position(|n| n.eq_ignore_ascii_case(t)).map(|i| f.min + i as u32))
+    };
     let mut bits = 0u64;
     let mut star = false;
     for item in text.split(',') {

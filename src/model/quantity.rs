@@ -41,7 +41,11 @@ pub fn parse(q: &str) -> Result<f64, String> {
 /// below 1Gi).
 pub fn bytes_ceil(bytes: f64) -> String {
     let gi = 1024f64.powi(3);
-    if bytes >= gi { format!("{}Gi", (bytes / gi).ceil()) } else { format!("{}Mi", (bytes / 1024f64.powi(2)).ceil().max(1.0)) }
+    if bytes >= gi {
+        format!("{}Gi", (bytes / gi).ceil())
+    } else {
+        format!("{}Mi", (bytes / 1024f64.powi(2)).ceil().max(1.0))
+    }
 }
 
 #[cfg(test)]

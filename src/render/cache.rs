@@ -5,9 +5,9 @@
 
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, DeploymentStrategy};
 use k8s_openapi::api::core::v1::{
-    ConfigMap, ConfigMapVolumeSource, ContainerPort, EmptyDirVolumeSource, ExecAction, KeyToPath, PersistentVolumeClaim,
-    PersistentVolumeClaimVolumeSource, PodSpec, PodTemplateSpec, Probe, SecretVolumeSource, Service, ServicePort,
-    ServiceSpec, TCPSocketAction, Volume, VolumeMount,
+    ConfigMap, ConfigMapVolumeSource, ContainerPort, EmptyDirVolumeSource, ExecAction, KeyToPath,
+    PersistentVolumeClaim, PersistentVolumeClaimVolumeSource, PodSpec, PodTemplateSpec, Probe, SecretVolumeSource,
+    Service, ServicePort, ServiceSpec, TCPSocketAction, Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -45,7 +45,9 @@ pub fn render(app: &App, out: &mut Vec<Object>) {
             ..Default::default()
         },
         match &c.persistence {
-            None => Volume { name: "data".into(), empty_dir: Some(EmptyDirVolumeSource::default()), ..Default::default() },
+            None => {
+                Volume { name: "data".into(), empty_dir: Some(EmptyDirVolumeSource::default()), ..Default::default() }
+            }
             Some(storage) => {
                 let claim_name = format!("{}-data", c.name);
                 out.push(
@@ -190,8 +192,12 @@ fn cache_meta(app: &App, c: &Cache) -> ObjectMeta {
 /// password comes from an included file.
 fn redis_conf(c: &Cache) -> String {
     let mut conf = String::from(match c.persistence {
-        None => "# Redis as a cache: nothing is written to disk.\nbind * -::*\nport 6379\ndir /data\nsave \"\"\nappendonly no\n",
-        Some(_) => "# Redis as a store: every write is appended to a file on the claim (fsync every\n# second), which Redis replays on start.\nbind * -::*\nport 6379\ndir /data\nsave \"\"\nappendonly yes\nappendfsync everysec\n",
+        None => {
+            "# Redis as a cache: nothing is written to disk.\nbind * -::*\nport 6379\ndir /data\nsave \"\"\nappendonly no\n"
+        }
+        Some(_) => {
+            "# Redis as a store: every write is appended to a file on the claim (fsync every\n# second), which Redis replays on start.\nbind * -::*\nport 6379\ndir /data\nsave \"\"\nappendonly yes\nappendfsync everysec\n"
+        }
     });
     conf.push_str(&format!("maxmemory {}\nmaxmemory-policy {}\n", c.max_memory, c.max_memory_policy));
     if c.password.is_some() {

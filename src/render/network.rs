@@ -116,7 +116,8 @@ pub fn render(app: &App, out: &mut Vec<Object>) {
                 _ => db.key.clone(),
             };
             // The backup job and the restore job reach the same server.
-            for (name, component) in [(&backup.name, format!("{key}-backup")), (&backup.restore_name, format!("{key}-restore"))]
+            for (name, component) in
+                [(&backup.name, format!("{key}-backup")), (&backup.restore_name, format!("{key}-restore"))]
             {
                 let mut egress = vec![dns()];
                 if let DatabaseKind::InCluster(_) = &db.kind {

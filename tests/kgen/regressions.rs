@@ -369,7 +369,9 @@ fn issue11_custom_autoscaling_metrics_say_they_need_an_adapter() {
     let (code, _, err) = render_stdin(text, &[]);
     assert_eq!(code, Some(0));
     assert!(err.contains("warning: the autoscaler reads `requests_per_second` from the custom metrics API"), "{err}");
-    let keda = text.replace("autoscaling:\n", "autoscaling:\n  keda: {}\n").replace("\"10\"}]", "\"10\", query: 'sum(rate(x[1m]))'}]");
+    let keda = text
+        .replace("autoscaling:\n", "autoscaling:\n  keda: {}\n")
+        .replace("\"10\"}]", "\"10\", query: 'sum(rate(x[1m]))'}]");
     let (code, _, err) = render_stdin(&keda, &[]);
     assert_eq!((code, err.as_str()), (Some(0), ""));
 }
@@ -384,7 +386,10 @@ fn issue11_only_components_that_serve_metrics_are_scraped() {
     let (code, out, err) = render_stdin(text, &[]);
     assert_eq!(code, Some(0), "{err}");
     assert!(!out.contains("kind: ServiceMonitor"), "{out}");
-    assert!(out.contains("kube_deployment_status_replicas_available{namespace=\"shop\", deployment=\"shop\"} < 1"), "{out}");
+    assert!(
+        out.contains("kube_deployment_status_replicas_available{namespace=\"shop\", deployment=\"shop\"} < 1"),
+        "{out}"
+    );
     let (code, out, _) = render_stdin(&format!("{text}metrics: {{port: http}}\n"), &[]);
     assert_eq!(code, Some(0));
     assert!(out.contains("kind: ServiceMonitor"), "{out}");
@@ -412,7 +417,11 @@ fn issue11_no_shipped_claim_comes_after_a_workload_that_mounts_it() {
                 };
                 let mounts = spec["volumes"].as_sequence().into_iter().flatten();
                 if mounts.clone().any(|v| v["persistentVolumeClaim"]["claimName"].as_str() == Some(name)) {
-                    assert!(wave(o) <= wave(w), "{profile} {env:?}: claim {name} after {}", w["metadata"]["name"].as_str().unwrap_or_default());
+                    assert!(
+                        wave(o) <= wave(w),
+                        "{profile} {env:?}: claim {name} after {}",
+                        w["metadata"]["name"].as_str().unwrap_or_default()
+                    );
                 }
             }
         }

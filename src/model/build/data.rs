@@ -6,8 +6,8 @@ use super::Builder;
 use super::workload::preset;
 use crate::diagnostic::Diagnostic;
 use crate::model::names::{self, NameRule};
-use crate::model::{cron, quantity};
 use crate::model::*;
+use crate::model::{cron, quantity};
 use crate::path;
 use crate::profile::{self, DatabaseMode, Engine};
 use crate::yaml::PathSegment;
@@ -420,7 +420,10 @@ impl Builder<'_> {
         let here = [at, &path!["walArchive"]].concat();
         let mut ok = true;
         if w.command.trim().is_empty() || w.command.contains('\n') || w.command.contains('\0') {
-            self.error(&[here.as_slice(), &path!["command"]].concat(), "the archive command must be one non-empty line");
+            self.error(
+                &[here.as_slice(), &path!["command"]].concat(),
+                "the archive command must be one non-empty line",
+            );
             ok = false;
         }
         if db.image.is_none() {
@@ -450,7 +453,10 @@ impl Builder<'_> {
                 Some(ArchiveAuth::ServiceAccount(w.service_account_annotations.clone().into_iter().collect()))
             }
             (Some(_), false) => {
-                self.error(&here, "give the archive tool's credentials one way: `secret` or `serviceAccountAnnotations`");
+                self.error(
+                    &here,
+                    "give the archive tool's credentials one way: `secret` or `serviceAccountAnnotations`",
+                );
                 None
             }
             (None, true) => {
@@ -796,7 +802,11 @@ impl Builder<'_> {
             }
             None => ((gib * 120.0).ceil() as i64).max(3600),
         };
-        let resources = self.resources_or(&[bat.as_slice(), &path!["resources"]].concat(), b.resources.as_ref(), backup_resources());
+        let resources = self.resources_or(
+            &[bat.as_slice(), &path!["resources"]].concat(),
+            b.resources.as_ref(),
+            backup_resources(),
+        );
         Some(Backup {
             name: backup_name,
             restore_name,
@@ -1147,7 +1157,10 @@ fn redis_bytes(size: &str) -> Option<f64> {
 /// CPU-bound.
 fn backup_resources() -> Resources {
     let map = |cpu: &str, mem: &str| {
-        std::collections::BTreeMap::from([("cpu".to_string(), cpu.to_string()), ("memory".to_string(), mem.to_string())])
+        std::collections::BTreeMap::from([
+            ("cpu".to_string(), cpu.to_string()),
+            ("memory".to_string(), mem.to_string()),
+        ])
     };
     Resources { requests: map("100m", "128Mi"), limits: map("1", "512Mi") }
 }

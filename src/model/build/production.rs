@@ -484,7 +484,9 @@ impl Builder<'_> {
                 continue;
             }
             if let Some((host, port)) = outside_endpoint(name, value, &in_cluster) {
-                let at = if self.loaded.profile.components.contains_key(&c.key) && self.loaded.profile.env.contains_key(name) {
+                let at = if self.loaded.profile.components.contains_key(&c.key)
+                    && self.loaded.profile.env.contains_key(name)
+                {
                     path!["env", name].to_vec()
                 } else {
                     path!["components", &c.key, "env", name].to_vec()
@@ -745,7 +747,10 @@ mod endpoint_tests {
     fn endpoints_outside_the_cluster() {
         let services = ["api", "db"];
         let e = |name: &str, value: &str| outside_endpoint(name, value, &services);
-        assert_eq!(e("OIDC_ISSUER_URL", "https://auth.example.com/realms/main"), Some(("auth.example.com".into(), 443)));
+        assert_eq!(
+            e("OIDC_ISSUER_URL", "https://auth.example.com/realms/main"),
+            Some(("auth.example.com".into(), 443))
+        );
         assert_eq!(e("SMTP_URL", "smtp://mail.example.com"), None);
         assert_eq!(e("PAYMENTS_API", "http://pay.example.com:8443/v1"), Some(("pay.example.com".into(), 8443)));
         assert_eq!(e("DATABASE_URL", "postgres://u@db.example.com/x"), Some(("db.example.com".into(), 5432)));
