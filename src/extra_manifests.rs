@@ -236,7 +236,7 @@ impl std::io::Write for Bounded {
 /// (`"x" * 1000000000`), but `~` (concatenation) has no bound, so a
 /// template that doubles a string a few times still takes that memory.
 fn render_template(name: &str, text: &str, context: &minijinja::Value, max_bytes: usize) -> Result<String, Rendering> {
-    let mut env = minijinja::Environment::new();
+    let mut env = crate::template_limits::environment();
     // Plain substitution, as in any text template: minijinja would quote
     // every value as JSON in a `.yaml` file, so `{{ name }}-extra` would
     // not be YAML. `| tojson` quotes a value where it must be.
