@@ -58,7 +58,15 @@ pub const CLUSTER_SCOPED: &[&str] = &[
 pub const TEMPLATES_DIR: &str = "templates";
 
 /// Read, render, parse and check the profile's extra manifests.
-pub fn load(loaded: &Loaded, app: &App, rendered: &[Object], sources: &mut SourceMap) -> Result<Vec<Object>, Errors> {
+/// Files are read through `budget`: each once, and all of them within its
+/// total.
+pub fn load(
+    loaded: &Loaded,
+    app: &App,
+    rendered: &[Object],
+    budget: &mut files::ReadBudget,
+    sources: &mut SourceMap,
+) -> Result<Vec<Object>, Errors> {
     let mut errors = Vec::new();
     let mut out: Vec<(Object, Span)> = Vec::new();
     if loaded.profile.extra_manifests.is_empty() {
@@ -72,12 +80,19 @@ pub fn load(loaded: &Loaded, app: &App, rendered: &[Object], sources: &mut Sourc
         let at = path!["extraManifests", i];
         let locate = |d: Diagnostic| d.at(Some(loaded.span_of(&at))).path(loaded.display_path(&at));
         let file = resolve(loaded, entry);
-        let text = match files::read_text_file(&file, max_bytes as u64) {
+        let text = match budget.read_text_file_once(&file, max_bytes as u64) {
             Ok(t) => t,
             Err(e) => {
                 let mut d = Diagnostic::error(format!("cannot read `{}`: {}", file.display(), e.reason()));
                 if e.is_not_found() && !entry.contains('/') {
                     d = d.hint(format!("a bare file name is read from `{TEMPLATES_DIR}/` beside the profile; write `./{entry}` for the profile's own directory"));
+                }
+                match e {
+                    files::ReadError::SameAs(_) => d = d.hint("name each file once"),
+                    files::ReadError::OverBudget { .. } => {
+                        d = d.hint("extra manifests hold a few objects each; large data belongs in the image or a volume")
+                    }
+                    _ => {}
                 }
                 errors.push(locate(d));
                 continue;
@@ -138,8 +153,9 @@ pub fn load(loaded: &Loaded, app: &App, rendered: &[Object], sources: &mut Sourc
         }
     }
     let mut seen: BTreeMap<String, Span> = BTreeMap::new();
+    let rendered_ids: std::collections::HashSet<String> = rendered.iter().map(Object::id).collect();
     for (o, span) in &out {
-        let clash = rendered.iter().any(|r| r.id() == o.id());
+        let clash = rendered_ids.contains(&o.id());
         if clash || seen.insert(o.id(), *span).is_some() {
             let hint = if clash { "kgen renders it already: change it with `patches`" } else { "keep one of them" };
             errors.push(

@@ -10,7 +10,7 @@ use crate::model::{self, App};
 use crate::object::{self, Object};
 use crate::profile::load::{self, Loaded, Options, Parsed};
 use crate::source::SourceMap;
-use crate::{check, extra_manifests, inputs, patch, render};
+use crate::{check, extra_manifests, files, inputs, patch, render};
 
 /// A rendered profile.
 #[derive(Debug)]
@@ -69,12 +69,14 @@ pub fn render_loaded_with(
     values: SecretValues<'_>,
     sources: &mut SourceMap,
 ) -> Result<Rendered, Errors> {
-    let inputs = inputs::gather(&loaded, values, sources)?;
+    // What the profile's files (dotenv files, extra manifests) hold in all.
+    let mut budget = files::ReadBudget::default();
+    let inputs = inputs::gather(&loaded, values, &mut budget, sources)?;
     let (app, warnings) = model::build(&loaded, &inputs)?;
     let mut objects = render::render(&app);
     // Problems with extra manifests and with patches are reported together.
     let mut errors = Vec::new();
-    match extra_manifests::load(&loaded, &app, &objects, sources) {
+    match extra_manifests::load(&loaded, &app, &objects, &mut budget, sources) {
         Ok(extras) => objects.extend(extras),
         Err(e) => errors.extend(e.0),
     }
