@@ -134,10 +134,12 @@ pub fn run(args: RenderArgs, reporter: &mut Reporter) -> u8 {
             }
         }
     }
-    for plan in plans {
-        let dir = plan.dir().to_path_buf();
-        match plan.apply() {
-            Ok(report) => {
+    // All or nothing: every file of every folder is staged before any is
+    // moved into place.
+    let dirs: Vec<PathBuf> = plans.iter().map(|p| p.dir().to_path_buf()).collect();
+    match out_dir::apply_all(plans) {
+        Ok(reports) => {
+            for (report, dir) in reports.iter().zip(&dirs) {
                 for kept in &report.kept {
                     reporter.report(&[Diagnostic::warning(format!(
                         "kept `{kept}` in `{}`: kgen no longer renders it, and it changed since kgen wrote it",
@@ -145,10 +147,10 @@ pub fn run(args: RenderArgs, reporter: &mut Reporter) -> u8 {
                     ))]);
                 }
             }
-            Err(e) => {
-                reporter.report(&e.0);
-                return 1;
-            }
+        }
+        Err(e) => {
+            reporter.report(&e.0);
+            return 1;
         }
     }
     if batch {
