@@ -183,10 +183,8 @@ pub fn compare(old: Side<'_>, new: Side<'_>) -> Report {
     }
     let removed: Vec<&(Id, &Value)> = old_ids.iter().filter(|(id, _)| !new_index.contains_key(id)).collect();
     // Workloads the new side adds, the candidates to succeed a removed one.
-    let added_workloads: Vec<&(Id, &Value)> = new_ids
-        .iter()
-        .filter(|(n, _)| WORKLOADS.contains(&n.kind.as_str()) && !old_index.contains_key(n))
-        .collect();
+    let added_workloads: Vec<&(Id, &Value)> =
+        new_ids.iter().filter(|(n, _)| WORKLOADS.contains(&n.kind.as_str()) && !old_index.contains_key(n)).collect();
     for (id, old_value) in &removed {
         report.removed += 1;
         let mut shown = (*old_value).clone();
@@ -195,7 +193,8 @@ pub fn compare(old: Side<'_>, new: Side<'_>) -> Report {
         }
         let text = emit::to_string(&shown);
         report.text.push_str(&unified(&text, "", &format!("{} ({})", id.header(), old.label), "/dev/null"));
-        let successor = WORKLOADS.contains(&id.kind.as_str())
+        let successor = WORKLOADS
+            .contains(&id.kind.as_str())
             .then(|| added_workloads.iter().find(|(n, v)| n.kind != id.kind && same_component(old_value, v)));
         report.warnings.push(match successor.flatten() {
             Some((n, _)) => Diagnostic::warning(format!(
@@ -204,7 +203,11 @@ pub fn compare(old: Side<'_>, new: Side<'_>) -> Report {
                 id.show(),
                 id.kind
             ))
-            .hint(format!("once the {} is ready: {} (or apply with pruning)", n.kind, id.delete_hint(&[]))),
+            .hint(format!(
+                "once the {} is ready: {} (or apply with pruning)",
+                n.kind,
+                id.delete_hint(&[])
+            )),
             None if KEEP.contains(&id.kind.as_str()) => {
                 Diagnostic::warning(format!("{} is no longer rendered; it holds data, and stays", id.show()))
                     .hint(format!("delete it only when the data may go: {}", id.delete_hint(&[])))
@@ -419,7 +422,8 @@ mod tests {
         let cm = |name: &str, ns: &str| json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": ns}});
         let role = json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "system:it's"}});
         let old = [cm("x;rm -rf ~", "shop"), cm("a", "shop$(id)"), cm("ok.name", "shop"), role];
-        let hints: Vec<String> = warnings(&old, &[]).into_iter().map(|w| w.split(" | ").nth(1).unwrap().to_string()).collect();
+        let hints: Vec<String> =
+            warnings(&old, &[]).into_iter().map(|w| w.split(" | ").nth(1).unwrap().to_string()).collect();
         assert_eq!(
             hints,
             [

@@ -16,7 +16,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use minijinja::value::Serde;
 
 use crate::check::describe;
-use crate::diagnostic::{Diagnostic, Errors};
+use crate::diagnostic::{Diagnostic, Errors, MAX_DIAGNOSTICS, more_problems};
 use crate::files;
 use crate::model::App;
 use crate::object::{Generic, Object};
@@ -90,7 +90,9 @@ pub fn load(
                 match e {
                     files::ReadError::SameAs(_) => d = d.hint("name each file once"),
                     files::ReadError::OverBudget { .. } => {
-                        d = d.hint("extra manifests hold a few objects each; large data belongs in the image or a volume")
+                        d = d.hint(
+                            "extra manifests hold a few objects each; large data belongs in the image or a volume",
+                        )
                     }
                     _ => {}
                 }
@@ -162,6 +164,11 @@ pub fn load(
                 Diagnostic::error(format!("{} is in the bundle already", describe(o))).at(Some(*span)).hint(hint),
             );
         }
+    }
+    if errors.len() > MAX_DIAGNOSTICS {
+        let more = errors.len() - MAX_DIAGNOSTICS;
+        errors.truncate(MAX_DIAGNOSTICS);
+        errors.push(more_problems(more));
     }
     if !errors.is_empty() {
         return Err(Errors(errors));

@@ -44,8 +44,7 @@ pub fn apply(loaded: &Loaded, objects: &mut [Object]) -> Result<(), Errors> {
         };
         let locate = |d: Diagnostic, p: &[PathSegment]| d.at(Some(loaded.span_of(p))).path(loaded.display_path(p));
         let target = &patch.target;
-        let matching: Vec<usize> =
-            by_id.get(&(target.kind.clone(), target.name.clone())).cloned().unwrap_or_default();
+        let matching: Vec<usize> = by_id.get(&(target.kind.clone(), target.name.clone())).cloned().unwrap_or_default();
         if matching.is_empty() {
             if errors.len() >= MAX_DIAGNOSTICS {
                 // Not shown: the hint's search is not worth its time.

@@ -115,10 +115,8 @@ pub fn environment() -> Environment<'static> {
             // marked used here: the filter itself checks them).
             let keys: Vec<String> = kwargs.args().map(String::from).collect();
             if !keys.is_empty() {
-                let pass: Kwargs = keys
-                    .iter()
-                    .map(|k| (k.clone(), kwargs.get::<Value>(k).unwrap_or_default()))
-                    .collect();
+                let pass: Kwargs =
+                    keys.iter().map(|k| (k.clone(), kwargs.get::<Value>(k).unwrap_or_default())).collect();
                 args.push(Value::from(pass));
             }
             for value in &args {
@@ -209,7 +207,10 @@ fn before(name: &str, check: Check, args: &[Value]) -> Result<(), Error> {
         Check::None => {}
         Check::Items => {
             if value.as_str().is_some_and(|s| s.len() > MAX_ITEMS) {
-                return Err(too_large(name, &format!("takes a text of more than {MAX_ITEMS} characters, item by item")));
+                return Err(too_large(
+                    name,
+                    &format!("takes a text of more than {MAX_ITEMS} characters, item by item"),
+                ));
             }
         }
         Check::Text => {
@@ -340,7 +341,10 @@ mod tests {
             (r#"{{ "%100000000000s"|format("x") }}"#, "`format` is asked for a width of 100000000000, more than 1024"),
             (r#"{{ (["x" * 1000000] * 100)|join }}"#, "`join` would make a text larger than 4 MiB"),
             (r#"{{ ("x" * 1000000)|replace("", "yyyyyyyyyyyyy") }}"#, "`replace` would make a text larger than 4 MiB"),
-            (r#"{{ {"a": [[["x"]]]}|tojson(indent=100000000) }}"#, "`tojson` is asked for an indent of 100000000, more than 1024"),
+            (
+                r#"{{ {"a": [[["x"]]]}|tojson(indent=100000000) }}"#,
+                "`tojson` is asked for an indent of 100000000, more than 1024",
+            ),
             (r#"{{ (["x" * 100000] * 100)|tojson(indent=2) }}"#, "`tojson` would make a text larger than 4 MiB"),
             (r#"{{ [1]|batch(100000000000, "x") }}"#, "`batch` is asked for 100000000000 lists, more than 100000"),
             (r#"{{ [1]|slice(100000000000) }}"#, "`slice` is asked for 100000000000 lists, more than 100000"),

@@ -8,11 +8,11 @@ use std::path::{Path, PathBuf};
 use super::{Reporter, profile_paths, variants, write_stdout};
 use crate::cli::RenderArgs;
 use crate::diagnostic::Diagnostic;
+use crate::inputs::SecretValues;
 use crate::object::Object;
 use crate::output::out_dir::{self, OutFile};
 use crate::output::{self, Format};
 use crate::pipeline::{self, Rendered};
-use crate::inputs::SecretValues;
 use crate::profile::load::{self, Options, Parsed};
 use crate::source::SourceMap;
 

@@ -86,12 +86,18 @@ struct Lock {
     /// The topmost folder planning created, removed again (when still
     /// empty) unless files were written.
     created: Option<PathBuf>,
+    /// Whether planning created the lock file (removed again likewise,
+    /// so that a refused write leaves the directory as it was).
+    created_file: bool,
     written: bool,
 }
 
 impl Drop for Lock {
     fn drop(&mut self) {
         if !self.written {
+            if self.created_file {
+                let _ = fs::remove_file(self.dir.join(LOCK_FILE));
+            }
             remove_created(&self.dir, self.created.as_deref());
         }
     }
@@ -117,20 +123,19 @@ fn lock(dir: &Path) -> Result<Lock, Errors> {
     let created = if dir.exists() {
         None
     } else {
-        let top = dir
-            .ancestors()
-            .take_while(|a| !a.as_os_str().is_empty() && !a.exists())
-            .last()
-            .map(Path::to_path_buf);
+        let top =
+            dir.ancestors().take_while(|a| !a.as_os_str().is_empty() && !a.exists()).last().map(Path::to_path_buf);
         fs::create_dir_all(dir).map_err(|e| fail(format!("cannot create `{}`: {}", dir.display(), io_reason(&e))))?;
         top
     };
     let path = dir.join(LOCK_FILE);
+    let mut created_file = false;
     let opened = (|| -> Result<fs::File, String> {
         // Never through a link, and only a regular file.
         match fs::symlink_metadata(&path) {
             Ok(m) if !m.file_type().is_file() => return Err("it is not a regular file".into()),
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io_reason(&e)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => created_file = true,
+            Err(e) => return Err(io_reason(&e)),
             _ => {}
         }
         let mut options = fs::OpenOptions::new();
@@ -152,14 +157,20 @@ fn lock(dir: &Path) -> Result<Lock, Errors> {
                 .into());
         }
     };
-    let lock = Lock { _file: file, dir: dir.to_path_buf(), created, written: false };
+    let lock = Lock { _file: file, dir: dir.to_path_buf(), created, created_file, written: false };
     match lock._file.try_lock() {
         Ok(()) => Ok(lock),
-        Err(fs::TryLockError::WouldBlock) => Err(Diagnostic::error(format!(
-            "another kgen is writing into `{}` now (it holds `{LOCK_FILE}` there); nothing was written",
-            dir.display()
-        ))
-        .hint("run one kgen per output directory at a time, then run this one again")
+        Err(fs::TryLockError::WouldBlock) => Err({
+            // Not ours to remove: the other kgen holds it.
+            let mut lock = lock;
+            lock.created_file = false;
+            drop(lock);
+            Diagnostic::error(format!(
+                "another kgen is writing into `{}` now (it holds `{LOCK_FILE}` there); nothing was written",
+                dir.display()
+            ))
+            .hint("run one kgen per output directory at a time, then run this one again")
+        }
         .into()),
         Err(fs::TryLockError::Error(e)) => Err(fail(format!("cannot lock `{}`: {}", path.display(), io_reason(&e)))),
     }
@@ -399,9 +410,8 @@ impl Plan {
     /// leaves every file either kgen's (and listed) or untouched.
     fn commit(&mut self, staged: &Staged) -> Result<Report, Errors> {
         let dir = &self.dir;
-        let list_error = |e: std::io::Error| {
-            fail(format!("cannot update the file list in `{}`: {}", dir.display(), io_reason(&e)))
-        };
+        let list_error =
+            |e: std::io::Error| fail(format!("cannot update the file list in `{}`: {}", dir.display(), io_reason(&e)));
         fs::rename(&staged.interim, dir.join(OWNED_LIST)).map_err(list_error)?;
         self.lock.written = true;
         for f in &self.files {
