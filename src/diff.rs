@@ -368,8 +368,43 @@ fn only_storage_grew(a: Option<&Value>, b: Option<&Value>) -> bool {
 }
 
 /// A unified diff of two texts with three lines of context.
+///
+/// Finding the shortest diff costs about (lines of both) × (lines that
+/// differ): two 40,000-line objects that differ everywhere took a minute.
+/// Past [`MAX_DIFF_WORK`] the diff is the whole old text removed and the
+/// whole new one added (still a valid diff, the same on every machine).
 fn unified(old: &str, new: &str, old_header: &str, new_header: &str) -> String {
+    let lines = old.lines().count() + new.lines().count();
+    if lines.saturating_mul(unmatched_lines(old, new) + 1) > MAX_DIFF_WORK {
+        let mut out = format!("--- {old_header}\n+++ {new_header}\n");
+        let (o, n) = (old.lines().count(), new.lines().count());
+        out.push_str(&format!("@@ -{},{o} +{},{n} @@\n", usize::from(o > 0), usize::from(n > 0)));
+        for line in old.lines() {
+            out.push_str(&format!("-{line}\n"));
+        }
+        for line in new.lines() {
+            out.push_str(&format!("+{line}\n"));
+        }
+        return out;
+    }
     TextDiff::from_lines(old, new).unified_diff().context_radius(3).header(old_header, new_header).to_string()
+}
+
+/// The most work [`unified`] spends on finding a short diff, in line
+/// comparisons.
+const MAX_DIFF_WORK: usize = 50_000_000;
+
+/// Lines of either text without a copy in the other (counted with
+/// repeats): no diff has fewer changes.
+fn unmatched_lines(old: &str, new: &str) -> usize {
+    let mut counts: HashMap<&str, isize> = HashMap::new();
+    for line in old.lines() {
+        *counts.entry(line).or_default() += 1;
+    }
+    for line in new.lines() {
+        *counts.entry(line).or_default() -= 1;
+    }
+    counts.values().map(|c| c.unsigned_abs()).sum()
 }
 
 /// Colour a unified diff for a terminal: removals red, additions green,
@@ -437,6 +472,19 @@ mod tests {
         assert_eq!(shell_quote(""), "''");
         assert_eq!(shell_quote("$(id)"), "'$(id)'");
         assert_eq!(shell_quote("--cascade=orphan"), "--cascade=orphan");
+    }
+
+    /// Two large objects that differ on every line: the whole of each,
+    /// removed and added, rather than a minute's search for a shorter diff.
+    #[test]
+    fn large_diffs_that_differ_everywhere_replace_the_whole_text() {
+        let text = |prefix: &str| (0..40_000).map(|i| format!("k{i}: {prefix}{i}\n")).collect::<String>();
+        let (old, new) = (text("old"), text("new"));
+        let out = unified(&old, &new, "a", "b");
+        assert!(out.starts_with("--- a\n+++ b\n@@ -1,40000 +1,40000 @@\n-k0: old0\n"), "{}", &out[..200]);
+        assert_eq!(out.lines().count(), 80_003);
+        // Small ones get the shortest diff.
+        assert_eq!(unified("a\nb\n", "a\nc\n", "x", "y"), "--- x\n+++ y\n@@ -1,2 +1,2 @@\n a\n-b\n+c\n");
     }
 
     #[test]

@@ -82,19 +82,22 @@ pub fn load(
         let file = resolve(loaded, entry);
         let text = match budget.read_text_file_once(&file, max_bytes as u64) {
             Ok(t) => t,
+            Err(files::ReadError::SameAs(first)) => {
+                let message = if first == file {
+                    format!("`{}` is listed already", file.display())
+                } else {
+                    format!("`{}` is the same file as `{}`, listed already", file.display(), first.display())
+                };
+                errors.push(locate(Diagnostic::error(message).hint("list each file once")));
+                continue;
+            }
             Err(e) => {
                 let mut d = Diagnostic::error(format!("cannot read `{}`: {}", file.display(), e.reason()));
                 if e.is_not_found() && !entry.contains('/') {
                     d = d.hint(format!("a bare file name is read from `{TEMPLATES_DIR}/` beside the profile; write `./{entry}` for the profile's own directory"));
                 }
-                match e {
-                    files::ReadError::SameAs(_) => d = d.hint("name each file once"),
-                    files::ReadError::OverBudget { .. } => {
-                        d = d.hint(
-                            "extra manifests hold a few objects each; large data belongs in the image or a volume",
-                        )
-                    }
-                    _ => {}
+                if let files::ReadError::OverBudget { .. } = e {
+                    d = d.hint("extra manifests hold a few objects each; large data belongs in the image or a volume");
                 }
                 errors.push(locate(d));
                 continue;

@@ -166,7 +166,7 @@ const WIDE: &[Wide] = &[
         }
         (vec![], s.into_bytes())
     }),
-    ("g18-twenty-3-mib-extra-manifests", |dir| {
+    ("g18-25-extra-manifests-of-3-mib", |dir| {
         let mut s = String::from("name: wide\nimage: wide:1.0\nextraManifests:\n");
         for i in 0..25 {
             let name = format!("g18-extra-{i}.yaml");
@@ -301,7 +301,8 @@ fn check_cases(cases: Vec<Case>, cwd: &Path) {
         if code != Some(1) {
             problems.push(format!("exit code {code:?}, expected 1 (None is a crash)"));
         }
-        if !stdout.is_empty() {
+        // `kgen check` prints its summary, one line per environment.
+        if !stdout.is_empty() && case.args.first().is_none_or(|a| a != "check") {
             problems.push(format!("{} bytes on stdout", stdout.len()));
         }
         if stderr.contains("panicked") || stderr.contains("RUST_BACKTRACE") {

@@ -100,6 +100,7 @@ fn out_dir_writes_one_file_per_object_in_install_order() {
         names,
         [
             ".kgen-files",
+            ".kgen-lock",
             "00-namespace-clockwork.yaml",
             "05-networkpolicy-clockwork-migrations.yaml",
             "05-networkpolicy-clockwork-server.yaml",
