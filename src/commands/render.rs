@@ -103,6 +103,7 @@ pub fn run(args: RenderArgs, reporter: &mut Reporter) -> u8 {
                 Ok(target) => target,
                 Err(e) => {
                     reporter.report(&e.0);
+                    out_dir::drop_in_reverse(plans);
                     return 1;
                 }
             }
@@ -124,12 +125,14 @@ pub fn run(args: RenderArgs, reporter: &mut Reporter) -> u8 {
                 target.display()
             ))
             .hint(hint)]);
+            out_dir::drop_in_reverse(plans);
             return 1;
         }
         match out_dir::plan(&target, files_for(&b.objects, args.kustomize)) {
             Ok(plan) => plans.push(plan),
             Err(e) => {
                 reporter.report(&e.0);
+                out_dir::drop_in_reverse(plans);
                 return 1;
             }
         }

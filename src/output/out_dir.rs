@@ -456,6 +456,7 @@ pub fn apply_all(mut plans: Vec<Plan>) -> Result<Vec<Report>, Errors> {
                 for d in &mut e.0 {
                     d.message.push_str("; nothing was written");
                 }
+                drop_in_reverse(plans);
                 return Err(e);
             }
         }
@@ -490,6 +491,14 @@ pub fn apply_all(mut plans: Vec<Plan>) -> Result<Vec<Report>, Errors> {
         }
     }
     Ok(reports)
+}
+
+/// Drop plans last first: the folders a later plan created lie inside
+/// those an earlier one did, and each removes only empty ones.
+pub fn drop_in_reverse(mut plans: Vec<Plan>) {
+    while let Some(plan) = plans.pop() {
+        drop(plan);
+    }
 }
 
 /// The owned list's text.

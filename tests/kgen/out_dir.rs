@@ -300,3 +300,13 @@ fn issue13_a_foreign_file_is_refused_unread() {
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.starts_with("error: refusing to overwrite `00-namespace-clockwork.yaml` (kgen did not write it)"));
 }
+
+/// A batch refused after some folders were planned (and so created and
+/// locked) leaves no folder behind.
+#[test]
+fn issue13_a_refused_batch_leaves_no_folder_behind() {
+    let dir = scratch("out-dir-refused-batch").join("fresh");
+    let out = run(&["render", "profiles/clockwork.yaml", "profiles/clockwork.yaml", "--out-dir", dir.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!dir.exists(), "{} was left behind", dir.display());
+}
