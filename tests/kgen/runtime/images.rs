@@ -55,9 +55,19 @@ pub enum Kind {
     App,
 }
 
+/// Images the shipped profiles build FROM a known one, and what they are.
+const DERIVED_IMAGES: &[(&str, Kind)] = &[
+    // platform --env aws: postgres:16 with the AWS CLI for WAL archiving (the
+    // CLI is not emulated: archive_command fails, PostgreSQL keeps the WAL).
+    ("ghcr.io/example/postgres-awscli", Kind::Postgres),
+];
+
 impl Kind {
     pub fn of(reference: &str) -> Kind {
         let (name, _tag) = split_reference(reference);
+        if let Some((_, kind)) = DERIVED_IMAGES.iter().find(|(n, _)| *n == name) {
+            return *kind;
+        }
         match name {
             "postgres" | "library/postgres" | "docker.io/library/postgres" => Kind::Postgres,
             "timescale/timescaledb" | "docker.io/timescale/timescaledb" | "timescale/timescaledb-ha" => {
@@ -310,8 +320,10 @@ impl Images {
             write_executable(&dir.join("app"), APP_STAND_IN);
         });
         let stand_in = stand_in.join("app");
-        let mut binds =
-            vec![ro(share, "/usr/local/share/kgen-app-stand-in"), ro(stand_in.clone(), "/usr/local/bin/app")];
+        let mut binds = vec![
+            ro(share, "/usr/local/share/kgen-app-stand-in"),
+            ro(stand_in.clone(), "/usr/local/bin/app"),
+        ];
         if let Some(program) = container.command.as_ref().and_then(|c| c.first())
             && !is_shell(program)
         {
@@ -379,10 +391,15 @@ fn hex_id(text: &str) -> String {
     Sha256::digest(text.as_bytes()).iter().take(4).map(|b| format!("{b:02x}")).collect()
 }
 
+/// Applets that Debian's busybox builds without features Alpine's has
+/// (`find -delete`): the host's GNU programs stand in for them.
+const APPLETS_FROM_HOST: &[&str] = &["find"];
+
 /// A busybox userland: a link per applet, first on `PATH`.
 fn install_busybox(dir: &Path) {
     let out = std::process::Command::new("busybox").arg("--list").output().expect("busybox runs");
-    for applet in String::from_utf8_lossy(&out.stdout).lines().filter(|l| !l.is_empty()) {
+    let applets = String::from_utf8_lossy(&out.stdout).into_owned();
+    for applet in applets.lines().filter(|l| !l.is_empty() && !APPLETS_FROM_HOST.contains(l)) {
         let _ = symlink("/usr/bin/busybox", dir.join(applet));
     }
 }

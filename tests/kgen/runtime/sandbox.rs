@@ -104,8 +104,7 @@ impl Sandbox {
             .map(|d| view.resolve(d))
             .filter(|d| !view.exists(d))
             .collect();
-        let points: Vec<String> =
-            image_binds.iter().chain(&mounts).map(|b| b.dest.clone()).chain(dirs.clone()).collect();
+        let points: Vec<String> = image_binds.iter().chain(&mounts).map(|b| b.dest.clone()).chain(dirs.clone()).collect();
         root(&mut args, &points);
         // bwrap makes missing parents of a mount point with mode 0700, which
         // a non-root UID cannot cross; a runtime makes them 0755.
@@ -136,15 +135,19 @@ impl Sandbox {
 
 impl Identity {
     fn setpriv(&self) -> Vec<String> {
-        let mut out = vec!["setpriv".to_string(), format!("--reuid={}", self.uid), format!("--regid={}", self.gid)];
+        // util-linux's, by its path: an image's PATH may find busybox's first.
+        let setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].into_iter().find(|p| Path::new(p).exists());
+        let setpriv = setpriv.expect("util-linux's setpriv").to_string();
+        let mut out = vec![setpriv, format!("--reuid={}", self.uid), format!("--regid={}", self.gid)];
         if self.groups.is_empty() {
             out.push("--clear-groups".into());
         } else {
             let groups: Vec<String> = self.groups.iter().map(u32::to_string).collect();
             out.push(format!("--groups={}", groups.join(",")));
         }
-        let lower =
-            |v: &[String]| -> Vec<String> { v.iter().map(|c| c.trim_start_matches("CAP_").to_lowercase()).collect() };
+        let lower = |v: &[String]| -> Vec<String> {
+            v.iter().map(|c| c.trim_start_matches("CAP_").to_lowercase()).collect()
+        };
         let (add, drop) = (lower(&self.add), lower(&self.drop));
         let mut bounding: Vec<String> = if drop.iter().any(|c| c == "all") {
             vec![]
@@ -211,7 +214,8 @@ fn bind_or_explode(args: &mut Args, host: &Path, points: &[String]) {
     }
     let mode = std::fs::metadata(host).map(|m| m.permissions().mode() & 0o7777).unwrap_or(0o755);
     args.push(["--perms", &format!("{mode:o}"), "--dir", path]);
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(host).into_iter().flatten().flatten().map(|e| e.path()).collect();
+    let mut entries: Vec<PathBuf> =
+        std::fs::read_dir(host).into_iter().flatten().flatten().map(|e| e.path()).collect();
     entries.sort();
     for entry in entries {
         let meta = std::fs::symlink_metadata(&entry).expect("a listed entry exists");
@@ -237,9 +241,11 @@ impl View {
         View { binds: vec![] }
     }
 
-    /// Resolve `bind`'s destination and remember what is bound there.
+    /// Resolve `bind`'s destination and remember what is bound there. An
+    /// image's own `/bin` (say) replaces the host's link, not `/usr/bin`.
     fn add(&mut self, bind: &Bind) -> Bind {
-        let dest = self.resolve(&bind.dest);
+        let top_level_link = BASE_LINKS.iter().any(|l| bind.dest.trim_end_matches('/') == format!("/{l}"));
+        let dest = if top_level_link { bind.dest.trim_end_matches('/').to_string() } else { self.resolve(&bind.dest) };
         self.binds.push((dest.clone(), bind.host.clone()));
         Bind { dest, ..bind.clone() }
     }

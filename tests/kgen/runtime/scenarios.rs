@@ -218,8 +218,7 @@ fn database_login(cluster: &Cluster, workload: &str) -> (String, String) {
 /// `kubectl exec`; the query's output, or a panic with psql's.
 fn query(cluster: &Cluster, workload: &str, sql: &str) -> String {
     let (user, database) = database_login(cluster, workload);
-    let argv =
-        ["psql", "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "--username", &user, "--dbname", &database, "-c", sql];
+    let argv = ["psql", "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "--username", &user, "--dbname", &database, "-c", sql];
     let finished = cluster.exec(workload, "postgres", &argv);
     assert!(
         finished.success(),
@@ -262,11 +261,7 @@ fn databases_start_pass_their_probes_and_keep_their_data_across_a_restart(target
     for name in &names {
         cluster.wait_ready(name);
         cluster.check_liveness(name);
-        query(
-            &cluster,
-            name,
-            "create table kgen_runtime_restart (note text); insert into kgen_runtime_restart values ('before')",
-        );
+        query(&cluster, name, "create table kgen_runtime_restart (note text); insert into kgen_runtime_restart values ('before')");
     }
     for name in &names {
         cluster.stop(name);
@@ -339,7 +334,17 @@ fn init_containers_finish_and_the_app_connects_with_what_it_is_given(target: Tar
                 continue; // an init container (it finished: checked above)
             }
             let logs = pod.logs(&container);
-            for (name, value) in pod.env(&container) {
+            let env = pod.env(&container);
+            for prefix in postgres_part_prefixes(env) {
+                let expected = format!("kgen-stand-in: ok postgres-parts {prefix}_* ");
+                assert!(
+                    logs.contains(&expected),
+                    "{}: the app `{container}` did not connect with {prefix}_HOST, _PORT, …; its output:\n{}",
+                    pod.label,
+                    super::process::tail(&logs, 20)
+                );
+            }
+            for (name, value) in env {
                 let expected = if value.starts_with("postgres://") || value.starts_with("postgresql://") {
                     format!("kgen-stand-in: ok postgres {name} ")
                 } else if value.starts_with("redis://") || value.starts_with("rediss://") {
@@ -358,6 +363,18 @@ fn init_containers_finish_and_the_app_connects_with_what_it_is_given(target: Tar
             }
         }
     }
+}
+
+/// Prefixes P with P_HOST, P_PORT, P_USER and P_NAME (or _DATABASE, _DB):
+/// PostgreSQL connection parts (the app stand-in's rule).
+fn postgres_part_prefixes(env: &std::collections::BTreeMap<String, String>) -> Vec<String> {
+    let set = |name: String| env.get(&name).is_some_and(|v| !v.is_empty());
+    env.keys()
+        .filter_map(|k| k.strip_suffix("_HOST"))
+        .filter(|p| set(format!("{p}_PORT")) && set(format!("{p}_USER")))
+        .filter(|p| ["NAME", "DATABASE", "DB"].iter().any(|s| set(format!("{p}_{s}"))))
+        .map(str::to_string)
+        .collect()
 }
 
 /// Whatever the bundle's migration strategy (a Job, an init container of
@@ -380,11 +397,7 @@ fn migrations_reach_the_database(target: Target) {
     }
     let mut reached = vec![];
     for source in databases(&cluster.bundle) {
-        let exists = query(
-            &cluster,
-            &source.name,
-            "select count(*) from pg_tables where tablename = 'kgen_stand_in_migrations'",
-        );
+        let exists = query(&cluster, &source.name, "select count(*) from pg_tables where tablename = 'kgen_stand_in_migrations'");
         if exists == "1" {
             reached.push(source.name.clone());
         }
@@ -392,11 +405,7 @@ fn migrations_reach_the_database(target: Target) {
     assert!(
         !reached.is_empty(),
         "{target}: no database has the migration's table after the migration ({})",
-        if jobs.is_empty() {
-            "by the app or its init containers".to_string()
-        } else {
-            format!("Jobs {:?}", jobs.iter().map(|j| &j.name).collect::<Vec<_>>())
-        }
+        if jobs.is_empty() { "by the app or its init containers".to_string() } else { format!("Jobs {:?}", jobs.iter().map(|j| &j.name).collect::<Vec<_>>()) }
     );
 }
 
@@ -487,8 +496,7 @@ fn check_backup_file(path: &std::path::Path, label: &str) {
 /// (checksums), resources (limits are not enforced), pull policies, claim
 /// sizes and classes; and the kinds it does not read.
 fn runtime_view(bundle: &Bundle) -> Value {
-    let kinds =
-        ["Deployment", "StatefulSet", "Job", "CronJob", "Service", "ConfigMap", "Secret", "PersistentVolumeClaim"];
+    let kinds = ["Deployment", "StatefulSet", "Job", "CronJob", "Service", "ConfigMap", "Secret", "PersistentVolumeClaim"];
     let mut out = vec![];
     for item in &bundle.items {
         let kind = item["kind"].as_str().unwrap_or_default();
@@ -526,9 +534,7 @@ fn strip_pod_fields(value: &mut Value) {
         Value::Object(map) => {
             map.remove("resources");
             map.remove("imagePullPolicy");
-            if let Some(template) =
-                map.get_mut("template").and_then(|t| t.get_mut("metadata")).and_then(Value::as_object_mut)
-            {
+            if let Some(template) = map.get_mut("template").and_then(|t| t.get_mut("metadata")).and_then(Value::as_object_mut) {
                 template.remove("annotations");
             }
             map.values_mut().for_each(strip_pod_fields);
@@ -540,6 +546,7 @@ fn strip_pod_fields(value: &mut Value) {
 
 /// The aspects a bundle calls for.
 fn aspects_called_for(bundle: &Bundle) -> BTreeSet<Aspect> {
+    let always_migrates = options_for(&bundle.target).app.always_migrate_on_start;
     let mut out = BTreeSet::new();
     if !databases(bundle).is_empty() {
         out.insert(Aspect::Databases);
@@ -556,17 +563,9 @@ fn aspects_called_for(bundle: &Bundle) -> BTreeSet<Aspect> {
     }
     let migrates_on_start = apps.iter().any(|s| {
         let spec = s.spec();
-        let init_migration = spec
-            .init_containers
-            .iter()
-            .flatten()
-            .any(|c| Kind::of(c.image.as_deref().unwrap_or_default()) == Kind::App);
-        let auto = spec
-            .containers
-            .iter()
-            .flat_map(|c| c.env.iter().flatten())
-            .any(|e| e.name == "DB_AUTO_MIGRATE" && e.value.as_deref() == Some("true"));
-        init_migration || auto
+        let init_migration = spec.init_containers.iter().flatten().any(|c| Kind::of(c.image.as_deref().unwrap_or_default()) == Kind::App);
+        let auto = spec.containers.iter().flat_map(|c| c.env.iter().flatten()).any(|e| e.name == "DB_AUTO_MIGRATE" && e.value.as_deref() == Some("true"));
+        init_migration || auto || always_migrates
     });
     if !migration_jobs(bundle).is_empty() || (migrates_on_start && !databases(bundle).is_empty()) {
         out.insert(Aspect::Migrations);
@@ -579,8 +578,7 @@ fn aspects_called_for(bundle: &Bundle) -> BTreeSet<Aspect> {
 
 /// Why an environment has no scenario, if it has none by right.
 fn no_scenario_reason(bundle: &Bundle) -> Option<&'static str> {
-    let operator =
-        bundle.items.iter().any(|i| i["apiVersion"].as_str().is_some_and(|a| a.starts_with("postgresql.cnpg.io/")));
+    let operator = bundle.items.iter().any(|i| i["apiVersion"].as_str().is_some_and(|a| a.starts_with("postgresql.cnpg.io/")));
     let in_cluster = !databases(bundle).is_empty()
         || !redis(bundle).is_empty()
         || apps(bundle).iter().any(|s| !s.claim_templates.is_empty());
@@ -607,12 +605,9 @@ fn every_environment_with_data_in_the_cluster_has_a_scenario() {
         match (declared, covering, no_scenario_reason(&bundle)) {
             (Some(d), _, None) => {
                 let declared: BTreeSet<&str> = d.tests.iter().copied().collect();
-                let called_for: BTreeSet<&str> =
-                    aspects_called_for(&bundle).into_iter().map(Aspect::test_name).collect();
+                let called_for: BTreeSet<&str> = aspects_called_for(&bundle).into_iter().map(Aspect::test_name).collect();
                 if declared != called_for {
-                    problems.push(format!(
-                        "{target}: the scenario has tests {declared:?}; the bundle calls for {called_for:?}"
-                    ));
+                    problems.push(format!("{target}: the scenario has tests {declared:?}; the bundle calls for {called_for:?}"));
                 }
             }
             (None, Some(d), None) => {

@@ -6,6 +6,9 @@
 #   - every variable whose value starts with postgres:// or postgresql://:
 #     `psql "$VALUE" -c 'select current_user'` with the container's whole
 #     environment (libpq's PGPASSFILE, PGPASSWORD, PGSSLMODE … apply);
+#   - every set of connection parts X_HOST, X_PORT, X_USER and X_NAME (or
+#     X_DATABASE, X_DB), with X_PASSWORD when set: psql with PGHOST, PGPORT,
+#     PGUSER, PGDATABASE (and PGPASSWORD) from them, `select current_user`;
 #   - every variable whose value starts with redis:// or rediss://:
 #     `redis-cli -u "$VALUE" ping`, expecting PONG; a URL without a password
 #     gets REDISCLI_AUTH from the variable named like the URL's with
@@ -73,6 +76,31 @@ check_postgres() {
 	fi
 }
 
+# Connection parts: PREFIX_HOST, _PORT, _USER, _NAME|_DATABASE|_DB, [_PASSWORD].
+check_postgres_parts() {
+	prefix="$1"
+	eval "host=\${${prefix}_HOST:-} port=\${${prefix}_PORT:-} user=\${${prefix}_USER:-}"
+	eval "password=\${${prefix}_PASSWORD-unset}"
+	database=
+	for suffix in NAME DATABASE DB; do
+		eval "database=\${${prefix}_${suffix}:-}"
+		[ -n "$database" ] && break
+	done
+	if [ "$password" = unset ]; then
+		out="$(PGHOST="$host" PGPORT="$port" PGUSER="$user" PGDATABASE="$database" \
+			timeout 20 "$PSQL" -X -A -t -v ON_ERROR_STOP=1 -c 'select current_user' 2>&1)"
+	else
+		out="$(PGHOST="$host" PGPORT="$port" PGUSER="$user" PGDATABASE="$database" PGPASSWORD="$password" \
+			timeout 20 "$PSQL" -X -A -t -v ON_ERROR_STOP=1 -c 'select current_user' 2>&1)"
+	fi
+	if [ $? -eq 0 ]; then
+		say "ok postgres-parts ${prefix}_* user=$out"
+	else
+		fail "postgres-parts ${prefix}_*: cannot connect"
+		printf '%s\n' "$out" | indent
+	fi
+}
+
 check_redis() {
 	name="$1" url="$2"
 	rest="${url#*://}"
@@ -118,6 +146,13 @@ for name in $(env | sed -n 's/^\([A-Za-z_][A-Za-z0-9_]*\)=.*/\1/p' | sort -u); d
 		postgres://* | postgresql://*) check_postgres "$name" "$value" ;;
 		redis://* | rediss://*) check_redis "$name" "$value" ;;
 	esac
+done
+for host_var in $(env | sed -n 's/^\([A-Za-z_][A-Za-z0-9_]*\)_HOST=.*/\1/p' | sort -u); do
+	eval "has_parts=\${${host_var}_PORT:+yes}\${${host_var}_USER:+yes}"
+	eval "has_database=\${${host_var}_NAME:-}\${${host_var}_DATABASE:-}\${${host_var}_DB:-}"
+	if [ "$has_parts" = yesyes ] && [ -n "$has_database" ]; then
+		check_postgres_parts "$host_var"
+	fi
 done
 if [ -n "${DB_PATH:-}" ]; then
 	check_sqlite "$DB_PATH"
