@@ -64,3 +64,11 @@ first=$("$KGEN" render set-base.yaml --out-dir probe 2>/dev/null; ls probe | hea
 head -c $((1 << 30)) /dev/zero | tr '\0' x > "out/$first"
 measure "--out-dir over a 1 GiB foreign file" "$KGEN" render set-base.yaml --out-dir out
 rm -f "out/$first"
+
+# diff --from of a 40,000-line object that differs on every line.
+mkdir -p wide-old
+{ printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\n  namespace: shop\ndata:\n'; seq 0 39999 | awk '{print "  k" $1 ": old" $1}'; } > wide-old/big.yaml
+echo "$(sha256sum wide-old/big.yaml | cut -d' ' -f1)  big.yaml" > wide-old/.kgen-files
+{ printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: big}\ndata:\n'; seq 0 39999 | awk '{print "  k" $1 ": new" $1}'; } > wide-new.yaml
+printf 'name: shop\nimage: shop:1.0\nextraManifests: [./wide-new.yaml]\n' > wide-diff.yaml
+measure "diff --from, 40,000 lines changed" "$KGEN" diff wide-diff.yaml --from wide-old
