@@ -486,6 +486,7 @@ pub fn apply_all(mut plans: Vec<Plan>) -> Result<Vec<Report>, Errors> {
                         d.notes.push(note.clone());
                     }
                 }
+                drop_in_reverse(plans);
                 return Err(e);
             }
         }
