@@ -149,6 +149,7 @@ pub const SHORTHAND_PATHS: &[(&str, &str)] = &[
     ("databases.*.storage", "size"),
     ("databases.*.backup.storage", "size"),
     ("databases.*.resources", "preset"),
+    ("databases.*.backup.resources", "preset"),
     ("cache.resources", "preset"),
     ("migrations.resources", "preset"),
 ];

@@ -319,6 +319,7 @@ impl Builder<'_> {
         let rbac = self.rbac();
         let monitoring = self.monitoring(&name);
         self.attach_metrics(&mut components, monitoring.is_some());
+        self.unwatched_archives(&databases, monitoring.as_ref());
         let version = match &p.version {
             Some(v) => {
                 self.check(&path!["version"], "version", v, names::label_value);

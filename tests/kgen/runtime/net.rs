@@ -130,6 +130,11 @@ impl Network {
         self.proxies.push(proxy);
     }
 
+    /// The cluster namespace's holder and the proxies.
+    pub fn process_ids(&self) -> Vec<u32> {
+        std::iter::once(self.cluster.pid()).chain(self.proxies.iter().map(Background::pid)).collect()
+    }
+
     /// Wait until every proxy listens (bounded), so that a client never
     /// races the proxy's start.
     pub fn wait_proxies(&mut self, listeners: &[(String, i32)]) {
