@@ -16,7 +16,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use minijinja::value::Serde;
 
 use crate::check::describe;
-use crate::diagnostic::{Diagnostic, Errors};
+use crate::diagnostic::{Diagnostic, Errors, MAX_DIAGNOSTICS, more_problems};
 use crate::files;
 use crate::model::App;
 use crate::object::{Generic, Object};
@@ -58,7 +58,15 @@ pub const CLUSTER_SCOPED: &[&str] = &[
 pub const TEMPLATES_DIR: &str = "templates";
 
 /// Read, render, parse and check the profile's extra manifests.
-pub fn load(loaded: &Loaded, app: &App, rendered: &[Object], sources: &mut SourceMap) -> Result<Vec<Object>, Errors> {
+/// Files are read through `budget`: each once, and all of them within its
+/// total.
+pub fn load(
+    loaded: &Loaded,
+    app: &App,
+    rendered: &[Object],
+    budget: &mut files::ReadBudget,
+    sources: &mut SourceMap,
+) -> Result<Vec<Object>, Errors> {
     let mut errors = Vec::new();
     let mut out: Vec<(Object, Span)> = Vec::new();
     if loaded.profile.extra_manifests.is_empty() {
@@ -72,12 +80,24 @@ pub fn load(loaded: &Loaded, app: &App, rendered: &[Object], sources: &mut Sourc
         let at = path!["extraManifests", i];
         let locate = |d: Diagnostic| d.at(Some(loaded.span_of(&at))).path(loaded.display_path(&at));
         let file = resolve(loaded, entry);
-        let text = match files::read_text_file(&file, max_bytes as u64) {
+        let text = match budget.read_text_file_once(&file, max_bytes as u64) {
             Ok(t) => t,
+            Err(files::ReadError::SameAs(first)) => {
+                let message = if first == file {
+                    format!("`{}` is listed already", file.display())
+                } else {
+                    format!("`{}` is the same file as `{}`, listed already", file.display(), first.display())
+                };
+                errors.push(locate(Diagnostic::error(message).hint("list each file once")));
+                continue;
+            }
             Err(e) => {
                 let mut d = Diagnostic::error(format!("cannot read `{}`: {}", file.display(), e.reason()));
                 if e.is_not_found() && !entry.contains('/') {
                     d = d.hint(format!("a bare file name is read from `{TEMPLATES_DIR}/` beside the profile; write `./{entry}` for the profile's own directory"));
+                }
+                if let files::ReadError::OverBudget { .. } = e {
+                    d = d.hint("extra manifests hold a few objects each; large data belongs in the image or a volume");
                 }
                 errors.push(locate(d));
                 continue;
@@ -138,14 +158,20 @@ pub fn load(loaded: &Loaded, app: &App, rendered: &[Object], sources: &mut Sourc
         }
     }
     let mut seen: BTreeMap<String, Span> = BTreeMap::new();
+    let rendered_ids: std::collections::HashSet<String> = rendered.iter().map(Object::id).collect();
     for (o, span) in &out {
-        let clash = rendered.iter().any(|r| r.id() == o.id());
+        let clash = rendered_ids.contains(&o.id());
         if clash || seen.insert(o.id(), *span).is_some() {
             let hint = if clash { "kgen renders it already: change it with `patches`" } else { "keep one of them" };
             errors.push(
                 Diagnostic::error(format!("{} is in the bundle already", describe(o))).at(Some(*span)).hint(hint),
             );
         }
+    }
+    if errors.len() > MAX_DIAGNOSTICS {
+        let more = errors.len() - MAX_DIAGNOSTICS;
+        errors.truncate(MAX_DIAGNOSTICS);
+        errors.push(more_problems(more));
     }
     if !errors.is_empty() {
         return Err(Errors(errors));
@@ -236,7 +262,7 @@ impl std::io::Write for Bounded {
 /// (`"x" * 1000000000`), but `~` (concatenation) has no bound, so a
 /// template that doubles a string a few times still takes that memory.
 fn render_template(name: &str, text: &str, context: &minijinja::Value, max_bytes: usize) -> Result<String, Rendering> {
-    let mut env = minijinja::Environment::new();
+    let mut env = crate::template_limits::environment();
     // Plain substitution, as in any text template: minijinja would quote
     // every value as JSON in a `.yaml` file, so `{{ name }}-extra` would
     // not be YAML. `| tojson` quotes a value where it must be.

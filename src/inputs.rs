@@ -32,7 +32,14 @@ pub const PLACEHOLDER: &str = "kgen-check-placeholder";
 
 /// Gather the inputs a loaded profile needs. Dotenv files with problems are
 /// added to `sources`, masked, so that diagnostics can point into them.
-pub fn gather(loaded: &Loaded, values: SecretValues<'_>, sources: &mut SourceMap) -> Result<Inputs, Errors> {
+/// Dotenv files are read through `budget`, which bounds what the files of
+/// one render hold in all (many Secrets may read one file).
+pub fn gather(
+    loaded: &Loaded,
+    values: SecretValues<'_>,
+    budget: &mut files::ReadBudget,
+    sources: &mut SourceMap,
+) -> Result<Inputs, Errors> {
     let mut inputs = Inputs::default();
     let mut errors = Collector::default();
     for (name, secret) in &loaded.profile.secrets {
@@ -43,7 +50,7 @@ pub fn gather(loaded: &Loaded, values: SecretValues<'_>, sources: &mut SourceMap
         if let Some(file) = &create.from_file {
             let at = path!["secrets", name, "create", "fromFile"];
             let full = loaded.dir.join(file);
-            match files::read_text_file(&full, SECRET_FILE_MAX_BYTES) {
+            match budget.read_text_file(&full, SECRET_FILE_MAX_BYTES) {
                 Ok(text) => {
                     let parsed = parse_dotenv(&text);
                     if parsed.errors.is_empty() {

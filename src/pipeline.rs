@@ -8,9 +8,9 @@ use crate::diagnostic::{Diagnostic, Errors};
 use crate::inputs::SecretValues;
 use crate::model::{self, App};
 use crate::object::{self, Object};
-use crate::profile::load::{self, Loaded, Options};
+use crate::profile::load::{self, Loaded, Options, Parsed};
 use crate::source::SourceMap;
-use crate::{check, extra_manifests, inputs, patch, render};
+use crate::{check, extra_manifests, files, inputs, patch, render};
 
 /// A rendered profile.
 #[derive(Debug)]
@@ -35,7 +35,19 @@ pub fn render_file_with(
     values: SecretValues<'_>,
     sources: &mut SourceMap,
 ) -> Result<Rendered, Errors> {
-    let loaded = load::load(path, options, sources).map_err(|e| in_environment(e, options))?;
+    let parsed = load::parse(path, sources).map_err(|e| in_environment(e, options))?;
+    render_parsed_with(&parsed, options, values, sources)
+}
+
+/// [`render_file_with`] of a profile parsed already (once for all its
+/// environments); `sources` must be the map it was parsed into.
+pub fn render_parsed_with(
+    parsed: &Parsed,
+    options: &Options,
+    values: SecretValues<'_>,
+    sources: &mut SourceMap,
+) -> Result<Rendered, Errors> {
+    let loaded = parsed.load(options, sources).map_err(|e| in_environment(e, options))?;
     let rendered = render_loaded_with(loaded, values, sources).map_err(|e| in_environment(e, options))?;
     options.target.check(&rendered.objects).map_err(|e| in_environment(e, options))?;
     Ok(rendered)
@@ -57,12 +69,14 @@ pub fn render_loaded_with(
     values: SecretValues<'_>,
     sources: &mut SourceMap,
 ) -> Result<Rendered, Errors> {
-    let inputs = inputs::gather(&loaded, values, sources)?;
+    // What the profile's files (dotenv files, extra manifests) hold in all.
+    let mut budget = files::ReadBudget::default();
+    let inputs = inputs::gather(&loaded, values, &mut budget, sources)?;
     let (app, warnings) = model::build(&loaded, &inputs)?;
     let mut objects = render::render(&app);
     // Problems with extra manifests and with patches are reported together.
     let mut errors = Vec::new();
-    match extra_manifests::load(&loaded, &app, &objects, sources) {
+    match extra_manifests::load(&loaded, &app, &objects, &mut budget, sources) {
         Ok(extras) => objects.extend(extras),
         Err(e) => errors.extend(e.0),
     }
@@ -87,7 +101,9 @@ pub fn render_loaded_with(
     Ok(Rendered { loaded, app, objects, warnings })
 }
 
-fn in_environment(e: Errors, options: &Options) -> Errors {
+/// Errors of a render in the environment `options` names, with a note
+/// saying which.
+pub fn in_environment(e: Errors, options: &Options) -> Errors {
     match &options.environment {
         Some(env) => e.note(format!("with environment `{env}`")),
         None => e,
