@@ -74,7 +74,8 @@ pub fn render(target: &Target, secrets: &SecretValues) -> Bundle {
     parse(target.clone(), list["items"].as_array().expect("a List has items").clone())
 }
 
-fn parse(target: Target, items: Vec<Value>) -> Bundle {
+/// A bundle from objects as JSON (for tests of the node itself).
+pub fn parse(target: Target, items: Vec<Value>) -> Bundle {
     let mut bundle = Bundle {
         target,
         deployments: vec![],

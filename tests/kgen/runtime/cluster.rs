@@ -68,9 +68,14 @@ impl Cluster {
     }
 
     pub fn with(target: Target, options: Options) -> Cluster {
-        let slot = Slot::take();
         let bundle = bundle::render(&target, &options.secrets);
-        let root = Scratch::new(&target);
+        Cluster::of_bundle(bundle, options)
+    }
+
+    /// Set a node up for a bundle.
+    pub fn of_bundle(bundle: Bundle, options: Options) -> Cluster {
+        let slot = Slot::take();
+        let root = Scratch::new(&bundle.target);
         let mut images = Images::new(&root.path.join("images"));
         images.app = options.app;
         let network = Network::new(&root.path.join("cluster.log"));
@@ -626,4 +631,56 @@ fn a_scenario_that_panics_midway_leaves_no_process_mount_or_file() {
 
 fn bundle_first_statefulset(bundle: &Bundle) -> String {
     bundle.statefulsets[0].metadata.name.clone().expect("a StatefulSet has a name")
+}
+
+/// A container can write to its volumes and nowhere else, runs as the pod's
+/// user with its groups and no capabilities, and gets its files' modes.
+#[test]
+fn containers_write_only_to_their_volumes_as_the_pods_user_without_capabilities() {
+    if !super::node_available() {
+        return;
+    }
+    let script = r#"
+        set -eu
+        refused() { if "$@" 2>/dev/null; then echo "not refused: $*"; exit 1; fi; }
+        touch /data/written
+        refused touch /etc/written
+        refused touch /tmp/written
+        refused touch /written
+        test "$(id -u):$(id -g)" = 10001:10001
+        id -G | tr ' ' '\n' | sort -u | tr '\n' ' ' | grep -qx '10001 2000 '
+        grep -q 'CapEff:[[:space:]]*0000000000000000' /proc/self/status
+        grep -q 'NoNewPrivs:[[:space:]]*1' /proc/self/status
+        test "$(stat -c %a:%g /data)" = 2777:10001
+        test "$(stat -c %a:%g /secret/key)" = 440:10001
+        test "$(cat /secret/key)" = value
+        echo all-checks-passed
+    "#;
+    let job = serde_json::json!({
+        "apiVersion": "batch/v1", "kind": "Job",
+        "metadata": {"name": "filesystem", "namespace": "node-test"},
+        "spec": {"template": {"spec": {
+            "restartPolicy": "Never",
+            "securityContext": {"runAsUser": 10001, "runAsGroup": 10001, "fsGroup": 10001, "supplementalGroups": [2000]},
+            "containers": [{
+                "name": "check", "image": "busybox:1.36", "command": ["sh", "-c", script],
+                "securityContext": {"allowPrivilegeEscalation": false, "capabilities": {"drop": ["ALL"]},
+                                    "readOnlyRootFilesystem": true},
+                "volumeMounts": [{"name": "data", "mountPath": "/data"}, {"name": "secret", "mountPath": "/secret"}]
+            }],
+            "volumes": [
+                {"name": "data", "emptyDir": {}},
+                {"name": "secret", "secret": {"secretName": "s", "defaultMode": 256, "items": [{"key": "k", "path": "key"}]}}
+            ]
+        }}}
+    });
+    let secret = serde_json::json!({
+        "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s", "namespace": "node-test"},
+        "data": {"k": "dmFsdWU="}
+    });
+    let target = Target { profile: "node-test", env: None };
+    let mut cluster = Cluster::of_bundle(bundle::parse(target, vec![job, secret]), Options::default());
+    let run = cluster.run_job("filesystem");
+    run.assert_succeeded();
+    assert!(run.output("check").contains("all-checks-passed"), "{}", run.output("check"));
 }

@@ -25,6 +25,12 @@
 //! Needs root, bubblewrap, util-linux, iproute2, socat, busybox and the
 //! Debian packages above; without them the tests skip with a note, unless
 //! KGEN_REQUIRE_TOOLS=1 (`.ci/run`), where they fail.
+//!
+//! `cargo test --release runtime` runs this layer alone. For debugging:
+//! KGEN_RUNTIME_KEEP=1 copies each scenario's files (volumes, logs, each
+//! container's last bwrap command line) next to it as `<scenario>.kept`
+//! (removed by the next run); KGEN_RUNTIME_KGEN=/path/to/kgen renders with
+//! another kgen build, to see what an older release would have done.
 
 mod bundle;
 mod cluster;
