@@ -155,6 +155,12 @@ pub struct RenderArgs {
     /// With --out-dir, also write a kustomization.yaml listing the files.
     #[arg(long, requires = "out_dir")]
     pub kustomize: bool,
+
+    /// With --out-dir, also write the Secrets the profile creates (their
+    /// values). Without it they are left out, since the directory is meant
+    /// for git; a note names each one.
+    #[arg(long, requires = "out_dir")]
+    pub include_secrets: bool,
 }
 
 #[derive(Debug, Args)]

@@ -244,6 +244,17 @@ impl Object {
         }
     }
 
+    /// [`Object::pod_template`], to change.
+    pub fn pod_template_mut(&mut self) -> Option<&mut k8s_openapi::api::core::v1::PodTemplateSpec> {
+        match self {
+            Object::Deployment(d) => Some(&mut d.spec.as_mut()?.template),
+            Object::StatefulSet(s) => Some(&mut s.spec.as_mut()?.template),
+            Object::Job(j) => Some(&mut j.spec.as_mut()?.template),
+            Object::CronJob(c) => Some(&mut c.spec.as_mut()?.job_template.spec.as_mut()?.template),
+            _ => None,
+        }
+    }
+
     /// The claims a workload's pods mount by name (not claim templates).
     pub fn mounted_claims(&self) -> impl Iterator<Item = &str> {
         self.pod_template()

@@ -12,6 +12,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("backup-room.sh", include_str!("../templates/backup-room.sh.j2")),
     ("restore-postgres.sh", include_str!("../templates/restore-postgres.sh.j2")),
     ("restore-sqlite.sh", include_str!("../templates/restore-sqlite.sh.j2")),
+    ("create-credentials.sh", include_str!("../templates/create-credentials.sh.j2")),
     ("bootstrap.sh", include_str!("../templates/bootstrap.sh.j2")),
 ];
 

@@ -128,7 +128,15 @@ pub fn run(args: RenderArgs, reporter: &mut Reporter) -> u8 {
             out_dir::drop_in_reverse(plans);
             return 1;
         }
-        match out_dir::plan(&target, files_for(&b.objects, args.kustomize)) {
+        let (files, left_out) = files_for(&b.objects, args.kustomize, args.include_secrets);
+        for secret in left_out {
+            reporter.report(&[Diagnostic::warning(format!(
+                "{secret} was not written into `{}`: its values stay out of a directory meant for git",
+                target.display()
+            ))
+            .hint("apply it apart (`kgen render` to stdout piped to `kubectl apply -f -`), keep it in a secret store (an ExternalSecret), or write it with --include-secrets")]);
+        }
+        match out_dir::plan(&target, files) {
             Ok(plan) => plans.push(plan),
             Err(e) => {
                 reporter.report(&e.0);
@@ -280,9 +288,13 @@ fn render_one(
     }
 }
 
-/// One file per object (a Secret's readable by its owner only), plus a
+/// One file per object (a Secret's readable by its owner only; created
+/// Secrets only when asked for, the others are returned), plus a
 /// kustomization.yaml listing them in order.
-fn files_for(objects: &[Object], kustomize: bool) -> Vec<OutFile> {
+fn files_for(objects: &[Object], kustomize: bool, include_secrets: bool) -> (Vec<OutFile>, Vec<String>) {
+    let (secrets, objects): (Vec<&Object>, Vec<&Object>) =
+        objects.iter().partition(|o| o.kind() == "Secret" && o.api_version() == "v1" && !include_secrets);
+    let left_out = secrets.iter().map(|o| crate::check::describe(o)).collect();
     let mut files: Vec<OutFile> = objects
         .iter()
         .map(|o| OutFile {
@@ -300,7 +312,7 @@ fn files_for(objects: &[Object], kustomize: bool) -> Vec<OutFile> {
         }
         files.push(OutFile::new("kustomization.yaml", k));
     }
-    files
+    (files, left_out)
 }
 
 /// Objects that two profiles render for the same environment (e.g. a

@@ -66,6 +66,38 @@ pub struct App {
     pub rbac: Vec<RbacRule>,
 }
 
+/// A Secret that kgen's credentials Job creates in the cluster when it does
+/// not exist, with a random URL-safe value for each key; values never pass
+/// through kgen.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GeneratedSecret {
+    pub name: String,
+    pub keys: Vec<String>,
+}
+
+impl App {
+    /// The Secrets kgen's credentials Job creates: those of the servers
+    /// kgen runs (in-cluster databases, the cache) whose passwords nobody
+    /// else provides. Sorted by name, each key once.
+    pub fn generated_secrets(&self) -> Vec<GeneratedSecret> {
+        let mut wanted: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
+        for db in &self.databases {
+            if let DatabaseKind::InCluster(p) = &db.kind
+                && p.generate_password
+            {
+                wanted.entry(p.password_secret.clone()).or_default().insert(p.password_key.clone());
+            }
+        }
+        if let Some(c) = &self.cache
+            && c.generate_password
+            && let Some((secret, key)) = &c.password
+        {
+            wanted.entry(secret.clone()).or_default().insert(key.clone());
+        }
+        wanted.into_iter().map(|(name, keys)| GeneratedSecret { name, keys: keys.into_iter().collect() }).collect()
+    }
+}
+
 /// Routing through an Ingress.
 #[derive(Clone, Debug)]
 pub struct Ingress {
@@ -385,6 +417,8 @@ pub struct Postgres {
     pub user: String,
     pub password_secret: String,
     pub password_key: String,
+    /// kgen's credentials Job creates `password_secret` when it is missing.
+    pub generate_password: bool,
     /// A key of `password_secret` with the whole URL for the app.
     pub url_key: Option<String>,
     /// A claim template (`data`), or a named claim (created when
@@ -493,7 +527,10 @@ pub struct Cache {
     pub max_memory: String,
     pub max_memory_policy: String,
     pub resources: Resources,
+    /// The Secret and key of the password.
     pub password: Option<(String, String)>,
+    /// kgen's credentials Job creates the password's Secret when missing.
+    pub generate_password: bool,
     pub env: String,
     /// The claim of the append-only file (`<name>-data`), when Redis keeps
     /// its keys.

@@ -147,9 +147,12 @@ pub struct SecretKeyRef {
 #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct Credentials {
-    /// Secret name (default `<database name>-credentials`); it must exist
-    /// (kgen never invents passwords).
+    /// Secret name (default `<database name>-credentials`).
     pub secret: Option<String>,
+    /// kgen's credentials Job creates the Secret in the cluster, with a
+    /// random URL-safe password, when it does not exist; it never replaces
+    /// one (default: true unless `secret` names a Secret of yours).
+    pub generate: Option<bool>,
     /// Key of the password (default `password`).
     pub password_key: Option<String>,
     /// Key of a full connection URL for the app; without it kgen composes
@@ -246,7 +249,9 @@ pub struct Cache {
     /// Requests and limits, or a preset (default micro).
     pub resources: Option<Resources>,
     /// Secret and key with the password (`requirepass`); mounted as a file,
-    /// never on a command line.
+    /// never on a command line. Default: `<name>-credentials`, key
+    /// `password`, which kgen's credentials Job creates with a random
+    /// password when it does not exist.
     pub password: Option<SecretKeyRef>,
     /// Environment variable with the cache URL for the app (default
     /// REDIS_URL; `<PREFIX>_HOST`, `_PORT` and `_PASSWORD` come beside it).

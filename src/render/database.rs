@@ -106,15 +106,22 @@ fn pg_isready(
     timeout: i32,
     failures: i32,
 ) -> Probe {
+    // Over TCP, as clients connect: the image's set-up server, which runs the
+    // init scripts, listens on the socket only and must not count.
     let command = match check {
-        ServerCheck::Accepting => {
-            vec!["pg_isready".into(), "--username".into(), p.user.clone(), "--dbname".into(), p.database.clone()]
-        }
+        ServerCheck::Accepting => vec![
+            "pg_isready".into(),
+            "--host=127.0.0.1".into(),
+            "--username".into(),
+            p.user.clone(),
+            "--dbname".into(),
+            p.database.clone(),
+        ],
         ServerCheck::Answering => vec![
             "sh".into(),
             "-c".into(),
             format!(
-                "pg_isready --username={} --dbname={}; [ $? -le 1 ]",
+                "pg_isready --host=127.0.0.1 --username={} --dbname={}; [ $? -le 1 ]",
                 crate::templates::shell_quote(p.user.clone()),
                 crate::templates::shell_quote(p.database.clone())
             ),

@@ -4,6 +4,7 @@
 
 mod cache;
 mod config;
+pub mod credentials;
 mod database;
 mod identity;
 pub mod lifecycle;
@@ -31,6 +32,7 @@ pub fn render(app: &App) -> Vec<Object> {
     let mut out = Vec::new();
     identity::render(app, &mut out);
     config::render(app, &mut out);
+    credentials::render(app, &mut out);
     database::render(app, &mut out);
     cache::render(app, &mut out);
     for component in &app.components {
@@ -43,9 +45,19 @@ pub fn render(app: &App) -> Vec<Object> {
     network::render(app, &mut out);
     rbac::render(app, &mut out);
     monitoring::render(app, &mut out);
+    no_service_links(&mut out);
     lifecycle::finish(&mut out);
     object::sort(&mut out);
     out
+}
+
+/// No pod gets the kubelet's Service links (`REDIS_PORT=tcp://10.96.0.10:6379`
+/// for a Service named `redis`): they shadow variables apps read as plain
+/// ports and hosts, and kgen passes every address its pods need explicitly.
+fn no_service_links(objects: &mut [Object]) {
+    for spec in objects.iter_mut().filter_map(|o| o.pod_template_mut()?.spec.as_mut()) {
+        spec.enable_service_links = Some(false);
+    }
 }
 
 /// Labels that select a component's pods: stable across kgen versions and

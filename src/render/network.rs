@@ -131,6 +131,18 @@ pub fn render(app: &App, out: &mut Vec<Object>) {
             }
         }
     }
+    if !app.generated_secrets().is_empty() {
+        let component = super::credentials::COMPONENT;
+        push(
+            &super::credentials::account_name(app),
+            Some(component),
+            spec(
+                label_selector(selector_labels(app, component)),
+                Some(vec![]),
+                Some(vec![dns(), egress_rule(vec![ip_peer(&np.api_server_cidr, &[])], vec![tcp(443), tcp(6443)])]),
+            ),
+        );
+    }
     if let Some(cache) = &app.cache {
         let users: Vec<NetworkPolicyPeer> =
             app.components.iter().map(|c| pod_peer(selector_labels(app, &c.key))).collect();

@@ -225,13 +225,13 @@ pub fn pod_template(app: &App, c: &Component) -> PodTemplateSpec {
     }
 }
 
-const API_TOKEN_VOLUME: &str = "kube-api-access";
+pub const API_TOKEN_VOLUME: &str = "kube-api-access";
 
 /// The ServiceAccount token, mounted explicitly (and only) into the app's
 /// container when its RBAC rules need the API: a short-lived, audience-bound
 /// projected token, the cluster CA and the namespace, at the path client
 /// libraries read. Automounting stays off for every other container.
-fn api_token_volume() -> Volume {
+pub fn api_token_volume() -> Volume {
     Volume {
         name: API_TOKEN_VOLUME.into(),
         projected: Some(ProjectedVolumeSource {

@@ -79,7 +79,6 @@ fn kind_config_maps_ports_for_an_ingress() {
         let out_dir = dir.join("out");
         let out = kgen()
             .args(["bootstrap", "kind", profile, "--out-dir", out_dir.to_str().unwrap()])
-            .env("CLOCKWORK_DB_PASSWORD", "x")
             .current_dir(dir)
             .output()
             .unwrap();

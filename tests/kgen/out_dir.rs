@@ -41,13 +41,13 @@ fn a_refused_write_leaves_the_directory_as_it_was() {
     let dir = scratch("out-dir-refused").join("out");
     assert!(render_into(&dir, &[]).status.success());
     // A hand-written file where the next render would put a new object.
-    std::fs::write(dir.join("20-secret-clockwork-postgres.yaml"), "mine").unwrap();
+    std::fs::write(dir.join("52-statefulset-postgres.yaml"), "mine").unwrap();
     let before = snapshot(&dir);
     let out = render_into(&dir, &["--env", "dev"]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.starts_with("error: refusing to overwrite `20-secret-clockwork-postgres.yaml` (kgen did not write it)"),
+        stderr.starts_with("error: refusing to overwrite `52-statefulset-postgres.yaml` (kgen did not write it)"),
         "{stderr}"
     );
     assert_eq!(snapshot(&dir), before);
@@ -107,15 +107,31 @@ fn links_in_the_output_directory_never_lead_outside() {
     assert_eq!(std::fs::read_to_string(&outside).unwrap(), "outside");
 }
 
+/// issue 12: a created Secret went into the directory meant for git. It is
+/// left out with a warning unless `--include-secrets`, and then it is
+/// readable by its owner only.
 #[cfg(unix)]
 #[test]
-fn created_secrets_are_written_for_their_owner_only() {
+fn created_secrets_stay_out_of_the_directory_unless_asked_for() {
     use std::os::unix::fs::PermissionsExt;
     let dir = scratch("out-dir-secret").join("out");
-    let out = render_into(&dir, &["--env", "dev"]);
+    let profile = "tests/kgen/fixtures/created-secret.yaml";
+    let out = run(&["render", profile, "--out-dir", dir.to_str().unwrap()], None);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.starts_with("warning: Secret `keyed/keyed-api` was not written into"), "{stderr}");
+    let files: Vec<String> =
+        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert!(!files.iter().any(|f| f.contains("secret")), "{files:?}");
+    let fixture_value = crate::support::PROFILE_ENV[0].1;
+    for f in &files {
+        assert!(!std::fs::read_to_string(dir.join(f)).unwrap_or_default().contains(fixture_value), "{f}");
+    }
+    let out = run(&["render", profile, "--out-dir", dir.to_str().unwrap(), "--include-secrets"], None);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
     let mode = |n: &str| std::fs::metadata(dir.join(n)).unwrap().permissions().mode() & 0o777;
-    assert_eq!(mode("20-secret-clockwork-postgres.yaml"), 0o600);
+    assert_eq!(mode("20-secret-keyed-api.yaml"), 0o600);
 }
 
 /// `.kgen-files` lists exactly the YAML files of `dir`, each with its hash,
@@ -306,7 +322,10 @@ fn issue13_a_foreign_file_is_refused_unread() {
 #[test]
 fn issue13_a_refused_batch_leaves_no_folder_behind() {
     let dir = scratch("out-dir-refused-batch").join("fresh");
-    let out = run(&["render", "profiles/clockwork.yaml", "profiles/clockwork.yaml", "--out-dir", dir.to_str().unwrap()], None);
+    let out = run(
+        &["render", "profiles/clockwork.yaml", "profiles/clockwork.yaml", "--out-dir", dir.to_str().unwrap()],
+        None,
+    );
     assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(!dir.exists(), "{} was left behind", dir.display());
 }

@@ -135,7 +135,7 @@ fn validator_reports_no_schema_errors() {
 /// ConfigMap, an env literal, an argument or an annotation.
 #[test]
 fn created_secret_values_stay_in_secrets() {
-    for (profile, env) in profile_matrix() {
+    for (profile, env) in crate::support::coverage_matrix() {
         let out = render(&profile, env.as_deref());
         for (_, value) in crate::support::PROFILE_ENV {
             use base64::Engine as _;
@@ -192,7 +192,7 @@ fn production_renders_pass_checkov() {
 fn created_secret_values_appear_only_in_secret_objects() {
     let encoded = |v: &str| serde_json::to_value(k8s_openapi::ByteString(v.as_bytes().to_vec())).unwrap();
     let mut found_in_a_secret = false;
-    for (profile, env) in profile_matrix() {
+    for (profile, env) in crate::support::coverage_matrix() {
         let out = render(&profile, env.as_deref());
         for doc in serde_yaml::Deserializer::from_str(&out) {
             let value = serde_json::Value::deserialize(doc).unwrap();
@@ -224,5 +224,5 @@ fn created_secret_values_appear_only_in_secret_objects() {
             assert!(!stderr.contains(secret), "{profile} {env:?}: the value of {var} is in a message");
         }
     }
-    assert!(found_in_a_secret, "no shipped profile creates a Secret: this test checks nothing");
+    assert!(found_in_a_secret, "no test profile creates a Secret: this test checks nothing");
 }

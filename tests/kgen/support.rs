@@ -9,12 +9,9 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Environment variables the shipped profiles read at render time.
-pub const PROFILE_ENV: &[(&str, &str)] = &[
-    ("CLOCKWORK_DB_PASSWORD", "dev-only-password"),
-    ("PLATFORM_DB_PASSWORD", "kind-only-platform-password"),
-    ("USER_DB_PASSWORD", "kind-only-user-password"),
-];
+/// Environment variables the test profiles read at render time (the
+/// shipped profiles read none: kgen generates what they need).
+pub const PROFILE_ENV: &[(&str, &str)] = &[("KGEN_FIXTURE_API_KEY", "fixture-api-key-7f3a9c")];
 
 /// `kgen` with plain diagnostics, run from the repository root.
 pub fn kgen() -> Command {

@@ -343,6 +343,9 @@ impl Builder<'_> {
         let image = db.image.clone().unwrap_or_else(|| default_image(engine, major));
         let (database, user) = self.sql_identities(at, db, key, app);
         let password_secret = db.credentials.secret.clone().unwrap_or_else(|| format!("{name}-credentials"));
+        // A Secret the profile creates from its inputs is not generated.
+        let generate_password = db.credentials.generate.unwrap_or(db.credentials.secret.is_none())
+            && !self.loaded.profile.secrets.contains_key(&password_secret);
         self.check(&[at, &path!["credentials", "secret"]].concat(), "Secret name", &password_secret, |s| {
             names::dns1123_subdomain(s, 253)
         });
@@ -394,6 +397,7 @@ impl Builder<'_> {
             user,
             password_secret,
             password_key: db.credentials.password_key.clone().unwrap_or_else(|| "password".into()),
+            generate_password,
             url_key: db.credentials.url_key.clone(),
             storage,
             create_claim: claim.is_some() && db.storage.existing_claim != Some(true),
@@ -952,8 +956,13 @@ impl Builder<'_> {
         if let Err(why) = names::env_var_name(&env) {
             self.error(&path!["cache", "env"], format!("variable `{env}` {why}"));
         }
-        let password =
-            c.password.as_ref().map(|r| (r.secret.clone(), r.key.clone().unwrap_or_else(|| "password".into())));
+        // Redis always has a password: the profile's, or one kgen's
+        // credentials Job generates.
+        let generate_password = c.password.is_none() && !p.secrets.contains_key(&format!("{name}-credentials"));
+        let password = Some(match &c.password {
+            Some(r) => (r.secret.clone(), r.key.clone().unwrap_or_else(|| "password".into())),
+            None => (format!("{name}-credentials"), "password".to_string()),
+        });
         if let Some((s, _)) = &password {
             self.check(&path!["cache", "password", "secret"], "Secret name", s, |s| names::dns1123_subdomain(s, 253));
         }
@@ -965,6 +974,7 @@ impl Builder<'_> {
             max_memory_policy: policy,
             resources,
             password,
+            generate_password,
             env,
             persistence,
         })
