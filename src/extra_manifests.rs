@@ -71,13 +71,18 @@ pub fn load(loaded: &Loaded, app: &App, rendered: &[Object], sources: &mut Sourc
     for (i, entry) in loaded.profile.extra_manifests.iter().enumerate() {
         let at = path!["extraManifests", i];
         let locate = |d: Diagnostic| d.at(Some(loaded.span_of(&at))).path(loaded.display_path(&at));
-        let file = resolve(loaded, entry);
-        let text = match files::read_text_file(&file, max_bytes as u64) {
+        let (file, relative) = shown_path(loaded, entry);
+        let read = files::resolve_named(&loaded.dir, &relative, loaded.files_root.as_deref())
+            .and_then(|resolved| files::read_text_file(&resolved, max_bytes as u64));
+        let text = match read {
             Ok(t) => t,
             Err(e) => {
                 let mut d = Diagnostic::error(format!("cannot read `{}`: {}", file.display(), e.reason()));
                 if e.is_not_found() && !entry.contains('/') {
                     d = d.hint(format!("a bare file name is read from `{TEMPLATES_DIR}/` beside the profile; write `./{entry}` for the profile's own directory"));
+                }
+                if let Some(hint) = e.hint() {
+                    d = d.hint(hint);
                 }
                 errors.push(locate(d));
                 continue;
@@ -123,10 +128,12 @@ pub fn load(loaded: &Loaded, app: &App, rendered: &[Object], sources: &mut Sourc
         } else {
             sources.add(Source::new(format!("{name} (rendered)"), rendered_text))
         };
+        // A file that is not YAML may be anything (a dotenv file, a key):
+        // its problems are located, never shown.
         let docs = match parse_all(sources.get(id), id, &Limits::default()) {
             Ok(d) => d,
             Err(e) => {
-                errors.extend(e.0);
+                errors.extend(e.0.into_iter().map(Diagnostic::without_snippet));
                 continue;
             }
         };
@@ -155,9 +162,14 @@ pub fn load(loaded: &Loaded, app: &App, rendered: &[Object], sources: &mut Sourc
     Ok(objects)
 }
 
-/// Where an entry of `extraManifests` is read from.
-fn resolve(loaded: &Loaded, entry: &str) -> PathBuf {
-    if entry.contains('/') { loaded.dir.join(entry) } else { loaded.dir.join(TEMPLATES_DIR).join(entry) }
+/// Where an entry of `extraManifests` is read from, as messages show it,
+/// and relative to the profile's directory.
+fn shown_path(loaded: &Loaded, entry: &str) -> (PathBuf, String) {
+    let relative = if entry.contains('/') { entry.to_string() } else { format!("{TEMPLATES_DIR}/{entry}") };
+    if std::path::Path::new(entry).is_absolute() {
+        return (PathBuf::from(entry), relative);
+    }
+    (loaded.dir.join(&relative), relative)
 }
 
 /// What a template sees: the app's `name`, `namespace`, `instance`,
@@ -262,9 +274,12 @@ fn render_template(name: &str, text: &str, context: &minijinja::Value, max_bytes
 fn object(doc: &Node, app: &App) -> Result<Object, Errors> {
     // Problems with the whole document point at its start.
     let start = Span { end: doc.span.start, ..doc.span };
+    // Until a document has the fields of a manifest, it may be any file:
+    // its problems are located, never shown.
     let Some(map) = doc.as_map() else {
-        return Err(Diagnostic::error(format!("a manifest is a mapping, found {}", doc.describe()))
+        return Err(Diagnostic::error(format!("a manifest is a mapping, found {}", doc.describe_kind()))
             .at(Some(doc.span))
+            .without_snippet()
             .into());
     };
     let mut errors = Vec::new();
@@ -303,7 +318,9 @@ fn object(doc: &Node, app: &App) -> Result<Object, Errors> {
         }
     };
     let (Some(api_version), Some(kind), true) = (api_version, kind, name) else {
-        return Err(Errors(errors));
+        let manifest = map.get("apiVersion").is_some() || map.get("kind").is_some();
+        let errors = errors.into_iter().map(|d| if manifest { d } else { d.without_snippet() });
+        return Err(Errors(errors.collect()));
     };
     let ctx = yaml::de::Context::new(&[]);
     let mut object = match Object::from_node(doc, &api_version, &kind, &ctx) {

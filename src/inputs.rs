@@ -43,7 +43,9 @@ pub fn gather(loaded: &Loaded, values: SecretValues<'_>, sources: &mut SourceMap
         if let Some(file) = &create.from_file {
             let at = path!["secrets", name, "create", "fromFile"];
             let full = loaded.dir.join(file);
-            match files::read_text_file(&full, SECRET_FILE_MAX_BYTES) {
+            let read = files::resolve_named(&loaded.dir, file, loaded.files_root.as_deref())
+                .and_then(|resolved| files::read_text_file(&resolved, SECRET_FILE_MAX_BYTES));
+            match read {
                 Ok(text) => {
                     let parsed = parse_dotenv(&text);
                     if parsed.errors.is_empty() {
@@ -75,6 +77,9 @@ pub fn gather(loaded: &Loaded, values: SecretValues<'_>, sources: &mut SourceMap
                     let mut d = located(loaded, &at, format!("cannot read `{}`: {}", full.display(), e.reason()));
                     if matches!(e, ReadError::TooLarge { .. }) {
                         d = d.hint("a Secret holds at most 1 MiB");
+                    }
+                    if let Some(hint) = e.hint() {
+                        d = d.hint(hint);
                     }
                     errors.push(d)
                 }

@@ -22,8 +22,14 @@ use crate::yaml::{self, PathSegment};
 /// Lists that a merge patch merges item by item, by `name`.
 pub const MERGED_BY_NAME: &[&str] = &["containers", "initContainers", "env", "ports", "volumes", "volumeMounts"];
 
-/// Apply the profile's patches, in order, to the objects.
-pub fn apply(loaded: &Loaded, objects: &mut [Object]) -> Result<(), Errors> {
+/// Apply the profile's patches, in order, to the objects. `created` are the
+/// ids ([`Object::id`]) of the Secrets kgen creates: their values are read
+/// from kgen's environment or files, and no patch reads or writes them.
+pub fn apply(
+    loaded: &Loaded,
+    objects: &mut [Object],
+    created: &std::collections::HashSet<String>,
+) -> Result<(), Errors> {
     let mut errors = Vec::new();
     for (i, patch) in loaded.profile.patches.iter().enumerate() {
         let at = |rest: &[PathSegment]| -> Vec<PathSegment> {
@@ -52,6 +58,22 @@ pub fn apply(loaded: &Loaded, objects: &mut [Object]) -> Result<(), Errors> {
         }
         for n in matching {
             let object = &objects[n];
+            if created.contains(&object.id()) {
+                let refused = secret_values_touched(patch);
+                for (why, p) in &refused {
+                    let hint = format!(
+                        "its values come from `secrets.{}.create` (`fromEnv` or `fromFile`); a patch may change its metadata only",
+                        object.name()
+                    );
+                    errors.push(
+                        locate(Diagnostic::error(why.clone()).hint(hint), &at(p))
+                            .note(format!("in {}", describe(object))),
+                    );
+                }
+                if !refused.is_empty() {
+                    continue;
+                }
+            }
             let mut patched = Patched::new(object.to_unordered_value(), &Limits::default());
             let mut failed = false;
             for (j, op) in patch.json.iter().enumerate() {
@@ -104,6 +126,58 @@ pub fn apply(loaded: &Loaded, objects: &mut [Object]) -> Result<(), Errors> {
         }
     }
     if errors.is_empty() { Ok(()) } else { Err(Errors(errors)) }
+}
+
+/// The parts of a Secret that hold its values.
+const SECRET_VALUES: &[&str] = &["data", "stringData"];
+
+/// Why each operation of `patch` is refused on a Secret kgen creates, with
+/// its path in the patch: reading a value (`test` is an oracle for
+/// guesses, `copy` and `move` carry values out) or writing one (plain
+/// text from the profile). Removing a key reads and writes nothing.
+fn secret_values_touched(patch: &crate::profile::Patch) -> Vec<(String, Vec<PathSegment>)> {
+    // The whole object, or a path into its values.
+    let touches = |pointer_text: &str| match pointer(pointer_text) {
+        Ok(tokens) => tokens.first().is_none_or(|t| SECRET_VALUES.contains(&t.as_str())),
+        Err(_) => false,
+    };
+    let mut out = Vec::new();
+    for (j, op) in patch.json.iter().enumerate() {
+        let from = op.from.as_deref().filter(|f| touches(f));
+        let why = match op.op {
+            Some(JsonPatchOp::Test) if touches(&op.path) => Some((
+                "`test` cannot read the values of a Secret kgen creates: it would tell whether a guess is right",
+                "path",
+            )),
+            Some(JsonPatchOp::Copy | JsonPatchOp::Move) if from.is_some() => {
+                Some(("a patch cannot copy or move the values of a Secret kgen creates", "from"))
+            }
+            Some(JsonPatchOp::Add | JsonPatchOp::Replace | JsonPatchOp::Copy | JsonPatchOp::Move)
+                if touches(&op.path) =>
+            {
+                Some(("a patch cannot write the values of a Secret kgen creates", "path"))
+            }
+            _ => None,
+        };
+        if let Some((why, field)) = why {
+            out.push((why.to_string(), path!["json", j, field].to_vec()));
+        }
+    }
+    match &patch.merge {
+        Some(Value::Object(fields)) => {
+            for key in SECRET_VALUES.iter().filter(|k| fields.contains_key(**k)) {
+                out.push((
+                    "a patch cannot write the values of a Secret kgen creates".into(),
+                    path!["merge", *key].to_vec(),
+                ));
+            }
+        }
+        Some(_) => {
+            out.push(("a patch cannot write the values of a Secret kgen creates".into(), path!["merge"].to_vec()))
+        }
+        None => {}
+    }
+    out
 }
 
 fn unknown_target(objects: &[Object], kind: &str, name: &str) -> Diagnostic {
@@ -353,9 +427,13 @@ pub fn apply_operation(doc: &mut Patched, op: &JsonPatchOperation) -> Result<(),
         }
         JsonPatchOp::Test => {
             let expected = value()?;
+            let secret = doc.value.get("kind").and_then(Value::as_str) == Some("Secret");
             let actual = get_mut(&mut doc.value, &tokens).map_err(at_path)?;
             if *actual == expected {
                 Ok(())
+            } else if secret {
+                // A Secret's fields are not shown, whatever they hold.
+                Err((format!("test failed: {} is not the value given", show(&tokens)), "value"))
             } else {
                 Err((format!("test failed: {} is {actual}, not {expected}", show(&tokens)), "value"))
             }

@@ -2,11 +2,12 @@
 //! render → add extra manifests → apply patches → check the bundle's
 //! consistency → sort. Commands call this; it adds nothing of its own.
 
+use std::collections::HashSet;
 use std::path::Path;
 
-use crate::diagnostic::{Diagnostic, Errors};
+use crate::diagnostic::{Diagnostic, Errors, ValueMask};
 use crate::inputs::SecretValues;
-use crate::model::{self, App};
+use crate::model::{self, App, Inputs};
 use crate::object::{self, Object};
 use crate::profile::load::{self, Loaded, Options};
 use crate::source::SourceMap;
@@ -58,19 +59,42 @@ pub fn render_loaded_with(
     sources: &mut SourceMap,
 ) -> Result<Rendered, Errors> {
     let inputs = inputs::gather(&loaded, values, sources)?;
-    let (app, warnings) = model::build(&loaded, &inputs)?;
+    // What kgen read for the Secrets it creates appears in no message,
+    // whatever went wrong where.
+    let mask = ValueMask::new(created_values(&inputs));
+    render_with_inputs(loaded, &inputs, sources)
+        .map(|mut r| {
+            r.warnings = r.warnings.into_iter().map(|d| d.mask_values(&mask)).collect();
+            r
+        })
+        .map_err(|e| Errors(e.0.into_iter().map(|d| d.mask_values(&mask)).collect()))
+}
+
+/// The values read for the Secrets kgen creates (placeholders are none).
+fn created_values(inputs: &Inputs) -> impl Iterator<Item = &str> {
+    inputs.secret_data.values().flat_map(|data| data.values()).map(String::as_str).filter(|v| *v != inputs::PLACEHOLDER)
+}
+
+fn render_with_inputs(loaded: Loaded, inputs: &Inputs, sources: &mut SourceMap) -> Result<Rendered, Errors> {
+    let (app, warnings) = model::build(&loaded, inputs)?;
     let mut objects = render::render(&app);
+    // The Secrets kgen creates: no patch reads or writes their values.
+    let created: HashSet<String> = objects.iter().filter(|o| matches!(o, Object::Secret(_))).map(Object::id).collect();
     // Problems with extra manifests and with patches are reported together.
     let mut errors = Vec::new();
     match extra_manifests::load(&loaded, &app, &objects, sources) {
         Ok(extras) => objects.extend(extras),
         Err(e) => errors.extend(e.0),
     }
-    if let Err(e) = patch::apply(&loaded, &mut objects) {
+    if let Err(e) = patch::apply(&loaded, &mut objects, &created) {
         errors.extend(e.0);
     }
     if !errors.is_empty() {
         return Err(Errors(errors));
+    }
+    let leaks = values_stay_in_secrets(&objects, &created, inputs);
+    if !leaks.is_empty() {
+        return Err(Errors(leaks));
     }
     let external = check::External::of(&app, &loaded.profile.external);
     let problems = check::check(&objects, &external);
@@ -85,6 +109,57 @@ pub fn render_loaded_with(
     }
     object::sort(&mut objects);
     Ok(Rendered { loaded, app, objects, warnings })
+}
+
+/// Values this long or longer that a created Secret holds may appear in
+/// no other object (shorter ones could be there by chance: `true`, a port).
+const LEAK_MIN_BYTES: usize = 8;
+
+/// Every object but the created Secrets themselves, checked for a value
+/// read for a created Secret: whatever moved it there (a rule kgen missed),
+/// it would be readable by anyone who can read that object.
+fn values_stay_in_secrets(objects: &[Object], created: &HashSet<String>, inputs: &Inputs) -> Vec<Diagnostic> {
+    let mask = ValueMask::new(created_values(inputs).filter(|v| v.len() >= LEAK_MIN_BYTES));
+    if mask.is_empty() {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for o in objects.iter().filter(|o| !created.contains(&o.id())) {
+        let mut at = Vec::new();
+        if let Some(found) = find_value(&o.to_unordered_value(), &mask, &mut at) {
+            out.push(
+                Diagnostic::error(format!(
+                    "{} holds a value that kgen read for a Secret it creates, at `{}`",
+                    check::describe(o),
+                    found
+                ))
+                .hint("a created Secret's values stay in it: read them with `secretKeyRef`; a value that is there by chance is easy to guess, so generate it (`openssl rand -hex 32`)"),
+            );
+        }
+    }
+    out
+}
+
+/// The path of the first string (or key) of `value` that holds a value of
+/// `mask`.
+fn find_value(value: &serde_json::Value, mask: &ValueMask, at: &mut Vec<crate::yaml::PathSegment>) -> Option<String> {
+    use crate::yaml::PathSegment;
+    match value {
+        serde_json::Value::String(s) if mask.found_in(s) => Some(crate::yaml::format_path(at)),
+        serde_json::Value::Array(items) => items.iter().enumerate().find_map(|(i, v)| {
+            at.push(PathSegment::Index(i));
+            let found = find_value(v, mask, at);
+            at.pop();
+            found
+        }),
+        serde_json::Value::Object(map) => map.iter().find_map(|(k, v)| {
+            at.push(PathSegment::Key(k.clone()));
+            let found = if mask.found_in(k) { Some(crate::yaml::format_path(at)) } else { find_value(v, mask, at) };
+            at.pop();
+            found
+        }),
+        _ => None,
+    }
 }
 
 fn in_environment(e: Errors, options: &Options) -> Errors {

@@ -98,15 +98,18 @@ enum ServerCheck {
     Answering,
 }
 
-fn pg_isready(p: &Postgres, check: ServerCheck, initial_delay: Option<i32>, period: i32, timeout: i32, failures: i32) -> Probe {
+fn pg_isready(
+    p: &Postgres,
+    check: ServerCheck,
+    initial_delay: Option<i32>,
+    period: i32,
+    timeout: i32,
+    failures: i32,
+) -> Probe {
     let command = match check {
-        ServerCheck::Accepting => vec![
-            "pg_isready".into(),
-            "--username".into(),
-            p.user.clone(),
-            "--dbname".into(),
-            p.database.clone(),
-        ],
+        ServerCheck::Accepting => {
+            vec!["pg_isready".into(), "--username".into(), p.user.clone(), "--dbname".into(), p.database.clone()]
+        }
         ServerCheck::Answering => vec![
             "sh".into(),
             "-c".into(),

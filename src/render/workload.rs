@@ -15,9 +15,9 @@ use k8s_openapi::api::core::v1::{
     DownwardAPIProjection, DownwardAPIVolumeFile, EmptyDirVolumeSource, EnvFromSource, EnvVar, EnvVarSource,
     ExecAction, GRPCAction, HTTPGetAction, KeyToPath, LocalObjectReference, ObjectFieldSelector, PersistentVolumeClaim,
     PersistentVolumeClaimSpec, PodSecurityContext, PodSpec, PodTemplateSpec, Probe, ProjectedVolumeSource,
-    ResourceRequirements, SeccompProfile, SecretKeySelector, SecretProjection, SecurityContext, Service, ServiceAccountTokenProjection,
-    ServicePort, ServiceSpec, TCPSocketAction, TopologySpreadConstraint, Volume, VolumeMount, VolumeProjection,
-    VolumeResourceRequirements,
+    ResourceRequirements, SeccompProfile, SecretKeySelector, SecretProjection, SecurityContext, Service,
+    ServiceAccountTokenProjection, ServicePort, ServiceSpec, TCPSocketAction, TopologySpreadConstraint, Volume,
+    VolumeMount, VolumeProjection, VolumeResourceRequirements,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;

@@ -97,6 +97,17 @@ impl Node {
         }
     }
 
+    /// What the node is, without its text (for files that may hold
+    /// anything): `a mapping`, `a list`, `null` or `text`.
+    pub fn describe_kind(&self) -> &'static str {
+        match &self.value {
+            Value::Map(_) => "a mapping",
+            Value::Seq(_) => "a list",
+            Value::Scalar(s) if s.style == Style::Plain && is_null_word(&s.text) => "null",
+            Value::Scalar(_) => "text",
+        }
+    }
+
     /// The node at a dotted path of map keys and list indexes, if present.
     pub fn lookup<'a>(&'a self, path: &[PathSegment]) -> Option<&'a Node> {
         let mut node = self;
