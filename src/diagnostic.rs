@@ -486,6 +486,23 @@ impl Collector {
     }
 }
 
+/// Give every diagnostic the redactions of the others whose text its
+/// snippet shows: a credential found by one check stays masked in the
+/// message of another about the same line.
+pub fn share_redactions(diagnostics: &mut [Diagnostic]) {
+    let all: Vec<Redaction> = diagnostics.iter().flat_map(|d| d.redactions.iter().copied()).collect();
+    if all.is_empty() {
+        return;
+    }
+    for d in diagnostics.iter_mut() {
+        for r in &all {
+            if d.shows(r.span) && !d.redactions.contains(r) {
+                d.redactions.push(*r);
+            }
+        }
+    }
+}
+
 /// The closing diagnostic when `n` more were not kept.
 pub fn more_problems(n: usize) -> Diagnostic {
     Diagnostic::error(format!("{n} more problem(s) not shown")).hint("fix the ones above and run kgen again")

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use crate::diagnostic::{Diagnostic, Errors, ValueMask};
 use crate::inputs::SecretValues;
-use crate::model::{self, App, Inputs};
+use crate::model::{self, App, Inputs, credentials};
 use crate::object::{self, Object};
 use crate::profile::load::{self, Loaded, Options};
 use crate::source::SourceMap;
@@ -67,7 +67,11 @@ pub fn render_loaded_with(
             r.warnings = r.warnings.into_iter().map(|d| d.mask_values(&mask)).collect();
             r
         })
-        .map_err(|e| Errors(e.0.into_iter().map(|d| d.mask_values(&mask)).collect()))
+        .map_err(|e| {
+            let mut all: Vec<Diagnostic> = e.0.into_iter().map(|d| d.mask_values(&mask)).collect();
+            crate::diagnostic::share_redactions(&mut all);
+            Errors(all)
+        })
 }
 
 /// The values read for the Secrets kgen creates (placeholders are none).
@@ -80,6 +84,12 @@ fn render_with_inputs(loaded: Loaded, inputs: &Inputs, sources: &mut SourceMap) 
     let mut objects = render::render(&app);
     // The Secrets kgen creates: no patch reads or writes their values.
     let created: HashSet<String> = objects.iter().filter(|o| matches!(o, Object::Secret(_))).map(Object::id).collect();
+    // Every rendered object is held to the plain-text rule, not only what
+    // the model checks field by field.
+    let leaks = rendered_credentials(&loaded, &objects);
+    if !leaks.is_empty() {
+        return Err(Errors(leaks));
+    }
     // Problems with extra manifests and with patches are reported together.
     let mut errors = Vec::new();
     match extra_manifests::load(&loaded, &app, &objects, sources) {
@@ -109,6 +119,43 @@ fn render_with_inputs(loaded: Loaded, inputs: &Inputs, sources: &mut SourceMap) 
     }
     object::sort(&mut objects);
     Ok(Rendered { loaded, app, objects, warnings })
+}
+
+/// Credentials written as plain text in rendered objects (the model
+/// refuses those it knows the field of; this finds the rest), each located
+/// at the profile's text that holds it, masked.
+fn rendered_credentials(loaded: &Loaded, objects: &[Object]) -> Vec<Diagnostic> {
+    use crate::diagnostic::Redaction;
+    let mut out = Vec::new();
+    for o in objects {
+        let value = o.to_unordered_value();
+        for (why, at, redact) in credentials::plain_text_in(&value) {
+            let pointer: String = at
+                .iter()
+                .map(|s| match s {
+                    crate::yaml::PathSegment::Key(k) => format!("/{}", k.replace('~', "~0").replace('/', "~1")),
+                    crate::yaml::PathSegment::Index(i) => format!("/{i}"),
+                })
+                .collect();
+            let text = value.pointer(&pointer).and_then(serde_json::Value::as_str).unwrap_or_default();
+            // The profile's text that holds it: the same text, or a part.
+            let written = loaded.tree.find_scalar(&|s| !s.is_empty() && s == text).or_else(|| {
+                loaded.tree.find_scalar(&|s| {
+                    !s.is_empty()
+                        && text.contains(s)
+                        && (credentials::value_problem(s).is_some() || s.starts_with("--"))
+                })
+            });
+            let mut d = Diagnostic::error(format!("{why}, in {}", check::describe(o)))
+                .hint("keep credentials in a Secret and read them with `secretKeyRef` or `$(VAR)`");
+            if let Some(p) = written.filter(|_| !text.is_empty()) {
+                let span = loaded.span_of(&p);
+                d = d.at(Some(span)).path(loaded.display_path(&p)).redact(Redaction { span, kind: redact });
+            }
+            out.push(d);
+        }
+    }
+    out
 }
 
 /// Values this long or longer that a created Secret holds may appear in

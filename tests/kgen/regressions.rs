@@ -581,3 +581,18 @@ fn issue13_no_other_object_holds_a_created_secret_value() {
     let (code, _, stderr) = kgen_in(&dir, &["check", "app.yaml"], &[]);
     assert_eq!(code, Some(0), "{stderr}");
 }
+
+/// issue 13 (plain text): the rule held only field by field in the model;
+/// every rendered object is now checked too, and what it finds is located
+/// at the profile's text, masked in every snippet that shows it.
+#[test]
+fn issue13_every_rendered_object_is_held_to_the_plain_text_rule() {
+    let err = render("name: shop\nimage: shop:1.0\nargs: [--db-password=hunter2, --api-token, t0ken]\n", None, &[])
+        .unwrap_err();
+    assert!(
+        err.starts_with("error: `args` gives `--db-password` a credential as plain text, in Deployment `shop/shop`\n --> p.yaml:3:8\n"),
+        "{err}"
+    );
+    assert!(err.contains("error: `args` gives `--api-token` a credential as plain text"), "{err}");
+    assert!(!err.contains("hunter2") && !err.contains("t0ken"), "{err}");
+}

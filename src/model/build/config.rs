@@ -94,7 +94,9 @@ impl Builder<'_> {
             if let Err(why) = names::qualified_key(k) {
                 self.key_error(&at, format!("key `{k}` {why}"));
             }
-            if !labels {
+            if labels {
+                self.no_credential(&at, "label", Some(k), v);
+            } else {
                 self.no_credential(&at, "annotation", Some(k), v);
                 if reserved.contains(&k.as_str()) {
                     self.diag(Diagnostic::error(format!("annotation `{k}` is set by kgen")).hint(why), &at, true);

@@ -359,6 +359,7 @@ impl Builder<'_> {
             self.resources_or(&[at, &path!["resources"]].concat(), db.resources.as_ref(), database_resources());
         let mut parameters = tuned_parameters(&resources);
         if let Some(cmd) = &db.wal_archive_command {
+            self.no_credential(&[at, &path!["walArchiveCommand"]].concat(), "`walArchiveCommand`", None, cmd);
             parameters.extend([
                 ("wal_level".into(), "replica".into()),
                 ("archive_mode".into(), "on".into()),
@@ -965,6 +966,13 @@ impl Builder<'_> {
                 return None;
             }
         };
+        // The migration command is a command line like any other: no
+        // credential in plain text.
+        for (field, list) in [("command", Some(&command)), ("args", m.args.as_ref())] {
+            for (i, arg) in list.into_iter().flatten().enumerate() {
+                self.no_credential(&path!["migrations", field, i], &format!("`migrations.{field}`"), None, arg);
+            }
+        }
         if strategy == MigrationStrategy::InitContainer {
             component.migrate_on_start = true;
         }
