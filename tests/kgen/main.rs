@@ -14,4 +14,5 @@ mod output;
 mod profiles;
 mod properties;
 mod regressions;
+mod runtime;
 mod support;
