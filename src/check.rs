@@ -15,6 +15,8 @@ use k8s_openapi::api::core::v1::{Container, PodSpec, Probe};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
+pub mod api;
+
 use crate::diagnostic::Diagnostic;
 use crate::model::{App, DatabaseKind, names};
 use crate::object::Object;
@@ -99,6 +101,7 @@ pub fn check(objects: &[Object], external: &External) -> Vec<Diagnostic> {
             out.push(Diagnostic::error(format!("{} is in the bundle twice", describe(o))));
         }
         names_and_labels(o, &mut valid_keys, &mut out);
+        out.extend(api_problems(o));
         if let Some(pods) = pods(o) {
             pod_references(&bundle, o, &pods, &mut out);
             claims_come_first(&bundle, o, &mut out);
@@ -690,6 +693,41 @@ pub fn selects(selector: &LabelSelector, labels: &BTreeMap<String, String>) -> b
 
 fn show_labels(labels: &BTreeMap<String, String>) -> String {
     labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",")
+}
+
+/// What the API server refuses in one object ([`api::problems`]), and its
+/// names and labels, as diagnostics that name the object and the field;
+/// patches and extra manifests locate them in the profile or the file.
+pub fn object_problems(o: &Object) -> Vec<(Diagnostic, Vec<crate::yaml::PathSegment>)> {
+    let mut out: Vec<(Diagnostic, Vec<crate::yaml::PathSegment>)> = api::problems(&o.to_unordered_value())
+        .into_iter()
+        .map(|p| {
+            let d = Diagnostic::error(p.message);
+            (if let Some(h) = p.hint { d.hint(h) } else { d }, p.at)
+        })
+        .collect();
+    let mut names = Vec::new();
+    names_and_labels(o, &mut HashSet::new(), &mut names);
+    out.extend(names.into_iter().map(|d| (d, Vec::new())));
+    out
+}
+
+fn api_problems(o: &Object) -> Vec<Diagnostic> {
+    api::problems(&o.to_unordered_value())
+        .into_iter()
+        .map(|p| {
+            let field = crate::yaml::format_path(&p.at);
+            api_diagnostic(o, p.message, p.hint).note(format!("at `{field}`"))
+        })
+        .collect()
+}
+
+fn api_diagnostic(o: &Object, message: String, hint: Option<String>) -> Diagnostic {
+    let d = Diagnostic::error(format!("{}: {message}", describe(o)));
+    match hint {
+        Some(h) => d.hint(h),
+        None => d,
+    }
 }
 
 /// Names the API server accepts for the kind, and valid label and

@@ -138,9 +138,25 @@ pub fn load(loaded: &Loaded, app: &App, rendered: &[Object], sources: &mut Sourc
             }
         };
         for doc in docs.iter().filter(|d| !d.is_null()) {
-            match object(doc, app) {
-                Ok(o) => out.push((o, doc.span)),
-                Err(e) => errors.extend(e.0),
+            // A `v1` List holds objects, as `kubectl apply` reads it: each
+            // item is an object of its own.
+            let items = match doc.as_map() {
+                Some(m)
+                    if m.get("apiVersion").and_then(Node::as_str) == Some("v1")
+                        && m.get("kind").and_then(Node::as_str) == Some("List") =>
+                {
+                    match m.get("items").map(|n| &n.value) {
+                        Some(Value::Seq(items)) => items.iter().collect(),
+                        _ => Vec::new(),
+                    }
+                }
+                _ => vec![doc],
+            };
+            for item in items {
+                match object(item, app) {
+                    Ok(o) => out.push((o, item.span)),
+                    Err(e) => errors.extend(e.0),
+                }
             }
         }
     }
@@ -354,6 +370,19 @@ fn object(doc: &Node, app: &App) -> Result<Object, Errors> {
         if !leaks.is_empty() {
             return Err(Errors(leaks));
         }
+    }
+    // What the API server would refuse, before kgen adds to it.
+    let problems = crate::check::object_problems(&object);
+    if !problems.is_empty() {
+        return Err(Errors(
+            problems
+                .into_iter()
+                .map(|(d, at)| {
+                    let span = if at.is_empty() { start } else { doc.span_of(&at) };
+                    d.at(Some(span))
+                })
+                .collect(),
+        ));
     }
     let cluster_scoped = CLUSTER_SCOPED.contains(&object.kind());
     let meta = object.metadata_mut();

@@ -121,6 +121,19 @@ pub fn gather(loaded: &Loaded, values: SecretValues<'_>, sources: &mut SourceMap
                 ),
             }
         }
+        // The API server refuses a Secret of more than 1 MiB; its values
+        // are never shown, only their size.
+        let size: usize = data.values().map(String::len).sum();
+        if size > crate::check::api::DATA_MAX_BYTES {
+            errors.push(
+                located(
+                    loaded,
+                    &path!["secrets", name, "create"],
+                    format!("Secret `{name}` would hold {size} bytes; the API server allows 1 MiB"),
+                )
+                .hint("keep large files out of Secrets (a volume, object storage)"),
+            );
+        }
         if matches!(values, SecretValues::Placeholders) {
             data.values_mut().for_each(|v| *v = PLACEHOLDER.to_string());
         }

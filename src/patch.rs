@@ -111,7 +111,12 @@ pub fn apply(
             if failed {
                 continue;
             }
-            match revalidate(object, value) {
+            // What the API server would refuse, as for any object.
+            let revalidated = revalidate(object, value).and_then(|patched| {
+                let problems = crate::check::object_problems(&patched);
+                if problems.is_empty() { Ok(patched) } else { Err(problems) }
+            });
+            match revalidated {
                 Ok(patched) => objects[n] = patched,
                 Err(problems) => {
                     for (d, object_path) in problems {
@@ -252,6 +257,19 @@ fn locate_in_patch(loaded: &Loaded, i: usize, object_path: &[PathSegment]) -> Ve
             p.extend(path!["json", j, "value"]);
             p.extend_from_slice(&object_path[tokens.len()..]);
             return deepest(loaded, p);
+        }
+        // An operation inside the field at fault (a label added to a
+        // selector that no longer selects the template).
+        let inside = !object_path.is_empty()
+            && tokens.len() > object_path.len()
+            && object_path.iter().zip(&tokens).all(|(s, t)| match s {
+                PathSegment::Key(k) => t == k,
+                PathSegment::Index(n) => t == &n.to_string(),
+            });
+        if inside {
+            let mut p = base.clone();
+            p.extend(path!["json", j, if op.value.is_some() { "value" } else { "path" }]);
+            return p;
         }
     }
     base

@@ -596,3 +596,29 @@ fn issue13_every_rendered_object_is_held_to_the_plain_text_rule() {
     assert!(err.contains("error: `args` gives `--api-token` a credential as plain text"), "{err}");
     assert!(!err.contains("hunter2") && !err.contains("t0ken"), "{err}");
 }
+
+/// issue 13 (API server): a created Secret over 1 MiB passed; the API
+/// server refuses it. The size is said, never a value.
+#[test]
+fn issue13_a_created_secret_over_1_mib_is_refused() {
+    let keys: Vec<String> = (0..10).map(|i| format!("K{i}: V{i}")).collect();
+    let profile = format!(
+        "name: shop\nimage: shop:1.0\nsecrets:\n  big:\n    env: [K0]\n    create:\n      fromEnv: {{{}}}\n",
+        keys.join(", ")
+    );
+    let dir = project("big-secret", &profile, &[]);
+    let values: Vec<(String, String)> = (0..10).map(|i| (format!("V{i}"), format!("{i}").repeat(120_000))).collect();
+    let env: Vec<(&str, &str)> = values.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let (code, stdout, stderr) = kgen_in(&dir, &["render", "app.yaml"], &env);
+    assert_eq!((code, stdout.as_str()), (Some(1), ""));
+    assert!(
+        stderr.starts_with(
+            "error: Secret `big` would hold 1200000 bytes; the API server allows 1 MiB\n --> app.yaml:7:7\n"
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.len() < 1000);
+    // `kgen check` reads no values and passes.
+    let (code, _, stderr) = kgen_in(&dir, &["check", "app.yaml"], &[]);
+    assert_eq!(code, Some(0), "{stderr}");
+}

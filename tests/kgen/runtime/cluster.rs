@@ -133,9 +133,8 @@ impl Cluster {
     /// pods under their Service, every planned pod) and `/etc/resolv.conf`.
     fn write_name_files(&self) {
         let mut hosts = String::from("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
-        let qualified = |name: &str, ns: &str| {
-            format!("{name} {name}.{ns} {name}.{ns}.svc {name}.{ns}.svc.cluster.local")
-        };
+        let qualified =
+            |name: &str, ns: &str| format!("{name} {name}.{ns} {name}.{ns}.svc {name}.{ns}.svc.cluster.local");
         for service in &self.bundle.services {
             let name = service.metadata.name.clone().unwrap();
             let ns = service.metadata.namespace.clone().unwrap_or_else(|| "default".into());
@@ -274,9 +273,10 @@ impl Cluster {
     }
 
     fn pod_index(&self, workload: &str) -> usize {
-        self.pods.iter().position(|p| p.source.name == workload).unwrap_or_else(|| {
-            panic!("{}: workload {workload} was not started", self.bundle.target)
-        })
+        self.pods
+            .iter()
+            .position(|p| p.source.name == workload)
+            .unwrap_or_else(|| panic!("{}: workload {workload} was not started", self.bundle.target))
     }
 
     /// Run a Job, or one job of a CronJob, to completion: init containers,
@@ -393,7 +393,11 @@ impl Cluster {
             .map_err(|e| format!("container `{}`: {e}", container.name))?;
         let mut image_binds = image.binds.clone();
         for file in ["hosts", "resolv.conf"] {
-            image_binds.push(Bind { host: self.root().join("etc").join(file), dest: format!("/etc/{file}"), read_only: true });
+            image_binds.push(Bind {
+                host: self.root().join("etc").join(file),
+                dest: format!("/etc/{file}"),
+                read_only: true,
+            });
         }
         // A container with `readOnlyRootFilesystem: false` runs the same way,
         // which is stricter than a real node: its root would be writable.
@@ -501,10 +505,11 @@ impl Scratch {
         let base = crate::support::repo().join("target/test-scratch/runtime");
         std::fs::create_dir_all(&base).unwrap();
         remove_stale(&base);
-        let slug: String = format!("{}-{}", target.profile.trim_start_matches("profiles/"), target.env.unwrap_or("base"))
-            .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '-' })
-            .collect();
+        let slug: String =
+            format!("{}-{}", target.profile.trim_start_matches("profiles/"), target.env.unwrap_or("base"))
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '-' })
+                .collect();
         let sequence = SEQUENCE.fetch_add(1, Ordering::SeqCst);
         let path = base.join(format!("{}-{sequence}-{slug}", std::process::id()));
         std::fs::create_dir_all(&path).unwrap();

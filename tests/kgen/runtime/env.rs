@@ -125,7 +125,9 @@ pub fn kubelet_variables(
 }
 
 fn valid_variable_name(name: &str) -> bool {
-    !name.is_empty() && !name.starts_with(|c: char| c.is_ascii_digit()) && name.chars().all(|c| c.is_ascii_graphic() && c != '=')
+    !name.is_empty()
+        && !name.starts_with(|c: char| c.is_ascii_digit())
+        && name.chars().all(|c| c.is_ascii_graphic() && c != '=')
 }
 
 fn lossy(bytes: Vec<u8>) -> String {
@@ -226,10 +228,8 @@ pub fn quantity(text: &str) -> Result<f64, String> {
         ("G", 1e9),
         ("T", 1e12),
     ];
-    let (number, factor) = SUFFIXES
-        .iter()
-        .find_map(|(s, f)| text.strip_suffix(s).map(|n| (n, *f)))
-        .unwrap_or((text, 1.0));
+    let (number, factor) =
+        SUFFIXES.iter().find_map(|(s, f)| text.strip_suffix(s).map(|n| (n, *f))).unwrap_or((text, 1.0));
     number.parse::<f64>().map(|n| n * factor).map_err(|_| format!("not a quantity: {text}"))
 }
 
@@ -336,8 +336,7 @@ mod tests {
             ("REDIS_CACHE_PORT_6379_TCP_PORT", "6379"),
             ("REDIS_CACHE_PORT_6379_TCP_ADDR", "10.96.0.10"),
         ];
-        let expected: BTreeMap<String, String> =
-            expected.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let expected: BTreeMap<String, String> = expected.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         assert_eq!(vars, expected);
     }
 }

@@ -320,10 +320,8 @@ impl Images {
             write_executable(&dir.join("app"), APP_STAND_IN);
         });
         let stand_in = stand_in.join("app");
-        let mut binds = vec![
-            ro(share, "/usr/local/share/kgen-app-stand-in"),
-            ro(stand_in.clone(), "/usr/local/bin/app"),
-        ];
+        let mut binds =
+            vec![ro(share, "/usr/local/share/kgen-app-stand-in"), ro(stand_in.clone(), "/usr/local/bin/app")];
         if let Some(program) = container.command.as_ref().and_then(|c| c.first())
             && !is_shell(program)
         {

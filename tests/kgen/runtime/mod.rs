@@ -57,7 +57,10 @@ const TOOLS: &[(&str, &[&str])] = &[
     ("initdb (postgresql-15)", &["/usr/lib/postgresql/15/bin/initdb"]),
     ("psql (postgresql-client-15)", &["/usr/lib/postgresql/15/bin/psql"]),
     ("pg_restore (postgresql-client-15)", &["/usr/lib/postgresql/15/bin/pg_restore"]),
-    ("nss_wrapper (libnss-wrapper)", &["/usr/lib/x86_64-linux-gnu/libnss_wrapper.so", "/usr/lib/aarch64-linux-gnu/libnss_wrapper.so"]),
+    (
+        "nss_wrapper (libnss-wrapper)",
+        &["/usr/lib/x86_64-linux-gnu/libnss_wrapper.so", "/usr/lib/aarch64-linux-gnu/libnss_wrapper.so"],
+    ),
     ("redis-server", &["/usr/bin/redis-server"]),
     ("redis-cli (redis-tools)", &["/usr/bin/redis-cli"]),
     ("sqlite3", &["/usr/bin/sqlite3"]),

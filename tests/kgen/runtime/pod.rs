@@ -242,7 +242,10 @@ impl Pod {
             let mut socat = Command::new("socat");
             let secs = timeout.as_secs();
             socat.args(["-T", &secs.to_string(), "/dev/null", &format!("TCP:{host}:{port},connect-timeout={secs}")]);
-            (format!("tcpSocket {host}:{port}"), run_bounded(self.ns.enter(socat), &log, timeout + Duration::from_secs(1)))
+            (
+                format!("tcpSocket {host}:{port}"),
+                run_bounded(self.ns.enter(socat), &log, timeout + Duration::from_secs(1)),
+            )
         } else {
             return Err("probe type not emulated (exec, httpGet and tcpSocket are)".into());
         };
@@ -382,7 +385,11 @@ pub fn identity(container: &Container, source: &PodSource, image: &Image) -> Res
 
 /// The runtime's command line: `command` replaces the image's entrypoint
 /// (and then its CMD is not used), `args` its CMD; both expanded.
-pub fn command_line(container: &Container, image: &Image, env: &BTreeMap<String, String>) -> Result<Vec<String>, String> {
+pub fn command_line(
+    container: &Container,
+    image: &Image,
+    env: &BTreeMap<String, String>,
+) -> Result<Vec<String>, String> {
     let expand = |items: &Vec<String>| super::env::expand_all(items, env);
     let argv: Vec<String> = match (&container.command, &container.args) {
         (Some(command), args) => expand(command).into_iter().chain(args.iter().flat_map(expand)).collect(),

@@ -104,7 +104,8 @@ impl Sandbox {
             .map(|d| view.resolve(d))
             .filter(|d| !view.exists(d))
             .collect();
-        let points: Vec<String> = image_binds.iter().chain(&mounts).map(|b| b.dest.clone()).chain(dirs.clone()).collect();
+        let points: Vec<String> =
+            image_binds.iter().chain(&mounts).map(|b| b.dest.clone()).chain(dirs.clone()).collect();
         root(&mut args, &points);
         // bwrap makes missing parents of a mount point with mode 0700, which
         // a non-root UID cannot cross; a runtime makes them 0755.
@@ -145,9 +146,8 @@ impl Identity {
             let groups: Vec<String> = self.groups.iter().map(u32::to_string).collect();
             out.push(format!("--groups={}", groups.join(",")));
         }
-        let lower = |v: &[String]| -> Vec<String> {
-            v.iter().map(|c| c.trim_start_matches("CAP_").to_lowercase()).collect()
-        };
+        let lower =
+            |v: &[String]| -> Vec<String> { v.iter().map(|c| c.trim_start_matches("CAP_").to_lowercase()).collect() };
         let (add, drop) = (lower(&self.add), lower(&self.drop));
         let mut bounding: Vec<String> = if drop.iter().any(|c| c == "all") {
             vec![]
@@ -214,8 +214,7 @@ fn bind_or_explode(args: &mut Args, host: &Path, points: &[String]) {
     }
     let mode = std::fs::metadata(host).map(|m| m.permissions().mode() & 0o7777).unwrap_or(0o755);
     args.push(["--perms", &format!("{mode:o}"), "--dir", path]);
-    let mut entries: Vec<PathBuf> =
-        std::fs::read_dir(host).into_iter().flatten().flatten().map(|e| e.path()).collect();
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(host).into_iter().flatten().flatten().map(|e| e.path()).collect();
     entries.sort();
     for entry in entries {
         let meta = std::fs::symlink_metadata(&entry).expect("a listed entry exists");

@@ -218,7 +218,8 @@ fn database_login(cluster: &Cluster, workload: &str) -> (String, String) {
 /// `kubectl exec`; the query's output, or a panic with psql's.
 fn query(cluster: &Cluster, workload: &str, sql: &str) -> String {
     let (user, database) = database_login(cluster, workload);
-    let argv = ["psql", "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "--username", &user, "--dbname", &database, "-c", sql];
+    let argv =
+        ["psql", "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "--username", &user, "--dbname", &database, "-c", sql];
     let finished = cluster.exec(workload, "postgres", &argv);
     assert!(
         finished.success(),
@@ -261,7 +262,11 @@ fn databases_start_pass_their_probes_and_keep_their_data_across_a_restart(target
     for name in &names {
         cluster.wait_ready(name);
         cluster.check_liveness(name);
-        query(&cluster, name, "create table kgen_runtime_restart (note text); insert into kgen_runtime_restart values ('before')");
+        query(
+            &cluster,
+            name,
+            "create table kgen_runtime_restart (note text); insert into kgen_runtime_restart values ('before')",
+        );
     }
     for name in &names {
         cluster.stop(name);
@@ -397,7 +402,11 @@ fn migrations_reach_the_database(target: Target) {
     }
     let mut reached = vec![];
     for source in databases(&cluster.bundle) {
-        let exists = query(&cluster, &source.name, "select count(*) from pg_tables where tablename = 'kgen_stand_in_migrations'");
+        let exists = query(
+            &cluster,
+            &source.name,
+            "select count(*) from pg_tables where tablename = 'kgen_stand_in_migrations'",
+        );
         if exists == "1" {
             reached.push(source.name.clone());
         }
@@ -405,7 +414,11 @@ fn migrations_reach_the_database(target: Target) {
     assert!(
         !reached.is_empty(),
         "{target}: no database has the migration's table after the migration ({})",
-        if jobs.is_empty() { "by the app or its init containers".to_string() } else { format!("Jobs {:?}", jobs.iter().map(|j| &j.name).collect::<Vec<_>>()) }
+        if jobs.is_empty() {
+            "by the app or its init containers".to_string()
+        } else {
+            format!("Jobs {:?}", jobs.iter().map(|j| &j.name).collect::<Vec<_>>())
+        }
     );
 }
 
@@ -496,7 +509,8 @@ fn check_backup_file(path: &std::path::Path, label: &str) {
 /// (checksums), resources (limits are not enforced), pull policies, claim
 /// sizes and classes; and the kinds it does not read.
 fn runtime_view(bundle: &Bundle) -> Value {
-    let kinds = ["Deployment", "StatefulSet", "Job", "CronJob", "Service", "ConfigMap", "Secret", "PersistentVolumeClaim"];
+    let kinds =
+        ["Deployment", "StatefulSet", "Job", "CronJob", "Service", "ConfigMap", "Secret", "PersistentVolumeClaim"];
     let mut out = vec![];
     for item in &bundle.items {
         let kind = item["kind"].as_str().unwrap_or_default();
@@ -534,7 +548,9 @@ fn strip_pod_fields(value: &mut Value) {
         Value::Object(map) => {
             map.remove("resources");
             map.remove("imagePullPolicy");
-            if let Some(template) = map.get_mut("template").and_then(|t| t.get_mut("metadata")).and_then(Value::as_object_mut) {
+            if let Some(template) =
+                map.get_mut("template").and_then(|t| t.get_mut("metadata")).and_then(Value::as_object_mut)
+            {
                 template.remove("annotations");
             }
             map.values_mut().for_each(strip_pod_fields);
@@ -563,8 +579,16 @@ fn aspects_called_for(bundle: &Bundle) -> BTreeSet<Aspect> {
     }
     let migrates_on_start = apps.iter().any(|s| {
         let spec = s.spec();
-        let init_migration = spec.init_containers.iter().flatten().any(|c| Kind::of(c.image.as_deref().unwrap_or_default()) == Kind::App);
-        let auto = spec.containers.iter().flat_map(|c| c.env.iter().flatten()).any(|e| e.name == "DB_AUTO_MIGRATE" && e.value.as_deref() == Some("true"));
+        let init_migration = spec
+            .init_containers
+            .iter()
+            .flatten()
+            .any(|c| Kind::of(c.image.as_deref().unwrap_or_default()) == Kind::App);
+        let auto = spec
+            .containers
+            .iter()
+            .flat_map(|c| c.env.iter().flatten())
+            .any(|e| e.name == "DB_AUTO_MIGRATE" && e.value.as_deref() == Some("true"));
         init_migration || auto || always_migrates
     });
     if !migration_jobs(bundle).is_empty() || (migrates_on_start && !databases(bundle).is_empty()) {
@@ -578,7 +602,8 @@ fn aspects_called_for(bundle: &Bundle) -> BTreeSet<Aspect> {
 
 /// Why an environment has no scenario, if it has none by right.
 fn no_scenario_reason(bundle: &Bundle) -> Option<&'static str> {
-    let operator = bundle.items.iter().any(|i| i["apiVersion"].as_str().is_some_and(|a| a.starts_with("postgresql.cnpg.io/")));
+    let operator =
+        bundle.items.iter().any(|i| i["apiVersion"].as_str().is_some_and(|a| a.starts_with("postgresql.cnpg.io/")));
     let in_cluster = !databases(bundle).is_empty()
         || !redis(bundle).is_empty()
         || apps(bundle).iter().any(|s| !s.claim_templates.is_empty());
@@ -605,9 +630,12 @@ fn every_environment_with_data_in_the_cluster_has_a_scenario() {
         match (declared, covering, no_scenario_reason(&bundle)) {
             (Some(d), _, None) => {
                 let declared: BTreeSet<&str> = d.tests.iter().copied().collect();
-                let called_for: BTreeSet<&str> = aspects_called_for(&bundle).into_iter().map(Aspect::test_name).collect();
+                let called_for: BTreeSet<&str> =
+                    aspects_called_for(&bundle).into_iter().map(Aspect::test_name).collect();
                 if declared != called_for {
-                    problems.push(format!("{target}: the scenario has tests {declared:?}; the bundle calls for {called_for:?}"));
+                    problems.push(format!(
+                        "{target}: the scenario has tests {declared:?}; the bundle calls for {called_for:?}"
+                    ));
                 }
             }
             (None, Some(d), None) => {

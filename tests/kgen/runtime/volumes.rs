@@ -83,9 +83,8 @@ pub fn container_mounts(
 ) -> Result<Vec<Bind>, String> {
     let mut out = vec![];
     for mount in container.volume_mounts.iter().flatten() {
-        let volume = volumes
-            .get(&mount.name)
-            .ok_or_else(|| format!("volumeMount {} names no volume of the pod", mount.name))?;
+        let volume =
+            volumes.get(&mount.name).ok_or_else(|| format!("volumeMount {} names no volume of the pod", mount.name))?;
         let sub_path = match (&mount.sub_path, &mount.sub_path_expr) {
             (Some(p), _) if !p.is_empty() => p.clone(),
             (_, Some(expr)) if !expr.is_empty() => super::env::expand(expr, |k| env.get(k).cloned()),
@@ -163,16 +162,21 @@ fn make_volume(
                     configmap_bytes(sources, &cm.name)
                 };
                 match data {
-                    Some(data) => files.add_keys(&data, cm.items.as_deref(), cm.optional, &format!("configmap {}", cm.name))?,
+                    Some(data) => {
+                        files.add_keys(&data, cm.items.as_deref(), cm.optional, &format!("configmap {}", cm.name))?
+                    }
                     None if cm.optional == Some(true) => {}
                     None => return Err(format!("configmap \"{}\" not found", cm.name)),
                 }
             }
             if let Some(secret) = &source.secret {
                 match sources.secret(&secret.name) {
-                    Some(data) => {
-                        files.add_keys(&data, secret.items.as_deref(), secret.optional, &format!("secret {}", secret.name))?
-                    }
+                    Some(data) => files.add_keys(
+                        &data,
+                        secret.items.as_deref(),
+                        secret.optional,
+                        &format!("secret {}", secret.name),
+                    )?,
                     None if secret.optional == Some(true) => {}
                     None => return Err(format!("secret \"{}\" not found", secret.name)),
                 }
@@ -187,7 +191,10 @@ fn make_volume(
             }
         }
     } else {
-        return Err("volume type not emulated (emptyDir, persistentVolumeClaim, secret, configMap, downwardAPI, projected are)".into());
+        return Err(
+            "volume type not emulated (emptyDir, persistentVolumeClaim, secret, configMap, downwardAPI, projected are)"
+                .into(),
+        );
     }
     make_dir(dir, 0o755);
     files.write(dir, default_mode.map(|m| m as u32).unwrap_or(0o644))?;
