@@ -58,11 +58,20 @@ pub const CLUSTER_SCOPED: &[&str] = &[
 pub const TEMPLATES_DIR: &str = "templates";
 
 /// Read, render, parse and check the profile's extra manifests.
-pub fn load(loaded: &Loaded, app: &App, rendered: &[Object], sources: &mut SourceMap) -> Result<Vec<Object>, Errors> {
+/// Objects are held to `policy` (Pod Security, namespaces, cluster-wide
+/// kinds, grants); what they use of what it allows comes back as warnings.
+pub fn load(
+    loaded: &Loaded,
+    app: &App,
+    rendered: &[Object],
+    policy: &crate::check::Policy,
+    sources: &mut SourceMap,
+) -> Result<(Vec<Object>, Vec<Diagnostic>), Errors> {
     let mut errors = Vec::new();
+    let mut warnings = Vec::new();
     let mut out: Vec<(Object, Span)> = Vec::new();
     if loaded.profile.extra_manifests.is_empty() {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), Vec::new()));
     }
     let context = template_context(loaded, app);
     // An extra manifest, as written and as rendered, is at most what the
@@ -153,8 +162,12 @@ pub fn load(loaded: &Loaded, app: &App, rendered: &[Object], sources: &mut Sourc
                 _ => vec![doc],
             };
             for item in items {
-                match object(item, app) {
-                    Ok(o) => out.push((o, item.span)),
+                match object(item, app, policy) {
+                    Ok((o, allowed)) => {
+                        let start = Span { end: item.span.start, ..item.span };
+                        warnings.extend(allowed.into_iter().map(|w| w.at(Some(start))));
+                        out.push((o, item.span));
+                    }
                     Err(e) => errors.extend(e.0),
                 }
             }
@@ -175,7 +188,7 @@ pub fn load(loaded: &Loaded, app: &App, rendered: &[Object], sources: &mut Sourc
     }
     let mut objects: Vec<Object> = out.into_iter().map(|(o, _)| o).collect();
     lifecycle::finish(&mut objects);
-    Ok(objects)
+    Ok((objects, warnings))
 }
 
 /// Where an entry of `extraManifests` is read from, as messages show it,
@@ -286,8 +299,9 @@ fn render_template(name: &str, text: &str, context: &minijinja::Value, max_bytes
     }
 }
 
-/// One document of an extra manifest as an object of the app.
-fn object(doc: &Node, app: &App) -> Result<Object, Errors> {
+/// One document of an extra manifest as an object of the app, and the
+/// warnings for what it uses of what `policy` allows.
+fn object(doc: &Node, app: &App, policy: &crate::check::Policy) -> Result<(Object, Vec<Diagnostic>), Errors> {
     // Problems with the whole document point at its start.
     let start = Span { end: doc.span.start, ..doc.span };
     // Until a document has the fields of a manifest, it may be any file:
@@ -396,5 +410,11 @@ fn object(doc: &Node, app: &App) -> Result<Object, Errors> {
         meta.namespace = Some(app.namespace.clone());
     }
     meta.labels.get_or_insert_default().extend(render::labels(app, None));
-    Ok(object)
+    // Beyond the app's namespace and its Pod Security level only as the
+    // profile allows.
+    let (beyond, allowed) = crate::check::escape_hatches(&object, policy, true);
+    if !beyond.is_empty() {
+        return Err(Errors(beyond.into_iter().map(|(d, at)| d.at(Some(doc.span_of(&at)))).collect()));
+    }
+    Ok((object, allowed))
 }

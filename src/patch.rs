@@ -25,12 +25,16 @@ pub const MERGED_BY_NAME: &[&str] = &["containers", "initContainers", "env", "po
 /// Apply the profile's patches, in order, to the objects. `created` are the
 /// ids ([`Object::id`]) of the Secrets kgen creates: their values are read
 /// from kgen's environment or files, and no patch reads or writes them.
+/// Patched objects are held to `policy` (Pod Security, namespaces, grants);
+/// what they use of what it allows comes back as warnings.
 pub fn apply(
     loaded: &Loaded,
     objects: &mut [Object],
     created: &std::collections::HashSet<String>,
-) -> Result<(), Errors> {
+    policy: &crate::check::Policy,
+) -> Result<Vec<Diagnostic>, Errors> {
     let mut errors = Vec::new();
+    let mut warnings = Vec::new();
     for (i, patch) in loaded.profile.patches.iter().enumerate() {
         let at = |rest: &[PathSegment]| -> Vec<PathSegment> {
             let mut p = path!["patches", i].to_vec();
@@ -58,6 +62,21 @@ pub fn apply(
         }
         for n in matching {
             let object = &objects[n];
+            // kgen's Namespace carries the Pod Security labels the pods are
+            // held to: it changes through the profile only.
+            if matches!(object, Object::Namespace(_)) && object.name() == policy.namespace {
+                errors.push(locate(
+                    Diagnostic::error(format!(
+                        "a patch cannot change {}, which kgen creates for the app",
+                        describe(object)
+                    ))
+                    .hint(
+                        "set `namespace.name`, `namespace.podSecurity`, `namespace.labels` or `namespace.annotations`",
+                    ),
+                    &at(&path!["target"]),
+                ));
+                continue;
+            }
             if created.contains(&object.id()) {
                 let refused = secret_values_touched(patch);
                 for (why, p) in &refused {
@@ -113,11 +132,17 @@ pub fn apply(
             }
             // What the API server would refuse, as for any object.
             let revalidated = revalidate(object, value).and_then(|patched| {
-                let problems = crate::check::object_problems(&patched);
-                if problems.is_empty() { Ok(patched) } else { Err(problems) }
+                let mut problems = crate::check::object_problems(&patched);
+                let (beyond, allowed) = crate::check::escape_hatches(&patched, policy, false);
+                problems.extend(beyond);
+                if problems.is_empty() { Ok((patched, allowed)) } else { Err(problems) }
             });
             match revalidated {
-                Ok(patched) => objects[n] = patched,
+                Ok((patched, allowed)) => {
+                    let note = format!("after `patches[{i}]`");
+                    warnings.extend(allowed.into_iter().map(|w| locate(w, &at(&[])).note(note.clone())));
+                    objects[n] = patched;
+                }
                 Err(problems) => {
                     for (d, object_path) in problems {
                         let p = locate_in_patch(loaded, i, &object_path);
@@ -130,7 +155,7 @@ pub fn apply(
             }
         }
     }
-    if errors.is_empty() { Ok(()) } else { Err(Errors(errors)) }
+    if errors.is_empty() { Ok(warnings) } else { Err(Errors(errors)) }
 }
 
 /// The parts of a Secret that hold its values.

@@ -80,7 +80,20 @@ fn created_values(inputs: &Inputs) -> impl Iterator<Item = &str> {
 }
 
 fn render_with_inputs(loaded: Loaded, inputs: &Inputs, sources: &mut SourceMap) -> Result<Rendered, Errors> {
-    let (app, warnings) = model::build(&loaded, inputs)?;
+    let (app, mut warnings) = model::build(&loaded, inputs)?;
+    let policy = check::Policy::of(&app, &loaded.profile);
+    if policy.level != check::pod_security::Level::Restricted {
+        let at = crate::path!["namespace", "podSecurity"];
+        warnings.push(
+            Diagnostic::warning(format!(
+                "pods may run below the restricted Pod Security Standard: namespace `{}` allows {}",
+                app.namespace,
+                policy.level.name()
+            ))
+            .at(Some(loaded.span_of(&at)))
+            .path(loaded.display_path(&at)),
+        );
+    }
     let mut objects = render::render(&app);
     // The Secrets kgen creates: no patch reads or writes their values.
     let created: HashSet<String> = objects.iter().filter(|o| matches!(o, Object::Secret(_))).map(Object::id).collect();
@@ -92,12 +105,16 @@ fn render_with_inputs(loaded: Loaded, inputs: &Inputs, sources: &mut SourceMap) 
     }
     // Problems with extra manifests and with patches are reported together.
     let mut errors = Vec::new();
-    match extra_manifests::load(&loaded, &app, &objects, sources) {
-        Ok(extras) => objects.extend(extras),
+    match extra_manifests::load(&loaded, &app, &objects, &policy, sources) {
+        Ok((extras, allowed)) => {
+            objects.extend(extras);
+            warnings.extend(allowed);
+        }
         Err(e) => errors.extend(e.0),
     }
-    if let Err(e) = patch::apply(&loaded, &mut objects, &created) {
-        errors.extend(e.0);
+    match patch::apply(&loaded, &mut objects, &created, &policy) {
+        Ok(allowed) => warnings.extend(allowed),
+        Err(e) => errors.extend(e.0),
     }
     if !errors.is_empty() {
         return Err(Errors(errors));
@@ -107,7 +124,7 @@ fn render_with_inputs(loaded: Loaded, inputs: &Inputs, sources: &mut SourceMap) 
         return Err(Errors(leaks));
     }
     let external = check::External::of(&app, &loaded.profile.external);
-    let problems = check::check(&objects, &external);
+    let problems = check::check(&objects, &external, &policy);
     if !problems.is_empty() {
         let escape_hatches = !loaded.profile.patches.is_empty() || !loaded.profile.extra_manifests.is_empty();
         let note = if escape_hatches {

@@ -622,3 +622,36 @@ fn issue13_a_created_secret_over_1_mib_is_refused() {
     let (code, _, stderr) = kgen_in(&dir, &["check", "app.yaml"], &[]);
     assert_eq!(code, Some(0), "{stderr}");
 }
+
+/// issue 13 (Pod Security): escape hatches may loosen security only where
+/// the profile opts in, and then every loosening is named in a warning.
+#[test]
+fn issue13_opting_in_renders_and_names_every_loosening_in_a_warning() {
+    let manifest = "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: agent, namespace: kube-system}\nspec:\n  selector: {matchLabels: {app: agent}}\n  template:\n    metadata: {labels: {app: agent}}\n    spec:\n      containers: [{name: agent, image: \"agent:1\", securityContext: {privileged: true}}]\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: shop-view}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}\nsubjects: [{kind: ServiceAccount, name: shop, namespace: shop}]\n";
+    let profile = "name: shop\nimage: shop:1.0\nnamespace: {podSecurity: privileged}\n\
+        escapeHatches:\n  allow: {namespaces: [kube-system], kinds: [ClusterRoleBinding], clusterRoles: [view]}\n\
+        extraManifests: [./agent.yaml]\n\
+        patches:\n  - target: {kind: Deployment, name: shop}\n    merge: {spec: {template: {spec: {hostNetwork: true}}}}\n";
+    let dir = project("opt-in", profile, &[("agent.yaml", manifest)]);
+    let (code, stdout, stderr) = kgen_in(&dir, &["render", "app.yaml"], &[]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.contains("name: agent") && stdout.contains("hostNetwork: true"));
+    assert!(stdout.contains("pod-security.kubernetes.io/enforce: privileged"));
+    for warning in [
+        "warning: pods may run below the restricted Pod Security Standard: namespace `shop` allows privileged",
+        "warning: DaemonSet `kube-system/agent` is outside the app's namespace `shop`, as `escapeHatches.allow.namespaces` allows",
+        "warning: DaemonSet `kube-system/agent` runs below the restricted Pod Security Standard, as `namespace.podSecurity: privileged` allows: container `agent` is privileged;",
+        "warning: ClusterRoleBinding `shop-view` is cluster-wide, outside the app's namespace, as `escapeHatches.allow.kinds` allows",
+        "warning: ClusterRoleBinding `shop-view` grants ClusterRole `view`, as `escapeHatches.allow.clusterRoles` allows",
+        "warning: Deployment `shop/shop` runs below the restricted Pod Security Standard, as `namespace.podSecurity: privileged` allows: the pod sets `hostNetwork: true`",
+    ] {
+        assert!(stderr.contains(warning), "{warning}\n{stderr}");
+    }
+    // Baseline still refuses what only privileged allows.
+    let baseline = profile.replace("podSecurity: privileged", "podSecurity: baseline");
+    let dir = project("opt-in-baseline", &baseline, &[("agent.yaml", manifest)]);
+    let (code, _, stderr) = kgen_in(&dir, &["render", "app.yaml"], &[]);
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains("error: DaemonSet `kube-system/agent`: container `agent` is privileged, which the baseline Pod Security Standard forbids (Privileged Containers)"), "{stderr}");
+    assert!(stderr.contains("error: Deployment `shop/shop`: the pod sets `hostNetwork: true`, which the baseline Pod Security Standard forbids"), "{stderr}");
+}

@@ -40,10 +40,10 @@ impl Builder<'_> {
             None => !system,
         };
         if !create {
-            if !ns.labels.is_empty() || !ns.annotations.is_empty() || ns.pod_security.is_some() {
+            if !ns.labels.is_empty() || !ns.annotations.is_empty() {
                 self.error_hint(
                     &path!["namespace"],
-                    "namespace labels, annotations and podSecurity apply only to a namespace kgen creates",
+                    "namespace labels and annotations apply only to a namespace kgen creates",
                     "remove them, or set `namespace.create: true`",
                 );
             }
