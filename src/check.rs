@@ -66,6 +66,9 @@ impl External {
             match &db.kind {
                 DatabaseKind::InCluster(p) => {
                     e.secrets.insert(p.password_secret.clone());
+                    if let Some(crate::model::ArchiveAuth::Secret(s)) = p.wal_archive.as_ref().map(|w| &w.auth) {
+                        e.secrets.insert(s.clone());
+                    }
                     if let Some(claim) = p.claim.as_ref().filter(|_| !p.create_claim) {
                         e.persistent_volume_claims.insert(claim.clone());
                     }

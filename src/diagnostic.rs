@@ -130,8 +130,9 @@ impl Diagnostic {
             Severity::Warning => Level::WARNING,
         };
         let renderer = if color { Renderer::styled() } else { Renderer::plain() };
-        let label = self.path.as_ref().map(|p| format!("in `{p}`"));
-        let title = level.primary_title(&self.message);
+        let label = self.path.as_ref().map(|p| shorten(&format!("in `{p}`")).into_owned());
+        let message = shorten(&self.message);
+        let title = level.primary_title(message.as_ref());
         // The snippet's lines, credentials masked.
         let shown: String;
         let mut group = match self.span {
@@ -171,10 +172,10 @@ impl Diagnostic {
         }
         let mut groups = vec![group];
         for note in &self.notes {
-            groups.push(Group::with_title(Level::NOTE.secondary_title(note.as_str())));
+            groups.push(Group::with_title(Level::NOTE.secondary_title(shorten(note))));
         }
         for hint in &self.hints {
-            groups.push(Group::with_title(Level::HELP.with_name("hint").secondary_title(hint.as_str())));
+            groups.push(Group::with_title(Level::HELP.with_name("hint").secondary_title(shorten(hint))));
         }
         renderer.render(&groups).to_string()
     }
@@ -377,21 +378,58 @@ impl Diagnostic {
             Severity::Error => ("error", red),
             Severity::Warning => ("warning", yellow),
         };
-        let mut out = format!("{level_color}{level}{reset}{bold}: {}{reset}", self.message);
+        let mut out = format!("{level_color}{level}{reset}{bold}: {}{reset}", shorten(&self.message));
         if let Some(at) = at {
             out.push_str(&format!("\n {cyan}-->{reset} {at}"));
         }
         if let Some(path) = &self.path {
-            out.push_str(&format!("\n  {cyan}in{reset} `{path}`"));
+            out.push_str(&format!("\n  {cyan}in{reset} {}", shorten(&format!("`{path}`"))));
         }
         for note in &self.notes {
-            out.push_str(&format!("\n{bold}note{reset}: {note}"));
+            out.push_str(&format!("\n{bold}note{reset}: {}", shorten(note)));
         }
         for hint in &self.hints {
-            out.push_str(&format!("\n{cyan}hint{reset}: {hint}"));
+            out.push_str(&format!("\n{cyan}hint{reset}: {}", shorten(hint)));
         }
         out
     }
+}
+
+/// The longest word [`did_you_mean`] looks for (a Kubernetes name is at
+/// most 253 characters).
+pub const MAX_SUGGESTED_CHARS: usize = 256;
+
+/// The most characters of one quoted (`` `…` ``) value a message shows;
+/// past that it shows the first [`QUOTED_SHOWN_CHARS`] and `…`. An error
+/// about a 2 MB scalar needs its start, not 2 MB of it.
+pub const MAX_QUOTED_CHARS: usize = 256;
+const QUOTED_SHOWN_CHARS: usize = 200;
+/// The most characters of one message, hint or note, whatever it quotes.
+pub const MAX_TEXT_CHARS: usize = 4096;
+
+/// `text` with every quoted value longer than [`MAX_QUOTED_CHARS`] cut,
+/// and the whole at most [`MAX_TEXT_CHARS`].
+pub fn shorten(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.len() <= MAX_QUOTED_CHARS {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len().min(MAX_TEXT_CHARS * 4));
+    for (i, part) in text.split('`').enumerate() {
+        if i > 0 {
+            out.push('`');
+        }
+        if i % 2 == 1 && part.chars().nth(MAX_QUOTED_CHARS).is_some() {
+            out.extend(part.chars().take(QUOTED_SHOWN_CHARS));
+            out.push('…');
+        } else {
+            out.push_str(part);
+        }
+    }
+    if let Some((cut, _)) = out.char_indices().nth(MAX_TEXT_CHARS) {
+        out.truncate(cut);
+        out.push('…');
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// A non-empty list of diagnostics that stopped a step; the error type of
@@ -510,10 +548,18 @@ pub fn more_problems(n: usize) -> Diagnostic {
 
 /// The closest candidate to `word` by edit distance, if it is close enough
 /// to be a likely typo.
+///
+/// The edit distance costs the product of the two lengths in time and
+/// memory: words longer than [`MAX_SUGGESTED_CHARS`] get no suggestion, and
+/// candidates four times as long are never suggested.
 pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    if word.len() > MAX_SUGGESTED_CHARS {
+        return None;
+    }
     let word_lower = word.to_ascii_lowercase();
     candidates
         .into_iter()
+        .filter(|c| c.len() <= MAX_SUGGESTED_CHARS * 4)
         .map(|c| (strsim::damerau_levenshtein(&word_lower, &c.to_ascii_lowercase()), c))
         .filter(|&(d, c)| d <= (c.len().max(word.len()) / 3).max(1))
         .min_by_key(|&(d, c)| (d, c))

@@ -7,11 +7,13 @@
 //! `--out-dir`) and are shown as kgen writes them, with the values of every
 //! Secret masked wherever they appear (not only in the Secret). Pure: no IO.
 
+use std::collections::HashMap;
+
 use serde_json::Value;
 use similar::TextDiff;
 
 use crate::diagnostic::{Diagnostic, ValueMask};
-use crate::model::quantity;
+use crate::model::{names, quantity};
 use crate::yaml::emit;
 
 /// One side of a comparison: a label for the headers and the objects.
@@ -53,7 +55,7 @@ pub fn is_object(v: &Value) -> bool {
 }
 
 /// An object's identity: kind, namespace, name.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 struct Id {
     kind: String,
     namespace: Option<String>,
@@ -84,11 +86,61 @@ impl Id {
         }
     }
 
-    /// `kubectl delete` for this object.
-    fn delete(&self, extra: &str) -> String {
-        let ns = self.namespace.as_ref().map(|n| format!(" -n {n}")).unwrap_or_default();
-        format!("kubectl delete {} {}{ns}{extra}", self.kind.to_ascii_lowercase(), self.name)
+    /// Whether kind, namespace and name follow Kubernetes' rules, so that
+    /// a command built from them does what it says: objects read back from
+    /// a directory may hold anything.
+    fn is_valid(&self) -> bool {
+        let kind = self.kind.len() <= 63
+            && self.kind.starts_with(|c: char| c.is_ascii_uppercase())
+            && self.kind.chars().all(|c| c.is_ascii_alphanumeric());
+        let namespace = self.namespace.as_deref().is_none_or(|n| names::dns1123_label(n, 63).is_ok());
+        // RBAC objects may be named by any path segment (`system:viewer`).
+        let rbac = ["Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"].contains(&self.kind.as_str());
+        let name = names::dns1123_subdomain(&self.name, 253).is_ok()
+            || (rbac
+                && self.name.len() <= 253
+                && !matches!(self.name.as_str(), "" | "." | "..")
+                && !self.name.chars().any(|c| c == '/' || c == '%' || c.is_control() || c.is_whitespace()));
+        kind && namespace && name
     }
+
+    /// `kubectl delete` for this object with `extra` arguments, every word
+    /// quoted for a shell; none when its names break Kubernetes' rules.
+    fn delete(&self, extra: &[&str]) -> Option<String> {
+        if !self.is_valid() {
+            return None;
+        }
+        let kind = self.kind.to_ascii_lowercase();
+        let mut words = vec!["kubectl", "delete", kind.as_str(), self.name.as_str()];
+        if let Some(ns) = &self.namespace {
+            words.extend(["-n", ns.as_str()]);
+        }
+        words.extend(extra);
+        Some(words.iter().map(|w| shell_quote(w)).collect::<Vec<_>>().join(" "))
+    }
+
+    /// A hint's `kubectl delete` in backticks, or what to do instead.
+    fn delete_hint(&self, extra: &[&str]) -> String {
+        match self.delete(extra) {
+            Some(command) => format!("`{command}`"),
+            None => BY_HAND.to_string(),
+        }
+    }
+}
+
+/// What a hint says instead of a command for an object whose names break
+/// Kubernetes' rules.
+const BY_HAND: &str =
+    "delete it by hand (its kind, namespace or name breaks Kubernetes' naming rules, so kgen shows no command)";
+
+/// A word as a POSIX shell reads it back: as it is when it holds only
+/// characters no shell treats specially, else in single quotes.
+pub fn shell_quote(word: &str) -> std::borrow::Cow<'_, str> {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-_./:=,@+".contains(c);
+    if !word.is_empty() && word.chars().all(plain) {
+        return std::borrow::Cow::Borrowed(word);
+    }
+    std::borrow::Cow::Owned(format!("'{}'", word.replace('\'', "'\\''")))
 }
 
 /// Every value the Secrets of `objects` hold (`data` decoded, and
@@ -131,12 +183,20 @@ fn compare_unmasked(old: Side<'_>, new: Side<'_>, mask: &ValueMask) -> Report {
     let mut report = Report::default();
     let old_ids: Vec<(Id, &Value)> = old.objects.iter().map(|v| (Id::of(v), v)).collect();
     let new_ids: Vec<(Id, &Value)> = new.objects.iter().map(|v| (Id::of(v), v)).collect();
-    let lookup = |list: &Vec<(Id, &Value)>, id: &Id| -> Option<Value> {
-        list.iter().find(|(i, _)| i == id).map(|(_, v)| (*v).clone())
+    // Each side by identity (the first object of an identity), so that
+    // comparing is linear in the objects.
+    let index = |list: &[(Id, &Value)]| -> HashMap<Id, usize> {
+        let mut m = HashMap::with_capacity(list.len());
+        for (i, (id, _)) in list.iter().enumerate() {
+            m.entry(id.clone()).or_insert(i);
+        }
+        m
     };
+    let (old_index, new_index) = (index(&old_ids), index(&new_ids));
+    let lookup = |id: &Id| -> Option<Value> { old_index.get(id).map(|&i| old_ids[i].1.clone()) };
 
     for (id, new_value) in &new_ids {
-        let mut old_value = lookup(&old_ids, id);
+        let mut old_value = lookup(id);
         let mut shown = (*new_value).clone();
         if id.kind == "Secret" {
             mask_secret(old_value.as_mut(), Some(&mut shown));
@@ -168,7 +228,10 @@ fn compare_unmasked(old: Side<'_>, new: Side<'_>, mask: &ValueMask) -> Report {
         }
         report.text.push_str(&unified(&old_shown, &new_shown, &mask.mask(&old_header), &mask.mask(&new_header)));
     }
-    let removed: Vec<&(Id, &Value)> = old_ids.iter().filter(|(id, _)| !new_ids.iter().any(|(n, _)| n == id)).collect();
+    let removed: Vec<&(Id, &Value)> = old_ids.iter().filter(|(id, _)| !new_index.contains_key(id)).collect();
+    // Workloads the new side adds, the candidates to succeed a removed one.
+    let added_workloads: Vec<&(Id, &Value)> =
+        new_ids.iter().filter(|(n, _)| WORKLOADS.contains(&n.kind.as_str()) && !old_index.contains_key(n)).collect();
     for (id, old_value) in &removed {
         report.removed += 1;
         let mut shown = (*old_value).clone();
@@ -177,14 +240,9 @@ fn compare_unmasked(old: Side<'_>, new: Side<'_>, mask: &ValueMask) -> Report {
         }
         let text = mask.mask(&emit::to_string(&shown));
         report.text.push_str(&unified(&text, "", &mask.mask(&format!("{} ({})", id.header(), old.label)), "/dev/null"));
-        let successor = WORKLOADS.contains(&id.kind.as_str()).then(|| {
-            new_ids.iter().find(|(n, v)| {
-                WORKLOADS.contains(&n.kind.as_str())
-                    && n.kind != id.kind
-                    && !old_ids.iter().any(|(o, _)| o == n)
-                    && same_component(old_value, v)
-            })
-        });
+        let successor = WORKLOADS
+            .contains(&id.kind.as_str())
+            .then(|| added_workloads.iter().find(|(n, v)| n.kind != id.kind && same_component(old_value, v)));
         report.warnings.push(match successor.flatten() {
             Some((n, _)) => Diagnostic::warning(format!(
                 "the workload changes kind: {} replaces {}, and `kubectl apply` leaves the {} running beside it",
@@ -192,16 +250,20 @@ fn compare_unmasked(old: Side<'_>, new: Side<'_>, mask: &ValueMask) -> Report {
                 id.show(),
                 id.kind
             ))
-            .hint(format!("once the {} is ready: `{}` (or apply with pruning)", n.kind, id.delete(""))),
+            .hint(format!(
+                "once the {} is ready: {} (or apply with pruning)",
+                n.kind,
+                id.delete_hint(&[])
+            )),
             None if KEEP.contains(&id.kind.as_str()) => {
                 Diagnostic::warning(format!("{} is no longer rendered; it holds data, and stays", id.show()))
-                    .hint(format!("delete it only when the data may go: `{}`", id.delete("")))
+                    .hint(format!("delete it only when the data may go: {}", id.delete_hint(&[])))
             }
             None => Diagnostic::warning(format!(
                 "{} is no longer rendered; `kubectl apply` leaves it in the cluster",
                 id.show()
             ))
-            .hint(format!("`{}`, or apply with pruning", id.delete(""))),
+            .hint(format!("{}, or apply with pruning", id.delete_hint(&[]))),
         });
     }
     report
@@ -282,17 +344,18 @@ fn immutable_changes(id: &Id, old: &Value, new: &Value, out: &mut Vec<Diagnostic
         let field = pointer.trim_start_matches('/').replace('/', ".");
         let message = format!("{}: `{field}` cannot change, and `kubectl apply` will be rejected", id.show());
         let hint = match fix {
+            Fix::Orphan | Fix::Recreate if !id.is_valid() => BY_HAND.to_string(),
             Fix::Orphan if *pointer == "/spec/volumeClaimTemplates" && only_storage_grew(a, b) => format!(
-                "resize each claim in place (`kubectl patch pvc <claim>-{}-0 -n {} -p '{{\"spec\":{{\"resources\":{{\"requests\":{{\"storage\":\"…\"}}}}}}}}'`), then `{}` and apply",
+                "resize each claim in place (`kubectl patch pvc <claim>-{}-0 -n {} -p '{{\"spec\":{{\"resources\":{{\"requests\":{{\"storage\":\"…\"}}}}}}}}'`), then {} and apply",
                 id.name,
                 id.namespace.as_deref().unwrap_or("default"),
-                id.delete(" --cascade=orphan")
+                id.delete_hint(&["--cascade=orphan"])
             ),
             Fix::Orphan => format!(
-                "`{}` keeps its pods and volumes; the next apply creates the StatefulSet anew and adopts them",
-                id.delete(" --cascade=orphan")
+                "{} keeps its pods and volumes; the next apply creates the StatefulSet anew and adopts them",
+                id.delete_hint(&["--cascade=orphan"])
             ),
-            Fix::Recreate => format!("`{}`, then apply (it is created anew)", id.delete("")),
+            Fix::Recreate => format!("{}, then apply (it is created anew)", id.delete_hint(&[])),
             Fix::NewClaim => "a claim cannot change this: copy the data into a new claim with the new settings".into(),
         };
         out.push(Diagnostic::warning(message).hint(hint));
@@ -306,7 +369,7 @@ fn immutable_changes(id: &Id, old: &Value, new: &Value, out: &mut Vec<Diagnostic
                     "{}: the type changes from {a} to {b}, which `kubectl apply` rejects",
                     id.show()
                 ))
-                .hint(format!("`{}`, then apply", id.delete(""))),
+                .hint(format!("{}, then apply", id.delete_hint(&[]))),
             );
         }
     }
@@ -352,8 +415,43 @@ fn only_storage_grew(a: Option<&Value>, b: Option<&Value>) -> bool {
 }
 
 /// A unified diff of two texts with three lines of context.
+///
+/// Finding the shortest diff costs about (lines of both) × (lines that
+/// differ): two 40,000-line objects that differ everywhere took a minute.
+/// Past [`MAX_DIFF_WORK`] the diff is the whole old text removed and the
+/// whole new one added (still a valid diff, the same on every machine).
 fn unified(old: &str, new: &str, old_header: &str, new_header: &str) -> String {
+    let lines = old.lines().count() + new.lines().count();
+    if lines.saturating_mul(unmatched_lines(old, new) + 1) > MAX_DIFF_WORK {
+        let mut out = format!("--- {old_header}\n+++ {new_header}\n");
+        let (o, n) = (old.lines().count(), new.lines().count());
+        out.push_str(&format!("@@ -{},{o} +{},{n} @@\n", usize::from(o > 0), usize::from(n > 0)));
+        for line in old.lines() {
+            out.push_str(&format!("-{line}\n"));
+        }
+        for line in new.lines() {
+            out.push_str(&format!("+{line}\n"));
+        }
+        return out;
+    }
     TextDiff::from_lines(old, new).unified_diff().context_radius(3).header(old_header, new_header).to_string()
+}
+
+/// The most work [`unified`] spends on finding a short diff, in line
+/// comparisons.
+const MAX_DIFF_WORK: usize = 50_000_000;
+
+/// Lines of either text without a copy in the other (counted with
+/// repeats): no diff has fewer changes.
+fn unmatched_lines(old: &str, new: &str) -> usize {
+    let mut counts: HashMap<&str, isize> = HashMap::new();
+    for line in old.lines() {
+        *counts.entry(line).or_default() += 1;
+    }
+    for line in new.lines() {
+        *counts.entry(line).or_default() -= 1;
+    }
+    counts.values().map(|c| c.unsigned_abs()).sum()
 }
 
 /// Colour a unified diff for a terminal: removals red, additions green,
@@ -397,6 +495,43 @@ mod tests {
     fn warnings(old: &[Value], new: &[Value]) -> Vec<String> {
         let r = compare(Side { label: "old", objects: old }, Side { label: "new", objects: new });
         r.warnings.iter().map(|d| format!("{} | {}", d.message, d.hints.join(" "))).collect()
+    }
+
+    /// Names read back from a directory are not trusted: a hint prints a
+    /// command only for names Kubernetes accepts, every word quoted.
+    #[test]
+    fn delete_commands_are_built_from_valid_names_only() {
+        let cm = |name: &str, ns: &str| json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": ns}});
+        let role = json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "system:it's"}});
+        let old = [cm("x;rm -rf ~", "shop"), cm("a", "shop$(id)"), cm("ok.name", "shop"), role];
+        let hints: Vec<String> =
+            warnings(&old, &[]).into_iter().map(|w| w.split(" | ").nth(1).unwrap().to_string()).collect();
+        assert_eq!(
+            hints,
+            [
+                format!("{BY_HAND}, or apply with pruning"),
+                format!("{BY_HAND}, or apply with pruning"),
+                "`kubectl delete configmap ok.name -n shop`, or apply with pruning".to_string(),
+                "`kubectl delete clusterrole 'system:it'\\''s'`, or apply with pruning".to_string(),
+            ]
+        );
+        assert_eq!(shell_quote("a b"), "'a b'");
+        assert_eq!(shell_quote(""), "''");
+        assert_eq!(shell_quote("$(id)"), "'$(id)'");
+        assert_eq!(shell_quote("--cascade=orphan"), "--cascade=orphan");
+    }
+
+    /// Two large objects that differ on every line: the whole of each,
+    /// removed and added, rather than a minute's search for a shorter diff.
+    #[test]
+    fn large_diffs_that_differ_everywhere_replace_the_whole_text() {
+        let text = |prefix: &str| (0..40_000).map(|i| format!("k{i}: {prefix}{i}\n")).collect::<String>();
+        let (old, new) = (text("old"), text("new"));
+        let out = unified(&old, &new, "a", "b");
+        assert!(out.starts_with("--- a\n+++ b\n@@ -1,40000 +1,40000 @@\n-k0: old0\n"), "{}", &out[..200]);
+        assert_eq!(out.lines().count(), 80_003);
+        // Small ones get the shortest diff.
+        assert_eq!(unified("a\nb\n", "a\nc\n", "x", "y"), "--- x\n+++ y\n@@ -1,2 +1,2 @@\n a\n-b\n+c\n");
     }
 
     #[test]

@@ -16,7 +16,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use minijinja::value::Serde;
 
 use crate::check::describe;
-use crate::diagnostic::{Diagnostic, Errors};
+use crate::diagnostic::{Diagnostic, Errors, MAX_DIAGNOSTICS, more_problems};
 use crate::files;
 use crate::model::App;
 use crate::object::{Generic, Object};
@@ -60,11 +60,14 @@ pub const TEMPLATES_DIR: &str = "templates";
 /// Read, render, parse and check the profile's extra manifests.
 /// Objects are held to `policy` (Pod Security, namespaces, cluster-wide
 /// kinds, grants); what they use of what it allows comes back as warnings.
+/// Files are read through `budget`: each once, and all of them within its
+/// total.
 pub fn load(
     loaded: &Loaded,
     app: &App,
     rendered: &[Object],
     policy: &crate::check::Policy,
+    budget: &mut files::ReadBudget,
     sources: &mut SourceMap,
 ) -> Result<(Vec<Object>, Vec<Diagnostic>), Errors> {
     let mut errors = Vec::new();
@@ -80,11 +83,21 @@ pub fn load(
     for (i, entry) in loaded.profile.extra_manifests.iter().enumerate() {
         let at = path!["extraManifests", i];
         let locate = |d: Diagnostic| d.at(Some(loaded.span_of(&at))).path(loaded.display_path(&at));
+        // Checked to be inside the project, then read by the path shown.
         let (file, relative) = shown_path(loaded, entry);
         let read = files::resolve_named(&loaded.dir, &relative, loaded.files_root.as_deref())
-            .and_then(|resolved| files::read_text_file(&resolved, max_bytes as u64));
+            .and_then(|_| budget.read_text_file_once(&file, max_bytes as u64));
         let text = match read {
             Ok(t) => t,
+            Err(files::ReadError::SameAs(first)) => {
+                let message = if first == file {
+                    format!("`{}` is listed already", file.display())
+                } else {
+                    format!("`{}` is the same file as `{}`, listed already", file.display(), first.display())
+                };
+                errors.push(locate(Diagnostic::error(message).hint("list each file once")));
+                continue;
+            }
             Err(e) => {
                 let mut d = Diagnostic::error(format!("cannot read `{}`: {}", file.display(), e.reason()));
                 if e.is_not_found() && !entry.contains('/') {
@@ -92,6 +105,9 @@ pub fn load(
                 }
                 if let Some(hint) = e.hint() {
                     d = d.hint(hint);
+                }
+                if let files::ReadError::OverBudget { .. } = e {
+                    d = d.hint("extra manifests hold a few objects each; large data belongs in the image or a volume");
                 }
                 errors.push(locate(d));
                 continue;
@@ -174,14 +190,20 @@ pub fn load(
         }
     }
     let mut seen: BTreeMap<String, Span> = BTreeMap::new();
+    let rendered_ids: std::collections::HashSet<String> = rendered.iter().map(Object::id).collect();
     for (o, span) in &out {
-        let clash = rendered.iter().any(|r| r.id() == o.id());
+        let clash = rendered_ids.contains(&o.id());
         if clash || seen.insert(o.id(), *span).is_some() {
             let hint = if clash { "kgen renders it already: change it with `patches`" } else { "keep one of them" };
             errors.push(
                 Diagnostic::error(format!("{} is in the bundle already", describe(o))).at(Some(*span)).hint(hint),
             );
         }
+    }
+    if errors.len() > MAX_DIAGNOSTICS {
+        let more = errors.len() - MAX_DIAGNOSTICS;
+        errors.truncate(MAX_DIAGNOSTICS);
+        errors.push(more_problems(more));
     }
     if !errors.is_empty() {
         return Err(Errors(errors));
@@ -277,7 +299,7 @@ impl std::io::Write for Bounded {
 /// (`"x" * 1000000000`), but `~` (concatenation) has no bound, so a
 /// template that doubles a string a few times still takes that memory.
 fn render_template(name: &str, text: &str, context: &minijinja::Value, max_bytes: usize) -> Result<String, Rendering> {
-    let mut env = minijinja::Environment::new();
+    let mut env = crate::template_limits::environment();
     // Plain substitution, as in any text template: minijinja would quote
     // every value as JSON in a `.yaml` file, so `{{ name }}-extra` would
     // not be YAML. `| tojson` quotes a value where it must be.

@@ -41,6 +41,12 @@ pub enum ReadError {
     },
     /// A path into the kernel's or devices' trees (`/proc`, `/sys`, `/dev`).
     System(&'static str),
+    /// Read already through a [`ReadBudget`], by this path.
+    SameAs(std::path::PathBuf),
+    /// What was read through a [`ReadBudget`] would pass its total.
+    OverBudget {
+        total: u64,
+    },
 }
 
 impl ReadError {
@@ -53,6 +59,10 @@ impl ReadError {
             ReadError::NotUtf8 { bytes, valid_up_to } => {
                 let line = bytes[..*valid_up_to].iter().filter(|&&b| b == b'\n').count() + 1;
                 format!("it is not UTF-8 text (line {line})")
+            }
+            ReadError::SameAs(first) => format!("it is the same file as `{}`, read already", first.display()),
+            ReadError::OverBudget { total } => {
+                format!("the files read so far and this one hold more than {} in all", format_size(*total))
             }
             ReadError::Absolute => {
                 "it is an absolute path, and kgen reads only files inside the profile's directory".into()
@@ -175,11 +185,95 @@ fn system_tree(path: &Path) -> Option<&'static str> {
 
 /// Read a regular file of at most `limit` bytes of UTF-8 text.
 pub fn read_text_file(path: &Path, limit: u64) -> Result<String, ReadError> {
+    read_text_file_in(path, limit, None, false)
+}
+
+fn read_text_file_in(
+    path: &Path,
+    limit: u64,
+    budget: Option<&mut ReadBudget>,
+    once: bool,
+) -> Result<String, ReadError> {
     check_regular(&std::fs::metadata(path)?)?;
     let file = std::fs::File::open(path)?;
     // Checked again on what was opened: the path may have changed since.
-    check_regular(&file.metadata()?)?;
-    text(read_bounded(file, limit)?)
+    let meta = file.metadata()?;
+    check_regular(&meta)?;
+    let Some(budget) = budget else {
+        return text(read_bounded(file, limit)?);
+    };
+    if once && let Some(first) = budget.seen.get(&file_id(&meta)) {
+        return Err(ReadError::SameAs(first.clone()));
+    }
+    // A file larger than its own limit is refused for that; past what is
+    // left of the budget, for the budget.
+    let left = budget.total - budget.used;
+    let bytes = match read_bounded(file, limit.min(left)) {
+        Err(ReadError::TooLarge { .. }) if left < limit && meta.len() <= limit => {
+            return Err(ReadError::OverBudget { total: budget.total });
+        }
+        Err(ReadError::TooLarge { head, .. }) => return Err(ReadError::TooLarge { limit, head }),
+        other => other?,
+    };
+    budget.used += bytes.len() as u64;
+    budget.seen.entry(file_id(&meta)).or_insert_with(|| path.to_path_buf());
+    text(bytes)
+}
+
+/// What one command may read in all of the files a profile or a directory
+/// names (extra manifests, dotenv files, an earlier `--out-dir`): each
+/// file has its own limit, and their sum this one, so that naming a file
+/// many times, or many files, costs no more. Files that must be read once
+/// ([`ReadBudget::read_text_file_once`]: extra manifests, the files of an
+/// earlier render) are refused as [`ReadError::SameAs`] the second time,
+/// by whatever name (a hard or symbolic link), before they are read.
+#[derive(Debug)]
+pub struct ReadBudget {
+    total: u64,
+    used: u64,
+    /// Files read (device and inode), with the path they were read by.
+    seen: std::collections::HashMap<(u64, u64), std::path::PathBuf>,
+}
+
+/// What the files one render or one `kgen diff --from` reads may hold in all.
+pub const MAX_TOTAL_READ_BYTES: u64 = 64 << 20;
+
+impl Default for ReadBudget {
+    fn default() -> ReadBudget {
+        ReadBudget::new(MAX_TOTAL_READ_BYTES)
+    }
+}
+
+impl ReadBudget {
+    pub fn new(total: u64) -> ReadBudget {
+        ReadBudget { total, used: 0, seen: Default::default() }
+    }
+
+    /// [`read_text_file`], counted against the budget (every time).
+    pub fn read_text_file(&mut self, path: &Path, limit: u64) -> Result<String, ReadError> {
+        read_text_file_in(path, limit, Some(self), false)
+    }
+
+    /// [`ReadBudget::read_text_file`] of a file this budget has not read.
+    pub fn read_text_file_once(&mut self, path: &Path, limit: u64) -> Result<String, ReadError> {
+        read_text_file_in(path, limit, Some(self), true)
+    }
+}
+
+/// A file's identity: device and inode (on other systems, none: every
+/// file is new).
+fn file_id(meta: &std::fs::Metadata) -> (u64, u64) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        (meta.dev(), meta.ino())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        (u64::MAX, NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+    }
 }
 
 /// The profile named on the command line, at most `limit` bytes: `-` is
@@ -314,6 +408,32 @@ mod tests {
         assert_eq!(reason("../outside.yaml", Some(&dir)), Ok("outside.yaml".into()));
         assert_eq!(reason("link.yaml", Some(&dir)), Ok("outside.yaml".into()));
         assert!(reason("self/environ", Some(Path::new("/"))).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_budget_reads_each_file_once_and_no_more_than_its_total() {
+        let dir = std::env::temp_dir().join(format!("kgen-budget-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("a"), "0123456789").unwrap();
+        std::fs::hard_link(dir.join("a"), dir.join("b")).unwrap();
+        std::os::unix::fs::symlink(dir.join("a"), dir.join("c")).unwrap();
+        std::fs::write(dir.join("d"), "0123456789").unwrap();
+        std::fs::write(dir.join("e"), "0123456789").unwrap();
+        let mut budget = ReadBudget::new(25);
+        assert_eq!(budget.read_text_file_once(&dir.join("a"), 100).unwrap(), "0123456789");
+        for same in ["b", "c"] {
+            let e = budget.read_text_file_once(&dir.join(same), 100).unwrap_err();
+            assert_eq!(e.reason(), format!("it is the same file as `{}`, read already", dir.join("a").display()));
+        }
+        budget.read_text_file(&dir.join("d"), 100).unwrap();
+        let e = budget.read_text_file(&dir.join("e"), 100).unwrap_err();
+        assert_eq!(e.reason(), "the files read so far and this one hold more than 25 bytes in all");
+        // A file's own limit still says why it is refused.
+        let e = ReadBudget::new(25).read_text_file(&dir.join("e"), 5).unwrap_err();
+        assert_eq!(e.reason(), "it is larger than 5 bytes");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

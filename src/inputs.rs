@@ -32,7 +32,14 @@ pub const PLACEHOLDER: &str = "kgen-check-placeholder";
 
 /// Gather the inputs a loaded profile needs. Dotenv files with problems are
 /// added to `sources`, masked, so that diagnostics can point into them.
-pub fn gather(loaded: &Loaded, values: SecretValues<'_>, sources: &mut SourceMap) -> Result<Inputs, Errors> {
+/// Dotenv files are read through `budget`, which bounds what the files of
+/// one render hold in all (many Secrets may read one file).
+pub fn gather(
+    loaded: &Loaded,
+    values: SecretValues<'_>,
+    budget: &mut files::ReadBudget,
+    sources: &mut SourceMap,
+) -> Result<Inputs, Errors> {
     let mut inputs = Inputs::default();
     let mut errors = Collector::default();
     for (name, secret) in &loaded.profile.secrets {
@@ -43,8 +50,9 @@ pub fn gather(loaded: &Loaded, values: SecretValues<'_>, sources: &mut SourceMap
         if let Some(file) = &create.from_file {
             let at = path!["secrets", name, "create", "fromFile"];
             let full = loaded.dir.join(file);
+            // Checked to be inside the project, then read by the path shown.
             let read = files::resolve_named(&loaded.dir, file, loaded.files_root.as_deref())
-                .and_then(|resolved| files::read_text_file(&resolved, SECRET_FILE_MAX_BYTES));
+                .and_then(|_| budget.read_text_file(&full, SECRET_FILE_MAX_BYTES));
             match read {
                 Ok(text) => {
                     let parsed = parse_dotenv(&text);

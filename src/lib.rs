@@ -20,6 +20,7 @@ pub mod profile;
 pub mod render;
 pub mod source;
 pub mod target;
+pub mod template_limits;
 pub mod templates;
 pub mod yaml;
 

@@ -8,10 +8,12 @@
 //! Pure: no IO. It does not decide what is consistent across objects
 //! (`check` does, after the patches).
 
+use std::collections::{BTreeMap, HashMap};
+
 use serde_json::Value;
 
 use crate::check::describe;
-use crate::diagnostic::{Diagnostic, Errors, Redaction, did_you_mean};
+use crate::diagnostic::{Diagnostic, Errors, MAX_DIAGNOSTICS, Redaction, did_you_mean, more_problems};
 use crate::object::Object;
 use crate::path;
 use crate::profile::load::Loaded;
@@ -35,6 +37,15 @@ pub fn apply(
 ) -> Result<Vec<Diagnostic>, Errors> {
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
+    // Objects by kind and name, so that each patch finds its targets in
+    // constant time (thousands of patches on thousands of objects).
+    let mut by_id: HashMap<(String, String), Vec<usize>> = HashMap::new();
+    for (n, o) in objects.iter().enumerate() {
+        by_id.entry((o.kind().to_string(), o.name().to_string())).or_default().push(n);
+    }
+    // Kinds and names for the hints of a target that is not there, built
+    // once if needed.
+    let mut names_by_kind: Option<BTreeMap<String, Vec<String>>> = None;
     for (i, patch) in loaded.profile.patches.iter().enumerate() {
         let at = |rest: &[PathSegment]| -> Vec<PathSegment> {
             let mut p = path!["patches", i].to_vec();
@@ -43,14 +54,21 @@ pub fn apply(
         };
         let locate = |d: Diagnostic, p: &[PathSegment]| d.at(Some(loaded.span_of(p))).path(loaded.display_path(p));
         let target = &patch.target;
-        let matching: Vec<usize> = objects
-            .iter()
-            .enumerate()
-            .filter(|(_, o)| o.kind() == target.kind && o.name() == target.name)
-            .map(|(n, _)| n)
-            .collect();
+        let matching: Vec<usize> = by_id.get(&(target.kind.clone(), target.name.clone())).cloned().unwrap_or_default();
         if matching.is_empty() {
-            errors.push(locate(unknown_target(objects, &target.kind, &target.name), &at(&path!["target"])));
+            if errors.len() >= MAX_DIAGNOSTICS {
+                // Not shown: the hint's search is not worth its time.
+                errors.push(Diagnostic::error("the patch targets an object that is not in the bundle"));
+                continue;
+            }
+            let names = names_by_kind.get_or_insert_with(|| {
+                let mut m: BTreeMap<String, Vec<String>> = BTreeMap::new();
+                for o in objects.iter() {
+                    m.entry(o.kind().to_string()).or_default().push(o.name().to_string());
+                }
+                m
+            });
+            errors.push(locate(unknown_target(names, &target.kind, &target.name), &at(&path!["target"])));
             continue;
         }
         if patch.json.is_empty() && patch.merge.is_none() {
@@ -141,6 +159,17 @@ pub fn apply(
                 Ok((patched, allowed)) => {
                     let note = format!("after `patches[{i}]`");
                     warnings.extend(allowed.into_iter().map(|w| locate(w, &at(&[])).note(note.clone())));
+                    if patched.name() != objects[n].name() {
+                        // Later patches find it by its new name.
+                        let kind = patched.kind().to_string();
+                        if let Some(list) = by_id.get_mut(&(kind.clone(), objects[n].name().to_string())) {
+                            list.retain(|&m| m != n);
+                        }
+                        let list = by_id.entry((kind, patched.name().to_string())).or_default();
+                        let at = list.partition_point(|&m| m < n);
+                        list.insert(at, n);
+                        names_by_kind = None;
+                    }
                     objects[n] = patched;
                 }
                 Err(problems) => {
@@ -154,6 +183,11 @@ pub fn apply(
                 }
             }
         }
+    }
+    if errors.len() > MAX_DIAGNOSTICS {
+        let more = errors.len() - MAX_DIAGNOSTICS;
+        errors.truncate(MAX_DIAGNOSTICS);
+        errors.push(more_problems(more));
     }
     if errors.is_empty() { Ok(warnings) } else { Err(Errors(errors)) }
 }
@@ -210,19 +244,21 @@ fn secret_values_touched(patch: &crate::profile::Patch) -> Vec<(String, Vec<Path
     out
 }
 
-fn unknown_target(objects: &[Object], kind: &str, name: &str) -> Diagnostic {
+fn unknown_target(names_by_kind: &BTreeMap<String, Vec<String>>, kind: &str, name: &str) -> Diagnostic {
     let d = Diagnostic::error(format!("the patch targets {kind} `{name}`, which is not in the bundle"));
-    let same_kind: Vec<&str> = objects.iter().filter(|o| o.kind() == kind).map(Object::name).collect();
-    if same_kind.is_empty() {
-        let kinds: std::collections::BTreeSet<&str> = objects.iter().map(Object::kind).collect();
-        return match did_you_mean(kind, kinds.iter().copied()) {
+    let Some(same_kind) = names_by_kind.get(kind) else {
+        let kinds = names_by_kind.keys().map(String::as_str);
+        return match did_you_mean(kind, kinds.clone()) {
             Some(k) => d.hint(format!("did you mean kind `{k}`?")),
-            None => d.hint(format!("the bundle has {}", kinds.into_iter().collect::<Vec<_>>().join(", "))),
+            None => d.hint(format!("the bundle has {}", crate::model::names::short_list(kinds))),
         };
-    }
-    match did_you_mean(name, same_kind.iter().copied()) {
+    };
+    match did_you_mean(name, same_kind.iter().map(String::as_str)) {
         Some(m) => d.hint(format!("did you mean `{m}`?")),
-        None => d.hint(format!("{kind} objects in the bundle: {}", same_kind.join(", "))),
+        None => d.hint(format!(
+            "{kind} objects in the bundle: {}",
+            crate::model::names::short_list(same_kind.iter().map(String::as_str))
+        )),
     }
 }
 

@@ -9,9 +9,9 @@ use crate::diagnostic::{Diagnostic, Errors, ValueMask};
 use crate::inputs::SecretValues;
 use crate::model::{self, App, Inputs, credentials};
 use crate::object::{self, Object};
-use crate::profile::load::{self, Loaded, Options};
+use crate::profile::load::{self, Loaded, Options, Parsed};
 use crate::source::SourceMap;
-use crate::{check, extra_manifests, inputs, patch, render};
+use crate::{check, extra_manifests, files, inputs, patch, render};
 
 /// A rendered profile.
 #[derive(Debug)]
@@ -36,7 +36,19 @@ pub fn render_file_with(
     values: SecretValues<'_>,
     sources: &mut SourceMap,
 ) -> Result<Rendered, Errors> {
-    let loaded = load::load(path, options, sources).map_err(|e| in_environment(e, options))?;
+    let parsed = load::parse(path, sources).map_err(|e| in_environment(e, options))?;
+    render_parsed_with(&parsed, options, values, sources)
+}
+
+/// [`render_file_with`] of a profile parsed already (once for all its
+/// environments); `sources` must be the map it was parsed into.
+pub fn render_parsed_with(
+    parsed: &Parsed,
+    options: &Options,
+    values: SecretValues<'_>,
+    sources: &mut SourceMap,
+) -> Result<Rendered, Errors> {
+    let loaded = parsed.load(options, sources).map_err(|e| in_environment(e, options))?;
     let rendered = render_loaded_with(loaded, values, sources).map_err(|e| in_environment(e, options))?;
     options.target.check(&rendered.objects).map_err(|e| in_environment(e, options))?;
     Ok(rendered)
@@ -58,11 +70,13 @@ pub fn render_loaded_with(
     values: SecretValues<'_>,
     sources: &mut SourceMap,
 ) -> Result<Rendered, Errors> {
-    let inputs = inputs::gather(&loaded, values, sources)?;
+    // What the profile's files (dotenv files, extra manifests) hold in all.
+    let mut budget = files::ReadBudget::default();
+    let inputs = inputs::gather(&loaded, values, &mut budget, sources)?;
     // What kgen read for the Secrets it creates appears in no message,
     // whatever went wrong where.
     let mask = ValueMask::new(created_values(&inputs));
-    render_with_inputs(loaded, &inputs, sources)
+    render_with_inputs(loaded, &inputs, &mut budget, sources)
         .map(|mut r| {
             r.warnings = r.warnings.into_iter().map(|d| d.mask_values(&mask)).collect();
             r
@@ -79,7 +93,12 @@ fn created_values(inputs: &Inputs) -> impl Iterator<Item = &str> {
     inputs.secret_data.values().flat_map(|data| data.values()).map(String::as_str).filter(|v| *v != inputs::PLACEHOLDER)
 }
 
-fn render_with_inputs(loaded: Loaded, inputs: &Inputs, sources: &mut SourceMap) -> Result<Rendered, Errors> {
+fn render_with_inputs(
+    loaded: Loaded,
+    inputs: &Inputs,
+    budget: &mut files::ReadBudget,
+    sources: &mut SourceMap,
+) -> Result<Rendered, Errors> {
     let (app, mut warnings) = model::build(&loaded, inputs)?;
     let policy = check::Policy::of(&app, &loaded.profile);
     if policy.level != check::pod_security::Level::Restricted {
@@ -105,7 +124,7 @@ fn render_with_inputs(loaded: Loaded, inputs: &Inputs, sources: &mut SourceMap) 
     }
     // Problems with extra manifests and with patches are reported together.
     let mut errors = Vec::new();
-    match extra_manifests::load(&loaded, &app, &objects, &policy, sources) {
+    match extra_manifests::load(&loaded, &app, &objects, &policy, budget, sources) {
         Ok((extras, allowed)) => {
             objects.extend(extras);
             warnings.extend(allowed);
@@ -226,7 +245,9 @@ fn find_value(value: &serde_json::Value, mask: &ValueMask, at: &mut Vec<crate::y
     }
 }
 
-fn in_environment(e: Errors, options: &Options) -> Errors {
+/// Errors of a render in the environment `options` names, with a note
+/// saying which.
+pub fn in_environment(e: Errors, options: &Options) -> Errors {
     match &options.environment {
         Some(env) => e.note(format!("with environment `{env}`")),
         None => e,

@@ -101,6 +101,22 @@ impl SourceMap {
     pub fn get(&self, id: SourceId) -> &Source {
         &self.sources[id.0 as usize]
     }
+
+    /// How many sources there are: a mark for [`SourceMap::truncate`].
+    pub fn len(&self) -> usize {
+        self.sources.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.sources.is_empty()
+    }
+
+    /// Forget the sources added after `mark` (a render's extra manifests
+    /// and `--set` arguments, once its diagnostics are printed), so that
+    /// rendering many environments holds one render's sources at a time.
+    pub fn truncate(&mut self, mark: usize) {
+        self.sources.truncate(mark);
+    }
 }
 
 impl fmt::Display for Pos {

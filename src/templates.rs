@@ -9,6 +9,9 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("backup-sqlite.sh", include_str!("../templates/backup-sqlite.sh.j2")),
     ("backup-postgres.sh", include_str!("../templates/backup-postgres.sh.j2")),
     ("wait-for-postgres.sh", include_str!("../templates/wait-for-postgres.sh.j2")),
+    ("backup-room.sh", include_str!("../templates/backup-room.sh.j2")),
+    ("restore-postgres.sh", include_str!("../templates/restore-postgres.sh.j2")),
+    ("restore-sqlite.sh", include_str!("../templates/restore-sqlite.sh.j2")),
     ("bootstrap.sh", include_str!("../templates/bootstrap.sh.j2")),
 ];
 

@@ -87,12 +87,23 @@ fn read_out_dir(dir: &Path, sources: &mut SourceMap) -> Result<Vec<serde_json::V
     let limits = Limits::default();
     let mut out = Vec::new();
     let mut errors = Vec::new();
+    // Each file at most 4 MiB, all of them within the budget; one file by
+    // two names (a hard link) is read once.
+    let mut budget = crate::files::ReadBudget::default();
     for name in files.keys().filter(|n| n.ends_with(".yaml") && *n != "kustomization.yaml") {
         let file = dir.join(name);
-        let text = match crate::files::read_text_file(&file, limits.max_bytes as u64) {
+        let text = match budget.read_text_file_once(&file, limits.max_bytes as u64) {
             Ok(t) => t,
             Err(e) => {
-                errors.push(Diagnostic::error(format!("cannot read `{}`: {}", file.display(), e.reason())));
+                let mut d = Diagnostic::error(format!("cannot read `{}`: {}", file.display(), e.reason()));
+                let over = matches!(e, crate::files::ReadError::OverBudget { .. });
+                if over || matches!(e, crate::files::ReadError::SameAs(_)) {
+                    d = d.hint("kgen writes one object per file, each file once: the directory was changed since");
+                }
+                errors.push(d);
+                if over || errors.len() > crate::diagnostic::MAX_DIAGNOSTICS {
+                    break;
+                }
                 continue;
             }
         };

@@ -8,11 +8,12 @@ use std::path::{Path, PathBuf};
 use super::{Reporter, profile_paths, variants, write_stdout};
 use crate::cli::RenderArgs;
 use crate::diagnostic::Diagnostic;
+use crate::inputs::SecretValues;
 use crate::object::Object;
 use crate::output::out_dir::{self, OutFile};
 use crate::output::{self, Format};
 use crate::pipeline::{self, Rendered};
-use crate::profile::load::Options;
+use crate::profile::load::{self, Options, Parsed};
 use crate::source::SourceMap;
 
 /// What is kept of a rendered profile until everything has rendered: the
@@ -102,6 +103,7 @@ pub fn run(args: RenderArgs, reporter: &mut Reporter) -> u8 {
                 Ok(target) => target,
                 Err(e) => {
                     reporter.report(&e.0);
+                    out_dir::drop_in_reverse(plans);
                     return 1;
                 }
             }
@@ -123,20 +125,24 @@ pub fn run(args: RenderArgs, reporter: &mut Reporter) -> u8 {
                 target.display()
             ))
             .hint(hint)]);
+            out_dir::drop_in_reverse(plans);
             return 1;
         }
         match out_dir::plan(&target, files_for(&b.objects, args.kustomize)) {
             Ok(plan) => plans.push(plan),
             Err(e) => {
                 reporter.report(&e.0);
+                out_dir::drop_in_reverse(plans);
                 return 1;
             }
         }
     }
-    for plan in plans {
-        let dir = plan.dir().to_path_buf();
-        match plan.apply() {
-            Ok(report) => {
+    // All or nothing: every file of every folder is staged before any is
+    // moved into place.
+    let dirs: Vec<PathBuf> = plans.iter().map(|p| p.dir().to_path_buf()).collect();
+    match out_dir::apply_all(plans) {
+        Ok(reports) => {
+            for (report, dir) in reports.iter().zip(&dirs) {
                 for kept in &report.kept {
                     reporter.report(&[Diagnostic::warning(format!(
                         "kept `{kept}` in `{}`: kgen no longer renders it, and it changed since kgen wrote it",
@@ -144,10 +150,10 @@ pub fn run(args: RenderArgs, reporter: &mut Reporter) -> u8 {
                     ))]);
                 }
             }
-            Err(e) => {
-                reporter.report(&e.0);
-                return 1;
-            }
+        }
+        Err(e) => {
+            reporter.report(&e.0);
+            return 1;
         }
     }
     if batch {
@@ -172,23 +178,66 @@ fn render_all(jobs: &[(&Path, Options)], stream: bool, color: bool) -> Vec<Outco
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(jobs.len());
     if threads <= 1 {
         let only = jobs.len() == 1;
-        return jobs.iter().map(|(path, options)| render_one(path, options, stream, color, only)).collect();
+        return render_chunk(jobs, stream, color, only);
     }
     let per_thread = jobs.len().div_ceil(threads);
     std::thread::scope(|scope| {
         let workers: Vec<_> = jobs
             .chunks(per_thread)
             .map(|chunk| {
-                scope.spawn(move || {
-                    chunk
-                        .iter()
-                        .map(|(path, options)| render_one(path, options, stream, color, false))
-                        .collect::<Vec<_>>()
-                })
+                // The main thread's stack, so that what renders there
+                // renders here too (deep input is bounded for that stack).
+                std::thread::Builder::new()
+                    .stack_size(WORKER_STACK_BYTES)
+                    .spawn_scoped(scope, move || render_chunk(chunk, stream, color, false))
             })
             .collect();
-        workers.into_iter().flat_map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
+        let mut outcomes = Vec::with_capacity(jobs.len());
+        for (worker, chunk) in workers.into_iter().zip(jobs.chunks(per_thread)) {
+            match worker {
+                Ok(w) => outcomes.extend(w.join().unwrap_or_else(|e| std::panic::resume_unwind(e))),
+                // No thread to be had: render this part here.
+                Err(_) => outcomes.extend(render_chunk(chunk, stream, color, false)),
+            }
+        }
+        outcomes
     })
+}
+
+/// A worker's stack: what Linux gives the main thread (8 MiB).
+const WORKER_STACK_BYTES: usize = 8 << 20;
+
+/// Render jobs one after the other. Consecutive jobs of one profile (its
+/// environments) share one read and parse of it; what each render adds to
+/// the sources is dropped once its diagnostics are rendered.
+fn render_chunk(jobs: &[(&Path, Options)], stream: bool, color: bool, only: bool) -> Vec<Outcome> {
+    let mut out = Vec::with_capacity(jobs.len());
+    let mut current: Option<(&Path, Result<Parsed, Vec<String>>, SourceMap)> = None;
+    for (path, options) in jobs {
+        if current.as_ref().is_none_or(|(p, _, _)| p != path) {
+            let mut sources = SourceMap::default();
+            let parsed = load::parse(path, &mut sources)
+                .map_err(|e| pipeline::in_environment(e, options))
+                .map_err(|e| e.0.iter().map(|d| d.render(&sources, color)).collect());
+            current = Some((path, parsed, sources));
+        }
+        let (_, parsed, sources) = current.as_mut().expect("set above");
+        match parsed {
+            Ok(parsed) => {
+                let mark = sources.len();
+                out.push(render_one(path, parsed, options, sources, stream, color, only));
+                if !only {
+                    sources.truncate(mark);
+                }
+            }
+            Err(messages) => out.push(Outcome { bundle: None, yaml: String::new(), messages: messages.clone() }),
+        }
+    }
+    if only {
+        // The process ends soon: see `render_one`.
+        std::mem::forget(current);
+    }
+    out
 }
 
 /// Render one profile in one environment. Diagnostics are rendered here,
@@ -196,14 +245,22 @@ fn render_all(jobs: &[(&Path, Options)], stream: bool, color: bool) -> Vec<Outco
 /// render, what is left of it is not freed: the process ends soon and the
 /// system takes the memory back at once, which saves freeing thousands of
 /// small allocations one by one (about 5 % of a render).
-fn render_one(path: &Path, options: &Options, stream: bool, color: bool, only: bool) -> Outcome {
-    let mut sources = SourceMap::default();
+fn render_one(
+    path: &Path,
+    parsed: &Parsed,
+    options: &Options,
+    sources: &mut SourceMap,
+    stream: bool,
+    color: bool,
+    only: bool,
+) -> Outcome {
     let show = |diagnostics: &[Diagnostic], sources: &SourceMap| -> Vec<String> {
         diagnostics.iter().map(|d| d.render(sources, color)).collect()
     };
-    match pipeline::render_file(path, options, &mut sources) {
+    let values = SecretValues::Real(&|name| std::env::var(name).ok());
+    match pipeline::render_parsed_with(parsed, options, values, sources) {
         Ok(r) => {
-            let messages = show(&r.warnings, &sources);
+            let messages = show(&r.warnings, sources);
             let Rendered { loaded, app, objects, warnings } = r;
             let ids = objects.iter().map(Object::id).collect();
             let environment = loaded.environment.clone().unwrap_or_else(|| "base".into());
@@ -213,13 +270,13 @@ fn render_one(path: &Path, options: &Options, stream: bool, color: bool, only: b
                 (String::new(), objects, Vec::new())
             };
             let bundle = Bundle { path: path.to_path_buf(), app: app.name.clone(), environment, ids, objects: kept };
-            let leftovers = (loaded, app, written, warnings, sources);
+            let leftovers = (loaded, app, written, warnings);
             if only {
                 std::mem::forget(leftovers);
             }
             Outcome { bundle: Some(bundle), yaml, messages }
         }
-        Err(e) => Outcome { bundle: None, yaml: String::new(), messages: show(&e.0, &sources) },
+        Err(e) => Outcome { bundle: None, yaml: String::new(), messages: show(&e.0, sources) },
     }
 }
 

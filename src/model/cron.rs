@@ -151,9 +151,192 @@ fn go_duration(text: &str) -> Result<(), String> {
     if positive { Ok(()) } else { Err(bad()) }
 }
 
+/// How often a valid schedule runs, for sizing what it keeps and for
+/// noticing that it stopped: the longest wait between two runs, and the
+/// most runs that fall in any window of `days` days.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cadence {
+    pub longest_gap_minutes: u64,
+    pub most_runs_in_window: u64,
+}
+
+/// Days looked at: four years hold every weekday on every date, leap day
+/// included.
+const HORIZON_DAYS: u64 = 4 * 365 + 1;
+const MINUTES_PER_DAY: u64 = 1440;
+
+/// The cadence of a schedule that [`check`] accepts (`None` otherwise, or
+/// for a schedule that never runs, such as `0 0 31 2 *`).
+pub fn cadence(schedule: &str, days: u64) -> Option<Cadence> {
+    check(schedule).ok()?;
+    let fields = match schedule {
+        "@yearly" | "@annually" => "0 0 1 1 *",
+        "@monthly" => "0 0 1 * *",
+        "@weekly" => "0 0 * * 0",
+        "@daily" | "@midnight" => "0 0 * * *",
+        "@hourly" => "0 * * * *",
+        _ => match schedule.strip_prefix("@every ") {
+            Some(duration) => {
+                let minutes = (go_duration_seconds(duration)? / 60.0).ceil().max(1.0) as u64;
+                let window = days.saturating_mul(MINUTES_PER_DAY);
+                return Some(Cadence { longest_gap_minutes: minutes, most_runs_in_window: window / minutes + 1 });
+            }
+            None => schedule,
+        },
+    };
+    let parts: Vec<&str> = fields.split_whitespace().collect();
+    let set = |i: usize| expand(parts[i], &FIELDS[i]);
+    let (minutes, hours, (dom, dom_star), (months, _), (dow, dow_star)) = (set(0), set(1), set(2), set(3), set(4));
+    let times: Vec<u64> = (0..24u64)
+        .filter(|h| hours.0 >> h & 1 == 1)
+        .flat_map(|h| (0..60u64).filter(move |m| minutes.0 >> m & 1 == 1).map(move |m| h * 60 + m))
+        .collect();
+    // 2026-01-01 is a Thursday; the calendar repeats its weekdays and
+    // leap days well enough over four years for a bound.
+    let mut run_days = Vec::new();
+    let (mut year, mut month, mut day, mut weekday) = (2026u64, 1u64, 1u64, 4u64);
+    for index in 0..HORIZON_DAYS {
+        let dom_ok = dom >> day & 1 == 1;
+        let dow_ok = dow >> weekday & 1 == 1;
+        let day_ok = if dom_star || dow_star { dom_ok && dow_ok } else { dom_ok || dow_ok };
+        if months >> month & 1 == 1 && day_ok {
+            run_days.push(index);
+        }
+        weekday = (weekday + 1) % 7;
+        day += 1;
+        if day > days_in_month(year, month) {
+            day = 1;
+            month += 1;
+            if month > 12 {
+                month = 1;
+                year += 1;
+            }
+        }
+    }
+    let (first, last) = (*times.first()?, *times.last()?);
+    if run_days.is_empty() {
+        return None;
+    }
+    let within_day = times.windows(2).map(|w| w[1] - w[0]).max().unwrap_or(0);
+    // Between run days (and around the horizon, which repeats).
+    let across_days = run_days
+        .windows(2)
+        .map(|w| (w[1] - w[0]) * MINUTES_PER_DAY)
+        .chain(std::iter::once((run_days[0] + HORIZON_DAYS - run_days[run_days.len() - 1]) * MINUTES_PER_DAY))
+        .map(|d| d + first - last)
+        .max()
+        .unwrap_or(0);
+    // Run days in any `days + 1` consecutive days bound the runs of any
+    // window of `days` days.
+    let span = days + 1;
+    let mut most_days = 0;
+    let mut start = 0;
+    for (end, &d) in run_days.iter().enumerate() {
+        while d - run_days[start] >= span {
+            start += 1;
+        }
+        most_days = most_days.max(end - start + 1);
+    }
+    Some(Cadence {
+        longest_gap_minutes: within_day.max(across_days),
+        most_runs_in_window: (most_days as u64).saturating_mul(times.len() as u64),
+    })
+}
+
+fn days_in_month(year: u64, month: u64) -> u64 {
+    match month {
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// The values a checked field takes (bit n for value n), and whether it is
+/// unrestricted in robfig/cron's sense (`*` or `?` without a step), which
+/// decides how day of month and day of week combine.
+fn expand(text: &str, f: &Field) -> (u64, bool) {
+    let value = |t: &str| {
+        number(t).or_else(|| f.names.iter().position(|n| n.eq_ignore_ascii_case(t)).map(|i| f.min + i as u32))
+    };
+    let mut bits = 0u64;
+    let mut star = false;
+    for item in text.split(',') {
+        let (range, step) = match item.split_once('/') {
+            Some((r, s)) => (r, number(s).unwrap_or(1).max(1)),
+            None => (item, 1),
+        };
+        let (low, high) = if range == "*" || range == "?" {
+            star |= step == 1;
+            (f.min, f.max)
+        } else {
+            match range.split_once('-') {
+                Some((l, h)) => (value(l).unwrap_or(f.min), value(h).unwrap_or(f.max)),
+                // `v/n` runs from v to the field's end.
+                None if step > 1 => (value(range).unwrap_or(f.min), f.max),
+                None => {
+                    let v = value(range).unwrap_or(f.min);
+                    (v, v)
+                }
+            }
+        };
+        let mut v = low;
+        while v <= high {
+            bits |= 1 << v;
+            v += step;
+        }
+    }
+    (bits, star)
+}
+
+/// A Go duration in seconds (after [`go_duration`] accepted it).
+fn go_duration_seconds(text: &str) -> Option<f64> {
+    let mut rest = text;
+    let mut total = 0.0;
+    while !rest.is_empty() {
+        let digits = rest.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
+        let (number, after) = rest.split_at(digits);
+        let value: f64 = number.parse().ok()?;
+        let unit = after.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(after.len());
+        let scale = match &after[..unit] {
+            "h" => 3600.0,
+            "m" => 60.0,
+            "s" => 1.0,
+            "ms" => 1e-3,
+            "us" | "µs" | "μs" => 1e-6,
+            _ => 1e-9,
+        };
+        total += value * scale;
+        rest = &after[unit..];
+    }
+    Some(total)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::check;
+    use super::{Cadence, cadence, check};
+
+    #[test]
+    fn cadences() {
+        let c = |s: &str, days: u64| cadence(s, days).map(|c| (c.longest_gap_minutes, c.most_runs_in_window));
+        // Daily at 02:00: a day between runs; 8 runs touch any 7 days.
+        assert_eq!(c("0 2 * * *", 7), Some((1440, 8)));
+        assert_eq!(c("@daily", 7), Some((1440, 8)));
+        // Every six hours.
+        assert_eq!(c("0 */6 * * *", 1), Some((360, 8)));
+        // Weekdays only: Friday to Monday is three days.
+        assert_eq!(c("30 1 * * 1-5", 7), Some((3 * 1440, 6)));
+        // Weekly, kept 7 days: two copies at most.
+        assert_eq!(c("0 3 * * sun", 7), Some((7 * 1440, 2)));
+        // Monthly on the 31st: from May 31 to July 31 is 61 days.
+        assert_eq!(c("0 0 31 * *", 7).map(|c| c.0), Some(61 * 1440));
+        // Day of month or day of week when both are restricted.
+        assert_eq!(c("0 0 1 * 1", 31).map(|c| c.0 <= 7 * 1440), Some(true));
+        assert_eq!(c("@every 90m", 1), Some((90, 17)));
+        assert_eq!(c("0 0 30 2 *", 7), None);
+        assert_eq!(c("not a schedule", 7), None);
+        assert_eq!(cadence("@hourly", 1), Some(Cadence { longest_gap_minutes: 60, most_runs_in_window: 48 }));
+    }
 
     #[test]
     fn kubernetes_schedules() {

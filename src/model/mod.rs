@@ -398,9 +398,27 @@ pub struct Postgres {
     /// Scripts for /docker-entrypoint-initdb.d, in order (name, content).
     pub init_scripts: Vec<(String, String)>,
     pub backup: Option<Backup>,
+    pub wal_archive: Option<WalArchive>,
     /// A postgres_exporter sidecar serving metrics on [`EXPORTER_PORT`]
     /// (port name [`EXPORTER_PORT_NAME`]).
     pub exporter: Option<Exporter>,
+}
+
+/// Continuous WAL archiving of an in-cluster server (its
+/// `archive_command` is among the server parameters).
+#[derive(Clone, Debug, PartialEq)]
+pub struct WalArchive {
+    /// How the archive tool authenticates.
+    pub auth: ArchiveAuth,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ArchiveAuth {
+    /// A Secret whose keys become the server's environment.
+    Secret(String),
+    /// A ServiceAccount (named like the database) kgen creates with these
+    /// annotations, for a cloud's workload identity.
+    ServiceAccount(BTreeMap<String, String>),
 }
 
 /// The port of a database's metrics exporter (postgres_exporter's default,
@@ -452,11 +470,18 @@ pub struct OperatorBackup {
 pub struct Backup {
     /// Name of the CronJob and its PersistentVolumeClaim.
     pub name: String,
+    /// Name of the suspended CronJob that restores a copy (`kubectl create
+    /// job --from=cronjob/<restore_name>`).
+    pub restore_name: String,
     pub schedule: String,
     pub time_zone: Option<String>,
     pub retention_days: u32,
+    /// The longest wait between two scheduled runs, in seconds.
+    pub longest_gap_seconds: u64,
     pub storage: StorageRequest,
     pub image: String,
+    pub active_deadline_seconds: i64,
+    pub resources: Resources,
 }
 
 /// The Redis cache.
@@ -470,6 +495,9 @@ pub struct Cache {
     pub resources: Resources,
     pub password: Option<(String, String)>,
     pub env: String,
+    /// The claim of the append-only file (`<name>-data`), when Redis keeps
+    /// its keys.
+    pub persistence: Option<StorageRequest>,
 }
 
 #[derive(Clone, Debug)]
@@ -553,6 +581,8 @@ pub struct Alerts {
     pub cpu: Option<Alert>,
     pub memory: Option<Alert>,
     pub pvc_usage: Option<Alert>,
+    pub backup: Option<Alert>,
+    pub wal_archive: Option<Alert>,
 }
 
 /// One alert's settings.

@@ -37,9 +37,27 @@ pub fn parse(q: &str) -> Result<f64, String> {
     Ok(n * factor)
 }
 
+/// A byte count as a storage quantity, rounded up to a whole Gi (or Mi
+/// below 1Gi).
+pub fn bytes_ceil(bytes: f64) -> String {
+    let gi = 1024f64.powi(3);
+    if bytes >= gi {
+        format!("{}Gi", (bytes / gi).ceil())
+    } else {
+        format!("{}Mi", (bytes / 1024f64.powi(2)).ceil().max(1.0))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn byte_counts_round_up() {
+        assert_eq!(bytes_ceil(8.0 * parse("200Gi").unwrap()), "1600Gi");
+        assert_eq!(bytes_ceil(parse("1.5Gi").unwrap()), "2Gi");
+        assert_eq!(bytes_ceil(parse("300Mi").unwrap() * 3.0), "900Mi");
+    }
 
     #[test]
     fn parses_kubernetes_quantities() {

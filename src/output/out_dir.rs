@@ -66,6 +66,131 @@ pub struct Plan {
     stale: Vec<String>,
     /// kgen's former files that changed: left alone.
     kept: Vec<String>,
+    /// Held from planning until the files are in place.
+    lock: Lock,
+}
+
+/// The lock file in an output directory: one kgen at a time plans and
+/// writes there (an advisory lock, released when the process ends, however
+/// it ends).
+pub const LOCK_FILE: &str = ".kgen-lock";
+
+/// The prefix of a staging directory, followed by `<pid>-<attempt>`.
+const STAGING_PREFIX: &str = ".kgen-staging-";
+
+/// A held lock on an output directory.
+#[derive(Debug)]
+struct Lock {
+    _file: fs::File,
+    dir: PathBuf,
+    /// The topmost folder planning created, removed again (when still
+    /// empty) unless files were written.
+    created: Option<PathBuf>,
+    /// Whether planning created the lock file (removed again likewise,
+    /// so that a refused write leaves the directory as it was).
+    created_file: bool,
+    written: bool,
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        if !self.written {
+            if self.created_file {
+                let _ = fs::remove_file(self.dir.join(LOCK_FILE));
+            }
+            remove_created(&self.dir, self.created.as_deref());
+        }
+    }
+}
+
+/// Remove the lock file and the folders planning created (`top` and those
+/// under it down to `dir`), as long as they are empty: nothing was written.
+fn remove_created(dir: &Path, top: Option<&Path>) {
+    let Some(top) = top else { return };
+    let _ = fs::remove_file(dir.join(LOCK_FILE));
+    for folder in dir.ancestors() {
+        // `remove_dir` refuses a folder that is not empty.
+        if fs::remove_dir(folder).is_err() || folder == top {
+            break;
+        }
+    }
+}
+
+/// Create `dir` if needed and lock it. Another kgen writing there now is
+/// an error (not a wait): two renders into one folder at once are a
+/// mistake in the build, and neither should win silently.
+fn lock(dir: &Path) -> Result<Lock, Errors> {
+    let created = if dir.exists() {
+        None
+    } else {
+        let top =
+            dir.ancestors().take_while(|a| !a.as_os_str().is_empty() && !a.exists()).last().map(Path::to_path_buf);
+        fs::create_dir_all(dir).map_err(|e| fail(format!("cannot create `{}`: {}", dir.display(), io_reason(&e))))?;
+        top
+    };
+    let path = dir.join(LOCK_FILE);
+    let mut created_file = false;
+    let opened = (|| -> Result<fs::File, String> {
+        // Never through a link, and only a regular file.
+        match fs::symlink_metadata(&path) {
+            Ok(m) if !m.file_type().is_file() => return Err("it is not a regular file".into()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => created_file = true,
+            Err(e) => return Err(io_reason(&e)),
+            _ => {}
+        }
+        let mut options = fs::OpenOptions::new();
+        options.read(true).write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let file = options.open(&path).map_err(|e| io_reason(&e))?;
+        if !file.metadata().map_err(|e| io_reason(&e))?.is_file() {
+            return Err("it is not a regular file".into());
+        }
+        Ok(file)
+    })();
+    let file = match opened {
+        Ok(f) => f,
+        Err(why) => {
+            remove_created(dir, created.as_deref());
+            return Err(Diagnostic::error(format!("cannot lock `{}`: {why}", path.display()))
+                .hint("kgen keeps an empty lock file of this name in the output directory: move away what is there")
+                .into());
+        }
+    };
+    let lock = Lock { _file: file, dir: dir.to_path_buf(), created, created_file, written: false };
+    match lock._file.try_lock() {
+        Ok(()) => Ok(lock),
+        Err(fs::TryLockError::WouldBlock) => Err({
+            // Not ours to remove: the other kgen holds it.
+            let mut lock = lock;
+            lock.created_file = false;
+            drop(lock);
+            Diagnostic::error(format!(
+                "another kgen is writing into `{}` now (it holds `{LOCK_FILE}` there); nothing was written",
+                dir.display()
+            ))
+            .hint("run one kgen per output directory at a time, then run this one again")
+        }
+        .into()),
+        Err(fs::TryLockError::Error(e)) => Err(fail(format!("cannot lock `{}`: {}", path.display(), io_reason(&e)))),
+    }
+}
+
+/// Remove what a killed kgen left: its staging folders, which may hold a
+/// copy of a Secret. Called with the lock held, so that no staging folder
+/// is in use; only real folders named as kgen names them go.
+fn remove_stale_staging(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(STAGING_PREFIX)) else { continue };
+        let numbered = rest
+            .split_once('-')
+            .is_some_and(|(pid, n)| [pid, n].iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())));
+        if numbered && entry.file_type().is_ok_and(|t| t.is_dir()) {
+            let _ = fs::remove_dir_all(entry.path());
+        }
+    }
 }
 
 fn fail(message: String) -> Errors {
@@ -90,10 +215,15 @@ enum Found {
     Nothing,
     /// A regular file and the SHA-256 of its contents.
     File(String),
+    /// A regular file kgen did not list (not read).
+    Foreign,
     Other(&'static str),
 }
 
-fn inspect(path: &Path) -> Result<Found, Errors> {
+/// What is at `path`; a regular file is hashed only when `listed` (a file
+/// kgen did not list is not kgen's, whatever it holds: it is never read),
+/// and then streamed, so that memory does not depend on its size.
+fn inspect(path: &Path, listed: bool) -> Result<Found, Errors> {
     let meta = match fs::symlink_metadata(path) {
         Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Found::Nothing),
@@ -109,8 +239,27 @@ fn inspect(path: &Path) -> Result<Found, Errors> {
     if !ft.is_file() {
         return Ok(Found::Other("not a regular file"));
     }
-    let bytes = fs::read(path).map_err(|e| fail(format!("cannot read `{}`: {}", path.display(), io_reason(&e))))?;
-    Ok(Found::File(sha256_hex(&bytes)))
+    if !listed {
+        return Ok(Found::Foreign);
+    }
+    let hash = fs::File::open(path)
+        .and_then(|mut file| {
+            use sha2::Digest;
+            use std::io::Read;
+            let mut hasher = sha2::Sha256::new();
+            let mut buffer = vec![0; 1 << 16];
+            loop {
+                match file.read(&mut buffer) {
+                    Ok(0) => break,
+                    Ok(n) => hasher.update(&buffer[..n]),
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            Ok(hasher.finalize().iter().map(|b| format!("{b:02x}")).collect())
+        })
+        .map_err(|e| fail(format!("cannot read `{}`: {}", path.display(), io_reason(&e))))?;
+    Ok(Found::File(hash))
 }
 
 /// `root` joined with `parts`, the folders kgen names under an output
@@ -139,7 +288,10 @@ pub fn subdirectory(root: &Path, parts: &[&str]) -> Result<PathBuf, Errors> {
     Ok(dir)
 }
 
-/// Check a write of `files` into `dir`; nothing is written.
+/// Check a write of `files` into `dir` and lock it (creating it, and the
+/// empty lock file, if needed: removed again, when empty, if the plan is
+/// dropped); nothing else is written. A staging folder a killed kgen left
+/// is removed.
 pub fn plan(dir: &Path, files: Vec<OutFile>) -> Result<Plan, Errors> {
     for f in &files {
         if !is_plain_name(&f.name) {
@@ -166,18 +318,22 @@ pub fn plan(dir: &Path, files: Vec<OutFile>) -> Result<Plan, Errors> {
             }
         }
     }
+    // From here until the files are in place, this kgen alone plans and
+    // writes in `dir`; what a killed one left is removed first.
+    let lock = lock(dir)?;
+    remove_stale_staging(dir);
     let owned = read_owned(dir)?;
 
     let mut conflicts = Vec::new();
     for f in &files {
         let recorded = owned.get(&f.name);
-        match inspect(&dir.join(&f.name))? {
+        match inspect(&dir.join(&f.name), recorded.is_some())? {
             Found::Nothing => {}
             Found::File(hash) => match recorded {
                 Some(hashes) if hashes.contains(&hash) => {}
-                Some(_) => conflicts.push(format!("`{}` (changed since kgen wrote it)", f.name)),
-                None => conflicts.push(format!("`{}` (kgen did not write it)", f.name)),
+                _ => conflicts.push(format!("`{}` (changed since kgen wrote it)", f.name)),
             },
+            Found::Foreign => conflicts.push(format!("`{}` (kgen did not write it)", f.name)),
             Found::Other(what) => conflicts.push(format!("`{}` ({what})", f.name)),
         }
     }
@@ -194,13 +350,13 @@ pub fn plan(dir: &Path, files: Vec<OutFile>) -> Result<Plan, Errors> {
     let mut stale = Vec::new();
     let mut kept = Vec::new();
     for (name, hashes) in owned.iter().filter(|(n, _)| !wanted.contains(n.as_str())) {
-        match inspect(&dir.join(name))? {
+        match inspect(&dir.join(name), true)? {
             Found::Nothing => {}
             Found::File(hash) if hashes.contains(&hash) => stale.push(name.clone()),
             _ => kept.push(name.clone()),
         }
     }
-    Ok(Plan { dir: dir.to_path_buf(), files, owned, stale, kept })
+    Ok(Plan { dir: dir.to_path_buf(), files, owned, stale, kept, lock })
 }
 
 /// Replace kgen's files in `dir` with `files`: [`plan`], then apply.
@@ -215,19 +371,25 @@ impl Plan {
 
     /// Write the files: into a staging directory, then renamed into place.
     pub fn apply(self) -> Result<Report, Errors> {
-        let dir = &self.dir;
-        fs::create_dir_all(dir).map_err(|e| fail(format!("cannot create `{}`: {}", dir.display(), io_reason(&e))))?;
-        let staging = create_staging(dir)?;
-        let result = self.apply_in(&staging);
-        let _ = fs::remove_dir_all(&staging);
+        apply_all(vec![self]).map(|mut reports| reports.remove(0))
+    }
+
+    /// Write every file and both versions of the list into a fresh staging
+    /// folder; nothing in the directory changes.
+    fn stage(&self) -> Result<Staged, Errors> {
+        let staging = create_staging(&self.dir)?;
+        let result = self.stage_in(staging.clone());
+        if result.is_err() {
+            let _ = fs::remove_dir_all(&staging);
+        }
         result
     }
 
-    fn apply_in(&self, staging: &Path) -> Result<Report, Errors> {
-        let dir = &self.dir;
+    fn stage_in(&self, staging: PathBuf) -> Result<Staged, Errors> {
+        let staged = Staged { staging, interim: PathBuf::new(), list: PathBuf::new() };
         let mut new_list: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         for f in &self.files {
-            write_new(&staging.join(&f.name), f.contents.as_bytes(), f.private)?;
+            write_new(&staged.staging.join(&f.name), f.contents.as_bytes(), f.private)?;
             new_list.entry(f.name.clone()).or_default().insert(sha256_hex(f.contents.as_bytes()));
         }
         // While files move, the list names old and new contents alike.
@@ -235,9 +397,25 @@ impl Plan {
         for (name, hashes) in &new_list {
             interim.entry(name.clone()).or_default().extend(hashes.iter().cloned());
         }
-        self.replace_list(staging, &interim)?;
+        let interim_path = staged.staging.join(format!("{OWNED_LIST}.interim"));
+        write_new(&interim_path, list_text(&interim).as_bytes(), false)?;
+        let list_path = staged.staging.join(OWNED_LIST);
+        write_new(&list_path, list_text(&new_list).as_bytes(), false)?;
+        Ok(Staged { interim: interim_path, list: list_path, ..staged })
+    }
+
+    /// Move staged files into place: renames and removals only, no new
+    /// data (a full disk stops [`Plan::stage`], not this). The list names
+    /// old and new contents while files move, so that an interruption
+    /// leaves every file either kgen's (and listed) or untouched.
+    fn commit(&mut self, staged: &Staged) -> Result<Report, Errors> {
+        let dir = &self.dir;
+        let list_error =
+            |e: std::io::Error| fail(format!("cannot update the file list in `{}`: {}", dir.display(), io_reason(&e)));
+        fs::rename(&staged.interim, dir.join(OWNED_LIST)).map_err(list_error)?;
+        self.lock.written = true;
         for f in &self.files {
-            fs::rename(staging.join(&f.name), dir.join(&f.name))
+            fs::rename(staged.staging.join(&f.name), dir.join(&f.name))
                 .map_err(|e| fail(format!("cannot move `{}` into `{}`: {}", f.name, dir.display(), io_reason(&e))))?;
         }
         let mut removed = Vec::new();
@@ -247,24 +425,92 @@ impl Plan {
                 .map_err(|e| fail(format!("cannot remove `{}`: {}", path.display(), io_reason(&e))))?;
             removed.push(name.clone());
         }
-        self.replace_list(staging, &new_list)?;
+        fs::rename(&staged.list, dir.join(OWNED_LIST)).map_err(list_error)?;
         Ok(Report { written: self.files.len(), removed, kept: self.kept.clone() })
     }
+}
 
-    /// Write the owned list through the staging directory and rename it
-    /// into place (a rename replaces, never follows).
-    fn replace_list(&self, staging: &Path, list: &BTreeMap<String, BTreeSet<String>>) -> Result<(), Errors> {
-        let mut text = String::from("# Files written by kgen (SHA-256, name); it replaces and removes only these.\n");
-        for (name, hashes) in list {
-            for hash in hashes {
-                text.push_str(&format!("{hash}  {name}\n"));
+/// A plan's staging folder, filled.
+struct Staged {
+    staging: PathBuf,
+    /// The list naming old and new contents, and the final one.
+    interim: PathBuf,
+    list: PathBuf,
+}
+
+/// Apply several plans as one: every file of every plan is staged first,
+/// so that a full disk or another write error leaves every directory as
+/// it was ("nothing was written"); then each is moved into place, which
+/// needs no space. Should a rename or removal fail there, the error says
+/// which directories were written and which not.
+pub fn apply_all(mut plans: Vec<Plan>) -> Result<Vec<Report>, Errors> {
+    let mut staged = Vec::with_capacity(plans.len());
+    for plan in &plans {
+        match plan.stage() {
+            Ok(s) => staged.push(s),
+            Err(e) => {
+                for s in &staged {
+                    let _ = fs::remove_dir_all(&s.staging);
+                }
+                let mut e = e;
+                for d in &mut e.0 {
+                    d.message.push_str("; nothing was written");
+                }
+                drop_in_reverse(plans);
+                return Err(e);
             }
         }
-        let tmp = staging.join(OWNED_LIST);
-        write_new(&tmp, text.as_bytes(), false)?;
-        fs::rename(&tmp, self.dir.join(OWNED_LIST))
-            .map_err(|e| fail(format!("cannot update the file list in `{}`: {}", self.dir.display(), io_reason(&e))))
     }
+    let mut reports = Vec::with_capacity(plans.len());
+    let total = plans.len();
+    for (i, (plan, s)) in plans.iter_mut().zip(&staged).enumerate() {
+        let result = plan.commit(s);
+        let _ = fs::remove_dir_all(&s.staging);
+        match result {
+            Ok(report) => reports.push(report),
+            Err(mut e) => {
+                for later in &staged[i + 1..] {
+                    let _ = fs::remove_dir_all(&later.staging);
+                }
+                if total > 1 {
+                    let done: Vec<String> = plans[..i].iter().map(|p| format!("`{}`", p.dir.display())).collect();
+                    let untouched: Vec<String> =
+                        plans[i + 1..].iter().map(|p| format!("`{}`", p.dir.display())).collect();
+                    let written = if done.is_empty() { "none".to_string() } else { done.join(", ") };
+                    let left = if untouched.is_empty() { "none".to_string() } else { untouched.join(", ") };
+                    let note = format!(
+                        "written completely: {written}; interrupted: `{}` (each file old or new, all listed); not written: {left}",
+                        plans[i].dir.display()
+                    );
+                    for d in &mut e.0 {
+                        d.notes.push(note.clone());
+                    }
+                }
+                drop_in_reverse(plans);
+                return Err(e);
+            }
+        }
+    }
+    Ok(reports)
+}
+
+/// Drop plans last first: the folders a later plan created lie inside
+/// those an earlier one did, and each removes only empty ones.
+pub fn drop_in_reverse(mut plans: Vec<Plan>) {
+    while let Some(plan) = plans.pop() {
+        drop(plan);
+    }
+}
+
+/// The owned list's text.
+fn list_text(list: &BTreeMap<String, BTreeSet<String>>) -> String {
+    let mut text = String::from("# Files written by kgen (SHA-256, name); it replaces and removes only these.\n");
+    for (name, hashes) in list {
+        for hash in hashes {
+            text.push_str(&format!("{hash}  {name}\n"));
+        }
+    }
+    text
 }
 
 /// Create a new file (never an existing one, never through a link).
@@ -329,9 +575,13 @@ pub fn read_owned(dir: &Path) -> Result<BTreeMap<String, BTreeSet<String>>, Erro
 
 fn create_staging(dir: &Path) -> Result<PathBuf, Errors> {
     for attempt in 0..100 {
-        let path = dir.join(format!(".kgen-staging-{}-{attempt}", std::process::id()));
-        // create_dir fails on anything already there, a symlink included.
-        match fs::create_dir(&path) {
+        let path = dir.join(format!("{STAGING_PREFIX}{}-{attempt}", std::process::id()));
+        // create_dir fails on anything already there, a symlink included;
+        // only the owner may look inside (it may hold a Secret's file).
+        let mut builder = fs::DirBuilder::new();
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        match builder.create(&path) {
             Ok(()) => return Ok(path),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
             Err(e) => {
@@ -361,8 +611,11 @@ mod tests {
     }
 
     fn listing(d: &Path) -> Vec<String> {
-        let mut names: Vec<_> =
-            fs::read_dir(d).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        let mut names: Vec<_> = fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|n| n != LOCK_FILE)
+            .collect();
         names.sort();
         names
     }

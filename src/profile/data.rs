@@ -58,9 +58,11 @@ pub struct Database {
     /// Extra SQL or shell scripts run once, when the database is first
     /// initialised (file name → content; they run in name order).
     pub init_scripts: IndexMap<String, String>,
-    /// Continuous WAL archiving (in-cluster PostgreSQL): the server's
-    /// archive_command. The image must contain the tool it calls.
-    pub wal_archive_command: Option<String>,
+    /// Continuous WAL archiving (in-cluster PostgreSQL). The stock images
+    /// carry no archive tool, so `image` must name one that does, and the
+    /// archive says how the tool authenticates. (CloudNativePG's Barman
+    /// Cloud plugin, `mode: operator`, archives WAL with no image of yours.)
+    pub wal_archive: Option<WalArchive>,
     /// Scheduled backups.
     pub backup: Option<Backup>,
     /// In-cluster PostgreSQL: run a Prometheus exporter (postgres_exporter)
@@ -99,6 +101,26 @@ pub enum DatabaseMode {
     InCluster,
     Managed,
     Operator,
+}
+
+/// Continuous WAL archiving: the server runs `command` for every finished
+/// WAL segment; a segment that fails to archive is kept (and the disk
+/// fills), so the tool, its credentials and an alert come with it.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct WalArchive {
+    /// The server's archive_command, e.g. `aws s3 cp %p
+    /// s3://bucket/wal/%f` (%p: the segment's path, %f: its file name).
+    pub command: String,
+    /// A Secret whose keys become the server's environment: the tool's
+    /// credentials (e.g. AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+    /// AWS_DEFAULT_REGION).
+    pub secret: Option<String>,
+    /// Or: annotations of a ServiceAccount that kgen creates for the
+    /// database's pods and that binds them to a cloud identity (EKS
+    /// `eks.amazonaws.com/role-arn`, GKE `iam.gke.io/gcp-service-account`,
+    /// Azure `azure.workload.identity/client-id`).
+    pub service_account_annotations: IndexMap<String, String>,
 }
 
 /// SQLite tunings (max open connections / max idle / cache KB):
@@ -186,11 +208,19 @@ pub struct Backup {
     /// Time zone of the schedule, e.g. Europe/Berlin (default: the
     /// controller's, usually UTC).
     pub time_zone: Option<String>,
-    /// Days to keep backups (default 7).
+    /// Days to keep backups (default 7). Older copies are removed before
+    /// each new one is written.
     pub retention_days: Option<u32>,
-    /// Where dumps are kept (a PersistentVolumeClaim `<name>-backup`;
-    /// default: the database's size and class).
+    /// Where copies are kept (a PersistentVolumeClaim `<name>-backup`;
+    /// default: the database's class, and room for every copy the schedule
+    /// keeps within `retentionDays`, each as large as the data volume).
     pub storage: Option<Storage>,
+    /// How long one backup may run, in seconds (default: 2 minutes per GiB
+    /// of data, at least an hour).
+    pub active_deadline_seconds: Option<i64>,
+    /// Requests and limits of the backup container, or a preset (default
+    /// 100m/128Mi requested, 1 CPU/512Mi limit).
+    pub resources: Option<Resources>,
     /// Image with the backup tool (SQLite: an image with sqlite3 and a
     /// shell; PostgreSQL: the server image, which has pg_dump).
     pub image: Option<String>,
@@ -219,8 +249,26 @@ pub struct Cache {
     /// never on a command line.
     pub password: Option<SecretKeyRef>,
     /// Environment variable with the cache URL for the app (default
-    /// REDIS_URL).
+    /// REDIS_URL; `<PREFIX>_HOST`, `_PORT` and `_PASSWORD` come beside it).
     pub env: Option<String>,
+    /// Keep the keys across restarts, for Redis as a store (sessions,
+    /// queues) rather than a cache: every write is appended to a file on a
+    /// PersistentVolumeClaim `<name>-data`, and the eviction policy defaults
+    /// to volatile-lru (only keys with an expiry are evicted). `{}` turns it
+    /// on.
+    pub persistence: Option<CachePersistence>,
+}
+
+/// Redis persistence: an append-only file on a claim.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct CachePersistence {
+    /// Set false to turn persistence defined in the base off in an
+    /// environment.
+    pub enabled: Option<bool>,
+    /// The claim (default: four times `maxMemory`, at least 1Gi, which
+    /// leaves room for the file's rewrites).
+    pub storage: Option<Storage>,
 }
 
 /// How database migrations run.

@@ -69,8 +69,87 @@ impl Loaded {
     }
 }
 
+/// A profile file read and parsed once: its tree without `environments`,
+/// and the overlays. Each environment is then loaded from it
+/// ([`Parsed::load`]) without reading or parsing the text again, so that
+/// `kgen check` of N environments costs N merges, not N parses.
+#[derive(Debug)]
+pub struct Parsed {
+    /// The tree without `environments`.
+    root: Node,
+    /// The environments' overlays, in order.
+    overlays: Vec<Entry>,
+    /// Each environment's place in `overlays`.
+    by_name: std::collections::HashMap<String, usize>,
+    /// The directory of the profile file (relative paths start there).
+    pub dir: PathBuf,
+}
+
+impl Parsed {
+    /// Every environment the profile defines, in order.
+    pub fn environments(&self) -> impl Iterator<Item = &str> {
+        self.overlays.iter().map(|e| e.key.as_str())
+    }
+
+    /// The profile in the environment `options` names, with its `--set`
+    /// overrides; `sources` must be the map the profile was parsed into.
+    pub fn load(&self, options: &Options, sources: &mut SourceMap) -> Result<Loaded, Errors> {
+        let mut root = self.root.clone();
+        let environments: Vec<String> = self.environments().map(String::from).collect();
+        if let Some(env) = &options.environment {
+            let Some(&i) = self.by_name.get(env) else {
+                return Err(unknown_environment(env, &environments).into());
+            };
+            let overlay = &self.overlays[i];
+            // An empty environment (`prod:` with nothing under it) changes nothing.
+            if !overlay.value.is_null() {
+                yaml::merge(&mut root, overlay.value.clone(), &shorthand_field);
+            }
+        }
+
+        let mut index = SetIndex::default();
+        for set in &options.sets {
+            let (path, value) = parse_set(set, sources)?;
+            if let Some((PathSegment::Key(k), span)) = path.first()
+                && k == "environments"
+            {
+                // The environment is merged before `--set`: this would be ignored.
+                return Err(Diagnostic::error("`--set` cannot change `environments`")
+                    .at(Some(*span))
+                    .hint(
+                        "--set applies after the environment is merged: set the field itself, e.g. `--set replicas=3`",
+                    )
+                    .into());
+            }
+            apply_set(&mut root, &mut index, &path, value)?;
+        }
+
+        let hidden_prefix = expand_shorthand(&mut root)?;
+        let mut ctx = yaml::de::Context::new(SCALAR_SHORTHANDS);
+        ctx.hidden_prefix = hidden_prefix.clone();
+        ctx.extra_fields = vec![("Profile", component_only_fields())];
+        let mut profile: Profile = yaml::de::from_node(&root, &ctx)?;
+        profile.environments.clear();
+        Ok(Loaded {
+            profile,
+            tree: root,
+            hidden_prefix,
+            environment: options.environment.clone(),
+            environments,
+            dir: self.dir.clone(),
+            files_root: options.files_root.clone(),
+        })
+    }
+}
+
 /// Read and load a profile file (`-` reads stdin).
 pub fn load(path: &Path, options: &Options, sources: &mut SourceMap) -> Result<Loaded, Errors> {
+    parse(path, sources)?.load(options, sources)
+}
+
+/// Read and parse a profile file (`-` reads stdin), once for all its
+/// environments.
+pub fn parse(path: &Path, sources: &mut SourceMap) -> Result<Parsed, Errors> {
     let stdin = path == Path::new("-");
     let name = if stdin { "<stdin>".to_string() } else { path.display().to_string() };
     // Read at most one byte past the limit, so that a huge file (or an
@@ -104,14 +183,18 @@ pub fn load(path: &Path, options: &Options, sources: &mut SourceMap) -> Result<L
             return Err(d.into());
         }
     };
-    let dir = if stdin { PathBuf::from(".") } else { path.parent().map(Path::to_path_buf).unwrap_or_default() };
-    let mut loaded = load_text(&name, text, options, sources)?;
-    loaded.dir = dir;
-    Ok(loaded)
+    let mut parsed = parse_text(&name, text, sources)?;
+    parsed.dir = if stdin { PathBuf::from(".") } else { path.parent().map(Path::to_path_buf).unwrap_or_default() };
+    Ok(parsed)
 }
 
 /// Load a profile from text.
 pub fn load_text(name: &str, text: String, options: &Options, sources: &mut SourceMap) -> Result<Loaded, Errors> {
+    parse_text(name, text, sources)?.load(options, sources)
+}
+
+/// Parse a profile's text and take its environments apart; no IO.
+pub fn parse_text(name: &str, text: String, sources: &mut SourceMap) -> Result<Parsed, Errors> {
     let id = sources.add(Source::new(name, text));
     let mut root = parse_one(sources.get(id), id, &Limits::default())?;
     let Some(map) = root.as_map_mut() else {
@@ -120,48 +203,9 @@ pub fn load_text(name: &str, text: String, options: &Options, sources: &mut Sour
             .hint("start with `name: my-app` and `image: …`")
             .into());
     };
-
     let overlays = take_environments(map)?;
-    let environments: Vec<String> = overlays.iter().map(|e| e.key.clone()).collect();
-    if let Some(env) = &options.environment {
-        let Some(overlay) = overlays.into_iter().find(|e| &e.key == env) else {
-            return Err(unknown_environment(env, &environments).into());
-        };
-        // An empty environment (`prod:` with nothing under it) changes nothing.
-        if !overlay.value.is_null() {
-            yaml::merge(&mut root, overlay.value, &shorthand_field);
-        }
-    }
-
-    for set in &options.sets {
-        let (path, value) = parse_set(set, sources)?;
-        if let Some((PathSegment::Key(k), span)) = path.first()
-            && k == "environments"
-        {
-            // The environment is merged before `--set`: this would be ignored.
-            return Err(Diagnostic::error("`--set` cannot change `environments`")
-                .at(Some(*span))
-                .hint("--set applies after the environment is merged: set the field itself, e.g. `--set replicas=3`")
-                .into());
-        }
-        apply_set(&mut root, &path, value)?;
-    }
-
-    let hidden_prefix = expand_shorthand(&mut root)?;
-    let mut ctx = yaml::de::Context::new(SCALAR_SHORTHANDS);
-    ctx.hidden_prefix = hidden_prefix.clone();
-    ctx.extra_fields = vec![("Profile", component_only_fields())];
-    let mut profile: Profile = yaml::de::from_node(&root, &ctx)?;
-    profile.environments.clear();
-    Ok(Loaded {
-        profile,
-        tree: root,
-        hidden_prefix,
-        environment: options.environment.clone(),
-        environments,
-        dir: PathBuf::new(),
-        files_root: options.files_root.clone(),
-    })
+    let by_name = overlays.iter().enumerate().map(|(i, e)| (e.key.clone(), i)).collect();
+    Ok(Parsed { root, overlays, by_name, dir: PathBuf::new() })
 }
 
 fn unknown_environment(env: &str, defined: &[String]) -> Diagnostic {
@@ -294,6 +338,13 @@ fn parse_set(arg: &str, sources: &mut SourceMap) -> Result<(SetPath, Node), Erro
     if path.is_empty() {
         return Err(bad(0, "empty path"));
     }
+    let max_depth = Limits::default().max_depth;
+    if path.len() > max_depth {
+        return Err(Diagnostic::error(format!("the `--set` path is deeper than {max_depth} levels"))
+            .at(Some(span(0, eq)))
+            .hint("a profile nests no deeper than that either")
+            .into());
+    }
     // Parse the value in place: blank out `path=` so positions line up.
     let value_text = &arg[eq + 1..];
     let node = if value_text.trim().is_empty() {
@@ -389,11 +440,24 @@ impl Realign<'_> {
     }
 }
 
-fn apply_set(root: &mut Node, path: &SetPath, value: Node) -> Result<(), Errors> {
+/// Where the keys of the maps `--set` walks through are, by path, so that
+/// each step is a hash lookup and many `--set`s cost time linear in their
+/// number (a map's keys are a list, found by scanning). Built as the paths
+/// are walked; what a `--set` replaces loses its index.
+#[derive(Default)]
+struct SetIndex {
+    /// The node's keys and their places, once walked as a mapping.
+    keys: Option<std::collections::HashMap<String, usize>>,
+    children: std::collections::HashMap<PathSegment, SetIndex>,
+}
+
+fn apply_set(root: &mut Node, index: &mut SetIndex, path: &SetPath, value: Node) -> Result<(), Errors> {
     let mut node = root;
+    let mut index = index;
     let mut walked: Vec<PathSegment> = Vec::new();
     for (i, (seg, seg_span)) in path.iter().enumerate() {
         let last = i + 1 == path.len();
+        let was_map = matches!(node.value, Value::Map(_));
         yaml::expand_scalar(node, &walked, &shorthand_field);
         let not_container = |what: &str, node: &Node, walked: &[PathSegment]| -> Errors {
             let at =
@@ -411,23 +475,41 @@ fn apply_set(root: &mut Node, path: &SetPath, value: Node) -> Result<(), Errors>
                     return Err(not_container("a mapping", node, &walked));
                 }
                 let Value::Map(map) = &mut node.value else { unreachable!("checked above") };
+                if !was_map {
+                    // A null or a shorthand scalar became this mapping.
+                    *index = SetIndex::default();
+                }
+                let keys = index.keys.get_or_insert_with(|| {
+                    let mut keys = std::collections::HashMap::with_capacity(map.entries.len());
+                    for (n, e) in map.entries.iter().enumerate() {
+                        keys.entry(e.key.clone()).or_insert(n);
+                    }
+                    keys
+                });
+                let place = match keys.get(k) {
+                    Some(&n) => n,
+                    None => {
+                        // A null becomes a mapping or a list, as the next step needs.
+                        keys.insert(k.clone(), map.entries.len());
+                        map.entries.push(Entry {
+                            key: k.clone(),
+                            key_span: *seg_span,
+                            value: Node::scalar("", Style::Plain, *seg_span),
+                        });
+                        map.entries.len() - 1
+                    }
+                };
                 if last {
-                    map.insert(Entry { key: k.clone(), key_span: *seg_span, value });
+                    map.entries[place] = Entry { key: k.clone(), key_span: *seg_span, value };
+                    index.children.remove(seg);
                     return Ok(());
                 }
-                if map.get(k).is_none() {
-                    // A null becomes a mapping or a list, as the next step needs.
-                    map.entries.push(Entry {
-                        key: k.clone(),
-                        key_span: *seg_span,
-                        value: Node::scalar("", Style::Plain, *seg_span),
-                    });
-                }
-                node = map.get_mut(k).expect("present");
+                node = &mut map.entries[place].value;
             }
             PathSegment::Index(n) => {
                 if node.is_null() {
                     *node = Node { value: Value::Seq(Vec::new()), span: *seg_span };
+                    *index = SetIndex::default();
                 }
                 if !matches!(node.value, Value::Seq(_)) {
                     return Err(not_container("a list", node, &walked));
@@ -448,11 +530,13 @@ fn apply_set(root: &mut Node, path: &SetPath, value: Node) -> Result<(), Errors>
                 }
                 if last {
                     items[*n] = value;
+                    index.children.remove(seg);
                     return Ok(());
                 }
                 node = &mut items[*n];
             }
         }
+        index = index.children.entry(seg.clone()).or_default();
         walked.push(seg.clone());
     }
     Ok(())

@@ -153,7 +153,9 @@ pub const SHORTHAND_PATHS: &[(&str, &str)] = &[
     ("databases.*.storage", "size"),
     ("databases.*.backup.storage", "size"),
     ("databases.*.resources", "preset"),
+    ("databases.*.backup.resources", "preset"),
     ("cache.resources", "preset"),
+    ("cache.persistence.storage", "size"),
     ("migrations.resources", "preset"),
 ];
 

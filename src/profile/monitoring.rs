@@ -86,6 +86,14 @@ pub struct AlertSettings {
     /// A persistent volume of the app is filling up (used / capacity from the
     /// kubelet; default: more than 0.8 for 5m, warning).
     pub pvc_usage: ThresholdAlert,
+    /// A scheduled backup failed, or none has succeeded for longer than its
+    /// schedule's longest interval plus its deadline (kube-state-metrics;
+    /// default: for 0m, critical).
+    pub backup: Alert,
+    /// WAL archiving fails (the exporter's `pg_stat_archiver_failed_count`
+    /// grows; default: for 10m, critical): segments that cannot be
+    /// archived are kept and fill the volume.
+    pub wal_archive: Alert,
 }
 
 /// An alert without a threshold.
@@ -273,14 +281,16 @@ impl<'de> Deserialize<'de> for TextOrList {
     }
 }
 
-/// Where a component serves Prometheus metrics. With `monitoring`, every
-/// component with ports is scraped at `/metrics` on its first port unless it
-/// says otherwise here.
+/// Where a component serves Prometheus metrics. With `monitoring`, a
+/// component that says it serves them (`enabled: true`, a `port` or a
+/// `path`) is scraped; the others are watched through kube-state-metrics
+/// only, so that no alert waits on a target that does not exist.
 #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct Metrics {
-    /// Set false when the component serves no metrics (it is then watched
-    /// through kube-state-metrics only).
+    /// Set true to scrape `/metrics` on the first port; false (the
+    /// default unless `port` or `path` is set) when the component serves no
+    /// metrics.
     pub enabled: Option<bool>,
     /// The name of the port that serves metrics (default: the first port);
     /// the Service must expose it.

@@ -66,8 +66,8 @@ pub struct Component {
     pub spread: Option<super::Spread>,
     /// PriorityClass of the pods.
     pub priority_class_name: Option<String>,
-    /// Where the component serves Prometheus metrics (with `monitoring`:
-    /// `/metrics` on the first port unless set here).
+    /// Where the component serves Prometheus metrics, if it does (with
+    /// `monitoring`, it is then scraped).
     pub metrics: super::Metrics,
 }
 

@@ -1,19 +1,21 @@
-//! The Redis cache: a Deployment with no persistence and bounded memory,
-//! its configuration file, and its Service. The password, when there is
+//! The Redis cache: a Deployment with bounded memory (and, as a store, an
+//! append-only file on a claim), its configuration file, and its Service. The password, when there is
 //! one, is read from a mounted Secret into an included config file, never
 //! passed on a command line or in an environment variable.
 
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, DeploymentStrategy};
 use k8s_openapi::api::core::v1::{
-    ConfigMap, ConfigMapVolumeSource, ContainerPort, EmptyDirVolumeSource, ExecAction, KeyToPath, PodSpec,
-    PodTemplateSpec, Probe, SecretVolumeSource, Service, ServicePort, ServiceSpec, TCPSocketAction, Volume,
-    VolumeMount,
+    ConfigMap, ConfigMapVolumeSource, ContainerPort, EmptyDirVolumeSource, ExecAction, KeyToPath,
+    PersistentVolumeClaim, PersistentVolumeClaimVolumeSource, PodSpec, PodTemplateSpec, Probe, SecretVolumeSource,
+    Service, ServicePort, ServiceSpec, TCPSocketAction, Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::lifecycle::{self, Stage};
-use super::workload::{hardened_container, pod_security_context, pull_secrets, resources, small_tool_resources};
+use super::workload::{
+    claim_spec, hardened_container, pod_security_context, pull_secrets, resources, small_tool_resources,
+};
 use super::{label_selector, meta, selector_labels, sha256_hex, support_pod_labels};
 use crate::model::{App, Cache};
 use crate::object::Object;
@@ -42,7 +44,27 @@ pub fn render(app: &App, out: &mut Vec<Object>) {
             config_map: Some(ConfigMapVolumeSource { name: config_name, ..Default::default() }),
             ..Default::default()
         },
-        Volume { name: "data".into(), empty_dir: Some(EmptyDirVolumeSource::default()), ..Default::default() },
+        match &c.persistence {
+            None => {
+                Volume { name: "data".into(), empty_dir: Some(EmptyDirVolumeSource::default()), ..Default::default() }
+            }
+            Some(storage) => {
+                let claim_name = format!("{}-data", c.name);
+                out.push(
+                    PersistentVolumeClaim {
+                        metadata: meta(app, &claim_name, Some(&c.key)),
+                        spec: Some(claim_spec(storage)),
+                        ..Default::default()
+                    }
+                    .into(),
+                );
+                Volume {
+                    name: "data".into(),
+                    persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource { claim_name, read_only: None }),
+                    ..Default::default()
+                }
+            }
+        },
     ];
     let mut mounts = vec![mount("config", "/etc/redis", true), mount("data", "/data", false)];
     let mut init_containers = None;
@@ -166,11 +188,17 @@ fn cache_meta(app: &App, c: &Cache) -> ObjectMeta {
 }
 
 /// redis.conf: a cache with no snapshots, no append-only file and a memory
-/// cap; the password comes from an included file.
+/// cap, or a store that appends every write to a file on its claim; the
+/// password comes from an included file.
 fn redis_conf(c: &Cache) -> String {
-    let mut conf = String::from(
-        "# Redis as a cache: nothing is written to disk.\nbind * -::*\nport 6379\ndir /data\nsave \"\"\nappendonly no\n",
-    );
+    let mut conf = String::from(match c.persistence {
+        None => {
+            "# Redis as a cache: nothing is written to disk.\nbind * -::*\nport 6379\ndir /data\nsave \"\"\nappendonly no\n"
+        }
+        Some(_) => {
+            "# Redis as a store: every write is appended to a file on the claim (fsync every\n# second), which Redis replays on start.\nbind * -::*\nport 6379\ndir /data\nsave \"\"\nappendonly yes\nappendfsync everysec\n"
+        }
+    });
     conf.push_str(&format!("maxmemory {}\nmaxmemory-policy {}\n", c.max_memory, c.max_memory_policy));
     if c.password.is_some() {
         conf.push_str("include /run/redis/auth.conf\n");

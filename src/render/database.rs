@@ -8,9 +8,9 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::apps::v1::{StatefulSet, StatefulSetSpec, StatefulSetUpdateStrategy};
 use k8s_openapi::api::batch::v1::{CronJob, CronJobSpec, JobSpec, JobTemplateSpec};
 use k8s_openapi::api::core::v1::{
-    Affinity, ConfigMap, ConfigMapVolumeSource, Container, ContainerPort, EmptyDirVolumeSource, EnvVar, ExecAction,
-    KeyToPath, PersistentVolumeClaim, PersistentVolumeClaimVolumeSource, PodAffinity, PodAffinityTerm, PodSpec,
-    PodTemplateSpec, Probe, SecretVolumeSource, Volume, VolumeMount,
+    Affinity, ConfigMap, ConfigMapVolumeSource, Container, ContainerPort, EmptyDirVolumeSource, EnvFromSource, EnvVar,
+    ExecAction, KeyToPath, PersistentVolumeClaim, PersistentVolumeClaimVolumeSource, PodAffinity, PodAffinityTerm,
+    PodSpec, PodTemplateSpec, Probe, SecretEnvSource, SecretVolumeSource, ServiceAccount, Volume, VolumeMount,
 };
 use k8s_openapi::api::storage::v1::StorageClass;
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
@@ -18,13 +18,13 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::lifecycle::{self, Stage};
 use super::workload::{
-    backup_tool_resources, claim_spec, claim_template, hardened_container, headless_service, pod_security_context,
-    pull_secrets, resources, retain_claims,
+    claim_spec, claim_template, hardened_container, headless_service, pod_security_context, pull_secrets, resources,
+    retain_claims,
 };
 use super::{label_selector, labels, meta, selector_labels, support_pod_labels};
 use crate::crd::cnpg;
 use crate::model::{
-    App, Backup, Database, DatabaseKind, EXPORTER_PORT, EXPORTER_PORT_NAME, Operator, Postgres, Sqlite,
+    App, ArchiveAuth, Backup, Database, DatabaseKind, EXPORTER_PORT, EXPORTER_PORT_NAME, Operator, Postgres, Sqlite,
 };
 use crate::object::Object;
 
@@ -223,6 +223,24 @@ fn in_cluster(app: &App, db: &Database, p: &Postgres, out: &mut Vec<Object>) {
         });
     }
     container.volume_mounts = Some(mounts);
+    let mut service_account = None;
+    match p.wal_archive.as_ref().map(|w| &w.auth) {
+        Some(ArchiveAuth::Secret(secret)) => {
+            container.env_from = Some(vec![EnvFromSource {
+                secret_ref: Some(SecretEnvSource { name: secret.clone(), optional: None }),
+                ..Default::default()
+            }]);
+        }
+        Some(ArchiveAuth::ServiceAccount(annotations)) => {
+            let mut metadata = meta(app, &p.name, Some(&db.key));
+            metadata.annotations = Some(annotations.clone());
+            out.push(
+                ServiceAccount { metadata, automount_service_account_token: Some(false), ..Default::default() }.into(),
+            );
+            service_account = Some(p.name.clone());
+        }
+        None => {}
+    }
     let mut containers = vec![container];
     let mut service_ports = vec![("postgresql".to_string(), 5432)];
     if let Some(exporter) = &p.exporter {
@@ -263,6 +281,7 @@ fn in_cluster(app: &App, db: &Database, p: &Postgres, out: &mut Vec<Object>) {
                 template: PodTemplateSpec {
                     metadata: Some(ObjectMeta { labels: Some(support_pod_labels(app, &db.key)), ..Default::default() }),
                     spec: Some(PodSpec {
+                        service_account_name: service_account,
                         automount_service_account_token: Some(false),
                         security_context: Some(security),
                         image_pull_secrets: pull_secrets(app),
@@ -329,19 +348,45 @@ fn operator(app: &App, db: &Database, o: &Operator, out: &mut Vec<Object>) {
     }
 }
 
-/// A backup CronJob: hardened, one run at a time, writing to its own claim.
-fn backup_cron_job(app: &App, b: &Backup, component: &str, mut pod: PodSpec, container: Container) -> CronJob {
+/// A backup CronJob: hardened, one run at a time, writing to its own claim,
+/// with a deadline that grows with the data.
+fn backup_cron_job(app: &App, b: &Backup, component: &str, pod: PodSpec, container: Container) -> CronJob {
     let backup_component = format!("{component}-backup");
+    let mut cron_job = cron_job(app, &b.name, &backup_component, pod, container);
+    let spec = cron_job.spec.as_mut().expect("built above");
+    spec.schedule = b.schedule.clone();
+    spec.time_zone = b.time_zone.clone();
+    if let Some(job) = spec.job_template.spec.as_mut() {
+        job.active_deadline_seconds = Some(b.active_deadline_seconds);
+    }
+    cron_job
+}
+
+/// The restore path of a backup: a suspended CronJob (it never runs on its
+/// own) to start by hand, `kubectl create job --from=cronjob/<name>`; it
+/// restores `BACKUP_FILE` or the newest copy.
+fn restore_cron_job(app: &App, b: &Backup, component: &str, pod: PodSpec, container: Container) -> CronJob {
+    let mut cron_job = cron_job(app, &b.restore_name, &format!("{component}-restore"), pod, container);
+    let spec = cron_job.spec.as_mut().expect("built above");
+    spec.suspend = Some(true);
+    // A schedule is required; suspended, it is never used.
+    spec.schedule = b.schedule.clone();
+    if let Some(job) = spec.job_template.spec.as_mut() {
+        job.active_deadline_seconds = Some(b.active_deadline_seconds);
+        job.backoff_limit = Some(0);
+    }
+    cron_job
+}
+
+fn cron_job(app: &App, name: &str, component: &str, mut pod: PodSpec, container: Container) -> CronJob {
     pod.containers = vec![container];
-    pod.restart_policy = Some("OnFailure".into());
+    pod.restart_policy = Some("Never".into());
     pod.automount_service_account_token = Some(false);
     pod.security_context = Some(pod_security_context(app));
     pod.image_pull_secrets = pull_secrets(app);
     CronJob {
-        metadata: meta(app, &b.name, Some(&backup_component)),
+        metadata: meta(app, name, Some(component)),
         spec: Some(CronJobSpec {
-            schedule: b.schedule.clone(),
-            time_zone: b.time_zone.clone(),
             concurrency_policy: Some("Forbid".into()),
             starting_deadline_seconds: Some(3600),
             successful_jobs_history_limit: Some(3),
@@ -350,11 +395,10 @@ fn backup_cron_job(app: &App, b: &Backup, component: &str, mut pod: PodSpec, con
                 metadata: None,
                 spec: Some(JobSpec {
                     backoff_limit: Some(2),
-                    active_deadline_seconds: Some(3600),
                     ttl_seconds_after_finished: Some(86400),
                     template: PodTemplateSpec {
                         metadata: Some(ObjectMeta {
-                            labels: Some(support_pod_labels(app, &backup_component)),
+                            labels: Some(support_pod_labels(app, component)),
                             ..Default::default()
                         }),
                         spec: Some(pod),
@@ -379,24 +423,48 @@ fn backup_volume(b: &Backup) -> Volume {
     }
 }
 
+/// The room-making part of every backup script (partial copies, retention,
+/// a clear failure when the next copy would not fit).
+fn backup_context(b: &Backup, prefix: &str, extension: &str) -> minijinja::Value {
+    minijinja::context! {
+        prefix => prefix,
+        extension => extension,
+        retention_days => b.retention_days,
+        claim => b.name.clone(),
+    }
+}
+
 /// `VACUUM INTO` a dated copy, on the node of the app's pod (the data claim
-/// is ReadWriteOnce).
+/// is ReadWriteOnce); its restore replaces the file while the app is
+/// stopped.
 fn sqlite_backup(app: &App, s: &Sqlite, b: &Backup, out: &mut Vec<Object>) {
     let Some(component) = app.component(&s.component) else { return };
     let Some(volume) = &component.sqlite_volume else { return };
-    let script = crate::templates::render(
-        "backup-sqlite.sh",
-        minijinja::context! { prefix => component.name.clone(), db_path => s.path.clone(), retention_days => b.retention_days },
-    );
-    let mut container = hardened_container(app, "backup", &b.image);
-    container.command = Some(vec!["sh".into(), "-c".into(), script]);
-    container.env = Some(vec![EnvVar { name: "SQLITE_TMPDIR".into(), value: Some("/tmp".into()), value_from: None }]);
-    container.resources = Some(resources(&backup_tool_resources()));
-    container.volume_mounts = Some(vec![
-        mount("data", &volume.mount_path, false),
-        mount("backup", "/backup", false),
-        mount("tmp", "/tmp", false),
-    ]);
+    let context = minijinja::context! { db_path => s.path.clone(), ..backup_context(b, &component.name, "db") };
+    let container = |name: &str, template: &str| {
+        let mut c = hardened_container(app, name, &b.image);
+        c.command = Some(vec!["sh".into(), "-c".into(), crate::templates::render(template, context.clone())]);
+        c.env = Some(vec![EnvVar { name: "SQLITE_TMPDIR".into(), value: Some("/tmp".into()), value_from: None }]);
+        c.resources = Some(resources(&b.resources));
+        c.volume_mounts = Some(vec![
+            mount("data", &volume.mount_path, false),
+            mount("backup", "/backup", false),
+            mount("tmp", "/tmp", false),
+        ]);
+        c
+    };
+    let volumes = vec![
+        Volume {
+            name: "data".into(),
+            persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
+                claim_name: format!("data-{}-0", component.name),
+                read_only: None,
+            }),
+            ..Default::default()
+        },
+        backup_volume(b),
+        empty_dir("tmp"),
+    ];
     let pod = PodSpec {
         affinity: Some(Affinity {
             pod_affinity: Some(PodAffinity {
@@ -409,46 +477,40 @@ fn sqlite_backup(app: &App, s: &Sqlite, b: &Backup, out: &mut Vec<Object>) {
             }),
             ..Default::default()
         }),
-        volumes: Some(vec![
-            Volume {
-                name: "data".into(),
-                persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
-                    claim_name: format!("data-{}-0", component.name),
-                    read_only: None,
-                }),
-                ..Default::default()
-            },
-            backup_volume(b),
-            empty_dir("tmp"),
-        ]),
+        volumes: Some(volumes.clone()),
         ..Default::default()
     };
     out.push(claim(app, &b.name, &format!("{}-backup", component.key), &b.storage).into());
-    out.push(backup_cron_job(app, b, &component.key, pod, container).into());
+    out.push(backup_cron_job(app, b, &component.key, pod, container("backup", "backup-sqlite.sh")).into());
+    // The app is stopped during a restore: no pod to be beside.
+    let restore_pod = PodSpec { volumes: Some(volumes), ..Default::default() };
+    out.push(restore_cron_job(app, b, &component.key, restore_pod, container("restore", "restore-sqlite.sh")).into());
 }
 
-/// `pg_dump` in the custom format, with the password from a pgpass file.
+/// `pg_dump` in the custom format, with the password from a pgpass file;
+/// its restore is `pg_restore` of a copy into the running server.
 fn postgres_backup(app: &App, db: &Database, p: &Postgres, b: &Backup, out: &mut Vec<Object>) {
-    let script = crate::templates::render(
-        "backup-postgres.sh",
-        minijinja::context! {
-            prefix => p.name.clone(),
-            host => p.name.clone(),
-            database => p.database.clone(),
-            user => p.user.clone(),
-            retention_days => b.retention_days,
-        },
-    );
-    let mut container = hardened_container(app, "backup", &b.image);
-    container.command = Some(vec!["sh".into(), "-c".into(), script]);
-    container.resources = Some(resources(&backup_tool_resources()));
-    container.volume_mounts = Some(vec![
-        mount("credentials", "/run/secrets/postgres", true),
-        mount("backup", "/backup", false),
-        mount("tmp", "/tmp", false),
-    ]);
+    let context = minijinja::context! {
+        host => p.name.clone(),
+        database => p.database.clone(),
+        user => p.user.clone(),
+        timescaledb => p.engine == "timescaledb",
+        ..backup_context(b, &p.name, "dump")
+    };
+    let container = |name: &str, template: &str| {
+        let mut c = hardened_container(app, name, &b.image);
+        c.command = Some(vec!["sh".into(), "-c".into(), crate::templates::render(template, context.clone())]);
+        c.resources = Some(resources(&b.resources));
+        c.volume_mounts = Some(vec![
+            mount("credentials", "/run/secrets/postgres", true),
+            mount("backup", "/backup", false),
+            mount("tmp", "/tmp", false),
+        ]);
+        c
+    };
     let pod =
         PodSpec { volumes: Some(vec![password_volume(p), backup_volume(b), empty_dir("tmp")]), ..Default::default() };
     out.push(claim(app, &b.name, &format!("{}-backup", db.key), &b.storage).into());
-    out.push(backup_cron_job(app, b, &db.key, pod, container).into());
+    out.push(backup_cron_job(app, b, &db.key, pod.clone(), container("backup", "backup-postgres.sh")).into());
+    out.push(restore_cron_job(app, b, &db.key, pod, container("restore", "restore-postgres.sh")).into());
 }

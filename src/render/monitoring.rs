@@ -156,6 +156,16 @@ fn exporter_resources() -> model::Resources {
     model::Resources { requests: map("10m", "32Mi"), limits: map("200m", "128Mi") }
 }
 
+/// Seconds in hours and minutes, for messages (`114000` → `31h40m`).
+fn human_seconds(s: u64) -> String {
+    let (h, m) = (s / 3600, s % 3600 / 60);
+    match (h, m) {
+        (0, m) => format!("{m}m"),
+        (h, 0) => format!("{h}h"),
+        (h, m) => format!("{h}h{m}m"),
+    }
+}
+
 /// What the app runs, as Prometheus sees it.
 struct Targets {
     /// Components scraped through their ServiceMonitor: (key, job), where
@@ -319,6 +329,73 @@ fn rules(app: &App, m: &Monitoring, a: &Alerts, t: &Targets) -> Vec<Rule> {
             let mut r = rule("DatabaseDown", alert, expr, format!("database {name} is down"), how);
             r.labels.insert("database".into(), name.to_string());
             rules.push(r);
+        }
+    }
+
+    if let Some(alert) = &a.wal_archive
+        && m.scrape.is_some()
+    {
+        for db in &app.databases {
+            let DatabaseKind::InCluster(p) = &db.kind else { continue };
+            if p.wal_archive.is_none() || p.exporter.is_none() {
+                continue;
+            }
+            let failed = format!("pg_stat_archiver_failed_count{{namespace=\"{ns}\", job=\"{}\"}}", p.name);
+            let mut r = rule(
+                "WalArchiveFailing",
+                alert,
+                format!("max by (namespace, job) (increase({failed}[10m])) > 0"),
+                format!("WAL archiving of {} fails", p.name),
+                format!(
+                    "{ns}/{} failed to archive WAL segments in the last 10 minutes; they are kept until archived and fill its volume.",
+                    p.name
+                ),
+            );
+            r.labels.insert("database".into(), p.name.clone());
+            rules.push(r);
+        }
+    }
+
+    if let Some(alert) = &a.backup {
+        for b in app.databases.iter().filter_map(|db| match &db.kind {
+            DatabaseKind::Sqlite(s) => s.backup.as_ref(),
+            DatabaseKind::InCluster(p) => p.backup.as_ref(),
+            DatabaseKind::Managed(_) | DatabaseKind::Operator(_) => None,
+        }) {
+            let cron_job = format!("namespace=\"{ns}\", cronjob=\"{}\"", b.name);
+            // A Job of the CronJob is `<name>-<minutes since the epoch>`; a
+            // failed one is kept (failedJobsHistoryLimit) until its TTL.
+            let jobs = format!("namespace=\"{ns}\", job_name=~\"{}-[0-9]+\"", regex_literal(&b.name));
+            let mut failed = rule(
+                "BackupFailed",
+                alert,
+                format!("max by (namespace, job_name) (kube_job_status_failed{{{jobs}}}) > 0"),
+                format!("backup {} failed", b.name),
+                format!(
+                    "Job {ns}/{{{{ $labels.job_name }}}} failed: `kubectl -n {ns} logs job/{{{{ $labels.job_name }}}}` says why."
+                ),
+            );
+            failed.labels.insert("cronjob".into(), b.name.clone());
+            rules.push(failed);
+            // Overdue: no success for the longest gap of the schedule plus a
+            // run's deadline and the hour a late start is allowed; a CronJob
+            // that never succeeded counts from its creation.
+            let overdue = b.longest_gap_seconds + b.active_deadline_seconds.unsigned_abs() + 3600;
+            let mut stale = rule(
+                "BackupOverdue",
+                alert,
+                format!(
+                    "time() - max by (namespace, cronjob) (kube_cronjob_status_last_successful_time{{{cron_job}}}) > {overdue}\nor\n(time() - max by (namespace, cronjob) (kube_cronjob_created{{{cron_job}}}) > {overdue}\n  unless max by (namespace, cronjob) (kube_cronjob_status_last_successful_time{{{cron_job}}}) > 0)"
+                ),
+                format!("backup {} is overdue", b.name),
+                format!(
+                    "No run of {ns}/{} has succeeded for more than {} (its longest interval, deadline and an hour's grace).",
+                    b.name,
+                    human_seconds(overdue)
+                ),
+            );
+            stale.labels.insert("cronjob".into(), b.name.clone());
+            rules.push(stale);
         }
     }
 

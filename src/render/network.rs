@@ -115,16 +115,20 @@ pub fn render(app: &App, out: &mut Vec<Object>) {
                 DatabaseKind::Sqlite(s) => s.component.clone(),
                 _ => db.key.clone(),
             };
-            let component = format!("{key}-backup");
-            let mut egress = vec![dns()];
-            if let DatabaseKind::InCluster(_) = &db.kind {
-                egress.push(egress_rule(vec![pod_peer(selector_labels(app, &db.key))], vec![tcp(5432)]));
+            // The backup job and the restore job reach the same server.
+            for (name, component) in
+                [(&backup.name, format!("{key}-backup")), (&backup.restore_name, format!("{key}-restore"))]
+            {
+                let mut egress = vec![dns()];
+                if let DatabaseKind::InCluster(_) = &db.kind {
+                    egress.push(egress_rule(vec![pod_peer(selector_labels(app, &db.key))], vec![tcp(5432)]));
+                }
+                push(
+                    name,
+                    Some(&component),
+                    spec(label_selector(selector_labels(app, &component)), Some(vec![]), Some(egress)),
+                );
             }
-            push(
-                &backup,
-                Some(&component),
-                spec(label_selector(selector_labels(app, &component)), Some(vec![]), Some(egress)),
-            );
         }
     }
     if let Some(cache) = &app.cache {
@@ -271,14 +275,15 @@ fn users_of(app: &App, key: &str) -> Vec<NetworkPolicyPeer> {
     }
     if app.databases.iter().any(|d| d.key == key && backup_of(d).is_some()) {
         peers.push(pod_peer(selector_labels(app, &format!("{key}-backup"))));
+        peers.push(pod_peer(selector_labels(app, &format!("{key}-restore"))));
     }
     peers
 }
 
-fn backup_of(db: &model::Database) -> Option<String> {
+fn backup_of(db: &model::Database) -> Option<&model::Backup> {
     match &db.kind {
-        DatabaseKind::Sqlite(s) => s.backup.as_ref().map(|b| b.name.clone()),
-        DatabaseKind::InCluster(p) => p.backup.as_ref().map(|b| b.name.clone()),
+        DatabaseKind::Sqlite(s) => s.backup.as_ref(),
+        DatabaseKind::InCluster(p) => p.backup.as_ref(),
         DatabaseKind::Managed(_) | DatabaseKind::Operator(_) => None,
     }
 }

@@ -402,11 +402,6 @@ pub fn small_tool_resources() -> model::Resources {
     tool_resources(("10m", "16Mi"), ("100m", "64Mi"))
 }
 
-/// Requests and limits of backup containers (sqlite3, pg_dump).
-pub fn backup_tool_resources() -> model::Resources {
-    tool_resources(("50m", "64Mi"), ("500m", "256Mi"))
-}
-
 fn tool_resources(requests: (&str, &str), limits: (&str, &str)) -> model::Resources {
     let map = |(cpu, mem): (&str, &str)| {
         BTreeMap::from([("cpu".to_string(), cpu.to_string()), ("memory".to_string(), mem.to_string())])

@@ -227,7 +227,7 @@ impl Map {
 }
 
 /// One step of a field path.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum PathSegment {
     Key(String),
     Index(usize),

@@ -655,3 +655,296 @@ fn issue13_opting_in_renders_and_names_every_loosening_in_a_warning() {
     assert!(stderr.contains("error: DaemonSet `kube-system/agent`: container `agent` is privileged, which the baseline Pod Security Standard forbids (Privileged Containers)"), "{stderr}");
     assert!(stderr.contains("error: Deployment `shop/shop`: the pod sets `hostNetwork: true`, which the baseline Pod Security Standard forbids"), "{stderr}");
 }
+
+/// Render a profile from standard input; (exit code, stdout, stderr).
+fn render_stdin(text: &str, args: &[&str]) -> (Option<i32>, String, String) {
+    let mut all = vec!["render", "-"];
+    all.extend(args);
+    let out = run(&all, Some(text));
+    (out.status.code(), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+}
+
+/// issue 11: `archive_command=aws s3 cp …` on the stock postgres image,
+/// which has no `aws`, filled the disk. WAL archiving needs an image of the
+/// user's and the tool's credentials, and nothing else sets the command.
+#[test]
+fn issue11_wal_archiving_needs_an_image_with_the_tool_and_its_credentials() {
+    let base = "name: shop\nimage: shop:1.0\ndatabases:\n  main:\n";
+    let (code, _, err) = render_stdin(&format!("{base}    walArchive: {{command: aws s3 cp %p s3://b/%f}}\n"), &[]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("error: WAL archiving needs an image with the archive tool"), "{err}");
+    assert!(err.contains("error: WAL archiving needs the archive tool's credentials"), "{err}");
+    let (code, _, err) = render_stdin(&format!("{base}    parameters: {{archive_command: /bin/true}}\n"), &[]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("error: `archive_command` is set by `walArchive`"), "{err}");
+    let ok = format!(
+        "{base}    image: registry.example.com/pg-awscli:17\n    walArchive:\n      command: aws s3 cp %p s3://b/%f\n      secret: wal-creds\n"
+    );
+    let (code, out, err) = render_stdin(&ok, &[]);
+    assert_eq!(code, Some(0), "{err}");
+    // A missing tool (exit 127) is made an ordinary, counted failure.
+    assert!(out.contains("archive_command=( aws s3 cp %p s3://b/%f ) || exit 1"), "{out}");
+    assert!(out.contains("secretRef:\n                name: wal-creds"), "{out}");
+}
+
+/// issue 11: timeservice prod turned OIDC on while its network policy let
+/// its pods reach only DNS.
+#[test]
+fn issue11_a_setting_naming_an_endpoint_the_egress_blocks_is_a_warning_with_the_fix() {
+    let text = "name: shop\nimage: shop:1.0\nports: {http: 8080}\nsettings:\n  OIDC_ISSUER_URL: https://auth.example.com/realms/main\n  ALLOWED_ORIGINS: https://shop.example.com\n";
+    let (code, _, err) = render_stdin(text, &[]);
+    assert_eq!(code, Some(0));
+    assert!(err.contains("warning: `OIDC_ISSUER_URL` names auth.example.com:443, outside the cluster"), "{err}");
+    assert!(err.contains("ports: [443]"), "{err}");
+    assert!(!err.contains("ALLOWED_ORIGINS"), "{err}");
+    let allowed = format!("{text}networkPolicy:\n  egress: [{{cidr: 0.0.0.0/0, ports: [443]}}]\n");
+    let (code, _, err) = render_stdin(&allowed, &[]);
+    assert_eq!((code, err.as_str()), (Some(0), ""));
+}
+
+/// issue 11: a `Pods` metric with no adapter serving it keeps the HPA from
+/// ever scaling down; the render says so.
+#[test]
+fn issue11_custom_autoscaling_metrics_say_they_need_an_adapter() {
+    let text = "name: shop\nimage: shop:1.0\nports: {http: 8080}\nautoscaling:\n  max: 5\n  metrics: [{name: requests_per_second, target: \"10\"}]\n";
+    let (code, _, err) = render_stdin(text, &[]);
+    assert_eq!(code, Some(0));
+    assert!(err.contains("warning: the autoscaler reads `requests_per_second` from the custom metrics API"), "{err}");
+    let keda = text
+        .replace("autoscaling:\n", "autoscaling:\n  keda: {}\n")
+        .replace("\"10\"}]", "\"10\", query: 'sum(rate(x[1m]))'}]");
+    let (code, _, err) = render_stdin(&keda, &[]);
+    assert_eq!((code, err.as_str()), (Some(0), ""));
+}
+
+/// issue 11: with monitoring on, every component with a port was scraped at
+/// /metrics, so an app without metrics was "down" forever. Only a component
+/// that says it serves metrics is scraped; the others are watched through
+/// kube-state-metrics.
+#[test]
+fn issue11_only_components_that_serve_metrics_are_scraped() {
+    let text = "name: shop\nimage: shop:1.0\nports: {http: 8080}\nmonitoring: {}\n";
+    let (code, out, err) = render_stdin(text, &[]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(!out.contains("kind: ServiceMonitor"), "{out}");
+    assert!(
+        out.contains("kube_deployment_status_replicas_available{namespace=\"shop\", deployment=\"shop\"} < 1"),
+        "{out}"
+    );
+    let (code, out, _) = render_stdin(&format!("{text}metrics: {{port: http}}\n"), &[]);
+    assert_eq!(code, Some(0));
+    assert!(out.contains("kind: ServiceMonitor"), "{out}");
+    assert!(out.contains("up{namespace=\"shop\", job=\"shop\"}"), "{out}");
+}
+
+/// issue 11: standalone database claims were in sync wave 0 under their
+/// StatefulSets in wave -2, and Argo CD waited forever.
+#[test]
+fn issue11_no_shipped_claim_comes_after_a_workload_that_mounts_it() {
+    for (profile, env) in crate::support::profile_matrix() {
+        let out = crate::support::render(&profile, env.as_deref());
+        let objects: Vec<serde_yaml::Value> =
+            serde_yaml::Deserializer::from_str(&out).map(|d| serde::Deserialize::deserialize(d).unwrap()).collect();
+        let wave = |o: &serde_yaml::Value| -> i32 {
+            o["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"].as_str().unwrap().parse().unwrap()
+        };
+        for o in objects.iter().filter(|o| o["kind"] == "PersistentVolumeClaim") {
+            let name = o["metadata"]["name"].as_str().unwrap();
+            for w in &objects {
+                let spec = match w["kind"].as_str() {
+                    Some("CronJob") => &w["spec"]["jobTemplate"]["spec"]["template"]["spec"],
+                    Some("Deployment" | "StatefulSet" | "Job") => &w["spec"]["template"]["spec"],
+                    _ => continue,
+                };
+                let mounts = spec["volumes"].as_sequence().into_iter().flatten();
+                if mounts.clone().any(|v| v["persistentVolumeClaim"]["claimName"].as_str() == Some(name)) {
+                    assert!(
+                        wave(o) <= wave(w),
+                        "{profile} {env:?}: claim {name} after {}",
+                        w["metadata"]["name"].as_str().unwrap_or_default()
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Render a profile with one extra manifest through the binary; returns
+/// (exit code, stderr).
+fn render_with_extra(case: &str, extra: &str, args: &[&str]) -> (Option<i32>, String) {
+    let dir = crate::support::scratch(case);
+    std::fs::write(dir.join("p.yaml"), "name: shop\nimage: shop:1.0\nextraManifests: [./x.yaml]\n").unwrap();
+    std::fs::write(dir.join("x.yaml"), extra).unwrap();
+    let p = dir.join("p.yaml");
+    let mut all = vec!["render", p.to_str().unwrap()];
+    all.extend(args);
+    let out = run(&all, None);
+    assert!(out.stdout.is_empty() || out.status.success());
+    (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+fn config_map_with(expression: &str) -> String {
+    format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: a}}\ndata:\n  a: \"{expression}\"\n")
+}
+
+/// issue 13: `{{ "x"|indent(100000000000) }}` aborted the process (SIGABRT).
+#[test]
+fn issue13_indent_of_100_gb_is_a_located_error() {
+    let (code, stderr) =
+        render_with_extra("issue13-indent", &config_map_with(r#"{{ "x"|indent(100000000000) }}"#), &[]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.starts_with("error: template error: `indent` is asked for a width of 100000000000, more than 1024\n"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("x.yaml:5:14\n"), "{stderr}");
+}
+
+/// issue 13: `{{ "%100000000000s"|format("x") }}` aborted the process.
+#[test]
+fn issue13_format_width_of_100_gb_is_a_located_error() {
+    let (code, stderr) =
+        render_with_extra("issue13-format", &config_map_with(r#"{{ "%100000000000s"|format("x") }}"#), &[]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.starts_with("error: template error: `format` is asked for a width of 100000000000, more than 1024\n"),
+        "{stderr}"
+    );
+}
+
+/// issue 13: `join`, `replace`, `tojson(indent=…)` and `indent` built 1–2 GB
+/// before the 4 MiB output bound applied; each stops at 4 MiB now, with
+/// the template's line.
+#[test]
+fn issue13_join_replace_tojson_and_indent_stop_at_4_mib() {
+    let cases = [
+        (r#"{{ (["x" * 1000000] * 100)|join }}"#, "`join` would make a text larger than 4 MiB"),
+        (
+            r#"{{ ("x" * 4000000)|replace("x", "yyyyyyyyyyyyyyyyyyyy") }}"#,
+            "`replace` would make a text larger than 4 MiB",
+        ),
+        (r#"{{ (["x" * 1000000] * 100)|tojson(indent=2) }}"#, "`tojson` would make a text larger than 4 MiB"),
+        (
+            r#"{{ {"a": [[["x"]]]}|tojson(indent=100000000) }}"#,
+            "`tojson` is asked for an indent of 100000000, more than 1024",
+        ),
+        (r#"{{ ("x\n" * 2000000)|indent(1000) }}"#, "`indent` would make a text larger than 4 MiB"),
+    ];
+    for (expression, message) in cases {
+        let started = std::time::Instant::now();
+        let (code, stderr) = render_with_extra("issue13-filters", &config_map_with(expression), &[]);
+        assert_eq!(code, Some(1), "{expression}: {stderr}");
+        assert!(stderr.starts_with(&format!("error: template error: {message}\n")), "{expression}: {stderr}");
+        assert!(stderr.contains(" --> "), "{expression}: not located: {stderr}");
+        // Not a timing test: a guard against building the gigabytes again.
+        assert!(started.elapsed() < std::time::Duration::from_secs(20), "{expression}");
+    }
+}
+
+/// issue 13: a deep `--set` path with two profiles overflowed a worker
+/// thread's stack (SIGSEGV); the path's depth is bounded like a profile's.
+#[test]
+fn issue13_deep_set_path_with_two_profiles_is_a_located_error() {
+    // 30,000 levels: deep enough to overflow a worker's stack, short
+    // enough for the 64 KiB a `--set` may hold.
+    let path = vec!["a"; 30_000].join(".");
+    let set = format!("{path}=1");
+    let out = run(&["render", "profiles/clockwork.yaml", "profiles/feaf.yaml", "--set", &set], None);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{}", &stderr[..stderr.len().min(2000)]);
+    assert!(
+        stderr.starts_with("error: the `--set` path is deeper than 64 levels\n --> --set:1:1\n"),
+        "{}",
+        &stderr[..stderr.len().min(2000)]
+    );
+    // Up to the bound, it renders on the worker threads as on the main one.
+    let path = format!("labels.{}", vec!["a"; 40].join("."));
+    let out = run(&["render", "profiles/clockwork.yaml", "profiles/feaf.yaml", "--set", &format!("{path}=1")], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("labels"));
+}
+
+/// issue 13: an error about a 2 MB scalar printed all 2 MB of it.
+#[test]
+fn issue13_an_error_about_a_2_mb_scalar_shows_its_start() {
+    let big = "a".repeat(2 << 20);
+    for profile in [
+        format!("name: {big}\nimage: shop:1.0\n"),
+        format!("name: shop\nimage: shop:1.0\nlabels: {{\"{big}\": v}}\n"),
+        format!("name: shop\nimage: shop:1.0\nenv: {{A: {{secret: \"{big}\"}}}}\n"),
+        format!(
+            "name: shop\nimage: shop:1.0\npatches: [{{target: {{kind: Deployment, name: \"{big}\"}}, merge: {{}}}}]\n"
+        ),
+    ] {
+        let out = run(&["render", "-"], Some(&profile));
+        assert_eq!(out.status.code(), Some(1));
+        assert!(
+            out.stderr.len() < 4096,
+            "{} bytes of stderr: {}",
+            out.stderr.len(),
+            String::from_utf8_lossy(&out.stderr[..300])
+        );
+        assert!(String::from_utf8_lossy(&out.stderr).contains(&format!("`{}…`", "a".repeat(200))));
+    }
+}
+
+/// issue 13: `kgen diff --from DIR` printed "exact kubectl delete commands"
+/// built from names read from DIR, unvalidated: a name could run a command
+/// when the hint was pasted into a shell.
+#[test]
+fn issue13_diff_hints_print_no_command_for_invalid_names() {
+    let dir = crate::support::scratch("issue13-diff-injection").join("out");
+    let out = run(&["render", "profiles/clockwork.yaml", "--out-dir", dir.to_str().unwrap()], None);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let hostile =
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: \"x; touch /tmp/pwned #\"\n  namespace: \"$(id)\"\n";
+    std::fs::write(dir.join("90-configmap-hostile.yaml"), hostile).unwrap();
+    let list = std::fs::read_to_string(dir.join(".kgen-files")).unwrap();
+    use sha2::Digest;
+    let hash: String = sha2::Sha256::digest(hostile.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+    std::fs::write(dir.join(".kgen-files"), format!("{list}{hash}  90-configmap-hostile.yaml\n")).unwrap();
+    let out = run(&["diff", "profiles/clockwork.yaml", "--from", dir.to_str().unwrap()], None);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("hint: delete it by hand (its kind, namespace or name breaks Kubernetes' naming rules, so kgen shows no command), or apply with pruning"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("kubectl delete configmap x;"), "{stderr}");
+}
+
+/// issue 13: `diff --from` kept every listed file: 100 hard links of one
+/// 4 MiB file took 411 MB. A file is read once, whatever its names.
+#[cfg(unix)]
+#[test]
+fn issue13_diff_from_reads_a_hard_linked_file_once() {
+    let dir = crate::support::scratch("issue13-diff-links").join("out");
+    std::fs::create_dir_all(&dir).unwrap();
+    let big = format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: big}}\ndata:\n  a: \"{}\"\n",
+        "x".repeat(4_000_000)
+    );
+    std::fs::write(dir.join("f0.yaml"), &big).unwrap();
+    use sha2::Digest;
+    let hash: String = sha2::Sha256::digest(big.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+    let mut list = format!("{hash}  f0.yaml\n");
+    for i in 1..100 {
+        std::fs::hard_link(dir.join("f0.yaml"), dir.join(format!("f{i}.yaml"))).unwrap();
+        list.push_str(&format!("{hash}  f{i}.yaml\n"));
+    }
+    std::fs::write(dir.join(".kgen-files"), list).unwrap();
+    let out = run(&["diff", "profiles/clockwork.yaml", "--from", dir.to_str().unwrap()], None);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{}", &stderr[..stderr.len().min(2000)]);
+    let f0 = dir.join("f0.yaml");
+    let f1 = dir.join("f1.yaml");
+    assert!(
+        stderr.starts_with(&format!(
+            "error: cannot read `{}`: it is the same file as `{}`, read already\n",
+            f1.display(),
+            f0.display()
+        )),
+        "{}",
+        &stderr[..stderr.len().min(2000)]
+    );
+}

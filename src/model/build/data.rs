@@ -7,6 +7,7 @@ use super::workload::preset;
 use crate::diagnostic::Diagnostic;
 use crate::model::names::{self, NameRule};
 use crate::model::*;
+use crate::model::{cron, quantity};
 use crate::path;
 use crate::profile::{self, DatabaseMode, Engine};
 use crate::yaml::PathSegment;
@@ -107,7 +108,7 @@ impl Builder<'_> {
             ("extensions", !db.extensions.is_empty()),
             ("timezone", db.timezone.is_some()),
             ("initScripts", !db.init_scripts.is_empty()),
-            ("walArchiveCommand", db.wal_archive_command.is_some()),
+            ("walArchive", db.wal_archive.is_some()),
             ("url", db.url.is_some()),
             ("sslMode", db.ssl_mode.is_some()),
             ("instances", db.instances.is_some()),
@@ -160,7 +161,7 @@ impl Builder<'_> {
                     "extensions",
                     "timezone",
                     "initScripts",
-                    "walArchiveCommand",
+                    "walArchive",
                     "exporter",
                     "storage",
                 ],
@@ -358,15 +359,8 @@ impl Builder<'_> {
         let resources =
             self.resources_or(&[at, &path!["resources"]].concat(), db.resources.as_ref(), database_resources());
         let mut parameters = tuned_parameters(&resources);
-        if let Some(cmd) = &db.wal_archive_command {
-            self.no_credential(&[at, &path!["walArchiveCommand"]].concat(), "`walArchiveCommand`", None, cmd);
-            parameters.extend([
-                ("wal_level".into(), "replica".into()),
-                ("archive_mode".into(), "on".into()),
-                ("archive_command".into(), cmd.clone()),
-            ]);
-        }
         self.override_parameters(at, &mut parameters, db);
+        let wal_archive = db.wal_archive.as_ref().and_then(|w| self.wal_archive(at, db, w, &mut parameters));
         let mut extensions = db.extensions.clone();
         if engine == Engine::Timescaledb && !extensions.iter().any(|e| e == "timescaledb") {
             extensions.insert(0, "timescaledb".into());
@@ -408,7 +402,102 @@ impl Builder<'_> {
             parameters,
             init_scripts,
             backup,
+            wal_archive,
             exporter,
+        }
+    }
+
+    /// WAL archiving: the archive tool must come from an image of the
+    /// user's, with its credentials named, and nothing else may set the
+    /// archive command.
+    fn wal_archive(
+        &mut self,
+        at: &[PathSegment],
+        db: &profile::Database,
+        w: &profile::WalArchive,
+        parameters: &mut Vec<(String, String)>,
+    ) -> Option<WalArchive> {
+        let here = [at, &path!["walArchive"]].concat();
+        let mut ok = true;
+        // A command line like any other: no credential in plain text.
+        self.no_credential(&[here.as_slice(), &path!["command"]].concat(), "`walArchive.command`", None, &w.command);
+        if w.command.trim().is_empty() || w.command.contains('\n') || w.command.contains('\0') {
+            self.error(
+                &[here.as_slice(), &path!["command"]].concat(),
+                "the archive command must be one non-empty line",
+            );
+            ok = false;
+        }
+        if db.image.is_none() {
+            self.error_hint(
+                &here,
+                "WAL archiving needs an image with the archive tool: the stock PostgreSQL images have none, so every segment would fail to archive and the volume would fill",
+                "set `image` to one that carries the tool (e.g. the AWS CLI or wal-g), or use `mode: operator` (CloudNativePG's Barman Cloud plugin archives WAL)",
+            );
+            ok = false;
+        }
+        let auth = match (&w.secret, w.service_account_annotations.is_empty()) {
+            (Some(secret), true) => {
+                self.check(&[here.as_slice(), &path!["secret"]].concat(), "Secret name", secret, |s| {
+                    names::dns1123_subdomain(s, 253)
+                });
+                Some(ArchiveAuth::Secret(secret.clone()))
+            }
+            (None, false) => {
+                for key in w.service_account_annotations.keys() {
+                    if let Err(why) = names::qualified_key(key) {
+                        self.key_error(
+                            &[here.as_slice(), &path!["serviceAccountAnnotations", key]].concat(),
+                            format!("annotation `{key}` {why}"),
+                        );
+                    }
+                }
+                Some(ArchiveAuth::ServiceAccount(w.service_account_annotations.clone().into_iter().collect()))
+            }
+            (Some(_), false) => {
+                self.error(
+                    &here,
+                    "give the archive tool's credentials one way: `secret` or `serviceAccountAnnotations`",
+                );
+                None
+            }
+            (None, true) => {
+                self.error_hint(
+                    &here,
+                    "WAL archiving needs the archive tool's credentials",
+                    "add `secret: <Secret with the tool's environment>` or `serviceAccountAnnotations` for a cloud identity (e.g. `eks.amazonaws.com/role-arn`)",
+                );
+                None
+            }
+        };
+        if !ok {
+            return None;
+        }
+        // A missing tool exits 127, which stops the archiver without counting a
+        // failure (pg_stat_archiver would show nothing wrong): any failure
+        // is made an ordinary one, which is counted, alerted on and retried.
+        let command = format!("( {} ) || exit 1", w.command.trim());
+        for (k, v) in [("wal_level", "replica"), ("archive_mode", "on"), ("archive_command", command.as_str())] {
+            parameters.retain(|(name, _)| name != k);
+            parameters.push((k.into(), v.into()));
+        }
+        auth.map(|auth| WalArchive { auth })
+    }
+
+    /// With monitoring on, WAL archiving is watched through the exporter:
+    /// say so when nothing would notice it failing.
+    pub(super) fn unwatched_archives(&mut self, databases: &[Database], monitoring: Option<&Monitoring>) {
+        let Some(m) = monitoring else { return };
+        let alerting = m.alerts.as_ref().is_some_and(|a| a.wal_archive.is_some());
+        for db in databases {
+            let DatabaseKind::InCluster(p) = &db.kind else { continue };
+            if p.wal_archive.is_some() && alerting && (p.exporter.is_none() || m.scrape.is_none()) {
+                self.warning(
+                    &path!["databases", &db.key, "walArchive"],
+                    "nothing alerts when WAL archiving fails: the alert reads the database's exporter, which is off or not scraped",
+                    "set `exporter: true` on the database (and keep `monitoring.serviceMonitor` on)",
+                );
+            }
         }
     }
 
@@ -594,6 +683,15 @@ impl Builder<'_> {
             if v.contains('\n') || v.contains('\0') {
                 self.error(&here, "a setting's value must be one line");
             }
+            if ["archive_command", "archive_library", "archive_mode"].contains(&k.as_str()) {
+                self.diag(
+                    Diagnostic::error(format!("`{k}` is set by `walArchive`"))
+                        .hint("use `walArchive: {command, secret | serviceAccountAnnotations}` with an `image` that carries the tool"),
+                    &here,
+                    true,
+                );
+                continue;
+            }
             match parameters.iter_mut().find(|(name, _)| name == k) {
                 Some(existing) => existing.1 = v.clone(),
                 None => parameters.push((k.clone(), v.clone())),
@@ -666,32 +764,62 @@ impl Builder<'_> {
             );
         }
         let backup_name = format!("{name}-backup");
-        if let Err(why) = NameRule::CronJob.check(&backup_name) {
-            self.error_hint(
-                &bat,
-                format!("backup CronJob name `{backup_name}` {why}"),
-                "set a shorter database `name`",
-            );
+        let restore_name = format!("{name}-restore");
+        for (what, job) in [("backup", &backup_name), ("restore", &restore_name)] {
+            if let Err(why) = NameRule::CronJob.check(job) {
+                self.error_hint(&bat, format!("{what} CronJob name `{job}` {why}"), "set a shorter database `name`");
+            }
         }
         let retention_days = b.retention_days.unwrap_or(7);
         if retention_days == 0 {
             self.error(&[bat.as_slice(), &path!["retentionDays"]].concat(), "retentionDays must be at least 1");
         }
+        // Every copy the schedule can keep within the retention, each at
+        // most as large as the data (a dump is usually much smaller).
+        let cadence = cron::cadence(&schedule, u64::from(retention_days));
+        let copies = cadence.map_or(u64::from(retention_days) + 1, |c| c.most_runs_in_window.max(1));
+        let data_bytes = quantity::parse(&data.size).unwrap_or(0.0);
         let storage = match &b.storage {
-            Some(s) => self.storage_request(&[bat.as_slice(), &path!["storage"]].concat(), s, &data.size),
-            None => data.clone(),
+            Some(s) => {
+                let sized = quantity::bytes_ceil(data_bytes * copies as f64);
+                self.storage_request(&[bat.as_slice(), &path!["storage"]].concat(), s, &sized)
+            }
+            None => StorageRequest { size: quantity::bytes_ceil(data_bytes * copies as f64), ..data.clone() },
         };
         if let Some(tz) = &b.time_zone {
             self.timezone_ok(&[bat.as_slice(), &path!["timeZone"]].concat(), tz);
         }
         self.image_field(&[bat.as_slice(), &path!["image"]].concat(), b.image.as_deref());
+        // pg_dump took 15–51 CPU-seconds per GB: 2 minutes per GiB at one
+        // CPU leaves room.
+        let gib = data_bytes / 1024f64.powi(3);
+        let active_deadline_seconds = match b.active_deadline_seconds {
+            Some(s) if s >= 1 => s,
+            Some(_) => {
+                self.error(
+                    &[bat.as_slice(), &path!["activeDeadlineSeconds"]].concat(),
+                    "activeDeadlineSeconds must be at least 1",
+                );
+                3600
+            }
+            None => ((gib * 120.0).ceil() as i64).max(3600),
+        };
+        let resources = self.resources_or(
+            &[bat.as_slice(), &path!["resources"]].concat(),
+            b.resources.as_ref(),
+            backup_resources(),
+        );
         Some(Backup {
             name: backup_name,
+            restore_name,
             schedule,
             time_zone: b.time_zone.clone(),
             retention_days,
+            longest_gap_seconds: cadence.map_or(86_400, |c| c.longest_gap_minutes * 60),
             storage,
             image: b.image.clone().unwrap_or_else(|| image.to_string()),
+            active_deadline_seconds,
+            resources,
         })
     }
 
@@ -794,7 +922,16 @@ impl Builder<'_> {
                 format!("`{max_memory}` is not a Redis memory size such as 200mb"),
             );
         }
-        let policy = c.max_memory_policy.clone().unwrap_or_else(|| "allkeys-lru".into());
+        let persistence = c.persistence.as_ref().filter(|p| p.enabled != Some(false)).map(|p| {
+            // Four times the memory cap leaves room for the append-only
+            // file's rewrites.
+            let memory = redis_bytes(&max_memory).unwrap_or(0.0);
+            let size = quantity::bytes_ceil((memory * 4.0).max(1024f64.powi(3)));
+            let storage = p.storage.clone().unwrap_or_default();
+            self.storage_request(&path!["cache", "persistence", "storage"], &storage, &size)
+        });
+        let default_policy = if persistence.is_some() { "volatile-lru" } else { "allkeys-lru" };
+        let policy = c.max_memory_policy.clone().unwrap_or_else(|| default_policy.into());
         const POLICIES: &[&str] = &[
             "noeviction",
             "allkeys-lru",
@@ -831,6 +968,7 @@ impl Builder<'_> {
             resources,
             password,
             env,
+            persistence,
         })
     }
 
@@ -1004,6 +1142,36 @@ impl Builder<'_> {
             resources,
         })
     }
+}
+
+/// A Redis memory size (`400mb`, `1gb`, `512k`, `1000`) in bytes, as
+/// Redis reads it: `k` is 1000, `kb` 1024.
+fn redis_bytes(size: &str) -> Option<f64> {
+    let digits = size.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let n: f64 = digits.parse().ok()?;
+    let factor = match size[digits.len()..].to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "k" => 1e3,
+        "kb" => 1024.0,
+        "m" => 1e6,
+        "mb" => 1024f64.powi(2),
+        "g" => 1e9,
+        "gb" => 1024f64.powi(3),
+        _ => return None,
+    };
+    Some(n * factor)
+}
+
+/// Requests 100m/128Mi, limits 1 CPU/512Mi: pg_dump's compression is
+/// CPU-bound.
+fn backup_resources() -> Resources {
+    let map = |cpu: &str, mem: &str| {
+        std::collections::BTreeMap::from([
+            ("cpu".to_string(), cpu.to_string()),
+            ("memory".to_string(), mem.to_string()),
+        ])
+    };
+    Resources { requests: map("100m", "128Mi"), limits: map("1", "512Mi") }
 }
 
 fn default_image(engine: Engine, major: u32) -> String {

@@ -331,9 +331,13 @@ impl Builder<'_> {
         let migrations = self.migrations(&mut components, &databases);
         let (ingress, gateway, issuer) = self.routing(&components, &namespace.0);
         let network_policy = self.network_policy(namespace.1.is_some(), &ingress, &gateway);
+        if let Some(np) = &network_policy {
+            self.unreachable_endpoints(np, &config_map, &components, &databases, &cache);
+        }
         let rbac = self.rbac();
         let monitoring = self.monitoring(&name);
         self.attach_metrics(&mut components, monitoring.is_some());
+        self.unwatched_archives(&databases, monitoring.as_ref());
         let version = match &p.version {
             Some(v) => {
                 self.check(&path!["version"], "version", v, names::label_value);

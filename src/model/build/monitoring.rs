@@ -96,6 +96,8 @@ impl Builder<'_> {
         };
         let app_down = plain(self, "appDown", &a.app_down, "1m");
         let database_down = plain(self, "databaseDown", &a.database_down, "1m");
+        let backup = plain(self, "backup", &a.backup, "0m");
+        let wal_archive = plain(self, "walArchive", &a.wal_archive, "10m");
         let e = &a.error_rate;
         let error_rate = self.alert(
             "errorRate",
@@ -150,6 +152,8 @@ impl Builder<'_> {
             cpu,
             memory,
             pvc_usage,
+            backup,
+            wal_archive,
         }
     }
 
@@ -284,9 +288,13 @@ impl Builder<'_> {
             if m.enabled == Some(false) {
                 continue;
             }
-            // Written settings ask for metrics; without them, a component
-            // with ports is scraped if it can be.
+            // Only a component that says it serves metrics is scraped: a
+            // target that does not exist would be down forever (and with it
+            // the app-down alert and the stack's own TargetDown).
             let explicit = m.enabled == Some(true) || m.port.is_some() || m.path.is_some();
+            if !explicit {
+                continue;
+            }
             let path = m.path.clone().unwrap_or_else(|| "/metrics".into());
             if !path.starts_with('/') || path.contains(char::is_whitespace) {
                 self.error(&[&at[..], &path!["path"]].concat(), format!("metrics path `{path}` must start with `/`"));
@@ -341,11 +349,6 @@ impl Builder<'_> {
                 continue;
             }
             if c.service.is_none() || !port.expose {
-                // Only a component that says it serves metrics must be
-                // scrapable; others are watched through kube-state-metrics.
-                if !explicit {
-                    continue;
-                }
                 let why =
                     if c.service.is_none() { "the component has no Service" } else { "its Service does not expose it" };
                 let here = if m.port.is_some() { [&at[..], &path!["port"]].concat() } else { at.to_vec() };

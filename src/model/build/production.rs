@@ -85,6 +85,17 @@ impl Builder<'_> {
                 }
                 metrics.push(CustomMetric { name: m.name.clone(), target: m.target.clone(), query: m.query.clone() });
             }
+            if a.keda.is_none() && !a.metrics.is_empty() {
+                let names: Vec<String> = a.metrics.iter().map(|m| format!("`{}`", m.name)).collect();
+                self.warning(
+                    &[here.as_slice(), &path!["metrics", 0, "name"]].concat(),
+                    format!(
+                        "the autoscaler reads {} from the custom metrics API, which only an adapter serves: without one it cannot compute the metric and never scales down",
+                        names.join(", ")
+                    ),
+                    "install prometheus-adapter with a rule that serves it, or scale on a Prometheus query with `keda: {}` and a `query` per metric",
+                );
+            }
             let (cpu, memory) = if a.cpu.is_none() && a.memory.is_none() && metrics.is_empty() {
                 (Some(80), None)
             } else {
@@ -438,6 +449,67 @@ impl Builder<'_> {
         })
     }
 
+    /// Settings and variables that name an endpoint outside the cluster
+    /// (`https://auth.example.com/realms/main`) which the rendered egress
+    /// does not let the app reach: a warning with the rule to add. Values
+    /// named like origins or the app's own addresses (CORS, redirects) are
+    /// not endpoints the app calls.
+    pub(super) fn unreachable_endpoints(
+        &mut self,
+        np: &NetworkPolicy,
+        config_map: &Option<ConfigMap>,
+        components: &[Component],
+        databases: &[Database],
+        cache: &Option<Cache>,
+    ) {
+        let mut in_cluster: Vec<&str> = components.iter().map(|c| c.name.as_str()).collect();
+        in_cluster.extend(databases.iter().filter_map(|d| d.object_name()));
+        in_cluster.extend(cache.iter().map(|c| c.name.as_str()));
+        let settings = config_map.iter().flat_map(|cm| cm.data.iter().flatten());
+        let mut seen = std::collections::HashSet::new();
+        let literals = components.iter().flat_map(|c| {
+            c.env.iter().filter_map(move |v| match &v.source {
+                EnvValue::Literal(value) => Some((c, &v.name, value)),
+                _ => None,
+            })
+        });
+        let mut found: Vec<(Vec<PathSegment>, String, String, u16)> = Vec::new();
+        for (name, value) in settings {
+            if let Some((host, port)) = outside_endpoint(name, value, &in_cluster) {
+                found.push((path!["settings", name].to_vec(), name.clone(), host, port));
+            }
+        }
+        for (c, name, value) in literals {
+            if !seen.insert((c.key.clone(), name.clone())) {
+                continue;
+            }
+            if let Some((host, port)) = outside_endpoint(name, value, &in_cluster) {
+                let at = if self.loaded.profile.components.contains_key(&c.key)
+                    && self.loaded.profile.env.contains_key(name)
+                {
+                    path!["env", name].to_vec()
+                } else {
+                    path!["components", &c.key, "env", name].to_vec()
+                };
+                found.push((at, name.clone(), host, port));
+            }
+        }
+        for (at, name, host, port) in found {
+            let allowed = np.egress.iter().any(|e| e.ports.is_empty() || e.ports.contains(&port));
+            if !allowed {
+                self.warning(
+                    &at,
+                    format!(
+                        "`{name}` names {host}:{port}, outside the cluster, but the network policies let the app's pods reach only DNS and the bundle's own services there"
+                    ),
+                    format!(
+                        "allow it: `networkPolicy: {{egress: [{{description: {host}, cidr: 0.0.0.0/0, except: [10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16], ports: [{port}]}}]}}` (or its own address range)"
+                    ),
+                );
+            }
+        }
+    }
+
     pub(super) fn network_policy(
         &mut self,
         namespace_created: bool,
@@ -616,5 +688,79 @@ fn is_cidr(s: &str) -> bool {
         (Ok(std::net::IpAddr::V4(_)), Ok(p)) => p <= 32,
         (Ok(std::net::IpAddr::V6(_)), Ok(p)) => p <= 128,
         _ => false,
+    }
+}
+
+/// The host and port of a URL that the app calls outside the cluster, if
+/// `value` is one: not a name of the bundle's Services or the cluster's DNS
+/// (`*.svc`, `*.cluster.local`), not loopback, and not a setting named like
+/// an origin, a redirect or the app's own public address.
+fn outside_endpoint(name: &str, value: &str, in_cluster: &[&str]) -> Option<(String, u16)> {
+    const NOT_CALLED: &[&str] = &["ORIGIN", "ORIGINS", "CORS", "REDIRECT", "CALLBACK", "PUBLIC", "SITE", "FRONTEND"];
+    const OWN_ADDRESS: &[&str] = &["BASE_URL", "APP_URL", "ROOT_URL", "EXTERNAL_URL"];
+    let upper = name.to_ascii_uppercase();
+    if upper.split('_').any(|word| NOT_CALLED.contains(&word)) || OWN_ADDRESS.contains(&upper.as_str()) {
+        return None;
+    }
+    let (scheme, rest) = value.trim().split_once("://")?;
+    let default_port = match scheme.to_ascii_lowercase().as_str() {
+        "http" | "ws" => 80,
+        "https" | "wss" | "grpcs" => 443,
+        "postgres" | "postgresql" => 5432,
+        "mysql" => 3306,
+        "redis" | "rediss" => 6379,
+        "amqp" => 5672,
+        "amqps" => 5671,
+        "mongodb" => 27017,
+        "nats" => 4222,
+        "kafka" => 9092,
+        _ => return None,
+    };
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let (host, port) = match host_port.rsplit_once(':') {
+        Some((h, p)) if !h.ends_with(']') || h.starts_with('[') => match p.parse::<u16>() {
+            Ok(port) => (h, port),
+            Err(_) => (host_port, default_port),
+        },
+        _ => (host_port, default_port),
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase();
+    let labels: Vec<&str> = host.split('.').collect();
+    // A name without a dot is a Service of the namespace (or unresolvable
+    // outside it); `<service>.<namespace>` is a Service of the bundle.
+    let local = host == "localhost"
+        || host.starts_with("127.")
+        || host == "::1"
+        || host.ends_with(".svc")
+        || host.ends_with(".cluster.local")
+        || labels.len() == 1
+        || labels.len() == 2 && in_cluster.contains(&labels[0]);
+    (!local).then_some((host, port))
+}
+
+#[cfg(test)]
+mod endpoint_tests {
+    use super::outside_endpoint;
+
+    #[test]
+    fn endpoints_outside_the_cluster() {
+        let services = ["api", "db"];
+        let e = |name: &str, value: &str| outside_endpoint(name, value, &services);
+        assert_eq!(
+            e("OIDC_ISSUER_URL", "https://auth.example.com/realms/main"),
+            Some(("auth.example.com".into(), 443))
+        );
+        assert_eq!(e("SMTP_URL", "smtp://mail.example.com"), None);
+        assert_eq!(e("PAYMENTS_API", "http://pay.example.com:8443/v1"), Some(("pay.example.com".into(), 8443)));
+        assert_eq!(e("DATABASE_URL", "postgres://u@db.example.com/x"), Some(("db.example.com".into(), 5432)));
+        // In the cluster, or not an endpoint the app calls.
+        assert_eq!(e("API_URL", "http://api:8080"), None);
+        assert_eq!(e("API_URL", "http://api.shop.svc.cluster.local"), None);
+        assert_eq!(e("API_URL", "http://api.shop"), None);
+        assert_eq!(e("ALLOWED_ORIGINS", "https://time.example.com"), None);
+        assert_eq!(e("PUBLIC_URL", "https://shop.example.com"), None);
+        assert_eq!(e("LOCAL", "http://localhost:9000"), None);
+        assert_eq!(e("NAME", "not a url"), None);
     }
 }

@@ -56,6 +56,13 @@ pub fn render(target: &Target, secrets: &SecretValues) -> Bundle {
         args.extend(["--env", env]);
     }
     let mut cmd = support::kgen();
+    // Another kgen build (say, a release's) can be put through the same
+    // scenarios: KGEN_RUNTIME_KGEN=/path/to/kgen.
+    if let Some(other) = std::env::var_os("KGEN_RUNTIME_KGEN") {
+        let mut replaced = std::process::Command::new(other);
+        replaced.current_dir(support::repo()).env("NO_COLOR", "1");
+        cmd = replaced;
+    }
     cmd.args(&args);
     for (var, _) in support::PROFILE_ENV {
         cmd.env(var, secrets.render_env_value(var));
@@ -122,6 +129,8 @@ pub struct PodSource {
     pub claim_templates: Vec<String>,
     /// A Job's `activeDeadlineSeconds`.
     pub active_deadline: Option<i64>,
+    /// A suspended CronJob: run by hand (`kubectl create job --from=cronjob/…`).
+    pub suspended: bool,
 }
 
 impl PodSource {
@@ -176,9 +185,11 @@ impl Bundle {
             out.push(source(Controller::Job, &j.metadata, spec.template.clone(), vec![], spec.active_deadline_seconds));
         }
         for c in &self.cronjobs {
-            let job = c.spec.as_ref().expect("a CronJob has a spec").job_template.spec.clone();
-            let job = job.expect("a CronJob's job template has a spec");
-            out.push(source(Controller::CronJob, &c.metadata, job.template, vec![], job.active_deadline_seconds));
+            let spec = c.spec.as_ref().expect("a CronJob has a spec");
+            let job = spec.job_template.spec.clone().expect("a CronJob's job template has a spec");
+            let mut cron = source(Controller::CronJob, &c.metadata, job.template, vec![], job.active_deadline_seconds);
+            cron.suspended = spec.suspend == Some(true);
+            out.push(cron);
         }
         out
     }
@@ -226,6 +237,7 @@ fn source(
         template,
         claim_templates,
         active_deadline,
+        suspended: false,
     }
 }
 
@@ -312,17 +324,6 @@ pub struct SecretStore<'a> {
 }
 
 impl SecretStore<'_> {
-    /// A key's value; `None` when the bundle creates the Secret without it.
-    pub fn get(&self, secret: &str, key: &str) -> Option<Vec<u8>> {
-        match self.bundle.secret(secret) {
-            Some(s) => {
-                let data = s.data.as_ref().and_then(|d| d.get(key)).map(|b| b.0.clone());
-                data.or_else(|| s.string_data.as_ref().and_then(|d| d.get(key)).map(|v| v.as_bytes().to_vec()))
-            }
-            None => Some(self.values.value(secret, key).into_bytes()),
-        }
-    }
-
     /// All keys of a Secret: the bundle's, or the keys the bundle references.
     pub fn all(&self, secret: &str) -> BTreeMap<String, Vec<u8>> {
         match self.bundle.secret(secret) {

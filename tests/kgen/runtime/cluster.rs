@@ -229,8 +229,10 @@ impl Cluster {
     /// completion, then its containers in the background. Panics with the
     /// failing container's output.
     pub fn start(&mut self, workload: &str) {
-        let pod = self.create_pod(workload).unwrap_or_else(|e| panic!("{e}"));
-        self.pods.push(pod);
+        match self.create_pod(workload) {
+            Ok(pod) => self.pods.push(pod),
+            Err(e) => panic!("{}: {e}", self.label(&self.bundle.pod_source(workload))),
+        }
     }
 
     /// Start a workload and wait until it is ready.
@@ -296,6 +298,7 @@ impl Cluster {
             Ok(pod) => pod,
             Err(e) => return JobRun { label: self.label(&source), failure: Some(e), containers: vec![] },
         };
+        // The containers of a Job's pod run to completion together.
         let containers = pod.wait_exited(bound);
         let failed = containers.iter().find(|(_, f)| !f.success());
         let failure = failed.map(|(name, f)| {
@@ -325,6 +328,8 @@ impl Cluster {
         self.pod(workload).in_netns(wget, Duration::from_secs(10))
     }
 
+    /// A pod for `name`, its init containers run, its containers started;
+    /// or why not (without the pod's label: callers add it).
     fn create_pod(&mut self, name: &str) -> Result<Pod, String> {
         let source = self.bundle.pod_source(name);
         let label = self.label(&source);
@@ -342,14 +347,14 @@ impl Cluster {
         let claims = self.root().join("claims");
         let store = Store { bundle: &self.bundle, values: &self.secrets };
         let volumes = volumes::make_volumes(&source, &pod_dir, &claims, &store, &facts)
-            .map_err(|e| format!("{label}: ContainerCreating: {e}"))?;
+            .map_err(|e| format!("ContainerCreating: {e}"))?;
         let spec = source.spec().clone();
         for container in spec.init_containers.iter().flatten() {
-            let prepared = self.prepare(container, &source, &facts, &volumes).map_err(|e| format!("{label}: {e}"))?;
-            pod.run_init(prepared, INIT_BOUND).map_err(|e| format!("{label}: {e}"))?;
+            let prepared = self.prepare(container, &source, &facts, &volumes)?;
+            pod.run_init(prepared, INIT_BOUND)?;
         }
         for container in &spec.containers {
-            let prepared = self.prepare(container, &source, &facts, &volumes).map_err(|e| format!("{label}: {e}"))?;
+            let prepared = self.prepare(container, &source, &facts, &volumes)?;
             pod.start(prepared);
         }
         Ok(pod)
@@ -422,6 +427,19 @@ impl Drop for Cluster {
         }
         self.network = None;
         self.root = None;
+    }
+}
+
+impl Cluster {
+    /// Every process the cluster runs (for teardown checks).
+    pub fn process_ids(&self) -> Vec<u32> {
+        let pods = self.pods.iter().flat_map(Pod::process_ids);
+        pods.chain(self.network.iter().flat_map(Network::process_ids)).collect()
+    }
+
+    /// The scratch root (for teardown checks).
+    pub fn scratch_path(&self) -> PathBuf {
+        self.root().to_path_buf()
     }
 }
 
@@ -571,4 +589,41 @@ impl Drop for Slot {
         *SLOTS.lock().unwrap_or_else(|e| e.into_inner()) -= 1;
         FREED.notify_one();
     }
+}
+
+#[test]
+fn a_scenario_that_panics_midway_leaves_no_process_mount_or_file() {
+    if !super::node_available() {
+        return;
+    }
+    let mut seen: Option<(Vec<u32>, PathBuf)> = None;
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let mut cluster = Cluster::new(Target { profile: "profiles/platform.yaml", env: Some("kind") });
+        let database = bundle_first_statefulset(&cluster.bundle);
+        cluster.start(&database);
+        cluster.wait_ready(&database);
+        seen = Some((cluster.process_ids(), cluster.scratch_path()));
+        panic!("a scenario failing on purpose, with a database running");
+    }));
+    assert!(outcome.is_err(), "the scenario was meant to panic");
+    let (pids, scratch) = seen.expect("the scenario got as far as its database");
+    assert!(pids.len() > 5, "expected holders, proxies, bwrap and PostgreSQL processes, saw {pids:?}");
+    // Processes killed inside a PID namespace are reaped by the host's init
+    // a moment later: give it a (bounded) moment.
+    let mut alive: Vec<String> = vec![];
+    for _ in 0..40 {
+        alive = pids.iter().filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()).collect();
+        if alive.is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(alive.is_empty(), "processes survived the scenario's teardown:\n{}", alive.join("\n"));
+    assert!(!scratch.exists(), "{} survived the teardown", scratch.display());
+    let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    assert!(!mounts.contains(scratch.to_str().unwrap()), "{} is still mounted", scratch.display());
+}
+
+fn bundle_first_statefulset(bundle: &Bundle) -> String {
+    bundle.statefulsets[0].metadata.name.clone().expect("a StatefulSet has a name")
 }

@@ -8,8 +8,8 @@
 //! for the official postgres image's `docker-entrypoint.sh`,
 //! `entrypoints/timescaledb.sh` for TimescaleDB's, `entrypoints/redis.sh`
 //! for redis's, and `entrypoints/app.sh` for the user's application.
-//! PostgreSQL is Debian's 15 whatever version the image names (a fresh
-//! initdb does not care); TimescaleDB is not packaged for Debian, so its
+//! PostgreSQL is Debian's (15 on bookworm) whatever version the image names
+//! (a fresh initdb does not care); TimescaleDB is not packaged for Debian, so its
 //! image runs plain PostgreSQL with a stub `timescaledb` extension. As in
 //! the real images, `/etc/passwd` has no entry for the pods' UID 10001.
 //!
@@ -23,11 +23,39 @@ use k8s_openapi::api::core::v1::Container;
 
 use super::sandbox::Bind;
 
-/// Debian's PostgreSQL, whatever version an image names.
-pub const PG_BIN: &str = "/usr/lib/postgresql/15/bin";
-const PG_EXTENSIONS: &str = "/usr/share/postgresql/15/extension";
+/// The major version of Debian's PostgreSQL here (the highest installed),
+/// which plays whatever version an image names.
+pub fn pg_major() -> Option<u32> {
+    let versions = std::fs::read_dir("/usr/lib/postgresql").ok()?.flatten();
+    let versions = versions.filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok());
+    versions.filter(|v| Path::new(&format!("/usr/lib/postgresql/{v}/bin/postgres")).exists()).max()
+}
+
+/// PostgreSQL's programs (`/usr/lib/postgresql/<major>/bin`).
+pub fn pg_bin() -> String {
+    format!("/usr/lib/postgresql/{}/bin", pg_major().expect("PostgreSQL is installed"))
+}
+
+fn pg_extensions() -> String {
+    format!("/usr/share/postgresql/{}/extension", pg_major().expect("PostgreSQL is installed"))
+}
 /// The stub extension's version (the profiles' image tag).
 const TIMESCALEDB_STUB_VERSION: &str = "2.17.2";
+/// What the postgres entrypoint prints right before it execs the server.
+const POSTGRES_STARTED: &[&str] = &[
+    "PostgreSQL init process complete; ready for start up.",
+    "appears to contain a database; Skipping initialization",
+];
+
+/// The stub extension's objects: only TimescaleDB's restore-mode switches,
+/// which backup and restore scripts call around pg_restore.
+const TIMESCALEDB_STUB_SQL: &str = "\
+-- Stub of TimescaleDB for kgen's runtime tests: no hypertables, only the
+-- functions that bracket a restore (they do nothing here).
+CREATE FUNCTION timescaledb_pre_restore() RETURNS boolean LANGUAGE sql AS 'SELECT true';
+CREATE FUNCTION timescaledb_post_restore() RETURNS boolean LANGUAGE sql AS 'SELECT true';
+";
+
 /// `PATH` of Debian- and Alpine-based images.
 const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
@@ -96,7 +124,6 @@ fn split_reference(reference: &str) -> (&str, &str) {
 /// What an image gives a container.
 #[derive(Clone, Debug)]
 pub struct Image {
-    pub kind: Kind,
     pub entrypoint: Vec<String>,
     pub cmd: Vec<String>,
     pub env: Vec<(String, String)>,
@@ -105,6 +132,9 @@ pub struct Image {
     pub workdir: String,
     /// The signal the runtime stops the container with (`STOPSIGNAL`).
     pub stop_signal: &'static str,
+    /// Lines the image prints once it has set up and serves (see
+    /// `pod::Pod::wait_ready`).
+    pub started_markers: &'static [&'static str],
     /// Content bound read-only over the host view.
     pub binds: Vec<Bind>,
     /// Directories the image has (empty here).
@@ -151,12 +181,11 @@ impl Images {
             write_executable(&dir.join("docker-entrypoint.sh"), POSTGRES_ENTRYPOINT);
         });
         Image {
-            kind: Kind::Postgres,
             entrypoint: vec!["docker-entrypoint.sh".into()],
             cmd: vec!["postgres".into()],
             env: vec![
-                ("PATH".into(), format!("/usr/local/sbin:/usr/local/bin:{PG_BIN}:/usr/sbin:/usr/bin:/sbin:/bin")),
-                ("PG_MAJOR".into(), "15".into()),
+                ("PATH".into(), format!("/usr/local/sbin:/usr/local/bin:{}:/usr/sbin:/usr/bin:/sbin:/bin", pg_bin())),
+                ("PG_MAJOR".into(), pg_major().unwrap_or_default().to_string()),
                 // The image generates en_US.utf8; this host has C.UTF-8.
                 ("LANG".into(), "C.UTF-8".into()),
                 ("PGDATA".into(), "/var/lib/postgresql/data".into()),
@@ -165,6 +194,7 @@ impl Images {
             gid: 0,
             workdir: "/".into(),
             stop_signal: "INT",
+            started_markers: POSTGRES_STARTED,
             binds: vec![ro(bin, "/usr/local/bin")],
             dirs: postgres_dirs(),
         }
@@ -174,12 +204,12 @@ impl Images {
         // Alpine: busybox userland, PostgreSQL's programs in /usr/local/bin.
         let bin = self.build("timescaledb/local-bin", |dir| {
             install_busybox(dir);
-            link_all(Path::new(PG_BIN), dir);
+            link_all(Path::new(&pg_bin()), dir);
             write_executable(&dir.join("postgres-docker-entrypoint.sh"), POSTGRES_ENTRYPOINT);
             write_executable(&dir.join("docker-entrypoint.sh"), TIMESCALEDB_ENTRYPOINT);
         });
         let extensions = self.build("timescaledb/extension", |dir| {
-            for entry in std::fs::read_dir(PG_EXTENSIONS).expect("PostgreSQL's extension directory") {
+            for entry in std::fs::read_dir(pg_extensions()).expect("PostgreSQL's extension directory") {
                 let entry = entry.unwrap();
                 std::fs::copy(entry.path(), dir.join(entry.file_name())).unwrap();
             }
@@ -192,19 +222,15 @@ impl Images {
                  schema = public\n"
             );
             std::fs::write(dir.join("timescaledb.control"), control).unwrap();
-            std::fs::write(
-                dir.join(format!("timescaledb--{TIMESCALEDB_STUB_VERSION}.sql")),
-                "-- Stub of TimescaleDB for kgen's runtime tests: no objects.\n",
-            )
-            .unwrap();
+            std::fs::write(dir.join(format!("timescaledb--{TIMESCALEDB_STUB_VERSION}.sql")), TIMESCALEDB_STUB_SQL)
+                .unwrap();
         });
         Image {
-            kind: Kind::TimescaleDb,
             entrypoint: vec!["docker-entrypoint.sh".into()],
             cmd: vec!["postgres".into()],
             env: vec![
                 ("PATH".into(), DEFAULT_PATH.into()),
-                ("PG_MAJOR".into(), "15".into()),
+                ("PG_MAJOR".into(), pg_major().unwrap_or_default().to_string()),
                 ("LANG".into(), "C.UTF-8".into()),
                 ("PGDATA".into(), "/var/lib/postgresql/data".into()),
             ],
@@ -212,7 +238,8 @@ impl Images {
             gid: 0,
             workdir: "/".into(),
             stop_signal: "INT",
-            binds: vec![ro(bin, "/usr/local/bin"), ro(extensions, PG_EXTENSIONS)],
+            started_markers: POSTGRES_STARTED,
+            binds: vec![ro(bin, "/usr/local/bin"), ro(extensions, &pg_extensions())],
             dirs: postgres_dirs(),
         }
     }
@@ -229,7 +256,6 @@ impl Images {
             write_executable(&dir.join("docker-entrypoint.sh"), REDIS_ENTRYPOINT);
         });
         Image {
-            kind: Kind::Redis,
             entrypoint: vec!["docker-entrypoint.sh".into()],
             cmd: vec!["redis-server".into()],
             env: vec![("PATH".into(), DEFAULT_PATH.into())],
@@ -237,6 +263,7 @@ impl Images {
             gid: 0,
             workdir: "/data".into(),
             stop_signal: "TERM",
+            started_markers: &["Ready to accept connections"],
             binds: vec![ro(bin, "/usr/local/bin")],
             dirs: vec!["/data".into()],
         }
@@ -250,7 +277,6 @@ impl Images {
             symlink("/usr/bin/prometheus-postgres-exporter", dir.join("postgres_exporter")).unwrap();
         });
         Image {
-            kind: Kind::PostgresExporter,
             entrypoint: vec!["/bin/postgres_exporter".into()],
             cmd: vec![],
             env: vec![("PATH".into(), DEFAULT_PATH.into())],
@@ -258,6 +284,7 @@ impl Images {
             gid: 65534,
             workdir: "/".into(),
             stop_signal: "TERM",
+            started_markers: &["msg=\"Listening on\""],
             binds: vec![ro(bin, "/bin")],
             dirs: vec![],
         }
@@ -272,7 +299,6 @@ impl Images {
             _ => (vec!["sh".into()], 0),
         };
         Image {
-            kind,
             entrypoint: vec![],
             cmd,
             env: vec![("PATH".into(), DEFAULT_PATH.into())],
@@ -280,6 +306,7 @@ impl Images {
             gid: uid,
             workdir: "/".into(),
             stop_signal: "TERM",
+            started_markers: &[],
             binds: vec![ro(bin, "/usr/local/bin")],
             dirs: vec![],
         }
@@ -309,9 +336,10 @@ impl Images {
                 set_mode(&file, 0o644);
             }
             let conf = format!(
-                "ALWAYS_MIGRATE_ON_START={}\nPORTS=\"{}\"\n",
+                "ALWAYS_MIGRATE_ON_START={}\nPORTS=\"{}\"\nPSQL={}/psql\n",
                 if always { "yes" } else { "no" },
-                ports.join(" ")
+                ports.join(" "),
+                pg_bin()
             );
             std::fs::write(dir.join("stand-in.conf"), conf).unwrap();
             set_mode_tree(dir);
@@ -329,7 +357,6 @@ impl Images {
             binds.push(ro(stand_in, &dest));
         }
         Image {
-            kind: Kind::App,
             entrypoint: vec!["/usr/local/bin/app".into()],
             cmd: vec![],
             env: vec![("PATH".into(), DEFAULT_PATH.into())],
@@ -337,6 +364,7 @@ impl Images {
             gid: 0,
             workdir: "/".into(),
             stop_signal: "TERM",
+            started_markers: &["kgen-stand-in: serving HTTP"],
             binds,
             dirs: vec![],
         }

@@ -53,10 +53,7 @@ const TOOLS: &[(&str, &[&str])] = &[
     ("bash", &["bash"]),
     ("timeout (coreutils)", &["timeout"]),
     ("getent (libc-bin)", &["getent"]),
-    ("PostgreSQL 15 server (postgresql-15)", &["/usr/lib/postgresql/15/bin/postgres"]),
-    ("initdb (postgresql-15)", &["/usr/lib/postgresql/15/bin/initdb"]),
-    ("psql (postgresql-client-15)", &["/usr/lib/postgresql/15/bin/psql"]),
-    ("pg_restore (postgresql-client-15)", &["/usr/lib/postgresql/15/bin/pg_restore"]),
+    ("PostgreSQL server (postgresql)", &["/usr/lib/postgresql"]),
     (
         "nss_wrapper (libnss-wrapper)",
         &["/usr/lib/x86_64-linux-gnu/libnss_wrapper.so", "/usr/lib/aarch64-linux-gnu/libnss_wrapper.so"],
@@ -79,5 +76,11 @@ pub fn node_available() -> bool {
         eprintln!("note: the runtime tests need root; skipping");
         return false;
     }
-    TOOLS.iter().all(|(name, candidates)| tool(name, candidates).is_some())
+    let tools = TOOLS.iter().all(|(name, candidates)| tool(name, candidates).is_some());
+    let postgres =
+        ["postgres", "initdb", "pg_ctl", "psql", "pg_isready", "pg_dump", "pg_restore"].iter().all(|program| {
+            let path = images::pg_major().map(|v| format!("/usr/lib/postgresql/{v}/bin/{program}")).unwrap_or_default();
+            tool(&format!("{program} (postgresql)"), &[path.as_str()]).is_some()
+        });
+    tools && postgres
 }

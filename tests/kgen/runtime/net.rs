@@ -29,10 +29,10 @@ impl Namespaces {
     /// New namespaces with `lo` up and `hostname` set. `log` collects what
     /// the holder prints (nothing, normally).
     pub fn new(hostname: &str, log: &Path) -> Namespaces {
-        let mut cmd = Command::new("unshare");
-        // Bounded: a holder that outlives its test (a killed test process)
-        // ends by itself.
-        cmd.args(["--net", "--ipc", "--uts", "--", "sleep", "3600"]);
+        // A holder dies with the test (SIGKILL when the thread that started
+        // it ends), and in any case after an hour.
+        let mut cmd = Command::new("setpriv");
+        cmd.args(["--pdeathsig", "KILL", "--", "unshare", "--net", "--ipc", "--uts", "--", "sleep", "3600"]);
         let holder = Background::spawn(cmd, log);
         let ns = Namespaces { holder };
         ns.wait_unshared();
@@ -121,13 +121,23 @@ impl Network {
 
     /// Proxy `service_ip:port` to `pod_ip:target_port` (TCP).
     pub fn proxy(&mut self, service_ip: &str, port: i32, pod_ip: &str, target_port: i32, log: &Path) {
-        let mut socat = Command::new("socat");
+        // Dies with the test, like the namespace holders.
+        let mut socat = Command::new("setpriv");
         socat.args([
+            "--pdeathsig".to_string(),
+            "KILL".into(),
+            "--".into(),
+            "socat".into(),
             format!("TCP-LISTEN:{port},bind={service_ip},fork,reuseaddr"),
             format!("TCP:{pod_ip}:{target_port},connect-timeout=5"),
         ]);
         let proxy = Background::spawn(self.cluster.enter(socat), log);
         self.proxies.push(proxy);
+    }
+
+    /// The cluster namespace's holder and the proxies.
+    pub fn process_ids(&self) -> Vec<u32> {
+        std::iter::once(self.cluster.pid()).chain(self.proxies.iter().map(Background::pid)).collect()
     }
 
     /// Wait until every proxy listens (bounded), so that a client never

@@ -6,9 +6,13 @@
 //! pod's network namespace to its IP), and a graceful stop.
 //!
 //! Timing is not the kubelet's: probes are polled every quarter second until
-//! a bound instead of every `periodSeconds` after `initialDelaySeconds`, and
-//! a container that exits is not restarted (the pod fails instead of
-//! crash-looping). It does not make volumes or namespaces (`cluster` does).
+//! a bound instead of every `periodSeconds`; `initialDelaySeconds` is
+//! honoured, but ends early once the image's entrypoint says it has handed
+//! over to the server (PostgreSQL's, after its temporary set-up server:
+//! while that runs, a unix-socket `pg_isready` already succeeds), which is
+//! what the delay is there for; and a container that exits is not
+//! restarted (the pod fails instead of crash-looping). It does not make
+//! volumes or namespaces (`cluster` does).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -41,6 +45,23 @@ pub struct Prepared {
 struct Running {
     prepared: Prepared,
     process: Background,
+    started: Instant,
+}
+
+impl Running {
+    /// Whether a probe with `initial_delay` may run: the delay has passed,
+    /// or the entrypoint has said it started the server.
+    fn past_initial_delay(&self, initial_delay: Option<i32>) -> bool {
+        let delay = Duration::from_secs(initial_delay.unwrap_or(0).max(0) as u64);
+        if self.started.elapsed() >= delay {
+            return true;
+        }
+        let markers = self.prepared.image.started_markers;
+        !markers.is_empty() && {
+            let output = self.process.output();
+            markers.iter().any(|m| output.contains(m))
+        }
+    }
 }
 
 /// A pod on the node.
@@ -93,8 +114,8 @@ impl Pod {
                 tail(&finished.output, TAIL_LINES)
             )),
             None => Err(format!(
-                "init container `{}` did not finish within {} s (every Service it could wait for was up); \
-                 command {:?}; last output:\n{}",
+                "init container `{}` did not finish within {} s (the scenario's databases and caches were \
+                 ready); command {:?}; last output:\n{}",
                 prepared.name,
                 bound.as_secs(),
                 prepared.argv,
@@ -107,7 +128,7 @@ impl Pod {
     pub fn start(&mut self, prepared: Prepared) {
         let log = self.log_path(&prepared.name, "out");
         let process = Background::spawn(self.command(&prepared, &prepared.argv), &log);
-        self.containers.push(Running { prepared, process });
+        self.containers.push(Running { prepared, process, started: Instant::now() });
     }
 
     fn running(&self, name: &str) -> &Running {
@@ -173,8 +194,12 @@ impl Pod {
                         Err(e) => last_failure[i] = format!("startup probe: {e}"),
                     }
                 }
-                if started[i] {
-                    match spec.readiness_probe.as_ref().map(|p| self.probe(i, p)) {
+                let readiness = spec.readiness_probe.as_ref();
+                let delay = readiness.and_then(|p| p.initial_delay_seconds);
+                if started[i] && !self.containers[i].past_initial_delay(delay) {
+                    last_failure[i] = "readiness probe: not run yet (initialDelaySeconds)".into();
+                } else if started[i] {
+                    match readiness.map(|p| self.probe(i, p)) {
                         None | Some(Ok(())) => ready[i] = true,
                         Some(Err(e)) => last_failure[i] = format!("readiness probe: {e}"),
                     }
@@ -198,12 +223,17 @@ impl Pod {
         }
     }
 
-    /// Run every liveness probe once; all must pass.
+    /// Run every liveness probe once (not before its initial delay); all
+    /// must pass.
     pub fn check_liveness(&mut self) -> Result<(), String> {
         for i in 0..self.containers.len() {
             self.check_running(i)?;
             let spec = self.containers[i].prepared.spec.clone();
             if let Some(probe) = &spec.liveness_probe {
+                while !self.containers[i].past_initial_delay(probe.initial_delay_seconds) {
+                    // Bounded by the delay itself.
+                    std::thread::sleep(PROBE_POLL);
+                }
                 self.probe(i, probe).map_err(|e| {
                     format!(
                         "container `{}`: liveness probe failed (a kubelet would restart it): {e}\n  container output:\n{}",
@@ -221,10 +251,10 @@ impl Pod {
         let running = &self.containers[index];
         let timeout = Duration::from_secs(probe.timeout_seconds.unwrap_or(1).max(1) as u64);
         let log = self.log_path(&running.prepared.name, "probe");
-        let finished = if let Some(exec) = &probe.exec {
+        // Network probes get a second more than their timeout to start.
+        let (what, cmd, bound) = if let Some(exec) = &probe.exec {
             let argv = exec.command.clone().unwrap_or_default();
-            let finished = run_bounded(self.command(&running.prepared, &argv), &log, timeout);
-            return outcome(&format!("exec {argv:?}"), finished, timeout);
+            (format!("exec {argv:?}"), self.command(&running.prepared, &argv), timeout)
         } else if let Some(http) = &probe.http_get {
             if http.scheme.as_deref().is_some_and(|s| s != "HTTP") {
                 return Err("httpGet probes over HTTPS are not emulated".into());
@@ -235,21 +265,23 @@ impl Pod {
             let mut wget = Command::new("busybox");
             // No -T: Debian's busybox 1.35 wget crashes with it; the run is bounded.
             wget.args(["wget", "-q", "-O", "/dev/null", &url]);
-            (format!("httpGet {url}"), run_bounded(self.ns.enter(wget), &log, timeout + Duration::from_secs(1)))
+            (format!("httpGet {url}"), self.ns.enter(wget), timeout + Duration::from_secs(1))
         } else if let Some(tcp) = &probe.tcp_socket {
             let host = tcp.host.clone().unwrap_or_else(|| self.ip.clone());
             let port = self.port(&running.prepared.spec, &tcp.port)?;
-            let mut socat = Command::new("socat");
             let secs = timeout.as_secs();
+            let mut socat = Command::new("socat");
             socat.args(["-T", &secs.to_string(), "/dev/null", &format!("TCP:{host}:{port},connect-timeout={secs}")]);
-            (
-                format!("tcpSocket {host}:{port}"),
-                run_bounded(self.ns.enter(socat), &log, timeout + Duration::from_secs(1)),
-            )
+            (format!("tcpSocket {host}:{port}"), self.ns.enter(socat), timeout + Duration::from_secs(1))
         } else {
             return Err("probe type not emulated (exec, httpGet and tcpSocket are)".into());
         };
-        outcome(&finished.0, finished.1, timeout)
+        let finished = run_bounded(cmd, &log, bound);
+        if finished.success() {
+            Ok(())
+        } else {
+            Err(format!("{what}: {}\n{}", finished.describe(bound), tail(&finished.output, 10)))
+        }
     }
 
     /// A probe's port: a number, or a name of the container's ports.
@@ -316,11 +348,18 @@ impl Pod {
     }
 }
 
-fn outcome(what: &str, finished: Finished, timeout: Duration) -> Result<(), String> {
-    if finished.success() {
-        Ok(())
-    } else {
-        Err(format!("{what}: {}\n{}", finished.describe(timeout), tail(&finished.output, 10)))
+impl Pod {
+    /// Every process of the pod: the namespace holder, each container's
+    /// bwrap and everything under it (for teardown checks).
+    pub fn process_ids(&self) -> Vec<u32> {
+        let parents = parent_table();
+        let mut out = vec![self.ns.pid()];
+        let mut pending: Vec<u32> = self.containers.iter().map(|c| c.process.pid()).collect();
+        while let Some(pid) = pending.pop() {
+            out.push(pid);
+            pending.extend(parents.iter().filter(|(_, p)| **p == pid).map(|(c, _)| *c));
+        }
+        out
     }
 }
 

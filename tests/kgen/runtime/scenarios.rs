@@ -29,6 +29,7 @@ pub enum Aspect {
     App,
     Migrations,
     Backups,
+    Restores,
 }
 
 impl Aspect {
@@ -41,6 +42,7 @@ impl Aspect {
             Aspect::App => "init_containers_finish_and_the_app_connects_with_what_it_is_given",
             Aspect::Migrations => "migrations_reach_the_database",
             Aspect::Backups => "backup_jobs_write_a_backup_to_their_volume",
+            Aspect::Restores => "restore_jobs_bring_back_what_the_backup_saved",
         }
     }
 }
@@ -94,6 +96,7 @@ scenarios! {
         init_containers_finish_and_the_app_connects_with_what_it_is_given,
         migrations_reach_the_database,
         backup_jobs_write_a_backup_to_their_volume,
+        restore_jobs_bring_back_what_the_backup_saved,
     ];
     peer_fullstack: "profiles/peer-fullstack.yaml", None, covers [] => [
         databases_start_pass_their_probes_and_keep_their_data_across_a_restart,
@@ -112,12 +115,14 @@ scenarios! {
         exporter_sidecars_report_pg_up,
         init_containers_finish_and_the_app_connects_with_what_it_is_given,
         backup_jobs_write_a_backup_to_their_volume,
+        restore_jobs_bring_back_what_the_backup_saved,
     ];
     platform_aws: "profiles/platform.yaml", Some("aws"), covers [] => [
         databases_start_pass_their_probes_and_keep_their_data_across_a_restart,
         exporter_sidecars_report_pg_up,
         init_containers_finish_and_the_app_connects_with_what_it_is_given,
         backup_jobs_write_a_backup_to_their_volume,
+        restore_jobs_bring_back_what_the_backup_saved,
     ];
     platform_kind: "profiles/platform.yaml", Some("kind"), covers [] => [
         databases_start_pass_their_probes_and_keep_their_data_across_a_restart,
@@ -127,6 +132,7 @@ scenarios! {
     timeservice: "profiles/timeservice.yaml", None, covers [] => [
         init_containers_finish_and_the_app_connects_with_what_it_is_given,
         backup_jobs_write_a_backup_to_their_volume,
+        restore_jobs_bring_back_what_the_backup_saved,
     ];
     timeservice_dev: "profiles/timeservice.yaml", Some("dev"), covers [] => [
         init_containers_finish_and_the_app_connects_with_what_it_is_given,
@@ -134,6 +140,7 @@ scenarios! {
     timeservice_prod: "profiles/timeservice.yaml", Some("prod"), covers [] => [
         init_containers_finish_and_the_app_connects_with_what_it_is_given,
         backup_jobs_write_a_backup_to_their_volume,
+        restore_jobs_bring_back_what_the_backup_saved,
     ];
     traversion: "profiles/traversion.yaml", None, covers ["prod", "keda", "gateway"] => [
         databases_start_pass_their_probes_and_keep_their_data_across_a_restart,
@@ -141,6 +148,7 @@ scenarios! {
         redis_passes_its_probes,
         init_containers_finish_and_the_app_connects_with_what_it_is_given,
         backup_jobs_write_a_backup_to_their_volume,
+        restore_jobs_bring_back_what_the_backup_saved,
     ];
     traversion_staging: "profiles/traversion.yaml", Some("staging"), covers [] => [
         databases_start_pass_their_probes_and_keep_their_data_across_a_restart,
@@ -148,6 +156,7 @@ scenarios! {
         redis_passes_its_probes,
         init_containers_finish_and_the_app_connects_with_what_it_is_given,
         backup_jobs_write_a_backup_to_their_volume,
+        restore_jobs_bring_back_what_the_backup_saved,
     ];
 }
 
@@ -190,8 +199,24 @@ fn migration_jobs(bundle: &Bundle) -> Vec<PodSource> {
     jobs.filter(|s| !containers_of_kind(s, Kind::App).is_empty()).collect()
 }
 
+/// Scheduled CronJobs: backups.
 fn backup_jobs(bundle: &Bundle) -> Vec<PodSource> {
-    bundle.pod_sources().into_iter().filter(|s| s.controller == Controller::CronJob).collect()
+    let cronjobs = bundle.pod_sources().into_iter().filter(|s| s.controller == Controller::CronJob);
+    cronjobs.filter(|s| !s.suspended).collect()
+}
+
+/// Suspended CronJobs, run by hand: restores.
+fn restore_jobs(bundle: &Bundle) -> Vec<PodSource> {
+    let cronjobs = bundle.pod_sources().into_iter().filter(|s| s.controller == Controller::CronJob);
+    cronjobs.filter(|s| s.suspended).collect()
+}
+
+/// The workload whose data a backup or restore CronJob handles: kgen names
+/// them `<workload>-backup` and `<workload>-restore`.
+fn workload_of_job(bundle: &Bundle, job: &PodSource) -> PodSource {
+    let base = job.name.strip_suffix("-backup").or_else(|| job.name.strip_suffix("-restore"));
+    let found = base.and_then(|b| bundle.pod_sources().into_iter().find(|s| s.name == b && is_long_running(s)));
+    found.unwrap_or_else(|| panic!("{}: cannot tell whose data {} handles", bundle.target, job.describe()))
 }
 
 /// Start every database and Redis and wait until they are ready.
@@ -289,21 +314,39 @@ fn exporter_sidecars_report_pg_up(target: Target) {
         cluster.start_ready(&source.name);
     }
     for source in &with_exporter {
-        let pod = cluster.pod(&source.name);
         for container in containers_of_kind(source, Kind::PostgresExporter) {
-            let port = pod.container(&container).ports.iter().flatten().next().map_or(9187, |p| p.container_port);
-            let url = format!("http://{}:{port}/metrics", pod.ip);
-            let fetched = cluster.fetch_from(&source.name, &url);
-            assert!(fetched.success(), "{}: GET {url} failed: {}", pod.label, fetched.output);
-            let pg_up: Vec<&str> = fetched.output.lines().filter(|l| l.starts_with("pg_up")).collect();
-            assert!(
-                pg_up.iter().any(|l| l.trim_end().ends_with(" 1")),
-                "{}: exporter `{container}` does not report pg_up 1 (it says {pg_up:?}); its output:\n{}",
-                pod.label,
-                super::process::tail(&pod.logs(&container), 15)
-            );
+            scrape_until_pg_up(&cluster, source, &container);
         }
     }
+}
+
+/// Scrape an exporter like Prometheus does, every second, until `pg_up 1`
+/// (bounded): right after the pod is ready the server may still be
+/// finishing its start.
+fn scrape_until_pg_up(cluster: &Cluster, source: &PodSource, container: &str) {
+    const SCRAPES: usize = 15;
+    let pod = cluster.pod(&source.name);
+    let port = pod.container(container).ports.iter().flatten().next().map_or(9187, |p| p.container_port);
+    let url = format!("http://{}:{port}/metrics", pod.ip);
+    let mut last = String::new();
+    for _ in 0..SCRAPES {
+        let fetched = cluster.fetch_from(&source.name, &url);
+        if fetched.success() {
+            let pg_up: Vec<&str> = fetched.output.lines().filter(|l| l.starts_with("pg_up")).collect();
+            if pg_up.iter().any(|l| l.trim_end().ends_with(" 1")) {
+                return;
+            }
+            last = format!("it says {pg_up:?}");
+        } else {
+            last = format!("GET {url} failed: {}", fetched.output.trim());
+        }
+        std::thread::sleep(Duration::from_secs(1));
+    }
+    panic!(
+        "{}: exporter `{container}` did not report pg_up 1 in {SCRAPES} scrapes, a second apart ({last}); its output:\n{}",
+        pod.label,
+        super::process::tail(&pod.logs(container), 15)
+    );
 }
 
 /// Redis starts with the rendered configuration and passes its readiness
@@ -448,11 +491,12 @@ fn backup_jobs_write_a_backup_to_their_volume(target: Target) {
             .flat_map(|c| files(&cluster.claim_path(c)).into_iter().map(move |f| (c.clone(), f)))
             .filter(|(_, f)| !before.contains(f))
             .collect();
+        let outputs: Vec<&str> = run.containers.iter().map(|(name, _)| run.output(name)).collect();
         assert!(
             !new.is_empty(),
             "{}: the job succeeded but wrote no file to its volumes {claims:?}; its output:\n{}",
             run.label,
-            run.containers.iter().map(|(_, f)| f.output.as_str()).collect::<String>()
+            outputs.join("\n")
         );
         for (claim, file) in &new {
             check_backup_file(&cluster.claim_path(claim).join(file), &run.label);
@@ -487,12 +531,12 @@ fn check_backup_file(path: &std::path::Path, label: &str) {
     let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     assert!(size > 0, "{label}: the backup {} is empty", path.display());
     let name = path.to_string_lossy();
-    let (program, args): (&str, Vec<String>) = if name.ends_with(".db") {
-        ("sqlite3", vec![name.to_string(), "select count(*) from kgen_stand_in_writes".into()])
+    let (program, args): (String, Vec<String>) = if name.ends_with(".db") {
+        ("sqlite3".into(), vec![sqlite_read_only(path), "select count(*) from kgen_stand_in_writes".into()])
     } else {
-        ("/usr/lib/postgresql/15/bin/pg_restore", vec!["--list".into(), name.to_string()])
+        (format!("{}/pg_restore", super::images::pg_bin()), vec!["--list".into(), name.to_string()])
     };
-    let out = std::process::Command::new(program).args(&args).output().expect("the backup checker runs");
+    let out = std::process::Command::new(&program).args(&args).output().expect("the backup checker runs");
     assert!(
         out.status.success(),
         "{label}: the backup {} does not read back with {program}: {}",
@@ -501,13 +545,113 @@ fn check_backup_file(path: &std::path::Path, label: &str) {
     );
 }
 
+/// An SQLite URI that reads a file without creating -wal or -shm files
+/// (which, made by root here, the app could not open later).
+fn sqlite_read_only(path: &std::path::Path) -> String {
+    format!("file:{}?immutable=1", path.display())
+}
+
+/// Rows of the app stand-in's SQLite table, read from the claim.
+fn sqlite_rows(path: &std::path::Path) -> String {
+    let out = std::process::Command::new("sqlite3")
+        .args([sqlite_read_only(path).as_str(), "select count(*) from kgen_stand_in_writes"])
+        .output()
+        .expect("sqlite3 runs");
+    assert!(out.status.success(), "sqlite3 cannot read {}: {}", path.display(), String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// Each restore CronJob, run by hand after its backup and a change to the
+/// data, brings back what the backup saved (for SQLite, with the app
+/// stopped first, as the job's script asks, and started again after).
+fn restore_jobs_bring_back_what_the_backup_saved(target: Target) {
+    let mut cluster = Cluster::with(target.clone(), options_for(&target));
+    start_data_services(&mut cluster);
+    let restores = restore_jobs(&cluster.bundle);
+    assert!(!restores.is_empty(), "{target}: no restore CronJob");
+    for restore in &restores {
+        let workload = workload_of_job(&cluster.bundle, restore);
+        let backup = backup_jobs(&cluster.bundle)
+            .into_iter()
+            .find(|b| workload_of_job(&cluster.bundle, b).name == workload.name)
+            .unwrap_or_else(|| panic!("{target}: no backup CronJob for {}", workload.describe()));
+        if kind_of(&workload) == Kind::App {
+            restore_sqlite(&mut cluster, &workload, &backup, restore);
+        } else {
+            restore_postgres(&mut cluster, &workload, &backup, restore);
+        }
+    }
+}
+
+fn restore_postgres(cluster: &mut Cluster, database: &PodSource, backup: &PodSource, restore: &PodSource) {
+    let db = &database.name;
+    query(
+        cluster,
+        db,
+        "create table kgen_runtime_restore (note text); insert into kgen_runtime_restore values ('saved')",
+    );
+    cluster.run_job(&backup.name).assert_succeeded();
+    query(cluster, db, "drop table kgen_runtime_restore; create table kgen_runtime_after_backup (note text)");
+    cluster.run_job(&restore.name).assert_succeeded();
+    let tables = query(cluster, db, "select tablename from pg_tables where tablename like 'kgen_runtime_%' order by 1");
+    let note = if tables.contains("kgen_runtime_restore") {
+        query(cluster, db, "select note from kgen_runtime_restore")
+    } else {
+        String::new()
+    };
+    assert_eq!(
+        note,
+        "saved",
+        "{}: after {} ran, the table the backup saved is not back as it was (tables now: {tables:?})",
+        cluster.bundle.target,
+        restore.describe()
+    );
+}
+
+fn restore_sqlite(cluster: &mut Cluster, app: &PodSource, backup: &PodSource, restore: &PodSource) {
+    cluster.start_ready(&app.name);
+    let db_path = cluster.pod(&app.name).env(&app.spec().containers[0].name).get("DB_PATH").cloned();
+    let db_path = db_path.unwrap_or_else(|| panic!("{}: {} has no DB_PATH", cluster.bundle.target, app.describe()));
+    let claim_file = sqlite_claim_file(cluster, app, &db_path);
+    cluster.run_job(&backup.name).assert_succeeded();
+    cluster.stop(&app.name);
+    let saved = sqlite_rows(&claim_file);
+    // A later write: the app starts again and records itself.
+    cluster.start_ready(&app.name);
+    cluster.stop(&app.name);
+    assert_ne!(sqlite_rows(&claim_file), saved, "the app's restart was meant to add a row");
+    cluster.run_job(&restore.name).assert_succeeded();
+    assert_eq!(
+        sqlite_rows(&claim_file),
+        saved,
+        "{}: after {} ran, {db_path} does not hold what the backup saved",
+        cluster.bundle.target,
+        restore.describe()
+    );
+    cluster.start_ready(&app.name);
+}
+
+/// The host path of an SQLite file on the app's claim.
+fn sqlite_claim_file(cluster: &Cluster, app: &PodSource, db_path: &str) -> std::path::PathBuf {
+    let container = &app.spec().containers[0];
+    let mounts = container.volume_mounts.iter().flatten();
+    let mount = mounts
+        .filter(|m| db_path.starts_with(&format!("{}/", m.mount_path.trim_end_matches('/'))))
+        .max_by_key(|m| m.mount_path.len())
+        .unwrap_or_else(|| panic!("{}: {db_path} is on no volume of {}", cluster.bundle.target, app.describe()));
+    assert!(app.claim_templates.contains(&mount.name), "{}: {db_path} is not on a claim", cluster.bundle.target);
+    let claim = format!("{}-{}-0", mount.name, app.name);
+    cluster.claim_path(&claim).join(&db_path[mount.mount_path.trim_end_matches('/').len() + 1..])
+}
+
 // ---------------------------------------------------------------------------
 // Coverage.
 
 /// What the node reads of a bundle, without what it ignores: object
 /// metadata but names, replicas, update strategies, template annotations
 /// (checksums), resources (limits are not enforced), pull policies, claim
-/// sizes and classes; and the kinds it does not read.
+/// sizes and classes, Job deadlines beyond its bound; and the kinds it does
+/// not read.
 fn runtime_view(bundle: &Bundle) -> Value {
     let kinds =
         ["Deployment", "StatefulSet", "Job", "CronJob", "Service", "ConfigMap", "Secret", "PersistentVolumeClaim"];
@@ -542,12 +686,17 @@ fn strip(value: &mut Value, kind: &str) {
     strip_pod_fields(value);
 }
 
-/// Drop pod-template annotations, `resources` and `imagePullPolicy`, wherever they are.
+/// Drop pod-template annotations, `resources` and `imagePullPolicy`, and
+/// cap `activeDeadlineSeconds` at the node's Job bound, wherever they are.
 fn strip_pod_fields(value: &mut Value) {
     match value {
         Value::Object(map) => {
             map.remove("resources");
             map.remove("imagePullPolicy");
+            if let Some(deadline) = map.get_mut("activeDeadlineSeconds") {
+                let cap = super::cluster::JOB_BOUND.as_secs();
+                *deadline = Value::from(deadline.as_u64().unwrap_or(cap).min(cap));
+            }
             if let Some(template) =
                 map.get_mut("template").and_then(|t| t.get_mut("metadata")).and_then(Value::as_object_mut)
             {
@@ -557,6 +706,27 @@ fn strip_pod_fields(value: &mut Value) {
         }
         Value::Array(items) => items.iter_mut().for_each(strip_pod_fields),
         _ => {}
+    }
+}
+
+/// Where two JSON values first differ: `[3].spec.template…: a ≠ b`.
+fn first_difference(a: &Value, b: &Value, path: &str) -> Option<String> {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let keys: BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+            let null = Value::Null;
+            keys.into_iter().find_map(|k| {
+                first_difference(x.get(k).unwrap_or(&null), y.get(k).unwrap_or(&null), &format!("{path}.{k}"))
+            })
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+            x.iter().zip(y).enumerate().find_map(|(i, (p, q))| first_difference(p, q, &format!("{path}[{i}]")))
+        }
+        _ if a == b => None,
+        _ => {
+            let short = |v: &Value| v.to_string().chars().take(80).collect::<String>();
+            Some(format!("{path}: {} ≠ {}", short(a), short(b)))
+        }
     }
 }
 
@@ -597,6 +767,9 @@ fn aspects_called_for(bundle: &Bundle) -> BTreeSet<Aspect> {
     if !backup_jobs(bundle).is_empty() {
         out.insert(Aspect::Backups);
     }
+    if !restore_jobs(bundle).is_empty() {
+        out.insert(Aspect::Restores);
+    }
     out
 }
 
@@ -632,17 +805,20 @@ fn every_environment_with_data_in_the_cluster_has_a_scenario() {
                 let declared: BTreeSet<&str> = d.tests.iter().copied().collect();
                 let called_for: BTreeSet<&str> =
                     aspects_called_for(&bundle).into_iter().map(Aspect::test_name).collect();
-                if declared != called_for {
-                    problems.push(format!(
-                        "{target}: the scenario has tests {declared:?}; the bundle calls for {called_for:?}"
-                    ));
+                let missing: Vec<&&str> = called_for.difference(&declared).collect();
+                let extra: Vec<&&str> = declared.difference(&called_for).collect();
+                if !missing.is_empty() || !extra.is_empty() {
+                    problems.push(format!("{target}: the scenario lacks tests {missing:?} and has tests {extra:?} for nothing in the bundle"));
                 }
             }
             (None, Some(d), None) => {
                 let representative = render(d.profile, d.env);
-                if runtime_view(&representative) != runtime_view(&bundle) {
+                let (theirs, ours) = (runtime_view(&representative), runtime_view(&bundle));
+                if let Some(difference) = first_difference(&theirs, &ours, "") {
                     let rep = Target { profile: d.profile, env: d.env };
-                    problems.push(format!("{target}: no longer runs the same pods as {rep}; give it its own scenario"));
+                    problems.push(format!(
+                        "{target}: no longer runs the same pods as {rep} ({difference}); give it its own scenario"
+                    ));
                 }
             }
             (None, None, None) => problems.push(format!("{target}: has data in the cluster but no runtime scenario")),

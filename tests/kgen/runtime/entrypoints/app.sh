@@ -27,12 +27,14 @@
 # A failed check ends the program with status 1 before it serves anything.
 set -u
 
+# stand-in.conf (written by images.rs): ALWAYS_MIGRATE_ON_START, PORTS, PSQL
+# (Debian's psql by its path: /usr/bin/psql is a wrapper that wants a user).
 SHARE=/usr/local/share/kgen-app-stand-in
 ALWAYS_MIGRATE_ON_START=no
 PORTS=
+PSQL=psql
 # shellcheck disable=SC1091
 [ -r "$SHARE/stand-in.conf" ] && . "$SHARE/stand-in.conf"
-PSQL=/usr/lib/postgresql/15/bin/psql
 
 say() { printf 'kgen-stand-in: %s\n' "$*"; }
 indent() { sed 's/^/    /'; }
@@ -79,21 +81,21 @@ check_postgres() {
 # Connection parts: PREFIX_HOST, _PORT, _USER, _NAME|_DATABASE|_DB, [_PASSWORD].
 check_postgres_parts() {
 	prefix="$1"
+	host='' port='' user='' password='' database=''
 	eval "host=\${${prefix}_HOST:-} port=\${${prefix}_PORT:-} user=\${${prefix}_USER:-}"
 	eval "password=\${${prefix}_PASSWORD-unset}"
-	database=
 	for suffix in NAME DATABASE DB; do
 		eval "database=\${${prefix}_${suffix}:-}"
 		[ -n "$database" ] && break
 	done
 	if [ "$password" = unset ]; then
-		out="$(PGHOST="$host" PGPORT="$port" PGUSER="$user" PGDATABASE="$database" \
-			timeout 20 "$PSQL" -X -A -t -v ON_ERROR_STOP=1 -c 'select current_user' 2>&1)"
+		# libpq finds the password itself (PGPASSFILE, …).
+		set -- env
 	else
-		out="$(PGHOST="$host" PGPORT="$port" PGUSER="$user" PGDATABASE="$database" PGPASSWORD="$password" \
-			timeout 20 "$PSQL" -X -A -t -v ON_ERROR_STOP=1 -c 'select current_user' 2>&1)"
+		set -- env PGPASSWORD="$password"
 	fi
-	if [ $? -eq 0 ]; then
+	if out="$("$@" PGHOST="$host" PGPORT="$port" PGUSER="$user" PGDATABASE="$database" \
+		timeout 20 "$PSQL" -X -A -t -v ON_ERROR_STOP=1 -c 'select current_user' 2>&1)"; then
 		say "ok postgres-parts ${prefix}_* user=$out"
 	else
 		fail "postgres-parts ${prefix}_*: cannot connect"
@@ -104,8 +106,9 @@ check_postgres_parts() {
 check_redis() {
 	name="$1" url="$2"
 	rest="${url#*://}"
+	auth='' password_var=''
 	case "$rest" in
-		*@*) auth= ;;
+		*@*) ;;
 		*)
 			password_var="${name%_URL}_PASSWORD"
 			eval "auth=\${$password_var:-}"
@@ -141,6 +144,7 @@ check_sqlite() {
 }
 
 for name in $(env | sed -n 's/^\([A-Za-z_][A-Za-z0-9_]*\)=.*/\1/p' | sort -u); do
+	value=''
 	eval "value=\${$name:-}"
 	case "$value" in
 		postgres://* | postgresql://*) check_postgres "$name" "$value" ;;
@@ -148,6 +152,7 @@ for name in $(env | sed -n 's/^\([A-Za-z_][A-Za-z0-9_]*\)=.*/\1/p' | sort -u); d
 	esac
 done
 for host_var in $(env | sed -n 's/^\([A-Za-z_][A-Za-z0-9_]*\)_HOST=.*/\1/p' | sort -u); do
+	has_parts='' has_database=''
 	eval "has_parts=\${${host_var}_PORT:+yes}\${${host_var}_USER:+yes}"
 	eval "has_database=\${${host_var}_NAME:-}\${${host_var}_DATABASE:-}\${${host_var}_DB:-}"
 	if [ "$has_parts" = yesyes ] && [ -n "$has_database" ]; then

@@ -119,12 +119,12 @@ setup_hba_conf() {
 	printf "listen_addresses = '*'\n" >> "$PGDATA/postgresql.conf"
 }
 
+# usage: process_sql DATABASE [psql arguments]
 process_sql() {
-	local query_runner=(psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --no-password --no-psqlrc)
-	if [ -n "$POSTGRES_DB" ]; then
-		query_runner+=(--dbname "$POSTGRES_DB")
-	fi
-	PGHOST= PGHOSTADDR= "${query_runner[@]}" "$@"
+	local database="$1"
+	shift
+	PGHOST='' PGHOSTADDR='' psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --no-password --no-psqlrc \
+		--dbname "$database" "$@"
 }
 
 temp_server_start() {
@@ -141,10 +141,10 @@ temp_server_stop() {
 
 setup_db() {
 	local exists
-	exists="$(POSTGRES_DB= process_sql --dbname postgres --set db="$POSTGRES_DB" --tuples-only \
+	exists="$(process_sql postgres --set db="$POSTGRES_DB" --tuples-only \
 		<<< "SELECT 1 FROM pg_database WHERE datname = :'db' ;")"
 	if [ -z "${exists// }" ]; then
-		POSTGRES_DB= process_sql --dbname postgres --set db="$POSTGRES_DB" <<< 'CREATE DATABASE :"db" ;'
+		process_sql postgres --set db="$POSTGRES_DB" <<< 'CREATE DATABASE :"db" ;'
 		log
 	fi
 }
@@ -164,8 +164,8 @@ process_init_files() {
 					. "$f"
 				fi
 				;;
-			*.sql) log "$0: running $f"; process_sql -f "$f"; log ;;
-			*.sql.gz) log "$0: running $f"; gunzip -c "$f" | process_sql; log ;;
+			*.sql) log "$0: running $f"; process_sql "$POSTGRES_DB" -f "$f"; log ;;
+			*.sql.gz) log "$0: running $f"; gunzip -c "$f" | process_sql "$POSTGRES_DB"; log ;;
 			*) log "$0: ignoring $f" ;;
 		esac
 	done
