@@ -37,9 +37,10 @@ fn load(name: &str, text: &str) -> Loaded {
 /// Patches and the consistency check, as `pipeline::render_loaded` runs them
 /// after `render::render`.
 fn finish(loaded: &Loaded, app: &model::App, objects: &mut [object::Object]) {
-    patch::apply(loaded, objects).expect("patches apply");
+    let policy = check::Policy::of(app, &loaded.profile);
+    patch::apply(loaded, objects, &Default::default(), &policy).expect("patches apply");
     let external = check::External::of(app, &loaded.profile.external);
-    assert!(check::check(objects, &external).is_empty(), "the bundle is consistent");
+    assert!(check::check(objects, &external, &policy).is_empty(), "the bundle is consistent");
     object::sort(objects);
 }
 
@@ -68,7 +69,8 @@ fn stages(c: &mut Criterion) {
         });
         group.bench_function("check", |b| {
             let external = check::External::of(&app, &loaded.profile.external);
-            b.iter(|| check::check(black_box(&finished), &external))
+            let policy = check::Policy::of(&app, &loaded.profile);
+            b.iter(|| check::check(black_box(&finished), &external, &policy))
         });
         group.bench_function("serialise", |b| b.iter(|| output::to_yaml(black_box(&finished))));
         group.bench_function("whole (text to YAML)", |b| {

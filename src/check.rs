@@ -15,6 +15,9 @@ use k8s_openapi::api::core::v1::{Container, PodSpec, Probe};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
+pub mod api;
+pub mod pod_security;
+
 use crate::diagnostic::Diagnostic;
 use crate::model::{App, DatabaseKind, names};
 use crate::object::Object;
@@ -91,8 +94,9 @@ impl External {
     }
 }
 
-/// Check a bundle; every problem found, in object order.
-pub fn check(objects: &[Object], external: &External) -> Vec<Diagnostic> {
+/// Check a bundle; every problem found, in object order. Every pod is
+/// held to the policy's Pod Security level.
+pub fn check(objects: &[Object], external: &External, policy: &Policy) -> Vec<Diagnostic> {
     let bundle = Bundle::new(objects, external);
     let mut out = Vec::new();
     let mut seen = BTreeSet::new();
@@ -102,6 +106,13 @@ pub fn check(objects: &[Object], external: &External) -> Vec<Diagnostic> {
             out.push(Diagnostic::error(format!("{} is in the bundle twice", describe(o))));
         }
         names_and_labels(o, &mut valid_keys, &mut out);
+        out.extend(api_problems(o));
+        if o.pod_template().is_some() || api::pod_spec_path(o.kind()).is_some() {
+            let value = o.to_unordered_value();
+            for (d, at) in pod_security_of(o, &value, policy).0 {
+                out.push(d.note(format!("at `{}`", crate::yaml::format_path(&at))));
+            }
+        }
         if let Some(pods) = pods(o) {
             pod_references(&bundle, o, &pods, &mut out);
             claims_come_first(&bundle, o, &mut out);
@@ -695,6 +706,224 @@ fn show_labels(labels: &BTreeMap<String, String>) -> String {
     labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",")
 }
 
+/// What the API server refuses in one object ([`api::problems`]), and its
+/// names and labels, as diagnostics that name the object and the field;
+/// patches and extra manifests locate them in the profile or the file.
+pub fn object_problems(o: &Object) -> Vec<(Diagnostic, Vec<crate::yaml::PathSegment>)> {
+    let mut out: Vec<(Diagnostic, Vec<crate::yaml::PathSegment>)> = api::problems(&o.to_unordered_value())
+        .into_iter()
+        .map(|p| {
+            let d = Diagnostic::error(p.message);
+            (if let Some(h) = p.hint { d.hint(h) } else { d }, p.at)
+        })
+        .collect();
+    let mut names = Vec::new();
+    names_and_labels(o, &mut HashSet::new(), &mut names);
+    out.extend(names.into_iter().map(|d| (d, Vec::new())));
+    out
+}
+
+fn api_problems(o: &Object) -> Vec<Diagnostic> {
+    api::problems(&o.to_unordered_value())
+        .into_iter()
+        .map(|p| {
+            let field = crate::yaml::format_path(&p.at);
+            api_diagnostic(o, p.message, p.hint).note(format!("at `{field}`"))
+        })
+        .collect()
+}
+
+fn api_diagnostic(o: &Object, message: String, hint: Option<String>) -> Diagnostic {
+    let d = Diagnostic::error(format!("{}: {message}", describe(o)));
+    match hint {
+        Some(h) => d.hint(h),
+        None => d,
+    }
+}
+
+/// What the bundle may hold beyond the app's namespace, and the Pod
+/// Security level every pod is held to: the profile's `namespace`
+/// (`podSecurity`) and `escapeHatches.allow`.
+#[derive(Clone, Debug)]
+pub struct Policy {
+    pub namespace: String,
+    pub level: pod_security::Level,
+    pub namespaces: BTreeSet<String>,
+    pub kinds: BTreeSet<String>,
+    pub cluster_roles: BTreeSet<String>,
+}
+
+impl Policy {
+    pub fn of(app: &App, profile: &crate::profile::Profile) -> Policy {
+        let level = profile.namespace.pod_security.map_or(pod_security::Level::Restricted, |l| {
+            pod_security::Level::parse(l.as_str()).expect("the profile's levels are the standard's")
+        });
+        let allow = &profile.escape_hatches.allow;
+        let set = |v: &[String]| v.iter().cloned().collect::<BTreeSet<String>>();
+        Policy {
+            namespace: app.namespace.clone(),
+            level,
+            namespaces: set(&allow.namespaces),
+            kinds: set(&allow.kinds),
+            cluster_roles: set(&allow.cluster_roles),
+        }
+    }
+
+    /// The app's namespace only, restricted pods.
+    pub fn strict(namespace: &str) -> Policy {
+        Policy {
+            namespace: namespace.to_string(),
+            level: pod_security::Level::Restricted,
+            namespaces: BTreeSet::new(),
+            kinds: BTreeSet::new(),
+            cluster_roles: BTreeSet::new(),
+        }
+    }
+}
+
+/// How an object a patch changed or an extra manifest added (`added`)
+/// goes beyond the policy: errors, each with its path in the object, and
+/// warnings naming what it uses of what the profile allows. Pods are held
+/// to the policy's Pod Security level; an added object to the app's
+/// namespace, a cluster-wide kind and a ClusterRole grant to what
+/// `escapeHatches.allow` lists.
+pub fn escape_hatches(
+    o: &Object,
+    policy: &Policy,
+    added: bool,
+) -> (Vec<(Diagnostic, Vec<crate::yaml::PathSegment>)>, Vec<Diagnostic>) {
+    use crate::yaml::PathSegment;
+    let key = |k: &str| PathSegment::Key(k.to_string());
+    let mut errors = Vec::new();
+    let mut warnings = Vec::new();
+    let allow_hint =
+        |field: &str, item: &str| format!("if it must be, list `{item}` under `escapeHatches.allow.{field}`");
+    match o.namespace() {
+        Some(ns) if ns != policy.namespace => {
+            if policy.namespaces.contains(ns) {
+                warnings.push(Diagnostic::warning(format!(
+                    "{} is outside the app's namespace `{}`, as `escapeHatches.allow.namespaces` allows",
+                    describe(o),
+                    policy.namespace
+                )));
+            } else {
+                errors.push((
+                    Diagnostic::error(format!("{} is outside the app's namespace `{}`", describe(o), policy.namespace))
+                        .hint(allow_hint("namespaces", ns)),
+                    vec![key("metadata"), key("namespace")],
+                ));
+            }
+        }
+        None if added => {
+            if policy.kinds.contains(o.kind()) {
+                warnings.push(Diagnostic::warning(format!(
+                    "{} is cluster-wide, outside the app's namespace, as `escapeHatches.allow.kinds` allows",
+                    describe(o)
+                )));
+            } else {
+                errors.push((
+                    Diagnostic::error(format!("{} is cluster-wide, outside the app's namespace", describe(o)))
+                        .hint(allow_hint("kinds", o.kind())),
+                    vec![key("kind")],
+                ));
+            }
+        }
+        _ => {}
+    }
+    let value = o.to_unordered_value();
+    if matches!(o.kind(), "RoleBinding" | "ClusterRoleBinding")
+        && value.pointer("/roleRef/kind").and_then(serde_json::Value::as_str) == Some("ClusterRole")
+    {
+        let role = value.pointer("/roleRef/name").and_then(serde_json::Value::as_str).unwrap_or_default();
+        if policy.cluster_roles.contains(role) {
+            warnings.push(Diagnostic::warning(format!(
+                "{} grants ClusterRole `{role}`, as `escapeHatches.allow.clusterRoles` allows",
+                describe(o)
+            )));
+        } else {
+            errors.push((
+                Diagnostic::error(format!("{} grants ClusterRole `{role}`", describe(o))).hint(format!(
+                    "grant a Role of the app's namespace (`rbac.rules`); {}",
+                    allow_hint("clusterRoles", role)
+                )),
+                vec![key("roleRef"), key("name")],
+            ));
+        }
+    }
+    let (pod_errors, pod_warning) = pod_security_of(o, &value, policy);
+    errors.extend(pod_errors);
+    warnings.extend(pod_warning);
+    (errors, warnings)
+}
+
+/// A pod of `o` held to the policy's level: an error per violation of it,
+/// and one warning for what it uses below restricted that the level allows.
+fn pod_security_of(
+    o: &Object,
+    value: &serde_json::Value,
+    policy: &Policy,
+) -> (Vec<(Diagnostic, Vec<crate::yaml::PathSegment>)>, Option<Diagnostic>) {
+    use crate::yaml::PathSegment;
+    use pod_security::Level;
+    let (api_version, kind) = (o.api_version(), o.kind());
+    let Some(spec_path) = api::pod_spec_path(kind).filter(|_| api::is_built_in(api_version, kind)) else {
+        return (Vec::new(), None);
+    };
+    let Some(spec) = spec_path.iter().try_fold(value, |v, k| v.get(k)) else { return (Vec::new(), None) };
+    let meta_path: Vec<&str> = match kind {
+        "Pod" => vec!["metadata"],
+        _ => spec_path[..spec_path.len() - 1].iter().copied().chain(["metadata"]).collect(),
+    };
+    let annotations = meta_path
+        .iter()
+        .try_fold(value, |v, k| v.get(k))
+        .and_then(|m| m.get("annotations"))
+        .and_then(|a| a.as_object());
+    let pod = pod_security::Pod { spec, annotations };
+    let mut errors = Vec::new();
+    let mut allowed = Vec::new();
+    for v in pod_security::violations(&pod) {
+        if v.level > policy.level {
+            allowed.push(v.what);
+            continue;
+        }
+        let base: Vec<&str> = if v.in_metadata { meta_path.clone() } else { spec_path.to_vec() };
+        let at: Vec<PathSegment> = base.iter().map(|k| PathSegment::Key(k.to_string())).chain(v.at).collect();
+        let opt_in = match v.level {
+            Level::Restricted => "`namespace.podSecurity: baseline`",
+            _ => "`namespace.podSecurity: privileged`",
+        };
+        let hint = if v.control == "Privilege Escalation" || v.control == "Capabilities" && v.level == Level::Restricted
+        {
+            format!(
+                "kgen's containers set `securityContext: {{allowPrivilegeEscalation: false, capabilities: {{drop: [ALL]}}, runAsNonRoot: true, readOnlyRootFilesystem: true}}`; or allow it for the namespace with {opt_in}"
+            )
+        } else {
+            format!("the standard requires {}; or allow it for the namespace with {opt_in}", v.requires)
+        };
+        errors.push((
+            Diagnostic::error(format!(
+                "{}: {}, which the {} Pod Security Standard forbids ({})",
+                describe(o),
+                v.what,
+                policy.level.name(),
+                v.control
+            ))
+            .hint(hint),
+            at,
+        ));
+    }
+    let warning = (!allowed.is_empty()).then(|| {
+        Diagnostic::warning(format!(
+            "{} runs below the restricted Pod Security Standard, as `namespace.podSecurity: {}` allows: {}",
+            describe(o),
+            policy.level.name(),
+            allowed.join("; ")
+        ))
+    });
+    (errors, warning)
+}
+
 /// Names the API server accepts for the kind, and valid label and
 /// annotation keys and values (the object's and its pods'). Keys found
 /// valid go in `valid_keys`, so that each is checked once per bundle.
@@ -757,7 +986,9 @@ mod tests {
     }
 
     fn messages(objects: &[Object], external: &External) -> Vec<String> {
-        check(objects, external).into_iter().map(|d| d.message).collect()
+        // Pods here are about references: Pod Security has tests of its own.
+        let policy = Policy { level: pod_security::Level::Privileged, ..Policy::strict("shop") };
+        check(objects, external, &policy).into_iter().map(|d| d.message).collect()
     }
 
     fn meta(name: &str) -> serde_json::Value {

@@ -113,6 +113,12 @@ pub struct ProfileArgs {
     /// The target cluster's Kubernetes version, e.g. 1.31.
     #[arg(long, value_name = "VERSION")]
     pub kube_version: Option<String>,
+
+    /// The directory tree that files the profile names (`extraManifests`,
+    /// `fromFile`) may come from, links resolved (default: the profile's
+    /// own directory). `/proc`, `/sys` and `/dev` are refused whatever it is.
+    #[arg(long, value_name = "DIR")]
+    pub files_root: Option<PathBuf>,
 }
 
 impl ProfileArgs {
@@ -122,6 +128,7 @@ impl ProfileArgs {
             environment: env,
             sets: self.sets.clone(),
             target: crate::target::Target::new(&self.api_versions, self.kube_version.as_deref())?,
+            files_root: self.files_root.clone(),
         })
     }
 }

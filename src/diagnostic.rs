@@ -29,6 +29,11 @@ pub struct Diagnostic {
     pub notes: Vec<String>,
     /// Source text that the snippet must not show (credentials).
     pub redactions: Vec<Redaction>,
+    /// Whether the source line is shown; false for a file that is not the
+    /// user's profile and not yet known to be a manifest (a dotenv file or
+    /// a key named by mistake): `file:line:column` locates the problem
+    /// without echoing what the file holds.
+    pub snippet: bool,
 }
 
 /// Source text a snippet shows masked: a credential written in the profile.
@@ -57,6 +62,7 @@ impl Diagnostic {
             hints: Vec::new(),
             notes: Vec::new(),
             redactions: Vec::new(),
+            snippet: true,
         }
     }
 
@@ -93,6 +99,13 @@ impl Diagnostic {
         self
     }
 
+    /// Locate the problem by `file:line:column` only, without showing the
+    /// source line.
+    pub fn without_snippet(mut self) -> Diagnostic {
+        self.snippet = false;
+        self
+    }
+
     /// Whether the snippet of this diagnostic shows a line of `span`.
     pub fn shows(&self, span: Span) -> bool {
         self.span
@@ -105,8 +118,12 @@ impl Diagnostic {
 
     /// Render with the source line and a caret under the span.
     pub fn render(&self, sources: &SourceMap, color: bool) -> String {
-        if self.span.is_none() {
-            return self.render_plain(color);
+        if self.span.is_none() || !self.snippet {
+            let at = self.span.map(|s| {
+                let source = sources.get(s.source);
+                format!("{}:{}:{}", source.name, s.start.line.max(1), s.start.column.max(1))
+            });
+            return self.render_plain(at.as_deref(), color);
         }
         let level = match self.severity {
             Severity::Error => Level::ERROR,
@@ -240,9 +257,121 @@ fn redacted(
     (shown, start..end)
 }
 
+/// Masks values wherever they appear in text: the values kgen read for the
+/// Secrets it creates, in messages (a last line of defence behind the rules
+/// that keep them in the Secret) and in `kgen diff`'s output. A value is
+/// masked with its base64 form (how a Secret's `data` holds it); values of
+/// [`ValueMask::MIN_INNER`] bytes or more wherever they occur, shorter ones
+/// where a whole text or a quoted word is the value.
+#[derive(Clone, Debug, Default)]
+pub struct ValueMask {
+    matcher: Option<aho_corasick::AhoCorasick>,
+    short: std::collections::HashSet<String>,
+}
+
+impl ValueMask {
+    /// Values this long are masked wherever they occur; shorter ones
+    /// (`on`, `1`) would garble every message they happen to occur in.
+    pub const MIN_INNER: usize = 4;
+
+    /// What replaces a value.
+    pub const MASK: &str = "****";
+
+    pub fn new<'a>(values: impl IntoIterator<Item = &'a str>) -> ValueMask {
+        let mut long = std::collections::BTreeSet::new();
+        let mut short = std::collections::HashSet::new();
+        for value in values.into_iter().filter(|v| !v.is_empty()) {
+            let encoded = base64(value.as_bytes());
+            for v in [value.to_string(), encoded] {
+                if v.len() >= Self::MIN_INNER {
+                    long.insert(v);
+                } else {
+                    short.insert(v);
+                }
+            }
+        }
+        // Longest first, so that a value inside another is not found first.
+        let mut long: Vec<String> = long.into_iter().collect();
+        long.sort_by_key(|v| std::cmp::Reverse(v.len()));
+        let matcher = (!long.is_empty()).then(|| {
+            aho_corasick::AhoCorasick::builder()
+                .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+                .build(&long)
+                .expect("plain strings make a matcher")
+        });
+        ValueMask { matcher, short }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.matcher.is_none() && self.short.is_empty()
+    }
+
+    /// Whether `text` holds a value (as [`ValueMask::mask`] would find it).
+    pub fn found_in(&self, text: &str) -> bool {
+        self.mask(text) != text
+    }
+
+    /// `text` with every value masked.
+    pub fn mask(&self, text: &str) -> String {
+        let mut out = match &self.matcher {
+            Some(m) => m.replace_all(text, &vec![Self::MASK; m.patterns_len()]),
+            None => text.to_string(),
+        };
+        if self.short.is_empty() {
+            return out;
+        }
+        if self.short.contains(out.as_str()) {
+            return Self::MASK.into();
+        }
+        for v in &self.short {
+            for (open, close) in [("`", "`"), ("\"", "\""), ("'", "'")] {
+                let quoted = format!("{open}{v}{close}");
+                if out.contains(&quoted) {
+                    out = out.replace(&quoted, &format!("{open}{}{close}", Self::MASK));
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Standard base64 with padding (what a Secret's `data` holds).
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
 impl Diagnostic {
-    /// A diagnostic without a location: its lines, no snippet.
-    fn render_plain(&self, color: bool) -> String {
+    /// Mask `mask`'s values in everything this diagnostic says (the
+    /// snippet shows source text, which never holds them).
+    pub fn mask_values(mut self, mask: &ValueMask) -> Diagnostic {
+        if mask.is_empty() {
+            return self;
+        }
+        self.message = mask.mask(&self.message);
+        self.path = self.path.map(|p| mask.mask(&p));
+        for text in self.hints.iter_mut().chain(self.notes.iter_mut()) {
+            *text = mask.mask(text);
+        }
+        self
+    }
+}
+
+impl Diagnostic {
+    /// A diagnostic without a location, or located by `file:line:column`
+    /// only (`at`): its lines, no snippet.
+    fn render_plain(&self, at: Option<&str>, color: bool) -> String {
         let (bold, red, yellow, cyan, reset) =
             if color { ("\x1b[1m", "\x1b[1;31m", "\x1b[1;33m", "\x1b[1;36m", "\x1b[0m") } else { ("", "", "", "", "") };
         let (level, level_color) = match self.severity {
@@ -250,6 +379,9 @@ impl Diagnostic {
             Severity::Warning => ("warning", yellow),
         };
         let mut out = format!("{level_color}{level}{reset}{bold}: {}{reset}", shorten(&self.message));
+        if let Some(at) = at {
+            out.push_str(&format!("\n {cyan}-->{reset} {at}"));
+        }
         if let Some(path) = &self.path {
             out.push_str(&format!("\n  {cyan}in{reset} {}", shorten(&format!("`{path}`"))));
         }
@@ -392,6 +524,23 @@ impl Collector {
     }
 }
 
+/// Give every diagnostic the redactions of the others whose text its
+/// snippet shows: a credential found by one check stays masked in the
+/// message of another about the same line.
+pub fn share_redactions(diagnostics: &mut [Diagnostic]) {
+    let all: Vec<Redaction> = diagnostics.iter().flat_map(|d| d.redactions.iter().copied()).collect();
+    if all.is_empty() {
+        return;
+    }
+    for d in diagnostics.iter_mut() {
+        for r in &all {
+            if d.shows(r.span) && !d.redactions.contains(r) {
+                d.redactions.push(*r);
+            }
+        }
+    }
+}
+
 /// The closing diagnostic when `n` more were not kept.
 pub fn more_problems(n: usize) -> Diagnostic {
     Diagnostic::error(format!("{n} more problem(s) not shown")).hint("fix the ones above and run kgen again")
@@ -470,6 +619,22 @@ mod tests {
         let all = Span { source: id, start: s.pos(1, 0), end: s.pos(3, 34) };
         let out = Diagnostic::error("bad").at(Some(all)).redact(whole).redact(url).render(&sources, false);
         assert!(!out.contains("hunter2") && out.contains("3 | ") && out.contains("u:****@db"), "{out}");
+    }
+
+    #[test]
+    fn value_masks_find_values_and_their_base64() {
+        assert_eq!(base64(b"hunter2"), "aHVudGVyMg==");
+        assert_eq!(base64(b"ab"), "YWI=");
+        assert_eq!(base64(b"abc"), "YWJj");
+        assert_eq!(base64(b""), "");
+        let mask = ValueMask::new(["hunter2", "hunter2x", "on", ""]);
+        assert_eq!(mask.mask("a hunter2x and hunter2 (aHVudGVyMg==)"), "a **** and **** (****)");
+        assert_eq!(mask.mask("on"), "****");
+        assert_eq!(mask.mask("`on` but not once or \"on\""), "`****` but not once or \"****\"");
+        assert!(!mask.found_in("nothing here"));
+        assert!(ValueMask::new([""]).is_empty());
+        let d = Diagnostic::error("test failed: `/data/K` is \"aHVudGVyMg==\"").hint("hunter2").mask_values(&mask);
+        assert_eq!((d.message.as_str(), d.hints[0].as_str()), ("test failed: `/data/K` is \"****\"", "****"));
     }
 
     #[test]

@@ -4,14 +4,15 @@
 //! objects, a workload that changes kind), each with what to do.
 //!
 //! Objects come as JSON values (from a render, or read back from an
-//! `--out-dir`) and are shown as kgen writes them. Pure: no IO.
+//! `--out-dir`) and are shown as kgen writes them, with the values of every
+//! Secret masked wherever they appear (not only in the Secret). Pure: no IO.
 
 use std::collections::HashMap;
 
 use serde_json::Value;
 use similar::TextDiff;
 
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, ValueMask};
 use crate::model::{names, quantity};
 use crate::yaml::emit;
 
@@ -142,8 +143,43 @@ pub fn shell_quote(word: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(format!("'{}'", word.replace('\'', "'\\''")))
 }
 
-/// Compare `old` with `new`.
+/// Every value the Secrets of `objects` hold (`data` decoded, and
+/// `stringData`): masked wherever they appear in a diff.
+fn secret_values(objects: &[&[Value]]) -> ValueMask {
+    let mut values: Vec<String> = Vec::new();
+    for o in
+        objects.iter().flat_map(|side| side.iter()).filter(|o| o.get("kind").and_then(Value::as_str) == Some("Secret"))
+    {
+        for field in ["data", "stringData"] {
+            for v in o.get(field).and_then(Value::as_object).into_iter().flat_map(|m| m.values()) {
+                let Some(text) = v.as_str() else { continue };
+                if field == "data" {
+                    // The base64 form is masked with the decoded value.
+                    if let Ok(k8s_openapi::ByteString(bytes)) = serde_json::from_value(v.clone()) {
+                        match String::from_utf8(bytes) {
+                            Ok(decoded) => values.push(decoded),
+                            Err(_) => values.push(text.to_string()),
+                        }
+                        continue;
+                    }
+                }
+                values.push(text.to_string());
+            }
+        }
+    }
+    ValueMask::new(values.iter().map(String::as_str))
+}
+
+/// Compare `old` with `new`. Secrets' values are masked (`***`) in their
+/// objects, and wherever else they appear in the diff or its warnings.
 pub fn compare(old: Side<'_>, new: Side<'_>) -> Report {
+    let mask = secret_values(&[old.objects, new.objects]);
+    let mut report = compare_unmasked(old, new, &mask);
+    report.warnings = report.warnings.into_iter().map(|d| d.mask_values(&mask)).collect();
+    report
+}
+
+fn compare_unmasked(old: Side<'_>, new: Side<'_>, mask: &ValueMask) -> Report {
     let mut report = Report::default();
     let old_ids: Vec<(Id, &Value)> = old.objects.iter().map(|v| (Id::of(v), v)).collect();
     let new_ids: Vec<(Id, &Value)> = new.objects.iter().map(|v| (Id::of(v), v)).collect();
@@ -179,7 +215,18 @@ pub fn compare(old: Side<'_>, new: Side<'_>) -> Report {
         }
         let old_header =
             if old_value.is_some() { format!("{} ({})", id.header(), old.label) } else { "/dev/null".into() };
-        report.text.push_str(&unified(&old_text, &new_text, &old_header, &format!("{} ({})", id.header(), new.label)));
+        let new_header = format!("{} ({})", id.header(), new.label);
+        let (old_shown, new_shown) = (mask.mask(&old_text), mask.mask(&new_text));
+        if old_shown == new_shown {
+            // Only a masked value changed: say so without showing it.
+            report.text.push_str(&format!(
+                "--- {}\n+++ {}\n@@ a Secret's value changed where it appears (masked) @@\n",
+                mask.mask(&old_header),
+                mask.mask(&new_header)
+            ));
+            continue;
+        }
+        report.text.push_str(&unified(&old_shown, &new_shown, &mask.mask(&old_header), &mask.mask(&new_header)));
     }
     let removed: Vec<&(Id, &Value)> = old_ids.iter().filter(|(id, _)| !new_index.contains_key(id)).collect();
     // Workloads the new side adds, the candidates to succeed a removed one.
@@ -191,8 +238,8 @@ pub fn compare(old: Side<'_>, new: Side<'_>) -> Report {
         if id.kind == "Secret" {
             mask_secret(Some(&mut shown), None);
         }
-        let text = emit::to_string(&shown);
-        report.text.push_str(&unified(&text, "", &format!("{} ({})", id.header(), old.label), "/dev/null"));
+        let text = mask.mask(&emit::to_string(&shown));
+        report.text.push_str(&unified(&text, "", &mask.mask(&format!("{} ({})", id.header(), old.label)), "/dev/null"));
         let successor = WORKLOADS
             .contains(&id.kind.as_str())
             .then(|| added_workloads.iter().find(|(n, v)| n.kind != id.kind && same_component(old_value, v)));
@@ -532,6 +579,32 @@ mod tests {
             r.warnings[0].hints,
             ["once the StatefulSet is ready: `kubectl delete deployment db -n shop` (or apply with pruning)"]
         );
+    }
+
+    /// Secrets' values are masked by value: in the Secret and wherever
+    /// else they appear (a patch once copied one into an annotation).
+    #[test]
+    fn secret_values_are_masked_wherever_they_appear() {
+        let secret = |v: &str| {
+            json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s", "namespace": "shop"},
+                "data": {"K": k8s_openapi::ByteString(v.as_bytes().to_vec())}})
+        };
+        let cm = |v: &str, n: &str| {
+            json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "shop",
+                "annotations": {"copied": v, "encoded": n}}, "data": {"n": "1"}})
+        };
+        let old = [secret("hunter2-old"), cm("x", "y")];
+        let new = [secret("hunter2-new"), cm("pw hunter2-new", "aHVudGVyMi1uZXc=")];
+        let r = compare(Side { label: "a", objects: &old }, Side { label: "b", objects: &new });
+        assert!(!r.text.contains("hunter2") && !r.text.contains("aHVudGVyMi1"), "{}", r.text);
+        assert!(r.text.contains("copied: pw ****") && r.text.contains("K: \"*** (after)\""), "{}", r.text);
+        // A change only in a masked value is reported, not shown.
+        let old = [secret("hunter2-old"), cm("hunter2-old", "y")];
+        let new = [secret("hunter2-new"), cm("hunter2-new", "y")];
+        let r = compare(Side { label: "a", objects: &old }, Side { label: "b", objects: &new });
+        assert_eq!(r.changed, 2);
+        assert!(r.text.contains("@@ a Secret's value changed where it appears (masked) @@"), "{}", r.text);
+        assert!(!r.text.contains("hunter2"), "{}", r.text);
     }
 
     #[test]

@@ -58,19 +58,23 @@ pub const CLUSTER_SCOPED: &[&str] = &[
 pub const TEMPLATES_DIR: &str = "templates";
 
 /// Read, render, parse and check the profile's extra manifests.
+/// Objects are held to `policy` (Pod Security, namespaces, cluster-wide
+/// kinds, grants); what they use of what it allows comes back as warnings.
 /// Files are read through `budget`: each once, and all of them within its
 /// total.
 pub fn load(
     loaded: &Loaded,
     app: &App,
     rendered: &[Object],
+    policy: &crate::check::Policy,
     budget: &mut files::ReadBudget,
     sources: &mut SourceMap,
-) -> Result<Vec<Object>, Errors> {
+) -> Result<(Vec<Object>, Vec<Diagnostic>), Errors> {
     let mut errors = Vec::new();
+    let mut warnings = Vec::new();
     let mut out: Vec<(Object, Span)> = Vec::new();
     if loaded.profile.extra_manifests.is_empty() {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), Vec::new()));
     }
     let context = template_context(loaded, app);
     // An extra manifest, as written and as rendered, is at most what the
@@ -79,8 +83,11 @@ pub fn load(
     for (i, entry) in loaded.profile.extra_manifests.iter().enumerate() {
         let at = path!["extraManifests", i];
         let locate = |d: Diagnostic| d.at(Some(loaded.span_of(&at))).path(loaded.display_path(&at));
-        let file = resolve(loaded, entry);
-        let text = match budget.read_text_file_once(&file, max_bytes as u64) {
+        // Checked to be inside the project, then read by the path shown.
+        let (file, relative) = shown_path(loaded, entry);
+        let read = files::resolve_named(&loaded.dir, &relative, loaded.files_root.as_deref())
+            .and_then(|_| budget.read_text_file_once(&file, max_bytes as u64));
+        let text = match read {
             Ok(t) => t,
             Err(files::ReadError::SameAs(first)) => {
                 let message = if first == file {
@@ -95,6 +102,9 @@ pub fn load(
                 let mut d = Diagnostic::error(format!("cannot read `{}`: {}", file.display(), e.reason()));
                 if e.is_not_found() && !entry.contains('/') {
                     d = d.hint(format!("a bare file name is read from `{TEMPLATES_DIR}/` beside the profile; write `./{entry}` for the profile's own directory"));
+                }
+                if let Some(hint) = e.hint() {
+                    d = d.hint(hint);
                 }
                 if let files::ReadError::OverBudget { .. } = e {
                     d = d.hint("extra manifests hold a few objects each; large data belongs in the image or a volume");
@@ -143,17 +153,39 @@ pub fn load(
         } else {
             sources.add(Source::new(format!("{name} (rendered)"), rendered_text))
         };
+        // A file that is not YAML may be anything (a dotenv file, a key):
+        // its problems are located, never shown.
         let docs = match parse_all(sources.get(id), id, &Limits::default()) {
             Ok(d) => d,
             Err(e) => {
-                errors.extend(e.0);
+                errors.extend(e.0.into_iter().map(Diagnostic::without_snippet));
                 continue;
             }
         };
         for doc in docs.iter().filter(|d| !d.is_null()) {
-            match object(doc, app) {
-                Ok(o) => out.push((o, doc.span)),
-                Err(e) => errors.extend(e.0),
+            // A `v1` List holds objects, as `kubectl apply` reads it: each
+            // item is an object of its own.
+            let items = match doc.as_map() {
+                Some(m)
+                    if m.get("apiVersion").and_then(Node::as_str) == Some("v1")
+                        && m.get("kind").and_then(Node::as_str) == Some("List") =>
+                {
+                    match m.get("items").map(|n| &n.value) {
+                        Some(Value::Seq(items)) => items.iter().collect(),
+                        _ => Vec::new(),
+                    }
+                }
+                _ => vec![doc],
+            };
+            for item in items {
+                match object(item, app, policy) {
+                    Ok((o, allowed)) => {
+                        let start = Span { end: item.span.start, ..item.span };
+                        warnings.extend(allowed.into_iter().map(|w| w.at(Some(start))));
+                        out.push((o, item.span));
+                    }
+                    Err(e) => errors.extend(e.0),
+                }
             }
         }
     }
@@ -178,12 +210,17 @@ pub fn load(
     }
     let mut objects: Vec<Object> = out.into_iter().map(|(o, _)| o).collect();
     lifecycle::finish(&mut objects);
-    Ok(objects)
+    Ok((objects, warnings))
 }
 
-/// Where an entry of `extraManifests` is read from.
-fn resolve(loaded: &Loaded, entry: &str) -> PathBuf {
-    if entry.contains('/') { loaded.dir.join(entry) } else { loaded.dir.join(TEMPLATES_DIR).join(entry) }
+/// Where an entry of `extraManifests` is read from, as messages show it,
+/// and relative to the profile's directory.
+fn shown_path(loaded: &Loaded, entry: &str) -> (PathBuf, String) {
+    let relative = if entry.contains('/') { entry.to_string() } else { format!("{TEMPLATES_DIR}/{entry}") };
+    if std::path::Path::new(entry).is_absolute() {
+        return (PathBuf::from(entry), relative);
+    }
+    (loaded.dir.join(&relative), relative)
 }
 
 /// What a template sees: the app's `name`, `namespace`, `instance`,
@@ -284,13 +321,17 @@ fn render_template(name: &str, text: &str, context: &minijinja::Value, max_bytes
     }
 }
 
-/// One document of an extra manifest as an object of the app.
-fn object(doc: &Node, app: &App) -> Result<Object, Errors> {
+/// One document of an extra manifest as an object of the app, and the
+/// warnings for what it uses of what `policy` allows.
+fn object(doc: &Node, app: &App, policy: &crate::check::Policy) -> Result<(Object, Vec<Diagnostic>), Errors> {
     // Problems with the whole document point at its start.
     let start = Span { end: doc.span.start, ..doc.span };
+    // Until a document has the fields of a manifest, it may be any file:
+    // its problems are located, never shown.
     let Some(map) = doc.as_map() else {
-        return Err(Diagnostic::error(format!("a manifest is a mapping, found {}", doc.describe()))
+        return Err(Diagnostic::error(format!("a manifest is a mapping, found {}", doc.describe_kind()))
             .at(Some(doc.span))
+            .without_snippet()
             .into());
     };
     let mut errors = Vec::new();
@@ -329,7 +370,9 @@ fn object(doc: &Node, app: &App) -> Result<Object, Errors> {
         }
     };
     let (Some(api_version), Some(kind), true) = (api_version, kind, name) else {
-        return Err(Errors(errors));
+        let manifest = map.get("apiVersion").is_some() || map.get("kind").is_some();
+        let errors = errors.into_iter().map(|d| if manifest { d } else { d.without_snippet() });
+        return Err(Errors(errors.collect()));
     };
     let ctx = yaml::de::Context::new(&[]);
     let mut object = match Object::from_node(doc, &api_version, &kind, &ctx) {
@@ -347,8 +390,9 @@ fn object(doc: &Node, app: &App) -> Result<Object, Errors> {
             Object::Generic(Box::new(Generic { api_version, kind: kind.clone(), metadata, rest }))
         }
     };
-    // Held to the profile's rule: no credential in plain text outside a Secret.
-    if kind != "Secret" {
+    // Held to the profile's rule: no credential in plain text outside a
+    // `v1` Secret (a custom kind named `Secret` is not one).
+    {
         let leaks: Vec<Diagnostic> = crate::model::credentials::plain_text_in(&yaml::to_json(doc))
             .into_iter()
             .map(|(why, at, redact)| {
@@ -363,6 +407,19 @@ fn object(doc: &Node, app: &App) -> Result<Object, Errors> {
             return Err(Errors(leaks));
         }
     }
+    // What the API server would refuse, before kgen adds to it.
+    let problems = crate::check::object_problems(&object);
+    if !problems.is_empty() {
+        return Err(Errors(
+            problems
+                .into_iter()
+                .map(|(d, at)| {
+                    let span = if at.is_empty() { start } else { doc.span_of(&at) };
+                    d.at(Some(span))
+                })
+                .collect(),
+        ));
+    }
     let cluster_scoped = CLUSTER_SCOPED.contains(&object.kind());
     let meta = object.metadata_mut();
     if cluster_scoped {
@@ -375,5 +432,11 @@ fn object(doc: &Node, app: &App) -> Result<Object, Errors> {
         meta.namespace = Some(app.namespace.clone());
     }
     meta.labels.get_or_insert_default().extend(render::labels(app, None));
-    Ok(object)
+    // Beyond the app's namespace and its Pod Security level only as the
+    // profile allows.
+    let (beyond, allowed) = crate::check::escape_hatches(&object, policy, true);
+    if !beyond.is_empty() {
+        return Err(Errors(beyond.into_iter().map(|(d, at)| d.at(Some(doc.span_of(&at)))).collect()));
+    }
+    Ok((object, allowed))
 }

@@ -6,10 +6,15 @@
 //! never end. The profile named on the command line may be a pipe (`-`,
 //! `<(…)`); it is read with [`read_bounded`] alone.
 //!
+//! A file the profile names is found with [`resolve_named`]: a relative
+//! path that leads, links resolved, to a file inside the profile's
+//! directory (or the root the command line allows), never into `/proc`,
+//! `/sys` or `/dev`.
+//!
 //! Only IO: callers turn a [`ReadError`] into a located diagnostic.
 
 use std::io::Read;
-use std::path::Path;
+use std::path::{Component, Path, PathBuf};
 
 /// Why a file could not be read.
 #[derive(Debug)]
@@ -27,6 +32,15 @@ pub enum ReadError {
         bytes: Vec<u8>,
         valid_up_to: usize,
     },
+    /// A path the profile names that is absolute (`/etc/shadow`, `~/x`).
+    Absolute,
+    /// A path that leads outside the tree files may come from: through
+    /// `..` (`link: false`) or a symbolic link (`link: true`).
+    Outside {
+        link: bool,
+    },
+    /// A path into the kernel's or devices' trees (`/proc`, `/sys`, `/dev`).
+    System(&'static str),
     /// Read already through a [`ReadBudget`], by this path.
     SameAs(std::path::PathBuf),
     /// What was read through a [`ReadBudget`] would pass its total.
@@ -50,6 +64,26 @@ impl ReadError {
             ReadError::OverBudget { total } => {
                 format!("the files read so far and this one hold more than {} in all", format_size(*total))
             }
+            ReadError::Absolute => {
+                "it is an absolute path, and kgen reads only files inside the profile's directory".into()
+            }
+            ReadError::Outside { link: false } => "it leads outside the profile's directory".into(),
+            ReadError::Outside { link: true } => {
+                "it is a symbolic link (or passes through one) to a file outside the profile's directory".into()
+            }
+            ReadError::System(tree) => format!("it is in `{tree}`, which holds the system's state, not files"),
+        }
+    }
+
+    /// What to do about a path the profile may not name.
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            ReadError::Absolute | ReadError::Outside { .. } => Some(
+                "keep the file beside the profile (a relative path such as `./k8s/extra.yaml`), or allow a wider \
+                 tree with `--files-root DIR`",
+            ),
+            ReadError::System(_) => Some("name a regular file of the project"),
+            _ => None,
         }
     }
 
@@ -82,6 +116,71 @@ pub fn format_size(bytes: u64) -> String {
     } else {
         format!("{bytes} bytes")
     }
+}
+
+/// Trees no file the profile names is read from, whatever the root: the
+/// kernel's view of processes (`/proc/self/environ` is kgen's environment),
+/// of the system, and devices.
+const SYSTEM_TREES: &[&str] = &["/proc", "/sys", "/dev"];
+
+/// Where a file that the profile names is: `name` relative to `dir` (the
+/// profile's directory), which must lead, `..` and symbolic links resolved,
+/// to a path inside `root` (default: `dir`) and outside [`SYSTEM_TREES`].
+/// The path returned is resolved (links followed), so that what is read is
+/// what was checked. A file that does not exist is `Io(NotFound)` if it
+/// would be inside the root.
+pub fn resolve_named(dir: &Path, name: &str, root: Option<&Path>) -> Result<PathBuf, ReadError> {
+    let relative = Path::new(name);
+    if relative.is_absolute() || relative.has_root() || name.starts_with('~') {
+        return Err(ReadError::Absolute);
+    }
+    let base = std::fs::canonicalize(if dir.as_os_str().is_empty() { Path::new(".") } else { dir })?;
+    let root = match root {
+        Some(r) => std::fs::canonicalize(r)?,
+        None => base.clone(),
+    };
+    // First as written, `..` taken lexically: a path that leaves the tree
+    // is refused whether or not it exists.
+    let mut lexical = base.clone();
+    for part in relative.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                lexical.pop();
+            }
+            Component::Normal(p) => lexical.push(p),
+            Component::RootDir | Component::Prefix(_) => return Err(ReadError::Absolute),
+        }
+    }
+    if let Some(tree) = system_tree(&lexical) {
+        return Err(ReadError::System(tree));
+    }
+    if !lexical.starts_with(&root) {
+        return Err(ReadError::Outside { link: false });
+    }
+    // Then with links resolved: a link inside the tree may point anywhere.
+    let resolved = match std::fs::canonicalize(base.join(relative)) {
+        Ok(p) => p,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            // A dangling link is refused like the place it points to.
+            return match std::fs::symlink_metadata(&lexical) {
+                Ok(m) if m.file_type().is_symlink() => Err(ReadError::Outside { link: true }),
+                _ => Err(ReadError::Io(e)),
+            };
+        }
+        Err(e) => return Err(ReadError::Io(e)),
+    };
+    if let Some(tree) = system_tree(&resolved) {
+        return Err(ReadError::System(tree));
+    }
+    if !resolved.starts_with(&root) {
+        return Err(ReadError::Outside { link: true });
+    }
+    Ok(resolved)
+}
+
+fn system_tree(path: &Path) -> Option<&'static str> {
+    SYSTEM_TREES.iter().copied().find(|t| path.starts_with(t))
 }
 
 /// Read a regular file of at most `limit` bytes of UTF-8 text.
@@ -183,7 +282,6 @@ fn file_id(meta: &std::fs::Metadata) -> (u64, u64) {
 /// what they held is kept for the process; regular files are read again.
 pub fn read_profile(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
     use std::collections::HashMap;
-    use std::path::PathBuf;
     use std::sync::{Mutex, OnceLock};
     static STREAMS: OnceLock<Mutex<HashMap<PathBuf, Vec<u8>>>> = OnceLock::new();
     let stdin = path == Path::new("-");
@@ -268,6 +366,49 @@ mod tests {
         assert_eq!(e.reason(), "it is a device, not a regular file");
         let e = read_text_file(Path::new("/"), 10).unwrap_err();
         assert_eq!(e.reason(), "it is a directory, not a regular file");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn named_files_stay_inside_the_tree() {
+        let dir = std::env::temp_dir().join(format!("kgen-files-{}", std::process::id()));
+        let project = dir.join("project");
+        std::fs::create_dir_all(project.join("k8s")).unwrap();
+        std::fs::write(project.join("k8s/extra.yaml"), "x").unwrap();
+        std::fs::write(dir.join("outside.yaml"), "x").unwrap();
+        let _ = std::os::unix::fs::symlink(dir.join("outside.yaml"), project.join("link.yaml"));
+        let _ = std::os::unix::fs::symlink("/etc/hostname", project.join("etc.yaml"));
+        let _ = std::os::unix::fs::symlink(dir.join("gone"), project.join("dangling.yaml"));
+        let _ = std::os::unix::fs::symlink("/proc/self", project.join("self"));
+        let reason = |name: &str, root: Option<&Path>| match resolve_named(&project, name, root) {
+            Ok(p) => Ok(p.strip_prefix(&dir).unwrap().to_path_buf()),
+            Err(e) => Err(e.reason()),
+        };
+        assert_eq!(reason("k8s/extra.yaml", None), Ok("project/k8s/extra.yaml".into()));
+        assert_eq!(reason("./k8s/../k8s/./extra.yaml", None), Ok("project/k8s/extra.yaml".into()));
+        let outside = Err("it leads outside the profile's directory".to_string());
+        let link =
+            Err("it is a symbolic link (or passes through one) to a file outside the profile's directory".into());
+        assert_eq!(reason("../outside.yaml", None), outside);
+        assert_eq!(reason("k8s/../../outside.yaml", None), outside);
+        assert_eq!(reason("../nope.yaml", None), outside);
+        assert_eq!(reason("link.yaml", None), link);
+        assert_eq!(reason("etc.yaml", None), link);
+        assert_eq!(reason("dangling.yaml", None), link);
+        assert_eq!(
+            reason("self/environ", None),
+            Err("it is in `/proc`, which holds the system's state, not files".into())
+        );
+        let absolute =
+            Err("it is an absolute path, and kgen reads only files inside the profile's directory".to_string());
+        assert_eq!(reason("/etc/shadow", None), absolute);
+        assert_eq!(reason("~/x", None), absolute);
+        assert!(resolve_named(&project, "missing.yaml", None).unwrap_err().is_not_found());
+        // A wider root allows the file beside the project, never `/proc`.
+        assert_eq!(reason("../outside.yaml", Some(&dir)), Ok("outside.yaml".into()));
+        assert_eq!(reason("link.yaml", Some(&dir)), Ok("outside.yaml".into()));
+        assert!(reason("self/environ", Some(Path::new("/"))).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[cfg(unix)]

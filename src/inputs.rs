@@ -50,7 +50,10 @@ pub fn gather(
         if let Some(file) = &create.from_file {
             let at = path!["secrets", name, "create", "fromFile"];
             let full = loaded.dir.join(file);
-            match budget.read_text_file(&full, SECRET_FILE_MAX_BYTES) {
+            // Checked to be inside the project, then read by the path shown.
+            let read = files::resolve_named(&loaded.dir, file, loaded.files_root.as_deref())
+                .and_then(|_| budget.read_text_file(&full, SECRET_FILE_MAX_BYTES));
+            match read {
                 Ok(text) => {
                     let parsed = parse_dotenv(&text);
                     if parsed.errors.is_empty() {
@@ -82,6 +85,9 @@ pub fn gather(
                     let mut d = located(loaded, &at, format!("cannot read `{}`: {}", full.display(), e.reason()));
                     if matches!(e, ReadError::TooLarge { .. }) {
                         d = d.hint("a Secret holds at most 1 MiB");
+                    }
+                    if let Some(hint) = e.hint() {
+                        d = d.hint(hint);
                     }
                     errors.push(d)
                 }
@@ -122,6 +128,19 @@ pub fn gather(
                         .hint(format!("export {var}=… before running kgen; its value goes into Secret `{name}`")),
                 ),
             }
+        }
+        // The API server refuses a Secret of more than 1 MiB; its values
+        // are never shown, only their size.
+        let size: usize = data.values().map(String::len).sum();
+        if size > crate::check::api::DATA_MAX_BYTES {
+            errors.push(
+                located(
+                    loaded,
+                    &path!["secrets", name, "create"],
+                    format!("Secret `{name}` would hold {size} bytes; the API server allows 1 MiB"),
+                )
+                .hint("keep large files out of Secrets (a volume, object storage)"),
+            );
         }
         if matches!(values, SecretValues::Placeholders) {
             data.values_mut().for_each(|v| *v = PLACEHOLDER.to_string());

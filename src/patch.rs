@@ -24,9 +24,19 @@ use crate::yaml::{self, PathSegment};
 /// Lists that a merge patch merges item by item, by `name`.
 pub const MERGED_BY_NAME: &[&str] = &["containers", "initContainers", "env", "ports", "volumes", "volumeMounts"];
 
-/// Apply the profile's patches, in order, to the objects.
-pub fn apply(loaded: &Loaded, objects: &mut [Object]) -> Result<(), Errors> {
+/// Apply the profile's patches, in order, to the objects. `created` are the
+/// ids ([`Object::id`]) of the Secrets kgen creates: their values are read
+/// from kgen's environment or files, and no patch reads or writes them.
+/// Patched objects are held to `policy` (Pod Security, namespaces, grants);
+/// what they use of what it allows comes back as warnings.
+pub fn apply(
+    loaded: &Loaded,
+    objects: &mut [Object],
+    created: &std::collections::HashSet<String>,
+    policy: &crate::check::Policy,
+) -> Result<Vec<Diagnostic>, Errors> {
     let mut errors = Vec::new();
+    let mut warnings = Vec::new();
     // Objects by kind and name, so that each patch finds its targets in
     // constant time (thousands of patches on thousands of objects).
     let mut by_id: HashMap<(String, String), Vec<usize>> = HashMap::new();
@@ -70,6 +80,37 @@ pub fn apply(loaded: &Loaded, objects: &mut [Object]) -> Result<(), Errors> {
         }
         for n in matching {
             let object = &objects[n];
+            // kgen's Namespace carries the Pod Security labels the pods are
+            // held to: it changes through the profile only.
+            if matches!(object, Object::Namespace(_)) && object.name() == policy.namespace {
+                errors.push(locate(
+                    Diagnostic::error(format!(
+                        "a patch cannot change {}, which kgen creates for the app",
+                        describe(object)
+                    ))
+                    .hint(
+                        "set `namespace.name`, `namespace.podSecurity`, `namespace.labels` or `namespace.annotations`",
+                    ),
+                    &at(&path!["target"]),
+                ));
+                continue;
+            }
+            if created.contains(&object.id()) {
+                let refused = secret_values_touched(patch);
+                for (why, p) in &refused {
+                    let hint = format!(
+                        "its values come from `secrets.{}.create` (`fromEnv` or `fromFile`); a patch may change its metadata only",
+                        object.name()
+                    );
+                    errors.push(
+                        locate(Diagnostic::error(why.clone()).hint(hint), &at(p))
+                            .note(format!("in {}", describe(object))),
+                    );
+                }
+                if !refused.is_empty() {
+                    continue;
+                }
+            }
             let mut patched = Patched::new(object.to_unordered_value(), &Limits::default());
             let mut failed = false;
             for (j, op) in patch.json.iter().enumerate() {
@@ -107,8 +148,17 @@ pub fn apply(loaded: &Loaded, objects: &mut [Object]) -> Result<(), Errors> {
             if failed {
                 continue;
             }
-            match revalidate(object, value) {
-                Ok(patched) => {
+            // What the API server would refuse, as for any object.
+            let revalidated = revalidate(object, value).and_then(|patched| {
+                let mut problems = crate::check::object_problems(&patched);
+                let (beyond, allowed) = crate::check::escape_hatches(&patched, policy, false);
+                problems.extend(beyond);
+                if problems.is_empty() { Ok((patched, allowed)) } else { Err(problems) }
+            });
+            match revalidated {
+                Ok((patched, allowed)) => {
+                    let note = format!("after `patches[{i}]`");
+                    warnings.extend(allowed.into_iter().map(|w| locate(w, &at(&[])).note(note.clone())));
                     if patched.name() != objects[n].name() {
                         // Later patches find it by its new name.
                         let kind = patched.kind().to_string();
@@ -139,7 +189,59 @@ pub fn apply(loaded: &Loaded, objects: &mut [Object]) -> Result<(), Errors> {
         errors.truncate(MAX_DIAGNOSTICS);
         errors.push(more_problems(more));
     }
-    if errors.is_empty() { Ok(()) } else { Err(Errors(errors)) }
+    if errors.is_empty() { Ok(warnings) } else { Err(Errors(errors)) }
+}
+
+/// The parts of a Secret that hold its values.
+const SECRET_VALUES: &[&str] = &["data", "stringData"];
+
+/// Why each operation of `patch` is refused on a Secret kgen creates, with
+/// its path in the patch: reading a value (`test` is an oracle for
+/// guesses, `copy` and `move` carry values out) or writing one (plain
+/// text from the profile). Removing a key reads and writes nothing.
+fn secret_values_touched(patch: &crate::profile::Patch) -> Vec<(String, Vec<PathSegment>)> {
+    // The whole object, or a path into its values.
+    let touches = |pointer_text: &str| match pointer(pointer_text) {
+        Ok(tokens) => tokens.first().is_none_or(|t| SECRET_VALUES.contains(&t.as_str())),
+        Err(_) => false,
+    };
+    let mut out = Vec::new();
+    for (j, op) in patch.json.iter().enumerate() {
+        let from = op.from.as_deref().filter(|f| touches(f));
+        let why = match op.op {
+            Some(JsonPatchOp::Test) if touches(&op.path) => Some((
+                "`test` cannot read the values of a Secret kgen creates: it would tell whether a guess is right",
+                "path",
+            )),
+            Some(JsonPatchOp::Copy | JsonPatchOp::Move) if from.is_some() => {
+                Some(("a patch cannot copy or move the values of a Secret kgen creates", "from"))
+            }
+            Some(JsonPatchOp::Add | JsonPatchOp::Replace | JsonPatchOp::Copy | JsonPatchOp::Move)
+                if touches(&op.path) =>
+            {
+                Some(("a patch cannot write the values of a Secret kgen creates", "path"))
+            }
+            _ => None,
+        };
+        if let Some((why, field)) = why {
+            out.push((why.to_string(), path!["json", j, field].to_vec()));
+        }
+    }
+    match &patch.merge {
+        Some(Value::Object(fields)) => {
+            for key in SECRET_VALUES.iter().filter(|k| fields.contains_key(**k)) {
+                out.push((
+                    "a patch cannot write the values of a Secret kgen creates".into(),
+                    path!["merge", *key].to_vec(),
+                ));
+            }
+        }
+        Some(_) => {
+            out.push(("a patch cannot write the values of a Secret kgen creates".into(), path!["merge"].to_vec()))
+        }
+        None => {}
+    }
+    out
 }
 
 fn unknown_target(names_by_kind: &BTreeMap<String, Vec<String>>, kind: &str, name: &str) -> Diagnostic {
@@ -216,6 +318,19 @@ fn locate_in_patch(loaded: &Loaded, i: usize, object_path: &[PathSegment]) -> Ve
             p.extend(path!["json", j, "value"]);
             p.extend_from_slice(&object_path[tokens.len()..]);
             return deepest(loaded, p);
+        }
+        // An operation inside the field at fault (a label added to a
+        // selector that no longer selects the template).
+        let inside = !object_path.is_empty()
+            && tokens.len() > object_path.len()
+            && object_path.iter().zip(&tokens).all(|(s, t)| match s {
+                PathSegment::Key(k) => t == k,
+                PathSegment::Index(n) => t == &n.to_string(),
+            });
+        if inside {
+            let mut p = base.clone();
+            p.extend(path!["json", j, if op.value.is_some() { "value" } else { "path" }]);
+            return p;
         }
     }
     base
@@ -391,9 +506,13 @@ pub fn apply_operation(doc: &mut Patched, op: &JsonPatchOperation) -> Result<(),
         }
         JsonPatchOp::Test => {
             let expected = value()?;
+            let secret = doc.value.get("kind").and_then(Value::as_str) == Some("Secret");
             let actual = get_mut(&mut doc.value, &tokens).map_err(at_path)?;
             if *actual == expected {
                 Ok(())
+            } else if secret {
+                // A Secret's fields are not shown, whatever they hold.
+                Err((format!("test failed: {} is not the value given", show(&tokens)), "value"))
             } else {
                 Err((format!("test failed: {} is {actual}, not {expected}", show(&tokens)), "value"))
             }

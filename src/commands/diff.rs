@@ -108,10 +108,11 @@ fn read_out_dir(dir: &Path, sources: &mut SourceMap) -> Result<Vec<serde_json::V
             }
         };
         let id = sources.add(Source::new(file.display().to_string(), text));
+        // Located, never shown: an earlier render holds Secrets' values.
         let docs = match parse_all(sources.get(id), id, &limits) {
             Ok(d) => d,
             Err(e) => {
-                errors.extend(e.0);
+                errors.extend(e.0.into_iter().map(Diagnostic::without_snippet));
                 continue;
             }
         };
@@ -124,6 +125,7 @@ fn read_out_dir(dir: &Path, sources: &mut SourceMap) -> Result<Vec<serde_json::V
                         file.display()
                     ))
                     .at(Some(Span { end: doc.span.start, ..doc.span }))
+                    .without_snippet()
                     .hint("kgen wrote one object per file here: the file was changed since"),
                 );
                 continue;

@@ -123,7 +123,7 @@ pub fn data_key(s: &str) -> Result<(), String> {
     if s.is_empty() || s.len() > 253 {
         return Err("must be 1 to 253 characters".into());
     }
-    if !s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)) || s == "." || s == ".." {
+    if !s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)) || s == "." || s.starts_with("..") {
         return Err("may contain only letters, digits, `-`, `_` and `.`".into());
     }
     Ok(())

@@ -80,3 +80,29 @@ pub enum JsonPatchOp {
     Copy,
     Test,
 }
+
+/// What patches and extra manifests may do beyond kgen's own rules, each
+/// named explicitly; whatever they use of it is named in a warning. (The
+/// Pod Security level the pods are held to is `namespace.podSecurity`.)
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct EscapeHatches {
+    /// What they are allowed; everything else outside the app's namespace
+    /// is refused.
+    pub allow: EscapeHatchAllowList,
+}
+
+/// What patches and extra manifests may reach beyond the app's namespace.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct EscapeHatchAllowList {
+    /// Namespaces besides the app's that their objects may be in (an
+    /// extra manifest's `metadata.namespace`, or a patch moving an object).
+    pub namespaces: Vec<String>,
+    /// Cluster-wide kinds extra manifests may add (`ClusterRole`,
+    /// `ClusterRoleBinding`, `Namespace`, `PriorityClass`, …).
+    pub kinds: Vec<String>,
+    /// ClusterRoles a RoleBinding or ClusterRoleBinding may grant
+    /// (`view`, `edit`, `cluster-admin`, …).
+    pub cluster_roles: Vec<String>,
+}

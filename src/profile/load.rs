@@ -23,6 +23,9 @@ pub struct Options {
     pub sets: Vec<String>,
     /// What the target cluster serves (`--api-versions`, `--kube-version`).
     pub target: crate::target::Target,
+    /// The tree files the profile names may come from (`--files-root`);
+    /// default: the profile's directory.
+    pub files_root: Option<PathBuf>,
 }
 
 /// A loaded profile and what diagnostics need to point into it.
@@ -40,6 +43,9 @@ pub struct Loaded {
     pub environments: Vec<String>,
     /// The directory of the profile file (relative paths start there).
     pub dir: PathBuf,
+    /// The tree files the profile names must be inside (`--files-root`);
+    /// None: `dir`.
+    pub files_root: Option<PathBuf>,
 }
 
 impl Loaded {
@@ -131,6 +137,7 @@ impl Parsed {
             environment: options.environment.clone(),
             environments,
             dir: self.dir.clone(),
+            files_root: options.files_root.clone(),
         })
     }
 }

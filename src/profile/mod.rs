@@ -115,6 +115,10 @@ pub struct Profile {
     /// Changes to rendered objects by kind and name: JSON Patch operations
     /// or merge patches, for anything the profile cannot say.
     pub patches: Vec<Patch>,
+    /// What patches and extra manifests may do beyond the app's namespace
+    /// (other namespaces, cluster-wide kinds, ClusterRole grants); refused
+    /// unless listed here, and then named in a warning.
+    pub escape_hatches: EscapeHatches,
     /// Named overlays (`dev`, `prod`, …) deep-merged over the rest of the
     /// profile by `--env NAME`: maps merge, lists and values replace, and
     /// `null` resets a field to its default.

@@ -19,7 +19,10 @@ pub struct NamespaceSettings {
     /// a namespace that already exists; it is then not emitted.
     pub create: Option<bool>,
     /// Pod Security Standard enforced on a created namespace (default
-    /// restricted).
+    /// restricted), and the level every pod of the bundle is held to
+    /// (patched and extra ones too); below restricted, what a pod uses of
+    /// it is named in a warning. With `create: false`, the level the
+    /// existing namespace allows.
     pub pod_security: Option<PodSecurityLevel>,
     /// Extra labels on a created namespace.
     pub labels: IndexMap<String, String>,

@@ -97,6 +97,45 @@ impl Node {
         }
     }
 
+    /// What the node is, without its text (for files that may hold
+    /// anything): `a mapping`, `a list`, `null` or `text`.
+    pub fn describe_kind(&self) -> &'static str {
+        match &self.value {
+            Value::Map(_) => "a mapping",
+            Value::Seq(_) => "a list",
+            Value::Scalar(s) if s.style == Style::Plain && is_null_word(&s.text) => "null",
+            Value::Scalar(_) => "text",
+        }
+    }
+
+    /// The path of the first scalar (depth first, in order) whose text
+    /// satisfies `pred`.
+    pub fn find_scalar(&self, pred: &dyn Fn(&str) -> bool) -> Option<Vec<PathSegment>> {
+        fn walk(node: &Node, pred: &dyn Fn(&str) -> bool, at: &mut Vec<PathSegment>) -> bool {
+            match &node.value {
+                Value::Scalar(s) => pred(&s.text),
+                Value::Seq(items) => items.iter().enumerate().any(|(i, item)| {
+                    at.push(PathSegment::Index(i));
+                    let found = walk(item, pred, at);
+                    if !found {
+                        at.pop();
+                    }
+                    found
+                }),
+                Value::Map(m) => m.entries.iter().any(|e| {
+                    at.push(PathSegment::Key(e.key.clone()));
+                    let found = walk(&e.value, pred, at);
+                    if !found {
+                        at.pop();
+                    }
+                    found
+                }),
+            }
+        }
+        let mut at = Vec::new();
+        walk(self, pred, &mut at).then_some(at)
+    }
+
     /// The node at a dotted path of map keys and list indexes, if present.
     pub fn lookup<'a>(&'a self, path: &[PathSegment]) -> Option<&'a Node> {
         let mut node = self;

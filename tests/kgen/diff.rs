@@ -127,18 +127,10 @@ error: cannot read `{t}/15-serviceaccount-clockwork.yaml`: it is a FIFO (named p
 
 error: `{t}/25-configmap-clockwork.yaml` is not a Kubernetes object: it needs `apiVersion`, `kind` and `metadata.name`
  --> {t}/25-configmap-clockwork.yaml:1:1
-  |
-1 | hello
-  | ^
-  |
 hint: kgen wrote one object per file here: the file was changed since
 
 error: `{t}/50-deployment-clockwork-server.yaml` is not a Kubernetes object: it needs `apiVersion`, `kind` and `metadata.name`
  --> {t}/50-deployment-clockwork-server.yaml:1:1
-  |
-1 | - a
-  | ^
-  |
 hint: kgen wrote one object per file here: the file was changed since
 
 "

@@ -315,6 +315,347 @@ fn tester_subdomain_names_may_be_longer_than_a_label() {
     assert_eq!(pod["imagePullSecrets"][0]["name"], format!("p{long}"));
 }
 
+// Issue 13: the promises hold against a hostile profile. Each test is named
+// after what it proves; the inputs are the issue's examples.
+
+/// A project folder with `app.yaml` and other files (a `@` prefix makes a
+/// symbolic link to the text), for tests through the binary.
+fn project(name: &str, profile: &str, files: &[(&str, &str)]) -> std::path::PathBuf {
+    let dir = crate::support::scratch(&format!("issue13-{name}")).join("project");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("app.yaml"), profile).unwrap();
+    for (path, text) in files {
+        let full = dir.join(path);
+        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+        match text.strip_prefix('@') {
+            Some(target) => std::os::unix::fs::symlink(target, full).unwrap(),
+            None => std::fs::write(full, text).unwrap(),
+        }
+    }
+    dir
+}
+
+/// Run kgen in `dir` with extra environment variables: (exit code, stdout,
+/// stderr).
+fn kgen_in(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String, String) {
+    let out = crate::support::kgen().args(args).current_dir(dir).envs(env.iter().copied()).output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A profile that creates Secret `shop-secrets` from `$SHOP_KEY`, and
+/// patches it.
+fn secret_profile(patch: &str) -> String {
+    format!(
+        "name: shop\nimage: shop:1.0\nsecrets:\n  shop-secrets:\n    env: [API_KEY]\n    create: {{fromEnv: {{API_KEY: SHOP_KEY}}}}\n\
+         patches:\n  - target: {{kind: Secret, name: shop-secrets}}\n{patch}"
+    )
+}
+
+const SHOP_KEY: &str = "hunter2-issue13-value";
+/// base64 of SHOP_KEY, as the Secret's `data` holds it.
+const SHOP_KEY_B64: &str = "aHVudGVyMi1pc3N1ZTEzLXZhbHVl";
+
+fn assert_no_secret(text: &str) {
+    assert!(!text.contains(SHOP_KEY) && !text.contains(SHOP_KEY_B64), "a secret value leaked:\n{text}");
+}
+
+/// issue 13 (secrets): a JSON Patch `test` on a created Secret printed the
+/// value and told whether a guess was right. It is refused, with the same
+/// message for a right and a wrong guess.
+#[test]
+fn issue13_patch_test_on_a_created_secret_is_refused_and_no_oracle() {
+    let mut stderrs = Vec::new();
+    for guess in [SHOP_KEY_B64, "Z3Vlc3M="] {
+        let dir = project(
+            "test-oracle",
+            &secret_profile(&format!("    json:\n      - {{op: test, path: /data/API_KEY, value: \"{guess}\"}}\n")),
+            &[],
+        );
+        let (code, stdout, stderr) = kgen_in(&dir, &["render", "app.yaml"], &[("SHOP_KEY", SHOP_KEY)]);
+        assert_eq!((code, stdout.as_str()), (Some(1), ""));
+        assert!(stderr.starts_with("error: `test` cannot read the values of a Secret kgen creates"), "{stderr}");
+        stderrs.push(stderr.replace(guess, "GUESS"));
+    }
+    assert_eq!(stderrs[0], stderrs[1]);
+    // On the whole object too.
+    let dir = project("test-root", &secret_profile("    json:\n      - {op: test, path: \"\", value: {}}\n"), &[]);
+    let (code, _, stderr) = kgen_in(&dir, &["render", "app.yaml"], &[("SHOP_KEY", SHOP_KEY)]);
+    assert_eq!(code, Some(1));
+    assert!(stderr.starts_with("error: `test` cannot read"), "{stderr}");
+    assert_no_secret(&stderr);
+}
+
+/// issue 13 (secrets): `copy` of a Secret value into a label made the label
+/// check print it, and into an annotation put it on stdout; `move` and a
+/// patch writing plain text into the Secret passed too.
+#[test]
+fn issue13_patches_cannot_read_or_write_created_secret_values() {
+    let cases = [
+        "    json:\n      - {op: copy, from: /data/API_KEY, path: /metadata/labels/leak}\n",
+        "    json:\n      - {op: copy, from: /data/API_KEY, path: /metadata/annotations/leak}\n",
+        "    json:\n      - {op: move, from: /data, path: /metadata/annotations}\n",
+        "    json:\n      - {op: copy, from: \"\", path: /metadata/annotations}\n",
+        "    json:\n      - {op: add, path: /stringData, value: {API_KEY: plain-text-password}}\n",
+        "    json:\n      - {op: replace, path: /data/API_KEY, value: cGxhaW4=}\n",
+        "    merge: {stringData: {API_KEY: plain-text-password}}\n",
+        "    merge: {data: {API_KEY: cGxhaW4=}}\n",
+    ];
+    for patch in cases {
+        let dir = project("copy", &secret_profile(patch), &[]);
+        let (code, stdout, stderr) = kgen_in(&dir, &["render", "app.yaml"], &[("SHOP_KEY", SHOP_KEY)]);
+        assert_eq!((code, stdout.as_str()), (Some(1), ""), "{patch}");
+        assert!(stderr.starts_with("error: a patch cannot"), "{patch}: {stderr}");
+        assert!(stderr.contains("hint: its values come from `secrets.shop-secrets.create`"), "{stderr}");
+        assert_no_secret(&stderr);
+    }
+    // Its metadata may change, and removing a key reads nothing.
+    let dir = project(
+        "metadata",
+        &secret_profile(
+            "    json:\n      - {op: add, path: /metadata/labels/tier, value: web}\n      - {op: remove, path: /data/API_KEY}\n",
+        ),
+        &[],
+    );
+    let (code, _, stderr) = kgen_in(&dir, &["render", "app.yaml"], &[("SHOP_KEY", SHOP_KEY)]);
+    // The Deployment reads the key that was removed.
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains("reads key `API_KEY` of Secret `shop-secrets`, which has no such key"), "{stderr}");
+}
+
+/// issue 13 (secrets): `kgen diff` masked only a Secret's `data` and
+/// `stringData`; a value copied into an annotation was printed. It now
+/// masks every occurrence of every Secret value, in either bundle.
+#[test]
+fn issue13_diff_masks_secret_values_by_value() {
+    let profile = "name: shop\nimage: shop:1.0\nsecrets:\n  shop-secrets:\n    env: [API_KEY]\n    create: {fromEnv: {API_KEY: SHOP_KEY}}\n";
+    let dir = project("diff", profile, &[]);
+    let (code, _, stderr) = kgen_in(&dir, &["render", "app.yaml", "--out-dir", "old"], &[("SHOP_KEY", SHOP_KEY)]);
+    assert_eq!(code, Some(0), "{stderr}");
+    // An earlier render holds the value elsewhere (as a patch once made it).
+    let sa = std::fs::read_dir(dir.join("old"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().contains("serviceaccount"))
+        .unwrap();
+    let text = std::fs::read_to_string(&sa).unwrap();
+    assert!(text.contains("\n  annotations:\n"), "{text}");
+    let text = text.replacen(
+        "\n  annotations:\n",
+        &format!("\n  annotations:\n    leak: \"{SHOP_KEY}\"\n    encoded: {SHOP_KEY_B64}\n"),
+        1,
+    );
+    std::fs::write(&sa, text).unwrap();
+    let (code, stdout, stderr) = kgen_in(&dir, &["diff", "app.yaml", "--from", "old"], &[("SHOP_KEY", SHOP_KEY)]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stdout.contains("-    leak: \"****\"") || stdout.contains("-    leak: ****"), "{stdout}");
+    assert_no_secret(&stdout);
+    assert_no_secret(&stderr);
+}
+
+/// issue 13 (files): `extraManifests` accepted absolute paths, `../` and
+/// symbolic links, and an extra manifest at `/etc/shadow` had its first
+/// line echoed, under `kgen check` too. Every one is refused before it is
+/// read, at the entry of the profile.
+#[test]
+fn issue13_extra_manifests_stay_inside_the_profile_directory() {
+    let outside_dir = crate::support::scratch("issue13-files-outside");
+    std::fs::write(outside_dir.join("shadow"), "root:$6$issue13-first-line:19000:0:99999:7:::\n").unwrap();
+    let shadow = outside_dir.join("shadow");
+    let link = format!("@{}", shadow.display());
+    let dir = project(
+        "files",
+        "name: shop\nimage: shop:1.0\nextraManifests: [/etc/shadow, ../../issue13-files-outside/shadow, ./link.yaml, ./k8s/../../x.yaml, linked.yaml]\n",
+        &[("link.yaml", &link), ("templates/linked.yaml", &link)],
+    );
+    for command in ["render", "check"] {
+        let (code, stdout, stderr) = kgen_in(&dir, &[command, "app.yaml"], &[]);
+        assert_eq!(code, Some(1), "{stderr}");
+        assert!(!stdout.contains("issue13-first-line"), "{stdout}");
+        assert!(!stderr.contains("issue13-first-line") && !stderr.contains("root:"), "{stderr}");
+        assert_eq!(stderr.matches("error: cannot read").count(), 5, "{stderr}");
+        assert!(stderr.contains("error: cannot read `/etc/shadow`: it is an absolute path, and kgen reads only files inside the profile's directory\n --> app.yaml:3:18"), "{stderr}");
+        assert!(
+            stderr.contains("`../../issue13-files-outside/shadow`: it leads outside the profile's directory"),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains(
+                "`./link.yaml`: it is a symbolic link (or passes through one) to a file outside the profile's directory"
+            ),
+            "{stderr}"
+        );
+        assert!(stderr.contains("`templates/linked.yaml`: it is a symbolic link"), "{stderr}");
+        assert!(stderr.contains("hint: keep the file beside the profile"), "{stderr}");
+    }
+}
+
+/// issue 13 (files): `fromFile: /proc/self/environ` made kgen's whole
+/// environment (CI secrets included) a Secret. Absolute paths, links into
+/// `/proc` and escapes are refused, by `kgen check` as well.
+#[test]
+fn issue13_from_file_cannot_read_the_process_environment() {
+    for (file, extra) in [
+        ("/proc/self/environ", None),
+        ("env", Some(("env", "@/proc/self/environ"))),
+        ("self/environ", Some(("self", "@/proc/self"))),
+        ("../../../../../../../../proc/self/environ", None),
+    ] {
+        let profile = format!(
+            "name: shop\nimage: shop:1.0\nsecrets:\n  ci:\n    env: [TOKEN]\n    create: {{fromFile: \"{file}\"}}\n"
+        );
+        let dir = project("environ", &profile, extra.as_slice());
+        for command in ["render", "check"] {
+            let (code, stdout, stderr) = kgen_in(&dir, &[command, "app.yaml"], &[("CI_TOKEN", "ci-token-issue13")]);
+            assert_eq!(code, Some(1), "{file}: {stderr}");
+            assert!(!stdout.contains("ci-token-issue13"));
+            assert!(
+                stderr.contains(&format!("error: cannot read `{file}`: it ")) || stderr.contains("cannot read `./"),
+                "{file}: {stderr}"
+            );
+            assert!(stderr.contains("in `secrets.ci.create.fromFile`"), "{stderr}");
+            assert!(!stderr.contains("ci-token-issue13"), "{stderr}");
+        }
+    }
+}
+
+/// issue 13 (files): a wider tree is allowed from the command line only
+/// (`--files-root`), never by the profile, and never `/proc`.
+#[test]
+fn issue13_files_root_allows_a_wider_tree_from_the_command_line() {
+    let dir = project(
+        "files-root",
+        "name: shop\nimage: shop:1.0\nextraManifests: [../shared/cm.yaml]\n",
+        &[("../shared/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: shared}\ndata: {A: \"1\"}\n")],
+    );
+    let (code, _, stderr) = kgen_in(&dir, &["render", "app.yaml"], &[]);
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains("it leads outside the profile's directory"), "{stderr}");
+    let (code, stdout, stderr) = kgen_in(&dir, &["render", "app.yaml", "--files-root", ".."], &[]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.contains("name: shared"));
+}
+
+/// issue 13 (files): a file inside the project that is not a manifest (a
+/// dotenv file named by mistake) has its problems located, never shown.
+#[test]
+fn issue13_a_file_that_is_not_a_manifest_is_located_not_shown() {
+    let dir = project(
+        "not-a-manifest",
+        "name: shop\nimage: shop:1.0\nextraManifests: [./.env, ./secrets.yaml, ./broken.yaml]\n",
+        &[
+            (".env", "DB_PASSWORD=issue13-dotenv-value\n"),
+            ("secrets.yaml", "password: issue13-yaml-value\n"),
+            ("broken.yaml", "token: [issue13-broken-value\n"),
+        ],
+    );
+    let (code, _, stderr) = kgen_in(&dir, &["check", "app.yaml"], &[]);
+    assert_eq!(code, Some(1));
+    assert!(!stderr.contains("issue13-"), "{stderr}");
+    assert!(stderr.contains("error: a manifest is a mapping, found text\n --> ./.env:1:1\n"), "{stderr}");
+    assert!(stderr.contains("error: the manifest has no `apiVersion`\n --> ./secrets.yaml:1:1\n"), "{stderr}");
+    assert!(stderr.contains(" --> ./broken.yaml:"), "{stderr}");
+}
+
+/// issue 13 (secrets): whatever carries a created Secret's value into
+/// another object, the bundle is refused and the value is never printed.
+#[test]
+fn issue13_no_other_object_holds_a_created_secret_value() {
+    let profile = format!(
+        "name: shop\nimage: shop:1.0\nsettings:\n  GREETING: \"{SHOP_KEY}\"\nsecrets:\n  shop-secrets:\n    env: [API_KEY]\n    create: {{fromEnv: {{API_KEY: SHOP_KEY}}}}\n"
+    );
+    let dir = project("holds", &profile, &[]);
+    let (code, stdout, stderr) = kgen_in(&dir, &["render", "app.yaml"], &[("SHOP_KEY", SHOP_KEY)]);
+    assert_eq!((code, stdout.as_str()), (Some(1), ""));
+    assert!(
+        stderr.starts_with(
+            "error: ConfigMap `shop/shop` holds a value that kgen read for a Secret it creates, at `data.GREETING`"
+        ),
+        "{stderr}"
+    );
+    assert_no_secret(&stderr.replace(&format!("GREETING: \"{SHOP_KEY}\""), ""));
+    // `kgen check` reads no values: nothing to find.
+    let (code, _, stderr) = kgen_in(&dir, &["check", "app.yaml"], &[]);
+    assert_eq!(code, Some(0), "{stderr}");
+}
+
+/// issue 13 (plain text): the rule held only field by field in the model;
+/// every rendered object is now checked too, and what it finds is located
+/// at the profile's text, masked in every snippet that shows it.
+#[test]
+fn issue13_every_rendered_object_is_held_to_the_plain_text_rule() {
+    let err = render("name: shop\nimage: shop:1.0\nargs: [--db-password=hunter2, --api-token, t0ken]\n", None, &[])
+        .unwrap_err();
+    assert!(
+        err.starts_with("error: `args` gives `--db-password` a credential as plain text, in Deployment `shop/shop`\n --> p.yaml:3:8\n"),
+        "{err}"
+    );
+    assert!(err.contains("error: `args` gives `--api-token` a credential as plain text"), "{err}");
+    assert!(!err.contains("hunter2") && !err.contains("t0ken"), "{err}");
+}
+
+/// issue 13 (API server): a created Secret over 1 MiB passed; the API
+/// server refuses it. The size is said, never a value.
+#[test]
+fn issue13_a_created_secret_over_1_mib_is_refused() {
+    let keys: Vec<String> = (0..10).map(|i| format!("K{i}: V{i}")).collect();
+    let profile = format!(
+        "name: shop\nimage: shop:1.0\nsecrets:\n  big:\n    env: [K0]\n    create:\n      fromEnv: {{{}}}\n",
+        keys.join(", ")
+    );
+    let dir = project("big-secret", &profile, &[]);
+    let values: Vec<(String, String)> = (0..10).map(|i| (format!("V{i}"), format!("{i}").repeat(120_000))).collect();
+    let env: Vec<(&str, &str)> = values.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let (code, stdout, stderr) = kgen_in(&dir, &["render", "app.yaml"], &env);
+    assert_eq!((code, stdout.as_str()), (Some(1), ""));
+    assert!(
+        stderr.starts_with(
+            "error: Secret `big` would hold 1200000 bytes; the API server allows 1 MiB\n --> app.yaml:7:7\n"
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.len() < 1000);
+    // `kgen check` reads no values and passes.
+    let (code, _, stderr) = kgen_in(&dir, &["check", "app.yaml"], &[]);
+    assert_eq!(code, Some(0), "{stderr}");
+}
+
+/// issue 13 (Pod Security): escape hatches may loosen security only where
+/// the profile opts in, and then every loosening is named in a warning.
+#[test]
+fn issue13_opting_in_renders_and_names_every_loosening_in_a_warning() {
+    let manifest = "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: agent, namespace: kube-system}\nspec:\n  selector: {matchLabels: {app: agent}}\n  template:\n    metadata: {labels: {app: agent}}\n    spec:\n      containers: [{name: agent, image: \"agent:1\", securityContext: {privileged: true}}]\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: shop-view}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}\nsubjects: [{kind: ServiceAccount, name: shop, namespace: shop}]\n";
+    let profile = "name: shop\nimage: shop:1.0\nnamespace: {podSecurity: privileged}\n\
+        escapeHatches:\n  allow: {namespaces: [kube-system], kinds: [ClusterRoleBinding], clusterRoles: [view]}\n\
+        extraManifests: [./agent.yaml]\n\
+        patches:\n  - target: {kind: Deployment, name: shop}\n    merge: {spec: {template: {spec: {hostNetwork: true}}}}\n";
+    let dir = project("opt-in", profile, &[("agent.yaml", manifest)]);
+    let (code, stdout, stderr) = kgen_in(&dir, &["render", "app.yaml"], &[]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.contains("name: agent") && stdout.contains("hostNetwork: true"));
+    assert!(stdout.contains("pod-security.kubernetes.io/enforce: privileged"));
+    for warning in [
+        "warning: pods may run below the restricted Pod Security Standard: namespace `shop` allows privileged",
+        "warning: DaemonSet `kube-system/agent` is outside the app's namespace `shop`, as `escapeHatches.allow.namespaces` allows",
+        "warning: DaemonSet `kube-system/agent` runs below the restricted Pod Security Standard, as `namespace.podSecurity: privileged` allows: container `agent` is privileged;",
+        "warning: ClusterRoleBinding `shop-view` is cluster-wide, outside the app's namespace, as `escapeHatches.allow.kinds` allows",
+        "warning: ClusterRoleBinding `shop-view` grants ClusterRole `view`, as `escapeHatches.allow.clusterRoles` allows",
+        "warning: Deployment `shop/shop` runs below the restricted Pod Security Standard, as `namespace.podSecurity: privileged` allows: the pod sets `hostNetwork: true`",
+    ] {
+        assert!(stderr.contains(warning), "{warning}\n{stderr}");
+    }
+    // Baseline still refuses what only privileged allows.
+    let baseline = profile.replace("podSecurity: privileged", "podSecurity: baseline");
+    let dir = project("opt-in-baseline", &baseline, &[("agent.yaml", manifest)]);
+    let (code, _, stderr) = kgen_in(&dir, &["render", "app.yaml"], &[]);
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains("error: DaemonSet `kube-system/agent`: container `agent` is privileged, which the baseline Pod Security Standard forbids (Privileged Containers)"), "{stderr}");
+    assert!(stderr.contains("error: Deployment `shop/shop`: the pod sets `hostNetwork: true`, which the baseline Pod Security Standard forbids"), "{stderr}");
+}
+
 /// Render a profile from standard input; (exit code, stdout, stderr).
 fn render_stdin(text: &str, args: &[&str]) -> (Option<i32>, String, String) {
     let mut all = vec!["render", "-"];

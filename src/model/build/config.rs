@@ -40,10 +40,10 @@ impl Builder<'_> {
             None => !system,
         };
         if !create {
-            if !ns.labels.is_empty() || !ns.annotations.is_empty() || ns.pod_security.is_some() {
+            if !ns.labels.is_empty() || !ns.annotations.is_empty() {
                 self.error_hint(
                     &path!["namespace"],
-                    "namespace labels, annotations and podSecurity apply only to a namespace kgen creates",
+                    "namespace labels and annotations apply only to a namespace kgen creates",
                     "remove them, or set `namespace.create: true`",
                 );
             }
@@ -94,7 +94,9 @@ impl Builder<'_> {
             if let Err(why) = names::qualified_key(k) {
                 self.key_error(&at, format!("key `{k}` {why}"));
             }
-            if !labels {
+            if labels {
+                self.no_credential(&at, "label", Some(k), v);
+            } else {
                 self.no_credential(&at, "annotation", Some(k), v);
                 if reserved.contains(&k.as_str()) {
                     self.diag(Diagnostic::error(format!("annotation `{k}` is set by kgen")).hint(why), &at, true);

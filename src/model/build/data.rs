@@ -423,6 +423,8 @@ impl Builder<'_> {
     ) -> Option<WalArchive> {
         let here = [at, &path!["walArchive"]].concat();
         let mut ok = true;
+        // A command line like any other: no credential in plain text.
+        self.no_credential(&[here.as_slice(), &path!["command"]].concat(), "`walArchive.command`", None, &w.command);
         if w.command.trim().is_empty() || w.command.contains('\n') || w.command.contains('\0') {
             self.error(
                 &[here.as_slice(), &path!["command"]].concat(),
@@ -1112,6 +1114,13 @@ impl Builder<'_> {
                 return None;
             }
         };
+        // The migration command is a command line like any other: no
+        // credential in plain text.
+        for (field, list) in [("command", Some(&command)), ("args", m.args.as_ref())] {
+            for (i, arg) in list.into_iter().flatten().enumerate() {
+                self.no_credential(&path!["migrations", field, i], &format!("`migrations.{field}`"), None, arg);
+            }
+        }
         if strategy == MigrationStrategy::InitContainer {
             component.migrate_on_start = true;
         }

@@ -129,8 +129,9 @@ impl Builder<'_> {
         // Annotation keys follow other tools' conventions (Vault's
         // `agent-inject-token: "true"`): only their values are checked.
         let (diagnostic, kind) = if let Some(n) = name
-            && what != "annotation"
+            && !matches!(what, "annotation" | "label")
             && credentials::is_credential_name(n)
+            && credentials::is_plain_value(value)
         {
             let message = format!("{what} `{n}` looks like a credential, written as plain text");
             (Diagnostic::error(message).hint(keep_in_secret), Redact::Whole)
@@ -151,6 +152,20 @@ impl Builder<'_> {
             };
             let message = format!("{subject} contains a URL with a password (`user:password@`)");
             (Diagnostic::error(message).hint(hint), Redact::UrlPasswords)
+        } else if let Some(shape) = credentials::credential_shape(value) {
+            let subject = match name {
+                Some(n) => format!("{what} `{n}`"),
+                None => what.to_string(),
+            };
+            let hint = match what {
+                "annotation" | "label" => {
+                    "anyone who can read the object reads its metadata: keep credentials in a Secret"
+                }
+                "setting" | "variable" => keep_in_secret,
+                _ => pass_through_env,
+            };
+            let message = format!("{subject} holds what looks like {shape}, written as plain text");
+            (Diagnostic::error(message).hint(hint), Redact::Whole)
         } else {
             return;
         };
