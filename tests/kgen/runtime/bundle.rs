@@ -132,6 +132,8 @@ pub struct PodSource {
     pub active_deadline: Option<i64>,
     /// A suspended CronJob: run by hand (`kubectl create job --from=cronjob/…`).
     pub suspended: bool,
+    /// The controller's Argo CD sync wave (0 when it has none).
+    pub sync_wave: i32,
 }
 
 impl PodSource {
@@ -239,6 +241,12 @@ fn source(
         claim_templates,
         active_deadline,
         suspended: false,
+        sync_wave: meta
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get("argocd.argoproj.io/sync-wave"))
+            .and_then(|w| w.parse().ok())
+            .unwrap_or(0),
     }
 }
 
@@ -345,6 +353,37 @@ impl SecretStore<'_> {
                 .collect(),
         }
     }
+}
+
+/// Every Secret some pod template names (env, envFrom, volumes).
+pub fn referenced_secrets(bundle: &Bundle) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    for source in bundle.pod_sources() {
+        let spec = source.spec();
+        for c in spec.containers.iter().chain(spec.init_containers.iter().flatten()) {
+            for e in c.env.iter().flatten() {
+                if let Some(r) = e.value_from.as_ref().and_then(|v| v.secret_key_ref.as_ref()) {
+                    names.insert(r.name.clone());
+                }
+            }
+            for e in c.env_from.iter().flatten() {
+                if let Some(r) = &e.secret_ref {
+                    names.insert(r.name.clone());
+                }
+            }
+        }
+        for v in spec.volumes.iter().flatten() {
+            if let Some(name) = v.secret.as_ref().and_then(|s| s.secret_name.clone()) {
+                names.insert(name);
+            }
+            for p in v.projected.iter().flat_map(|p| p.sources.iter().flatten()) {
+                if let Some(s) = &p.secret {
+                    names.insert(s.name.clone());
+                }
+            }
+        }
+    }
+    names
 }
 
 /// Every key of `secret` that some pod template names.

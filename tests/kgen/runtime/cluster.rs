@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
+use super::api::ApiServer;
 use super::bundle::{self, Bundle, Controller, PodSource, SecretStore, SecretValues, Target};
 use super::env::{self, PodFacts, ServiceLink, Sources};
 use super::images::{AppOptions, Images};
@@ -44,6 +45,11 @@ const KUBERNETES_SERVICE_IP: &str = "10.96.0.1";
 pub struct Options {
     pub secrets: SecretValues,
     pub app: AppOptions,
+    /// The user created every Secret the bundle references but does not
+    /// create, with `secrets`' values, before applying the bundle (else only
+    /// the bundle's setup Jobs create Secrets, and `secrets` fills in what
+    /// is still missing when a pod needs it).
+    pub secrets_exist_beforehand: bool,
 }
 
 /// One bundle on one node.
@@ -53,6 +59,9 @@ pub struct Cluster {
     pods: Vec<Pod>,
     finished: Vec<Pod>,
     network: Option<Network>,
+    api: Option<ApiServer>,
+    /// The setup Jobs run when the bundle was applied.
+    pub setup: Vec<JobRun>,
     images: Images,
     pod_ips: BTreeMap<String, String>,
     service_ips: BTreeMap<String, String>,
@@ -85,6 +94,8 @@ impl Cluster {
             pods: vec![],
             finished: vec![],
             network: Some(network),
+            api: None,
+            setup: vec![],
             images,
             pod_ips: BTreeMap::new(),
             service_ips: BTreeMap::new(),
@@ -95,7 +106,53 @@ impl Cluster {
         cluster.plan_addresses();
         cluster.write_name_files();
         cluster.start_proxies();
+        let api_dir = cluster.root().join("api");
+        let network = cluster.network.as_mut().expect("the network lives as long as the cluster");
+        let api = ApiServer::start(&api_dir, KUBERNETES_SERVICE_IP, &cluster.bundle, network);
+        if options.secrets_exist_beforehand {
+            for name in bundle::referenced_secrets(&cluster.bundle) {
+                if cluster.bundle.secret(&name).is_none() {
+                    api.create_secret(
+                        &name,
+                        &SecretStore { bundle: &cluster.bundle, values: &cluster.secrets }.all(&name),
+                    );
+                }
+            }
+        }
+        cluster.api = Some(api);
+        cluster.run_setup_jobs();
         cluster
+    }
+
+    /// Run the Jobs that the bundle orders before every workload (a sync
+    /// wave lower than any Deployment's or StatefulSet's), in wave order, as
+    /// a GitOps tool applying it would; each must succeed.
+    fn run_setup_jobs(&mut self) {
+        let first_workload = self
+            .bundle
+            .pod_sources()
+            .iter()
+            .filter(|s| matches!(s.controller, Controller::Deployment | Controller::StatefulSet))
+            .map(|s| s.sync_wave)
+            .min()
+            .unwrap_or(0);
+        let mut jobs: Vec<PodSource> = self
+            .bundle
+            .pod_sources()
+            .into_iter()
+            .filter(|s| s.controller == Controller::Job && s.sync_wave < first_workload)
+            .collect();
+        jobs.sort_by_key(|s| (s.sync_wave, s.name.clone()));
+        for job in jobs {
+            let run = self.run_job(&job.name);
+            run.assert_succeeded();
+            self.setup.push(run);
+        }
+    }
+
+    /// The scenario's API server.
+    pub fn api(&self) -> &ApiServer {
+        self.api.as_ref().expect("the API server lives as long as the cluster")
     }
 
     fn root(&self) -> &Path {
@@ -137,9 +194,10 @@ impl Cluster {
     /// `/etc/hosts` (Service names with their namespace forms, StatefulSet
     /// pods under their Service, every planned pod) and `/etc/resolv.conf`.
     fn write_name_files(&self) {
-        let mut hosts = String::from("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
         let qualified =
             |name: &str, ns: &str| format!("{name} {name}.{ns} {name}.{ns}.svc {name}.{ns}.svc.cluster.local");
+        let mut hosts = String::from("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
+        hosts.push_str(&format!("{KUBERNETES_SERVICE_IP}\t{}\n", qualified("kubernetes", "default")));
         for service in &self.bundle.services {
             let name = service.metadata.name.clone().unwrap();
             let ns = service.metadata.namespace.clone().unwrap_or_else(|| "default".into());
@@ -198,7 +256,7 @@ impl Cluster {
         for (ip, port, pod_ip, target) in proxies {
             network.proxy(&ip, port, &pod_ip, target, &log);
         }
-        network.wait_proxies(&listeners);
+        network.wait_listening(&listeners);
     }
 
     /// The service links every pod of the bundle gets (with the API
@@ -350,7 +408,7 @@ impl Cluster {
         let mut pod = Pod::new(source.clone(), ip, label.clone(), ns, pod_dir.join("logs"));
         let facts = self.facts(&pod);
         let claims = self.root().join("claims");
-        let store = Store { bundle: &self.bundle, values: &self.secrets };
+        let store = self.store();
         let volumes = volumes::make_volumes(&source, &pod_dir, &claims, &store, &facts)
             .map_err(|e| format!("ContainerCreating: {e}"))?;
         let spec = source.spec().clone();
@@ -390,7 +448,7 @@ impl Cluster {
     ) -> Result<Prepared, String> {
         let image = self.images.for_container(container);
         let links = self.service_links(source.spec().enable_service_links != Some(false));
-        let store = Store { bundle: &self.bundle, values: &self.secrets };
+        let store = self.store();
         let kubelet = env::kubelet_variables(container, facts, &links, &store)
             .map_err(|e| format!("container `{}`: CreateContainerConfigError: {e}", container.name))?;
         let argv = pod::command_line(container, &image, &kubelet)?;
@@ -425,12 +483,13 @@ impl Cluster {
 
 impl Drop for Cluster {
     fn drop(&mut self) {
-        // Containers first, then the pods' and the cluster's namespaces,
-        // then the files.
+        // Containers first, then the pods' and the cluster's namespaces
+        // (the proxies and the API server with them), then the files.
         for mut pod in self.pods.drain(..).chain(self.finished.drain(..)) {
             pod.stop(Duration::ZERO);
         }
         self.network = None;
+        self.api = None;
         self.root = None;
     }
 }
@@ -485,14 +544,27 @@ fn target_port(backend: &PodSource, target: Option<&IntOrString>, port: i32) -> 
     }
 }
 
-/// Secrets and ConfigMaps for `env` and `volumes`.
+/// Secrets and ConfigMaps for `env` and `volumes`: the bundle's, those
+/// in the API server, and (for Secrets) the values a user would have put in
+/// the ones still missing.
 struct Store<'a> {
     bundle: &'a Bundle,
     values: &'a SecretValues,
+    created: BTreeMap<String, BTreeMap<String, Vec<u8>>>,
+    ca: &'a str,
+}
+
+impl Cluster {
+    fn store(&self) -> Store<'_> {
+        Store { bundle: &self.bundle, values: &self.secrets, created: self.api().secrets(), ca: self.api().ca() }
+    }
 }
 
 impl Sources for Store<'_> {
     fn configmap(&self, name: &str) -> Option<BTreeMap<String, String>> {
+        if name == "kube-root-ca.crt" && self.bundle.configmap(name).is_none() {
+            return Some(BTreeMap::from([("ca.crt".to_string(), self.ca.to_string())]));
+        }
         let cm = self.bundle.configmap(name)?;
         let mut data = cm.data.clone().unwrap_or_default();
         for (k, v) in cm.binary_data.iter().flatten() {
@@ -502,6 +574,11 @@ impl Sources for Store<'_> {
     }
 
     fn secret(&self, name: &str) -> Option<BTreeMap<String, Vec<u8>>> {
+        if self.bundle.secret(name).is_none()
+            && let Some(created) = self.created.get(name)
+        {
+            return Some(created.clone());
+        }
         Some(SecretStore { bundle: self.bundle, values: self.values }.all(name))
     }
 }

@@ -79,6 +79,8 @@ pub enum Kind {
     Busybox,
     /// `keinos/sqlite3:<tag>`: Alpine with sqlite3.
     Sqlite,
+    /// `curlimages/curl:<tag>`: Alpine with curl (kgen's credentials Job).
+    Curl,
     /// Anything else: the user's application, played by `entrypoints/app.sh`.
     App,
 }
@@ -107,6 +109,7 @@ impl Kind {
             }
             "busybox" | "library/busybox" | "alpine" | "library/alpine" => Kind::Busybox,
             "keinos/sqlite3" => Kind::Sqlite,
+            "curlimages/curl" | "docker.io/curlimages/curl" => Kind::Curl,
             _ => Kind::App,
         }
     }
@@ -172,6 +175,7 @@ impl Images {
             Kind::PostgresExporter => self.exporter(),
             Kind::Busybox => self.busybox(Kind::Busybox),
             Kind::Sqlite => self.busybox(Kind::Sqlite),
+            Kind::Curl => self.busybox(Kind::Curl),
             Kind::App => self.app(container),
         }
     }
@@ -292,10 +296,13 @@ impl Images {
 
     fn busybox(&mut self, kind: Kind) -> Image {
         let bin = self.build("busybox/local-bin", install_busybox);
-        // keinos/sqlite3 is Alpine with /usr/bin/sqlite3 (there on this host)
-        // and user `sqlite`; busybox and alpine run a shell as root.
+        // keinos/sqlite3 is Alpine with /usr/bin/sqlite3 and user `sqlite`,
+        // curlimages/curl Alpine with /usr/bin/curl and user `curl_user`
+        // (both programs are there on this host); busybox and alpine run a
+        // shell as root.
         let (cmd, uid) = match kind {
             Kind::Sqlite => (vec!["/bin/sh".into(), "-c".into(), "/usr/bin/sqlite3".into()], 100),
+            Kind::Curl => (vec!["/usr/bin/curl".into()], 100),
             _ => (vec!["sh".into()], 0),
         };
         Image {

@@ -13,8 +13,13 @@
 //! with volumes made like the kubelet makes them (`volumes`), the kubelet's
 //! environment and command-line rules (`env`), emulated images (`images`,
 //! `entrypoints/`), and one network namespace per pod behind Service
-//! proxies (`net`). Secrets the bundle references but does not create get
-//! passwords full of URL-special characters (`bundle::SecretValues`).
+//! proxies (`net`). An API server (`api`) serves Secrets over TLS to the
+//! tokens pods are given, as the bundle's RBAC allows; the Jobs the bundle
+//! orders before its workloads (kgen's credentials Job) run when a
+//! scenario starts, so databases initialise with the passwords it
+//! generated. Secrets still missing get passwords full of URL-special
+//! characters (`bundle::SecretValues`), as do all of them in scenarios
+//! where the user created them beforehand.
 //!
 //! What it does not do: enforce NetworkPolicies (every pod reaches every
 //! pod), resource limits, seccomp or AppArmor profiles; run replicas (one
@@ -32,6 +37,7 @@
 //! (removed by the next run); KGEN_RUNTIME_KGEN=/path/to/kgen renders with
 //! another kgen build, to see what an older release would have done.
 
+mod api;
 mod bundle;
 mod cluster;
 mod env;
@@ -55,6 +61,9 @@ const TOOLS: &[(&str, &[&str])] = &[
     ("ip (iproute2)", &["ip"]),
     ("ss (iproute2)", &["ss"]),
     ("socat", &["socat"]),
+    ("curl", &["/usr/bin/curl"]),
+    ("openssl", &["openssl"]),
+    ("python3", &["python3"]),
     ("busybox", &["/usr/bin/busybox", "/bin/busybox"]),
     ("bash", &["bash"]),
     ("timeout (coreutils)", &["timeout"]),

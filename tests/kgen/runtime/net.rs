@@ -83,7 +83,8 @@ impl Namespaces {
     }
 }
 
-/// The cluster namespace, its bridge, Service addresses and proxies.
+/// The cluster namespace, its bridge, Service addresses, proxies and the
+/// API server.
 pub struct Network {
     cluster: Namespaces,
     proxies: Vec<Background>,
@@ -131,8 +132,13 @@ impl Network {
             format!("TCP-LISTEN:{port},bind={service_ip},fork,reuseaddr"),
             format!("TCP:{pod_ip}:{target_port},connect-timeout=5"),
         ]);
-        let proxy = Background::spawn(self.cluster.enter(socat), log);
-        self.proxies.push(proxy);
+        self.spawn(socat, log);
+    }
+
+    /// Run a server in the cluster namespace (stopped with the network).
+    pub fn spawn(&mut self, server: Command, log: &Path) {
+        let process = Background::spawn(self.cluster.enter(server), log);
+        self.proxies.push(process);
     }
 
     /// The cluster namespace's holder and the proxies.
@@ -140,9 +146,9 @@ impl Network {
         std::iter::once(self.cluster.pid()).chain(self.proxies.iter().map(Background::pid)).collect()
     }
 
-    /// Wait until every proxy listens (bounded), so that a client never
-    /// races the proxy's start.
-    pub fn wait_proxies(&mut self, listeners: &[(String, i32)]) {
+    /// Wait until every proxy or server listens (bounded), so that a client
+    /// never races its start.
+    pub fn wait_listening(&mut self, listeners: &[(String, i32)]) {
         let deadline = Instant::now() + Duration::from_secs(10);
         for (ip, port) in listeners {
             loop {
@@ -152,10 +158,10 @@ impl Network {
                 }
                 for proxy in &mut self.proxies {
                     if let Some(status) = proxy.exit_status() {
-                        panic!("a Service proxy (socat) exited ({status}):\n{}", proxy.output());
+                        panic!("a Service proxy or the API server exited ({status}):\n{}", proxy.output());
                     }
                 }
-                assert!(Instant::now() < deadline, "the Service proxy for {ip}:{port} did not listen within 10 s");
+                assert!(Instant::now() < deadline, "nothing listened on {ip}:{port} within 10 s");
                 std::thread::sleep(Duration::from_millis(20));
             }
         }

@@ -271,7 +271,67 @@ fn options_for(target: &Target) -> Options {
         // The backend runs `prisma migrate deploy` itself on start.
         options.app = AppOptions { always_migrate_on_start: true };
     }
+    if target.profile.ends_with("traversion.yaml") {
+        // The profile names its database Secret: a user may have created it,
+        // with whatever password, before the first apply (kgen's credentials
+        // Job then keeps it). Elsewhere the Job generates every password.
+        options.secrets_exist_beforehand = true;
+    }
     options
+}
+
+/// kgen's credentials Job, run when the bundle is applied, creates each
+/// Secret it owns with random URL-safe values through the API (as its
+/// ServiceAccount, over TLS); run again (a re-apply, an upgrade), it keeps
+/// every value; it never reads a Secret.
+#[test]
+fn the_credentials_job_creates_what_is_missing_once_and_keeps_it() {
+    if !super::node_available() {
+        return;
+    }
+    let target = Target { profile: "profiles/clockwork.yaml", env: Some("dev") };
+    let mut cluster = Cluster::new(target.clone());
+    let [setup] = &cluster.setup[..] else { panic!("{target}: expected one setup Job, ran {}", cluster.setup.len()) };
+    let job = setup.label.clone();
+    let created = cluster.api().secrets();
+    assert!(!created.is_empty(), "{job}: created no Secret; its output:\n{}", setup.output("create"));
+    for (name, data) in &created {
+        assert!(
+            setup.output("create").contains(&format!("created Secret {name}")),
+            "{job}: {}",
+            setup.output("create")
+        );
+        for (key, value) in data {
+            let value = String::from_utf8_lossy(value);
+            assert!(
+                value.len() == 32 && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
+                "{job}: Secret {name} key {key} is not 32 URL-safe characters"
+            );
+        }
+    }
+    let again = cluster.run_job(&setup_job_name(&cluster));
+    again.assert_succeeded();
+    assert_eq!(cluster.api().secrets(), created, "{job}: a second run changed a Secret");
+    for name in created.keys() {
+        assert!(again.output("create").contains(&format!("Secret {name} exists: kept")), "{}", again.output("create"));
+    }
+    let requests = cluster.api().requests();
+    assert!(
+        requests.iter().all(|r| r.starts_with("POST ") && r.ends_with("/clockwork-credentials)")),
+        "{job}: requests other than creates by its account:\n{}",
+        requests.join("\n")
+    );
+    // The database initialises with the generated password and the app
+    // connects with it.
+    start_data_services(&mut cluster);
+    for source in apps(&cluster.bundle) {
+        cluster.start_ready(&source.name);
+    }
+}
+
+fn setup_job_name(cluster: &Cluster) -> String {
+    let jobs = cluster.bundle.pod_sources().into_iter().filter(|s| s.controller == Controller::Job);
+    jobs.filter(|s| kind_of(s) == Kind::Curl).map(|s| s.name).next().expect("a credentials Job")
 }
 
 /// Each database starts with the rendered arguments and init scripts,

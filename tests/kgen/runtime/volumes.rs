@@ -8,8 +8,8 @@
 //!   `lost+found`);
 //! - `secret`, `configMap`, `downwardAPI`, `projected`: files with
 //!   `defaultMode` or the item's `mode`, `items` mapping keys to paths,
-//!   mounted read-only; a projected service-account token and
-//!   `kube-root-ca.crt` are fakes;
+//!   mounted read-only; a projected service-account token is one the
+//!   scenario's API server accepts (`api::token`), `kube-root-ca.crt` its CA;
 //!
 //! then, with `fsGroup`, the kubelet's ownership change: group fsGroup,
 //! `g+rw` (`g+r` for read-only volumes), setgid and `g+x` on directories,
@@ -152,16 +152,12 @@ fn make_volume(
     } else if let Some(projected) = &volume.projected {
         default_mode = projected.default_mode;
         for source in projected.sources.iter().flatten() {
-            if let Some(token) = &source.service_account_token {
-                files.insert(&token.path, fake_token(facts).into_bytes(), None);
+            if let Some(projection) = &source.service_account_token {
+                let token = super::api::token(&facts.namespace, &facts.service_account, &facts.name);
+                files.insert(&projection.path, token.into_bytes(), None);
             }
             if let Some(cm) = &source.config_map {
-                let data = if cm.name == "kube-root-ca.crt" {
-                    Some(BTreeMap::from([("ca.crt".to_string(), FAKE_CA.as_bytes().to_vec())]))
-                } else {
-                    configmap_bytes(sources, &cm.name)
-                };
-                match data {
+                match configmap_bytes(sources, &cm.name) {
                     Some(data) => {
                         files.add_keys(&data, cm.items.as_deref(), cm.optional, &format!("configmap {}", cm.name))?
                     }
@@ -316,20 +312,6 @@ fn change_ownership(path: &Path, gid: u32, read_only: bool) {
         }
     }
 }
-
-/// Something shaped like a projected service-account token (not a valid one:
-/// there is no API server).
-fn fake_token(facts: &PodFacts) -> String {
-    format!(
-        "eyJhbGciOiJSUzI1NiJ9.kgen-runtime-test-token-for-{}-in-{}.c2lnbmF0dXJl",
-        facts.service_account, facts.namespace
-    )
-}
-
-const FAKE_CA: &str = "-----BEGIN CERTIFICATE-----\n\
-MIIBdzCCAR2gAwIBAgIBADAKBggqhkjOPQQDAjAjMSEwHwYDVQQDDBhrZ2VuLXJ1\n\
-bnRpbWUtdGVzdHMtZmFrZS1jYTAeFw0yNjAxMDEwMDAwMDBaFw0zNjAxMDEwMDAw\n\
------END CERTIFICATE-----\n";
 
 /// The pod's `fsGroup` and `supplementalGroups`, for the process identity.
 pub fn pod_groups(spec: &PodSpec) -> Vec<u32> {
