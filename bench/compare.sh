@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # kgen against Helm and Kustomize on the same apps, as whole processes, side
 # by side: the peer fixtures in ../shared/peers/ and their kgen equivalents
-# in profiles/peer-*.yaml (bench/equivalence.py shows how they differ).
+# in benches/profiles/peer-*.yaml (bench/equivalence.py shows how they differ).
 #
 #   ../shared/peers/install.sh      # helm 4.1.4 and kubectl 1.33 into /tmp/peers/bin
 #   bench/compare.sh                # about 3 minutes on a 2-core machine
@@ -180,8 +180,8 @@ P="$PEERS_DIR"
 "$HELM" template clockwork "$P/chart-clockwork" -n clockwork -f "$P/chart-clockwork/values-prod.yaml" >"$work/helm-clockwork.yaml"
 "$HELM" template clockwork-stack "$P/chart-fullstack" -n clockwork -f "$P/chart-fullstack/values-prod.yaml" >"$work/helm-fullstack.yaml"
 "$KUBECTL" kustomize "$P/kustomize-clockwork/overlays/prod" >"$work/kustomize-prod.yaml"
-"$KGEN" render profiles/peer-clockwork.yaml --env prod >"$work/kgen-clockwork.yaml"
-"$KGEN" render profiles/peer-fullstack.yaml --env prod >"$work/kgen-fullstack.yaml"
+"$KGEN" render benches/profiles/peer-clockwork.yaml --env prod >"$work/kgen-clockwork.yaml"
+"$KGEN" render benches/profiles/peer-fullstack.yaml --env prod >"$work/kgen-fullstack.yaml"
 
 # N apps for kgen: copies of the clockwork prod profile, each with its own
 # name, namespace and host (as gen-fleet.py does for Helm).
@@ -192,7 +192,7 @@ for ((i = 1; i <= max_n; i++)); do
   t="$(printf 'tenant-%03d' "$i")"
   sed -e "s/^name: clockwork\$/name: $t/" -e "s/^namespace: clockwork\$/namespace: $t/" \
     -e "s/name: clockwork}/name: $t}/" -e "s/clockwork\\.example\\.com/$t.clockwork.example.com/g" \
-    profiles/peer-clockwork.yaml >"$work/apps/$t.yaml"
+    benches/profiles/peer-clockwork.yaml >"$work/apps/$t.yaml"
 done
 for n in $SCALE; do
   mkdir -p "$work/fleet-kgen-$n"
@@ -217,16 +217,16 @@ echo "# outputs: helm clockwork $(count "$work/helm-clockwork.yaml"); kustomize 
 echo "#          helm fullstack $(count "$work/helm-fullstack.yaml"); kgen peer-fullstack $(count "$work/kgen-fullstack.yaml")"
 
 # Full stack: the main target (>= 30x helm, <= 2x cat of the same bytes).
-header "full stack (prod): helm template chart-fullstack vs kgen render profiles/peer-fullstack.yaml"
+header "full stack (prod): helm template chart-fullstack vs kgen render benches/profiles/peer-fullstack.yaml"
 G_NAMES=() G_CMDS=()
-add "kgen render peer-fullstack" "$KGEN" render profiles/peer-fullstack.yaml --env prod
+add "kgen render peer-fullstack" "$KGEN" render benches/profiles/peer-fullstack.yaml --env prod
 add "helm template chart-fullstack" "$HELM" template clockwork-stack "$P/chart-fullstack" -n clockwork -f "$P/chart-fullstack/values-prod.yaml"
 add "cat (kgen's output bytes)" cat "$work/kgen-fullstack.yaml"
 add "kgen --version (start-up only)" "$KGEN" --version
 add "true (a process that does nothing)" "$(type -P true)"
 G_SHORT=(kgen helm cat version true)
 if [[ -n "${KGEN_B:-}" ]]; then
-  add "KGEN_B render peer-fullstack" "$KGEN_B" render profiles/peer-fullstack.yaml --env prod
+  add "KGEN_B render peer-fullstack" "$KGEN_B" render benches/profiles/peer-fullstack.yaml --env prod
   add "KGEN_B --version" "$KGEN_B" --version
   G_SHORT+=(kgen_b version_b)
 fi
@@ -246,9 +246,9 @@ fs_cat_ratio="$(ratio_median 0 2)"
 fs_kgen_wall="$(median_of 0)"
 fs_kgen_peak="$(peak_of 0)"
 
-header "clockwork (prod): helm template chart-clockwork, kubectl kustomize overlays/prod vs kgen render profiles/peer-clockwork.yaml"
+header "clockwork (prod): helm template chart-clockwork, kubectl kustomize overlays/prod vs kgen render benches/profiles/peer-clockwork.yaml"
 G_NAMES=() G_CMDS=()
-add "kgen render peer-clockwork" "$KGEN" render profiles/peer-clockwork.yaml --env prod
+add "kgen render peer-clockwork" "$KGEN" render benches/profiles/peer-clockwork.yaml --env prod
 add "helm template chart-clockwork" "$HELM" template clockwork "$P/chart-clockwork" -n clockwork -f "$P/chart-clockwork/values-prod.yaml"
 add "kubectl kustomize overlays/prod" "$KUBECTL" kustomize "$P/kustomize-clockwork/overlays/prod"
 add "cat (kgen's output bytes)" cat "$work/kgen-clockwork.yaml"

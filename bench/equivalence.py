@@ -7,9 +7,9 @@ renders of the peer fixtures, object by object.
                          [--case NAME] [--all]
 
 Cases (see CASES below):
-    clockwork   helm template chart-clockwork (prod)     vs  kgen render profiles/peer-clockwork.yaml --env prod
-    kustomize   kubectl kustomize overlays/prod          vs  kgen render profiles/peer-clockwork.yaml --env prod
-    fullstack   helm template chart-fullstack (prod)     vs  kgen render profiles/peer-fullstack.yaml --env prod
+    clockwork   helm template chart-clockwork (prod)     vs  kgen render benches/profiles/peer-clockwork.yaml --env prod
+    kustomize   kubectl kustomize overlays/prod          vs  kgen render benches/profiles/peer-clockwork.yaml --env prod
+    fullstack   helm template chart-fullstack (prod)     vs  kgen render benches/profiles/peer-fullstack.yaml --env prod
 
 Both renders are parsed (every document) and normalised:
   - dropped on the peer side: Helm's `helm.sh/chart` label, `managed-by`,
@@ -260,14 +260,14 @@ def render_case(case, args):
     if case == "clockwork":
         peer = run([args.helm, "template", "clockwork", os.path.join(peers, "chart-clockwork"), "-n", "clockwork",
                     "-f", os.path.join(peers, "chart-clockwork", "values-prod.yaml")])
-        profile = "profiles/peer-clockwork.yaml"
+        profile = "benches/profiles/peer-clockwork.yaml"
     elif case == "kustomize":
         peer = run([args.kubectl, "kustomize", os.path.join(peers, "kustomize-clockwork", "overlays", "prod")])
-        profile = "profiles/peer-clockwork.yaml"
+        profile = "benches/profiles/peer-clockwork.yaml"
     elif case == "fullstack":
         peer = run([args.helm, "template", "clockwork-stack", os.path.join(peers, "chart-fullstack"), "-n",
                     "clockwork", "-f", os.path.join(peers, "chart-fullstack", "values-prod.yaml")])
-        profile = "profiles/peer-fullstack.yaml"
+        profile = "benches/profiles/peer-fullstack.yaml"
     else:
         raise ValueError(case)
     ours = run([args.kgen, "render", profile, "--env", "prod"], cwd=REPO)

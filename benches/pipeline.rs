@@ -18,15 +18,17 @@ use kgen::profile::load::{Loaded, Options, load_text};
 use kgen::source::SourceMap;
 use kgen::{check, model, object, output, patch, pipeline, render};
 
-/// Profiles measured (full-stack apps), rendered with `--env prod`.
-const PROFILES: &[&str] = &["peer-fullstack", "traversion"];
+/// Profiles measured (full-stack apps, by name and path), rendered with
+/// `--env prod`.
+const PROFILES: &[(&str, &str)] =
+    &[("peer-fullstack", "benches/profiles/peer-fullstack.yaml"), ("traversion", "profiles/traversion.yaml")];
 
 fn options() -> Options {
     Options { environment: Some("prod".into()), ..Options::default() }
 }
 
-fn read(profile: &str) -> String {
-    let path = format!("{}/profiles/{profile}.yaml", env!("CARGO_MANIFEST_DIR"));
+fn read(path: &str) -> String {
+    let path = format!("{}/{path}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
@@ -45,8 +47,8 @@ fn finish(loaded: &Loaded, app: &model::App, objects: &mut [object::Object]) {
 }
 
 fn stages(c: &mut Criterion) {
-    for &profile in PROFILES {
-        let text = read(profile);
+    for &(profile, path) in PROFILES {
+        let text = read(path);
         let loaded = load(profile, &text);
         let inputs = Inputs::default();
         let (app, _) = model::build(&loaded, &inputs).expect("the profile is valid");

@@ -176,8 +176,20 @@ pub struct CheckArgs {
     #[arg(value_name = "PROFILE")]
     pub profiles: Vec<PathBuf>,
 
+    /// `text`: a line per profile and environment, then what the cluster
+    /// must provide; `json`: the same as one JSON document, for CI.
+    #[arg(short, long, value_enum, default_value_t = CheckFormat::Text)]
+    pub output: CheckFormat,
+
     #[command(flatten)]
     pub profile: ProfileArgs,
+}
+
+/// How `kgen check` reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum CheckFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Args)]

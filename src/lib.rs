@@ -18,6 +18,7 @@ pub mod patch;
 pub mod pipeline;
 pub mod profile;
 pub mod render;
+pub mod requirements;
 pub mod source;
 pub mod target;
 pub mod template_limits;

@@ -126,3 +126,86 @@ fn variants(
         }
     }
 }
+
+/// Diagnostics of the renders of one command, each distinct message printed
+/// once, with the environments it was reported for when there were several
+/// (a problem of a profile's base shows in each of its environments).
+#[derive(Default)]
+pub struct Messages {
+    /// Rendered message → the environments that reported it, in order.
+    seen: Vec<(String, Vec<String>)>,
+}
+
+impl Messages {
+    pub fn add(&mut self, environment: &str, rendered: &[String]) {
+        for message in rendered {
+            match self.seen.iter_mut().find(|(m, _)| m == message) {
+                Some((_, environments)) => {
+                    if !environments.iter().any(|e| e == environment) {
+                        environments.push(environment.to_string());
+                    }
+                }
+                None => self.seen.push((message.clone(), vec![environment.to_string()])),
+            }
+        }
+    }
+
+    /// Print what was added since the last flush.
+    pub fn flush(&mut self, reporter: &Reporter) {
+        let rendered: Vec<String> = std::mem::take(&mut self.seen)
+            .into_iter()
+            .map(|(message, environments)| match environments.len() {
+                0 | 1 => message,
+                _ => {
+                    let list = environments.iter().map(|e| format!("`{e}`")).collect::<Vec<_>>().join(", ");
+                    format!("{message}\nnote: reported for environments {list}")
+                }
+            })
+            .collect();
+        reporter.print(&rendered);
+    }
+}
+
+/// One render of a batch, for [`duplicate_objects`].
+pub struct Rendered<'a> {
+    pub path: &'a std::path::Path,
+    pub environment: &'a str,
+    /// `Kind/namespace/name` of every object.
+    pub ids: &'a [String],
+}
+
+/// Objects that two profiles render for the same environment (e.g. a
+/// shared Namespace): they would fight over it in the cluster. One error
+/// per object and pair of profiles, naming the environments.
+pub fn duplicate_objects(renders: &[Rendered]) -> Vec<Diagnostic> {
+    use std::collections::BTreeMap;
+    let mut owner: BTreeMap<(&str, &str), &std::path::Path> = BTreeMap::new();
+    // (object, first profile, second profile) → environments, in order found.
+    let mut clashes: Vec<((&str, &std::path::Path, &std::path::Path), Vec<&str>)> = Vec::new();
+    for r in renders {
+        for id in r.ids {
+            let Some(first) = owner.insert((r.environment, id.as_str()), r.path) else { continue };
+            if first == r.path {
+                continue;
+            }
+            let key = (id.as_str(), first, r.path);
+            match clashes.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, environments)) => environments.push(r.environment),
+                None => clashes.push((key, vec![r.environment])),
+            }
+        }
+    }
+    clashes
+        .into_iter()
+        .map(|((id, first, second), environments)| {
+            let list = environments.iter().map(|e| format!("`{e}`")).collect::<Vec<_>>().join(", ");
+            let label = if environments.len() == 1 { "environment" } else { "environments" };
+            Diagnostic::error(format!(
+                "{id} is rendered by both `{}` and `{}` ({label} {list})",
+                first.display(),
+                second.display()
+            ))
+            .hint("let one profile own it: for a shared namespace, set `namespace.create: false` in the others")
+        })
+        .collect()
+}

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::{Reporter, profile_paths, variants, write_stdout};
+use super::{Messages, Reporter, profile_paths, variants, write_stdout};
 use crate::cli::RenderArgs;
 use crate::diagnostic::Diagnostic;
 use crate::inputs::SecretValues;
@@ -61,8 +61,16 @@ pub fn run(args: RenderArgs, reporter: &mut Reporter) -> u8 {
     let stream = args.out_dir.is_none() && args.output == Format::Yaml;
     let mut text = String::new();
     let mut bundles: Vec<Bundle> = Vec::new();
-    for outcome in render_all(&jobs, stream, reporter.color()) {
-        reporter.print(&outcome.messages);
+    let mut messages = Messages::default();
+    let mut previous: Option<&Path> = None;
+    for (outcome, (path, options)) in render_all(&jobs, stream, reporter.color()).into_iter().zip(&jobs) {
+        // A profile's messages are printed once its last environment has
+        // rendered, each distinct one once.
+        if previous.is_some_and(|p| p != *path) {
+            messages.flush(reporter);
+        }
+        previous = Some(path);
+        messages.add(options.environment.as_deref().unwrap_or("base"), &outcome.messages);
         if let Some(bundle) = outcome.bundle {
             if text.is_empty() {
                 text = outcome.yaml;
@@ -72,6 +80,7 @@ pub fn run(args: RenderArgs, reporter: &mut Reporter) -> u8 {
             bundles.push(bundle);
         }
     }
+    messages.flush(reporter);
     if bundles.len() < attempted {
         if attempted > 1 {
             reporter.report(&[Diagnostic::error(format!(
@@ -81,7 +90,9 @@ pub fn run(args: RenderArgs, reporter: &mut Reporter) -> u8 {
         }
         return 1;
     }
-    let duplicates = duplicate_objects(&bundles);
+    let renders: Vec<super::Rendered> =
+        bundles.iter().map(|b| super::Rendered { path: &b.path, environment: b.environment(), ids: &b.ids }).collect();
+    let duplicates = super::duplicate_objects(&renders);
     if !duplicates.is_empty() {
         reporter.report(&duplicates);
         return 1;
@@ -313,32 +324,4 @@ fn files_for(objects: &[Object], kustomize: bool, include_secrets: bool) -> (Vec
         files.push(OutFile::new("kustomization.yaml", k));
     }
     (files, left_out)
-}
-
-/// Objects that two profiles render for the same environment (e.g. a
-/// shared Namespace): they would fight over it in the cluster.
-fn duplicate_objects(bundles: &[Bundle]) -> Vec<Diagnostic> {
-    let mut seen: BTreeMap<(&str, String), &Path> = BTreeMap::new();
-    let mut out = Vec::new();
-    for b in bundles {
-        for id in &b.ids {
-            if let Some(first) = seen.insert((b.environment(), id.clone()), &b.path)
-                && first != b.path
-            {
-                out.push(
-                    Diagnostic::error(format!(
-                        "{} is rendered by both `{}` and `{}` (environment `{}`)",
-                        id,
-                        first.display(),
-                        b.path.display(),
-                        b.environment()
-                    ))
-                    .hint(
-                        "let one profile own it: for a shared namespace, set `namespace.create: false` in the others",
-                    ),
-                );
-            }
-        }
-    }
-    out
 }

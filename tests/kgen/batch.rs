@@ -139,3 +139,57 @@ fn a_linked_app_folder_is_refused() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("it is a symbolic link"));
     assert!(files(&outside).is_empty());
 }
+
+/// The shipped profiles, as the README batches them, with nothing exported
+/// (issue 12): `render profiles/*.yaml --out-dir` writes every profile and
+/// environment and no Secret; `check` agrees with `render` on the same
+/// profiles, also when two of them collide (the benchmarks' peer of
+/// clockwork renders clockwork's objects).
+#[test]
+fn the_shipped_profiles_batch_with_nothing_exported_and_check_agrees_with_render() {
+    let mut profiles: Vec<String> = std::fs::read_dir(crate::support::repo().join("profiles"))
+        .unwrap()
+        .map(|e| format!("profiles/{}", e.unwrap().file_name().to_string_lossy()))
+        .filter(|p| p.ends_with(".yaml"))
+        .collect();
+    profiles.sort();
+    let dir = scratch("batch-shipped");
+    let build = dir.join("build");
+    let bare = |args: &[&str]| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_kgen"));
+        cmd.current_dir(crate::support::repo()).env_clear().env("PATH", std::env::var_os("PATH").unwrap_or_default());
+        cmd.args(args).output().expect("kgen runs")
+    };
+    let mut args = vec!["render"];
+    args.extend(profiles.iter().map(String::as_str));
+    args.extend(["--out-dir", build.to_str().unwrap()]);
+    let out = bare(&args);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut written = 0;
+    for app in files(&build) {
+        for env in files(&build.join(&app)) {
+            for file in files(&build.join(&app).join(&env)) {
+                let text = std::fs::read_to_string(build.join(&app).join(&env).join(&file)).unwrap();
+                assert!(!text.contains("\nkind: Secret\n"), "{app}/{env}/{file} holds a Secret");
+                written += 1;
+            }
+        }
+    }
+    assert!(written > 100, "only {written} files written");
+
+    args[0] = "check";
+    args.truncate(args.len() - 2);
+    let check = bare(&args);
+    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stderr));
+
+    let colliding = ["profiles/clockwork.yaml", "benches/profiles/peer-clockwork.yaml"];
+    let render = bare(&[&["render"][..], &colliding, &["--out-dir", dir.join("clash").to_str().unwrap()]].concat());
+    let check = bare(&[&["check"][..], &colliding[..]].concat());
+    assert_eq!(render.status.code(), Some(1), "{}", String::from_utf8_lossy(&render.stderr));
+    assert_eq!(check.status.code(), Some(1), "{}", String::from_utf8_lossy(&check.stderr));
+    let clash = "Namespace/clockwork is rendered by both `profiles/clockwork.yaml` and `benches/profiles/peer-clockwork.yaml` (environments `base`, `prod`)";
+    for out in [&render, &check] {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.matches(clash).count(), 1, "{stderr}");
+    }
+}

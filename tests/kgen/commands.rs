@@ -134,3 +134,34 @@ fn check_needs_no_secret_values_but_render_does() {
     assert!(stderr.contains("--> shop.env:1:11"), "{stderr}");
     assert!(!stderr.contains("not-a-real-token"), "{stderr}");
 }
+
+/// `kgen check` says what the cluster must provide, per environment, with
+/// a command for each; `--output json` gives the same to CI. Secrets kgen's
+/// credentials Job creates are not asked for.
+#[test]
+fn check_lists_what_the_cluster_must_provide() {
+    let out = run(&["check", "profiles/feaf.yaml", "--output", "json"], None);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["ok"], true);
+    assert_eq!(doc["renders"].as_array().unwrap().len(), 2);
+    let needs = doc["requirements"].as_array().unwrap();
+    let secret = needs.iter().find(|n| n["kind"] == "Secret").expect("the user's Secret");
+    assert_eq!(secret["name"], "feaf-secrets");
+    assert_eq!(secret["keys"], serde_json::json!(["DATABASE_URL", "POSTGRES_PASSWORD"]));
+    assert_eq!(secret["environments"], serde_json::json!(["base"]));
+    let cnpg = needs.iter().find(|n| n["kind"] == "CustomResourceDefinition").expect("CloudNativePG");
+    assert_eq!(cnpg["environments"], serde_json::json!(["ha"]));
+    assert!(cnpg["provide"].as_str().unwrap().contains("cnpg-1.25.1.yaml"), "{cnpg}");
+
+    let dir = scratch("check-needs");
+    std::fs::write(
+        dir.join("kgen.yaml"),
+        "name: shop\nimage: shop:1\ndatabases:\n  main: {engine: postgres}\ncache: {}\n",
+    )
+    .unwrap();
+    let out = kgen().arg("check").current_dir(&dir).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!stdout.contains("Secret"), "generated Secrets are not requirements:\n{stdout}");
+}

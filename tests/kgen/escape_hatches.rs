@@ -291,9 +291,12 @@ hint: declare it under `external.priorityClasses`, or add it with `extraManifest
         &[],
     );
     let out = kgen().args(["check", "app.yaml"]).current_dir(&dir).output().unwrap();
+    // ... and listed as what the cluster must provide.
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
-        "ok    app.yaml (base): 5 objects\n",
+        "ok    app.yaml (base): 5 objects\n\napp.yaml needs from the cluster:\n  \
+         PriorityClass high\n      kubectl create priorityclass high --value=1000\n  \
+         ServiceAccount shop/robot\n      kubectl -n shop create serviceaccount robot\n",
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );

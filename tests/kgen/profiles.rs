@@ -17,7 +17,7 @@ use serde::Deserialize;
 use crate::support::{profile_matrix, render, tool};
 
 fn snapshot_name(profile: &str, env: &Option<String>) -> String {
-    let stem = profile.trim_start_matches("profiles/").trim_end_matches(".yaml");
+    let stem = profile.rsplit('/').next().unwrap_or(profile).trim_end_matches(".yaml");
     format!("{stem}-{}", env.as_deref().unwrap_or("base"))
 }
 

@@ -51,17 +51,19 @@ pub fn render(profile: &str, env: Option<&str>) -> String {
     String::from_utf8(out.stdout).expect("UTF-8 output")
 }
 
-/// Every shipped profile with its environments (`None` is the base).
+/// Every shipped profile (`profiles/`, and the benchmarks' profiles in
+/// `benches/profiles/`) with its environments (`None` is the base).
 pub fn profile_matrix() -> Vec<(String, Option<String>)> {
     let mut out = Vec::new();
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(repo().join("profiles"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
-        .collect();
-    paths.sort();
-    for path in paths {
-        let rel = format!("profiles/{}", path.file_name().unwrap().to_string_lossy());
+    let mut paths: Vec<String> = vec![];
+    for dir in ["profiles", "benches/profiles"] {
+        let files = std::fs::read_dir(repo().join(dir)).unwrap().map(|e| e.unwrap().path());
+        let yaml = files.filter(|p| p.extension().is_some_and(|x| x == "yaml"));
+        paths.extend(yaml.map(|p| format!("{dir}/{}", p.file_name().unwrap().to_string_lossy())));
+    }
+    paths.sort_by_key(|p| p.rsplit('/').next().unwrap_or_default().to_string());
+    for rel in paths {
+        let path = repo().join(&rel);
         let mut sources = kgen::source::SourceMap::default();
         let loaded =
             kgen::profile::load::load(&path, &Default::default(), &mut sources).expect("shipped profiles load");

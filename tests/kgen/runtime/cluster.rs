@@ -606,7 +606,7 @@ impl Scratch {
         std::fs::create_dir_all(&base).unwrap();
         remove_stale(&base);
         let slug: String =
-            format!("{}-{}", target.profile.trim_start_matches("profiles/"), target.env.unwrap_or("base"))
+            format!("{}-{}", target.profile.rsplit('/').next().unwrap_or(target.profile), target.env.unwrap_or("base"))
                 .chars()
                 .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '-' })
                 .collect();

@@ -98,13 +98,13 @@ scenarios! {
         backup_jobs_write_a_backup_to_their_volume,
         restore_jobs_bring_back_what_the_backup_saved,
     ];
-    peer_fullstack: "profiles/peer-fullstack.yaml", None, covers [] => [
+    peer_fullstack: "benches/profiles/peer-fullstack.yaml", None, covers [] => [
         databases_start_pass_their_probes_and_keep_their_data_across_a_restart,
         redis_passes_its_probes,
         init_containers_finish_and_the_app_connects_with_what_it_is_given,
         migrations_reach_the_database,
     ];
-    peer_fullstack_prod: "profiles/peer-fullstack.yaml", Some("prod"), covers [] => [
+    peer_fullstack_prod: "benches/profiles/peer-fullstack.yaml", Some("prod"), covers [] => [
         databases_start_pass_their_probes_and_keep_their_data_across_a_restart,
         redis_passes_its_probes,
         init_containers_finish_and_the_app_connects_with_what_it_is_given,
