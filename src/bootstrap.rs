@@ -1,10 +1,14 @@
 //! A local cluster for a rendered profile: a kind cluster config or the
 //! minikube flags, and a bash script with the exact steps (create the
-//! cluster, load the images, install what the bundle needs, apply, wait,
-//! reach the app). What to install is read off the rendered objects: an
-//! Ingress or Gateway API route needs a controller and host ports, TLS
-//! needs cert-manager with self-signed issuers (Let's Encrypt cannot issue
-//! for localhost), and custom resources need their operator's CRDs.
+//! cluster, load the images, install what the bundle needs, create the
+//! Secrets it reads, apply, wait, reach the app). What to install is read
+//! off the rendered objects: an Ingress needs a controller (minikube's
+//! ingress addon; on kind, cloud-provider-kind, which kind's documentation
+//! recommends and which serves Ingresses natively), Gateway API routes
+//! Envoy Gateway, TLS cert-manager with self-signed issuers (Let's Encrypt
+//! cannot issue for localhost), and custom resources their operator's
+//! CRDs. Every Secret the bundle reads and does not make (see
+//! `requirements`) is created with random URL-safe values when missing.
 //!
 //! Pure: the script is text from `templates/bootstrap.sh.j2`; nothing runs.
 
@@ -38,28 +42,12 @@ pub struct Addon {
     pub commands: Vec<String>,
 }
 
-/// Custom-resource API groups and the operator whose CRDs serve them.
-const OPERATORS: &[(&str, &str, &str)] = &[
-    (
-        "monitoring.coreos.com/",
-        "Prometheus Operator CRDs (ServiceMonitor, PodMonitor, PrometheusRule)",
-        "kubectl apply --server-side -f https://github.com/prometheus-operator/prometheus-operator/releases/download/v0.80.1/stripped-down-crds.yaml",
-    ),
-    (
-        "postgresql.cnpg.io/",
-        "CloudNativePG operator",
-        "kubectl apply --server-side -f https://raw.githubusercontent.com/cloudnative-pg/cloudnative-pg/release-1.25/releases/cnpg-1.25.1.yaml\nkubectl -n cnpg-system rollout status deployment/cnpg-controller-manager --timeout=300s",
-    ),
-    (
-        "external-secrets.io/",
-        "External Secrets CRDs",
-        "kubectl apply --server-side -f https://raw.githubusercontent.com/external-secrets/external-secrets/v0.14.4/deploy/crds/bundle.yaml",
-    ),
-];
-
-const INGRESS_NGINX: &str = "kubectl apply -f https://raw.githubusercontent.com/kubernetes/ingress-nginx/controller-v1.12.1/deploy/static/provider/kind/deploy.yaml\nkubectl -n ingress-nginx rollout status deployment/ingress-nginx-controller --timeout=300s";
+/// kind's recommended load balancer and Ingress controller, run next to the
+/// cluster as its documentation shows; the app's Ingress uses its class.
+const CLOUD_PROVIDER_KIND: &str = "docker inspect cloud-provider-kind >/dev/null 2>&1 || docker run -d --name cloud-provider-kind --restart unless-stopped --network host -v /var/run/docker.sock:/var/run/docker.sock registry.k8s.io/cloud-provider-kind/cloud-controller-manager:v0.9.0\nfor _ in $(seq 60); do kubectl get ingressclass cloud-provider-kind >/dev/null 2>&1 && break; sleep 2; done\nkubectl get ingressclass cloud-provider-kind >/dev/null";
+/// The IngressClass cloud-provider-kind serves.
+pub const KIND_INGRESS_CLASS: &str = "cloud-provider-kind";
 const GATEWAY_API: &str = "kubectl apply --server-side -f https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.2.1/standard-install.yaml\nkubectl apply --server-side -f https://github.com/envoyproxy/gateway/releases/download/v1.3.2/install.yaml\nkubectl -n envoy-gateway-system rollout status deployment/envoy-gateway --timeout=300s";
-const CERT_MANAGER: &str = "kubectl apply -f https://github.com/cert-manager/cert-manager/releases/download/v1.17.1/cert-manager.yaml\nkubectl -n cert-manager rollout status deployment/cert-manager-webhook --timeout=300s";
 
 /// What the bundle needs from a local cluster.
 #[derive(Clone, Debug, Default, Serialize)]
@@ -72,7 +60,7 @@ pub struct Needs {
     pub issuers: Vec<String>,
     pub tls: bool,
     pub addons: Vec<Addon>,
-    /// Images the pods run (loaded into the cluster).
+    /// The app's images the pods run (loaded into the cluster).
     pub images: Vec<String>,
     /// `namespace`, `kind/name` of workloads to wait for.
     pub rollouts: Vec<(String, String)>,
@@ -80,6 +68,18 @@ pub struct Needs {
     pub service: Option<(String, String, i32)>,
     /// The Gateways the routes attach to, which the script creates.
     pub gateways: Vec<LocalGateway>,
+    /// Namespaces of the Secrets below, created before them.
+    pub secret_namespaces: Vec<String>,
+    /// Secrets the script creates when missing, with random values.
+    pub secrets: Vec<LocalSecret>,
+}
+
+/// A Secret the bundle reads and the script creates when it is missing.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct LocalSecret {
+    pub namespace: String,
+    pub name: String,
+    pub keys: Vec<String>,
 }
 
 /// A Gateway a route names as its parent: created locally with a plain
@@ -96,7 +96,9 @@ pub struct LocalGateway {
 pub const ENVOY_GATEWAY_NAMESPACE: &str = "envoy-gateway-system";
 
 /// Read what a bundle needs; warnings for what would not work locally.
-pub fn needs(objects: &[Object]) -> (Needs, Vec<Diagnostic>) {
+/// `app_images` are the app's own images, which the script loads into the
+/// cluster (the others are pulled by the node as usual).
+pub fn needs(objects: &[Object], cluster: Cluster, app_images: &[&str]) -> (Needs, Vec<Diagnostic>) {
     let mut n = Needs::default();
     let mut warnings = Vec::new();
     let mut images = BTreeSet::new();
@@ -152,6 +154,9 @@ pub fn needs(objects: &[Object]) -> (Needs, Vec<Diagnostic>) {
                 ["initContainers", "containers"].iter().flat_map(|k| spec.get(*k).and_then(Value::as_array)).flatten()
             {
                 let Some(image) = c.get("image").and_then(Value::as_str) else { continue };
+                if !app_images.contains(&image) {
+                    continue;
+                }
                 images.insert(image.to_string());
                 if c.get("imagePullPolicy").and_then(Value::as_str) == Some("Always") {
                     warnings.push(
@@ -175,17 +180,25 @@ pub fn needs(objects: &[Object]) -> (Needs, Vec<Diagnostic>) {
         }
         routed.extend(route_backends(&v));
     }
-    if n.ingress && !n.gateway_api {
-        n.addons.push(Addon { name: "ingress-nginx (kind provider manifest)", commands: lines(INGRESS_NGINX) });
+    // minikube's ingress addon is enabled by `minikube start`.
+    if n.ingress && !n.gateway_api && cluster == Cluster::Kind {
+        n.addons.push(Addon {
+            name: "cloud-provider-kind (load balancers and Ingress)",
+            commands: lines(CLOUD_PROVIDER_KIND),
+        });
     }
     if n.gateway_api {
         n.addons.push(Addon { name: "Gateway API CRDs and Envoy Gateway", commands: lines(GATEWAY_API) });
     }
-    if n.tls {
-        n.addons.push(Addon { name: "cert-manager", commands: lines(CERT_MANAGER) });
-    }
-    for (prefix, name, commands) in OPERATORS {
-        if groups.iter().any(|g| g.starts_with(prefix)) {
+    for (group, name, commands) in crate::requirements::OPERATORS {
+        let used = groups.iter().any(|g| g.split_once('/').is_some_and(|(g, _)| g == *group));
+        let wanted = match *group {
+            "cert-manager.io" => n.tls,
+            // Envoy Gateway's install above brings the CRDs.
+            "gateway.networking.k8s.io" => false,
+            _ => used,
+        };
+        if wanted {
             n.addons.push(Addon { name, commands: lines(commands) });
         }
     }
@@ -244,19 +257,10 @@ fn pod_spec(v: &Value) -> Option<&Value> {
     v.pointer("/spec/template/spec").or_else(|| v.pointer("/spec/jobTemplate/spec/template/spec"))
 }
 
-/// The kind cluster config: one node; with an ingress, the node is labelled
-/// for ingress-nginx and ports 80 and 443 are mapped to the host.
-pub fn kind_config(needs: &Needs) -> String {
-    let mut node = json!({"role": "control-plane"});
-    if needs.ingress {
-        node["kubeadmConfigPatches"] = json!([
-            "kind: InitConfiguration\nnodeRegistration:\n  kubeletExtraArgs:\n    node-labels: \"ingress-ready=true\"\n"
-        ]);
-        node["extraPortMappings"] = json!([
-            {"containerPort": 80, "hostPort": 80, "protocol": "TCP"},
-            {"containerPort": 443, "hostPort": 443, "protocol": "TCP"},
-        ]);
-    }
+/// The kind cluster config: one node (an Ingress gets a load balancer
+/// address from cloud-provider-kind, no host ports).
+pub fn kind_config(_needs: &Needs) -> String {
+    let node = json!({"role": "control-plane"});
     let config = json!({"kind": "Cluster", "apiVersion": "kind.x-k8s.io/v1alpha4", "nodes": [node]});
     emit::to_string(&config)
 }
@@ -369,4 +373,112 @@ mod tests {
         assert_eq!(issuers.into_iter().collect::<Vec<_>>(), ["letsencrypt-prod"]);
         assert_eq!(warnings.len(), 1);
     }
+}
+
+/// `--set`s that make the render fit the local cluster: Envoy Gateway's
+/// namespace through the app's network policies, kind's IngressClass, and
+/// `IfNotPresent` for the app's own images (which the script loads); with
+/// a warning for each change that loosens what the real cluster gets.
+pub fn local_overrides(
+    rendered: &crate::pipeline::Rendered,
+    needs: &Needs,
+    cluster: Cluster,
+) -> (Vec<String>, Vec<Diagnostic>) {
+    let mut sets = Vec::new();
+    let mut warnings = Vec::new();
+    let has_policies = rendered.objects.iter().any(|o| o.kind() == "NetworkPolicy");
+    if !needs.gateways.is_empty() && has_policies {
+        sets.push(format!("networkPolicy.gatewayNamespace={ENVOY_GATEWAY_NAMESPACE}"));
+    }
+    if cluster == Cluster::Kind && !needs.gateway_api && rendered.app.ingress.is_some() {
+        sets.push(format!("ingress.className={KIND_INGRESS_CLASS}"));
+        if has_policies {
+            // Its proxies run as containers beside the cluster, not in a
+            // namespace a policy could name.
+            sets.push("networkPolicy.enabled=false".into());
+            warnings.push(
+                Diagnostic::warning(
+                    "on kind, the app is rendered without its network policies: cloud-provider-kind's Ingress proxies run beside the cluster, where no namespace selector reaches",
+                )
+                .hint("to test the policies locally, use minikube (its ingress addon runs in the namespace `ingress-nginx`)"),
+            );
+        }
+    }
+    let pulled_always = |image: &str| {
+        rendered.objects.iter().any(|o| {
+            let v = o.to_value();
+            let Some(spec) = pod_spec(&v) else { return false };
+            ["initContainers", "containers"].iter().flat_map(|k| spec.get(*k).and_then(Value::as_array)).flatten().any(
+                |c| {
+                    c.get("image").and_then(Value::as_str) == Some(image)
+                        && c.get("imagePullPolicy").and_then(Value::as_str) == Some("Always")
+                },
+            )
+        })
+    };
+    let profile = &rendered.loaded.profile;
+    let app_images: Vec<&str> = rendered.app.components.iter().map(|c| c.image.as_str()).collect();
+    if profile.image.is_some() && app_images.iter().any(|i| pulled_always(i)) {
+        sets.push("image.pullPolicy=IfNotPresent".into());
+    }
+    for (key, component) in &profile.components {
+        let image = rendered.app.components.iter().find(|c| &c.key == key).map(|c| c.image.as_str());
+        if component.image.is_some() && image.is_some_and(pulled_always) {
+            sets.push(format!("components.{key}.image.pullPolicy=IfNotPresent"));
+        }
+    }
+    (sets, warnings)
+}
+
+/// The Secrets the script creates (those the bundle reads and nothing in
+/// it makes, and those kgen's credentials Job would make, so that pods
+/// start at once); warnings for what the script cannot provide.
+pub fn secrets(
+    needs: &mut Needs,
+    app: &crate::model::App,
+    requirements: &[crate::requirements::Requirement],
+) -> Vec<Diagnostic> {
+    let mut warnings = Vec::new();
+    let mut secrets = BTreeSet::new();
+    for g in app.generated_secrets() {
+        secrets.insert(LocalSecret { namespace: app.namespace.clone(), name: g.name, keys: g.keys });
+    }
+    for r in requirements {
+        let namespace = r.namespace.clone().unwrap_or_else(|| app.namespace.clone());
+        match r.kind {
+            "Secret" if r.keys.iter().any(|k| k == "tls.crt" || k == ".dockerconfigjson") => warnings.push(
+                Diagnostic::warning(format!("the script does not create {}", r.describe())).hint(r.provide.clone()),
+            ),
+            "Secret" => {
+                if r.keys.is_empty() {
+                    warnings.push(Diagnostic::warning(format!(
+                        "{} is read whole (`envFrom`): the script creates it empty; add the keys the app expects",
+                        r.describe()
+                    )));
+                } else {
+                    warnings.push(
+                        Diagnostic::warning(format!(
+                            "the script creates {} with random values; where the app expects a particular value (a URL, an API key), replace it",
+                            r.describe()
+                        ))
+                        .hint(r.provide.clone()),
+                    );
+                }
+                secrets.insert(LocalSecret { namespace, name: r.name.clone(), keys: r.keys.clone() });
+            }
+            // Installed or created by the script.
+            "CustomResourceDefinition"
+                if crate::requirements::OPERATORS.iter().any(|(g, _, _)| r.name.starts_with(&format!("{g} "))) => {}
+            "IngressClass" | "Gateway" | "GatewayClass" | "ClusterIssuer" => {}
+            "StorageClass" if r.name == "standard" => {}
+            _ => warnings.push(
+                Diagnostic::warning(format!("a local cluster lacks {}; the script does not provide it", r.describe()))
+                    .hint(r.provide.clone()),
+            ),
+        }
+    }
+    needs.secret_namespaces =
+        secrets.iter().map(|s| s.namespace.clone()).collect::<BTreeSet<_>>().into_iter().collect();
+    needs.secrets = secrets.into_iter().collect();
+    warnings
 }

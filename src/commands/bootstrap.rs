@@ -36,18 +36,25 @@ pub fn run(args: BootstrapArgs, reporter: &mut Reporter) -> u8 {
         Ok(r) => r,
         Err(code) => return code,
     };
-    let (mut needs, mut warnings) = bootstrap::needs(&rendered.objects);
-    // Envoy Gateway runs its proxies in a namespace of its own: the app's
-    // network policies must let that one in, whatever the real cluster uses.
-    let has_policies = rendered.objects.iter().any(|o| o.kind() == "NetworkPolicy");
-    if !needs.gateways.is_empty() && has_policies {
-        profile_args.sets.push(format!("networkPolicy.gatewayNamespace={}", bootstrap::ENVOY_GATEWAY_NAMESPACE));
+    let app_images: Vec<String> = rendered.app.components.iter().map(|c| c.image.clone()).collect();
+    let app_images: Vec<&str> = app_images.iter().map(String::as_str).collect();
+    let (needs, _) = bootstrap::needs(&rendered.objects, args.cluster, &app_images);
+    // What the local cluster changes in the render, as `--set`s the script
+    // repeats: Envoy Gateway runs its proxies in a namespace of its own,
+    // which the app's network policies must let in; kind's Ingress
+    // controller has its own class; the app's images are loaded, not pulled.
+    let (overrides, local_warnings) = bootstrap::local_overrides(&rendered, &needs, args.cluster);
+    if !overrides.is_empty() {
+        profile_args.sets.extend(overrides);
         rendered = match render(&profile_args, reporter) {
             Ok(r) => r,
             Err(code) => return code,
         };
-        (needs, warnings) = bootstrap::needs(&rendered.objects);
     }
+    let (mut needs, warnings) = bootstrap::needs(&rendered.objects, args.cluster, &app_images);
+    let generated: Vec<String> = rendered.app.generated_secrets().into_iter().map(|s| s.name).collect();
+    let requirements = crate::requirements::of(&rendered.objects, &generated);
+    let warnings = [local_warnings, warnings, bootstrap::secrets(&mut needs, &rendered.app, &requirements)].concat();
     reporter.report(&rendered.warnings);
     reporter.report(&warnings);
     let mut render_args = vec![path.display().to_string()];
