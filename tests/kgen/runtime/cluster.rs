@@ -303,7 +303,7 @@ impl Cluster {
 
     /// `start`, or why the pod does not start (an init container that
     /// failed or did not finish, with its output); a pod that does not
-    /// start is gone, as its failed init container would be restarted.
+    /// start is torn down (a kubelet would run the init container again).
     pub fn try_start(&mut self, workload: &str) -> Result<(), String> {
         let pod = self.create_pod(workload)?;
         self.pods.push(pod);
@@ -737,6 +737,7 @@ fn a_scenario_that_panics_midway_leaves_no_process_mount_or_file() {
     let mut seen: Option<(Vec<u32>, PathBuf)> = None;
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let mut cluster = Cluster::new(Target { profile: "profiles/platform.yaml", env: Some("kind") });
+        cluster.limit_claim_size("kgen-runtime-sized-claim", 1024);
         let database = bundle_first_statefulset(&cluster.bundle);
         cluster.start(&database);
         cluster.wait_ready(&database);
