@@ -1,8 +1,9 @@
 //! A scenario's "cluster": one rendered bundle on one node. It owns a tmpfs
-//! scratch root (volumes, claims, images, logs), the network (pod and
-//! Service addresses, proxies, `/etc/hosts`), and the pods it starts; all of
-//! it is torn down in `Drop` (processes killed by group, namespaces gone
-//! with their holders, the tmpfs unmounted and removed), also when a test
+//! scratch root (volumes, claims, images, the object store, logs; claims a
+//! test sizes are tmpfs mounts of their own), the network (pod and Service
+//! addresses, proxies, `/etc/hosts`), and the pods it starts; all of it is
+//! torn down in `Drop` (processes killed by group, namespaces gone with
+//! their holders, the mounts unmounted and removed), also when a test
 //! panics. At most `CONCURRENT_SCENARIOS` clusters exist at once.
 //!
 //! One pod per workload (replicas are not emulated); the objects a kubelet
@@ -19,7 +20,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use super::api::ApiServer;
 use super::bundle::{self, Bundle, Controller, PodSource, SecretStore, SecretValues, Target};
 use super::env::{self, PodFacts, ServiceLink, Sources};
-use super::images::{AppOptions, Images};
+use super::images::{AppOptions, Images, ObjectStore};
 use super::net::{Namespaces, Network};
 use super::pod::{self, Pod, Prepared};
 use super::process::{Finished, run_checked, tail};
@@ -63,6 +64,7 @@ pub struct Cluster {
     /// The setup Jobs run when the bundle was applied.
     pub setup: Vec<JobRun>,
     images: Images,
+    object_store: ObjectStore,
     pod_ips: BTreeMap<String, String>,
     service_ips: BTreeMap<String, String>,
     next_ip: u8,
@@ -85,7 +87,8 @@ impl Cluster {
     pub fn of_bundle(bundle: Bundle, options: Options) -> Cluster {
         let slot = Slot::take();
         let root = Scratch::new(&bundle.target);
-        let mut images = Images::new(&root.path.join("images"));
+        let object_store = ObjectStore::new(&root.path.join("object-store"));
+        let mut images = Images::new(&root.path.join("images"), &object_store);
         images.app = options.app;
         let network = Network::new(&root.path.join("cluster.log"));
         let mut cluster = Cluster {
@@ -97,6 +100,7 @@ impl Cluster {
             api: None,
             setup: vec![],
             images,
+            object_store,
             pod_ips: BTreeMap::new(),
             service_ips: BTreeMap::new(),
             next_ip: 10,
@@ -292,10 +296,18 @@ impl Cluster {
     /// completion, then its containers in the background. Panics with the
     /// failing container's output.
     pub fn start(&mut self, workload: &str) {
-        match self.create_pod(workload) {
-            Ok(pod) => self.pods.push(pod),
-            Err(e) => panic!("{}: {e}", self.label(&self.bundle.pod_source(workload))),
+        if let Err(e) = self.try_start(workload) {
+            panic!("{}: {e}", self.label(&self.bundle.pod_source(workload)));
         }
+    }
+
+    /// `start`, or why the pod does not start (an init container that
+    /// failed or did not finish, with its output); a pod that does not
+    /// start is torn down (a kubelet would run the init container again).
+    pub fn try_start(&mut self, workload: &str) -> Result<(), String> {
+        let pod = self.create_pod(workload)?;
+        self.pods.push(pod);
+        Ok(())
     }
 
     /// Start a workload and wait until it is ready.
@@ -308,6 +320,15 @@ impl Cluster {
     pub fn wait_ready(&mut self, workload: &str) {
         let pod = self.pod_mut(workload);
         if let Err(e) = pod.wait_ready(READY_BOUND) {
+            panic!("{}: {e}", pod.label);
+        }
+    }
+
+    /// Wait for a started workload's startup probes only (a server that
+    /// runs but is not meant to be ready).
+    pub fn wait_started(&mut self, workload: &str) {
+        let pod = self.pod_mut(workload);
+        if let Err(e) = pod.wait_started(READY_BOUND) {
             panic!("{}: {e}", pod.label);
         }
     }
@@ -376,6 +397,35 @@ impl Cluster {
     /// A claim's directory (a StatefulSet's is `<template>-<sts>-0`).
     pub fn claim_path(&self, claim: &str) -> PathBuf {
         self.root().join("claims").join(claim)
+    }
+
+    /// Give a claim a size, as a provisioned volume has one: its directory
+    /// becomes a tmpfs of `kib` KiB (a fresh volume: root 0755 with a
+    /// `lost+found`), where writing more fails with ENOSPC and `df` says
+    /// what is free. Before the claim is first used; other claims share the
+    /// scenario's tmpfs.
+    pub fn limit_claim_size(&mut self, claim: &str, kib: u64) {
+        let dir = self.claim_path(claim);
+        assert!(
+            !dir.exists(),
+            "{}: claim {claim} is in use already: size it before a pod mounts it",
+            self.bundle.target
+        );
+        std::fs::create_dir_all(&dir).unwrap();
+        run_checked(
+            Command::new("mount")
+                .args(["-t", "tmpfs", "-o", &format!("size={kib}k,mode=0755"), "kgen-claim"])
+                .arg(&dir),
+        );
+        self.root.as_mut().expect("the scratch root lives as long as the cluster").mounts.push(dir.clone());
+        let lost_found = dir.join("lost+found");
+        std::fs::create_dir(&lost_found).unwrap();
+        std::fs::set_permissions(&lost_found, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    }
+
+    /// The scenario's S3, which images with the AWS CLI reach.
+    pub fn object_store(&self) -> &ObjectStore {
+        &self.object_store
     }
 
     /// `kubectl exec` into a started workload's container.
@@ -592,10 +642,13 @@ fn write_readable(path: &Path, text: &str) {
 
 /// The scenario's files: a tmpfs (fsync is free, so initdb and PostgreSQL
 /// are quick) on a directory under target/test-scratch/runtime/, unmounted
-/// and removed on drop. Directories left by a killed test process are
-/// cleaned up by the next scenario.
+/// (the sized claims' tmpfs mounts in it first) and removed on drop.
+/// Directories left by a killed test process are cleaned up by the next
+/// scenario.
 struct Scratch {
     path: PathBuf,
+    /// Mounts inside it (`Cluster::limit_claim_size`).
+    mounts: Vec<PathBuf>,
 }
 
 impl Scratch {
@@ -614,7 +667,7 @@ impl Scratch {
         let path = base.join(format!("{}-{sequence}-{slug}", std::process::id()));
         std::fs::create_dir_all(&path).unwrap();
         run_checked(Command::new("mount").args(["-t", "tmpfs", "-o", "size=2g,mode=0755", "kgen-runtime"]).arg(&path));
-        Scratch { path }
+        Scratch { path, mounts: vec![] }
     }
 }
 
@@ -625,6 +678,9 @@ impl Drop for Scratch {
             let kept = self.path.with_extension("kept");
             let _ = Command::new("cp").arg("-a").arg(&self.path).arg(&kept).status();
             eprintln!("note: KGEN_RUNTIME_KEEP: the scenario's files are in {}", kept.display());
+        }
+        for mount in self.mounts.drain(..).rev() {
+            unmount_and_remove(&mount);
         }
         unmount_and_remove(&self.path);
     }
@@ -681,6 +737,7 @@ fn a_scenario_that_panics_midway_leaves_no_process_mount_or_file() {
     let mut seen: Option<(Vec<u32>, PathBuf)> = None;
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let mut cluster = Cluster::new(Target { profile: "profiles/platform.yaml", env: Some("kind") });
+        cluster.limit_claim_size("kgen-runtime-sized-claim", 1024);
         let database = bundle_first_statefulset(&cluster.bundle);
         cluster.start(&database);
         cluster.wait_ready(&database);

@@ -7,7 +7,9 @@
 //! The emulations are this project's own: `entrypoints/postgres.sh` stands
 //! for the official postgres image's `docker-entrypoint.sh`,
 //! `entrypoints/timescaledb.sh` for TimescaleDB's, `entrypoints/redis.sh`
-//! for redis's, and `entrypoints/app.sh` for the user's application.
+//! for redis's, `entrypoints/app.sh` for the user's application, and
+//! `entrypoints/aws.sh` for the AWS CLI of images that add it to postgres
+//! (`aws s3 cp` into the scenario's `ObjectStore`, a directory per bucket).
 //! PostgreSQL is Debian's (15 on bookworm) whatever version the image names
 //! (a fresh initdb does not care); TimescaleDB is not packaged for Debian, so its
 //! image runs plain PostgreSQL with a stub `timescaledb` extension. As in
@@ -63,6 +65,9 @@ const POSTGRES_ENTRYPOINT: &str = include_str!("entrypoints/postgres.sh");
 const TIMESCALEDB_ENTRYPOINT: &str = include_str!("entrypoints/timescaledb.sh");
 const REDIS_ENTRYPOINT: &str = include_str!("entrypoints/redis.sh");
 const APP_STAND_IN: &str = include_str!("entrypoints/app.sh");
+const AWS_CLI: &str = include_str!("entrypoints/aws.sh");
+/// Where images with the AWS CLI see the object store (`entrypoints/aws.sh`).
+const OBJECT_STORE_MOUNT: &str = "/run/kgen-runtime-s3";
 
 /// The kinds of image the node knows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -85,17 +90,30 @@ pub enum Kind {
     App,
 }
 
-/// Images the shipped profiles build FROM a known one, and what they are.
-const DERIVED_IMAGES: &[(&str, Kind)] = &[
-    // platform --env aws: postgres:16 with the AWS CLI for WAL archiving (the
-    // CLI is not emulated: archive_command fails, PostgreSQL keeps the WAL).
-    ("ghcr.io/example/postgres-awscli", Kind::Postgres),
+/// What an image built FROM a known one adds to it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Addition {
+    /// The AWS CLI, played by `entrypoints/aws.sh` against the scenario's
+    /// object store (`ObjectStore`).
+    AwsCli,
+}
+
+/// Images the shipped profiles build FROM a known one: what they are and
+/// what they add.
+const DERIVED_IMAGES: &[(&str, Kind, Addition)] = &[
+    // platform --env aws: postgres:16 with the AWS CLI for WAL archiving.
+    ("ghcr.io/example/postgres-awscli", Kind::Postgres, Addition::AwsCli),
 ];
+
+fn addition(reference: &str) -> Option<Addition> {
+    let (name, _tag) = split_reference(reference);
+    DERIVED_IMAGES.iter().find(|(n, _, _)| *n == name).map(|(_, _, addition)| *addition)
+}
 
 impl Kind {
     pub fn of(reference: &str) -> Kind {
         let (name, _tag) = split_reference(reference);
-        if let Some((_, kind)) = DERIVED_IMAGES.iter().find(|(n, _)| *n == name) {
+        if let Some((_, kind, _)) = DERIVED_IMAGES.iter().find(|(n, _, _)| *n == name) {
             return *kind;
         }
         match name {
@@ -156,12 +174,18 @@ pub struct AppOptions {
 pub struct Images {
     root: PathBuf,
     pub app: AppOptions,
+    object_store: ObjectStore,
     built: BTreeMap<String, PathBuf>,
 }
 
 impl Images {
-    pub fn new(root: &Path) -> Images {
-        Images { root: root.to_path_buf(), app: AppOptions::default(), built: BTreeMap::new() }
+    pub fn new(root: &Path, object_store: &ObjectStore) -> Images {
+        Images {
+            root: root.to_path_buf(),
+            app: AppOptions::default(),
+            object_store: object_store.clone(),
+            built: BTreeMap::new(),
+        }
     }
 
     /// What `container`'s image gives it. The app stand-in depends on the
@@ -169,7 +193,7 @@ impl Images {
     pub fn for_container(&mut self, container: &Container) -> Image {
         let reference = container.image.clone().unwrap_or_default();
         match Kind::of(&reference) {
-            Kind::Postgres => self.postgres(),
+            Kind::Postgres => self.postgres(addition(&reference) == Some(Addition::AwsCli)),
             Kind::TimescaleDb => self.timescaledb(),
             Kind::Redis => self.redis(),
             Kind::PostgresExporter => self.exporter(),
@@ -180,10 +204,24 @@ impl Images {
         }
     }
 
-    fn postgres(&mut self) -> Image {
-        let bin = self.build("postgres/local-bin", |dir| {
+    /// The postgres image, with the AWS CLI (and the object store it
+    /// reaches) when `aws_cli`.
+    fn postgres(&mut self, aws_cli: bool) -> Image {
+        let name = if aws_cli { "postgres-awscli/local-bin" } else { "postgres/local-bin" };
+        let bin = self.build(name, |dir| {
             write_executable(&dir.join("docker-entrypoint.sh"), POSTGRES_ENTRYPOINT);
+            if aws_cli {
+                write_executable(&dir.join("aws"), AWS_CLI);
+            }
         });
+        let mut binds = vec![ro(bin, "/usr/local/bin")];
+        if aws_cli {
+            binds.push(Bind {
+                host: self.object_store.root.clone(),
+                dest: OBJECT_STORE_MOUNT.into(),
+                read_only: false,
+            });
+        }
         Image {
             entrypoint: vec!["docker-entrypoint.sh".into()],
             cmd: vec!["postgres".into()],
@@ -199,7 +237,7 @@ impl Images {
             workdir: "/".into(),
             stop_signal: "INT",
             started_markers: POSTGRES_STARTED,
-            binds: vec![ro(bin, "/usr/local/bin")],
+            binds,
             dirs: postgres_dirs(),
         }
     }
@@ -465,6 +503,82 @@ fn set_mode_tree(dir: &Path) {
             set_mode_tree(&path);
         } else {
             set_mode(&path, 0o644);
+        }
+    }
+}
+
+/// The scenario's S3: a directory per bucket, objects as files under their
+/// keys, reached by the AWS CLI of the images that have it (bound read-write
+/// at `OBJECT_STORE_MOUNT`, as the network would reach the service). It
+/// starts with no bucket, so that archiving fails until a test creates one.
+#[derive(Clone, Debug)]
+pub struct ObjectStore {
+    root: PathBuf,
+}
+
+impl ObjectStore {
+    /// An empty store at `root` (writable by every UID, as a service that
+    /// takes any caller's upload).
+    pub fn new(root: &Path) -> ObjectStore {
+        std::fs::create_dir_all(root).unwrap();
+        set_mode(root, 0o777);
+        ObjectStore { root: root.to_path_buf() }
+    }
+
+    pub fn create_bucket(&self, bucket: &str) {
+        let dir = self.root.join(bucket);
+        std::fs::create_dir_all(&dir).unwrap();
+        set_mode(&dir, 0o777);
+    }
+
+    /// Where an object is (or would be) on the host.
+    pub fn object_path(&self, bucket: &str, key: &str) -> PathBuf {
+        self.root.join(bucket).join(key)
+    }
+
+    /// Keys of a bucket's objects, sorted.
+    pub fn keys(&self, bucket: &str) -> Vec<String> {
+        let base = self.root.join(bucket);
+        let mut out = vec![];
+        let mut pending = vec![base.clone()];
+        while let Some(dir) = pending.pop() {
+            for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    pending.push(path);
+                } else if !entry.file_name().to_string_lossy().starts_with(".upload.") {
+                    out.push(path.strip_prefix(&base).unwrap().to_string_lossy().into_owned());
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    /// Every `aws` call so far: its exit status and arguments, in order.
+    pub fn calls(&self) -> Vec<(u8, String)> {
+        let log = std::fs::read_to_string(self.root.join(".calls")).unwrap_or_default();
+        log.lines()
+            .filter_map(|l| {
+                let (status, call) = l.split_once(' ')?;
+                Some((status.parse().ok()?, call.to_string()))
+            })
+            .collect()
+    }
+
+    /// Make every `aws` call fail before any transfer with `status` (the
+    /// CLI's 255: credentials it cannot load, an endpoint it cannot reach),
+    /// or, with `None`, work again.
+    pub fn fail_every_call_with(&self, status: Option<u8>) {
+        let file = self.root.join(".exit-status");
+        match status {
+            Some(status) => {
+                std::fs::write(&file, format!("{status}\n")).unwrap();
+                set_mode(&file, 0o644);
+            }
+            None => {
+                let _ = std::fs::remove_file(file);
+            }
         }
     }
 }

@@ -21,6 +21,13 @@
 //! characters (`bundle::SecretValues`), as do all of them in scenarios
 //! where the user created them beforehand.
 //!
+//! `scenarios` runs every shipped profile × environment with data in the
+//! cluster; `failures` what their pods do when something goes wrong: WAL
+//! archiving to an object store (a directory per bucket, reached by an
+//! emulated AWS CLI) that works and then refuses, backups on a sized and
+//! full claim, a database that answers but rejects connections, Redis
+//! restarted, a wait for a database that cannot even try.
+//!
 //! What it does not do: enforce NetworkPolicies (every pod reaches every
 //! pod), resource limits, seccomp or AppArmor profiles; run replicas (one
 //! pod per workload), operators (CloudNativePG clusters) or managed
@@ -41,6 +48,7 @@ mod api;
 mod bundle;
 mod cluster;
 mod env;
+mod failures;
 mod images;
 mod net;
 mod pod;

@@ -176,6 +176,17 @@ impl Pod {
     /// Poll startup, then readiness probes of every container until all
     /// pass, within `bound`.
     pub fn wait_ready(&mut self, bound: Duration) -> Result<(), String> {
+        self.wait_probes(bound, true)
+    }
+
+    /// Poll the startup probes of every container until all pass, within
+    /// `bound` (the kubelet's "started": from then on liveness probes run);
+    /// readiness is not asked for.
+    pub fn wait_started(&mut self, bound: Duration) -> Result<(), String> {
+        self.wait_probes(bound, false)
+    }
+
+    fn wait_probes(&mut self, bound: Duration, readiness: bool) -> Result<(), String> {
         let deadline = Instant::now() + bound;
         let count = self.containers.len();
         let mut started: Vec<bool> = self.containers.iter().map(|c| c.prepared.spec.startup_probe.is_none()).collect();
@@ -193,6 +204,10 @@ impl Pod {
                         Ok(()) => started[i] = true,
                         Err(e) => last_failure[i] = format!("startup probe: {e}"),
                     }
+                }
+                if started[i] && !readiness {
+                    ready[i] = true;
+                    continue;
                 }
                 let readiness = spec.readiness_probe.as_ref();
                 let delay = readiness.and_then(|p| p.initial_delay_seconds);
@@ -212,8 +227,9 @@ impl Pod {
                 let i = ready.iter().position(|r| !r).unwrap();
                 let running = &self.containers[i];
                 return Err(format!(
-                    "container `{}` was not ready within {} s; last {}\n  container output:\n{}",
+                    "container `{}` was not {} within {} s; last {}\n  container output:\n{}",
                     running.prepared.name,
+                    if readiness { "ready" } else { "started" },
                     bound.as_secs(),
                     last_failure[i],
                     tail(&running.process.output(), TAIL_LINES)
@@ -226,17 +242,30 @@ impl Pod {
     /// Run every liveness probe once (not before its initial delay); all
     /// must pass.
     pub fn check_liveness(&mut self) -> Result<(), String> {
+        self.probe_each_once(|c| c.liveness_probe.as_ref(), "liveness probe failed (a kubelet would restart it)")
+    }
+
+    /// Run every readiness probe once (not before its initial delay); all
+    /// must pass.
+    pub fn check_readiness(&mut self) -> Result<(), String> {
+        self.probe_each_once(
+            |c| c.readiness_probe.as_ref(),
+            "readiness probe failed (a kubelet would take the pod out of its Services)",
+        )
+    }
+
+    fn probe_each_once(&mut self, which: fn(&Container) -> Option<&Probe>, failed: &str) -> Result<(), String> {
         for i in 0..self.containers.len() {
             self.check_running(i)?;
             let spec = self.containers[i].prepared.spec.clone();
-            if let Some(probe) = &spec.liveness_probe {
+            if let Some(probe) = which(&spec) {
                 while !self.containers[i].past_initial_delay(probe.initial_delay_seconds) {
                     // Bounded by the delay itself.
                     std::thread::sleep(PROBE_POLL);
                 }
                 self.probe(i, probe).map_err(|e| {
                     format!(
-                        "container `{}`: liveness probe failed (a kubelet would restart it): {e}\n  container output:\n{}",
+                        "container `{}`: {failed}: {e}\n  container output:\n{}",
                         spec.name,
                         tail(&self.containers[i].process.output(), TAIL_LINES)
                     )

@@ -163,7 +163,7 @@ scenarios! {
 // ---------------------------------------------------------------------------
 // The bundle's workloads, by what they run.
 
-fn kind_of(source: &PodSource) -> Kind {
+pub(super) fn kind_of(source: &PodSource) -> Kind {
     Kind::of(source.spec().containers[0].image.as_deref().unwrap_or_default())
 }
 
@@ -172,22 +172,22 @@ fn is_long_running(source: &PodSource) -> bool {
 }
 
 /// PostgreSQL and TimescaleDB workloads.
-fn databases(bundle: &Bundle) -> Vec<PodSource> {
+pub(super) fn databases(bundle: &Bundle) -> Vec<PodSource> {
     let sources = bundle.pod_sources().into_iter().filter(is_long_running);
     sources.filter(|s| matches!(kind_of(s), Kind::Postgres | Kind::TimescaleDb)).collect()
 }
 
-fn redis(bundle: &Bundle) -> Vec<PodSource> {
+pub(super) fn redis(bundle: &Bundle) -> Vec<PodSource> {
     bundle.pod_sources().into_iter().filter(is_long_running).filter(|s| kind_of(s) == Kind::Redis).collect()
 }
 
 /// Workloads running the app's image.
-fn apps(bundle: &Bundle) -> Vec<PodSource> {
+pub(super) fn apps(bundle: &Bundle) -> Vec<PodSource> {
     bundle.pod_sources().into_iter().filter(is_long_running).filter(|s| kind_of(s) == Kind::App).collect()
 }
 
 /// Containers of `source` (init containers too) running `kind` images.
-fn containers_of_kind(source: &PodSource, kind: Kind) -> Vec<String> {
+pub(super) fn containers_of_kind(source: &PodSource, kind: Kind) -> Vec<String> {
     let spec = source.spec();
     let all = spec.init_containers.iter().flatten().chain(&spec.containers);
     all.filter(|c| Kind::of(c.image.as_deref().unwrap_or_default()) == kind).map(|c| c.name.clone()).collect()
@@ -200,7 +200,7 @@ fn migration_jobs(bundle: &Bundle) -> Vec<PodSource> {
 }
 
 /// Scheduled CronJobs: backups.
-fn backup_jobs(bundle: &Bundle) -> Vec<PodSource> {
+pub(super) fn backup_jobs(bundle: &Bundle) -> Vec<PodSource> {
     let cronjobs = bundle.pod_sources().into_iter().filter(|s| s.controller == Controller::CronJob);
     cronjobs.filter(|s| !s.suspended).collect()
 }
@@ -213,14 +213,14 @@ fn restore_jobs(bundle: &Bundle) -> Vec<PodSource> {
 
 /// The workload whose data a backup or restore CronJob handles: kgen names
 /// them `<workload>-backup` and `<workload>-restore`.
-fn workload_of_job(bundle: &Bundle, job: &PodSource) -> PodSource {
+pub(super) fn workload_of_job(bundle: &Bundle, job: &PodSource) -> PodSource {
     let base = job.name.strip_suffix("-backup").or_else(|| job.name.strip_suffix("-restore"));
     let found = base.and_then(|b| bundle.pod_sources().into_iter().find(|s| s.name == b && is_long_running(s)));
     found.unwrap_or_else(|| panic!("{}: cannot tell whose data {} handles", bundle.target, job.describe()))
 }
 
 /// Start every database and Redis and wait until they are ready.
-fn start_data_services(cluster: &mut Cluster) {
+pub(super) fn start_data_services(cluster: &mut Cluster) {
     let bundle = &cluster.bundle;
     let names: Vec<String> = databases(bundle).iter().chain(&redis(bundle)).map(|s| s.name.clone()).collect();
     for name in &names {
@@ -241,7 +241,7 @@ fn database_login(cluster: &Cluster, workload: &str) -> (String, String) {
 
 /// `psql` in the database's container, over its unix socket, like
 /// `kubectl exec`; the query's output, or a panic with psql's.
-fn query(cluster: &Cluster, workload: &str, sql: &str) -> String {
+pub(super) fn query(cluster: &Cluster, workload: &str, sql: &str) -> String {
     let (user, database) = database_login(cluster, workload);
     let argv =
         ["psql", "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "--username", &user, "--dbname", &database, "-c", sql];
@@ -259,7 +259,7 @@ fn query(cluster: &Cluster, workload: &str, sql: &str) -> String {
 // ---------------------------------------------------------------------------
 // The tests.
 
-fn options_for(target: &Target) -> Options {
+pub(super) fn options_for(target: &Target) -> Options {
     let mut options = Options::default();
     if target.profile.ends_with("feaf.yaml") && target.env.is_none() {
         // The user creates feaf-secrets with the password and the URL; a
@@ -565,13 +565,13 @@ fn backup_jobs_write_a_backup_to_their_volume(target: Target) {
 }
 
 /// The claims a job's pod mounts.
-fn job_claims(job: &PodSource) -> Vec<String> {
+pub(super) fn job_claims(job: &PodSource) -> Vec<String> {
     let volumes = job.spec().volumes.iter().flatten();
     volumes.filter_map(|v| v.persistent_volume_claim.as_ref()).map(|c| c.claim_name.clone()).collect()
 }
 
 /// Regular files in a directory, recursively, relative to it.
-fn files(dir: &std::path::Path) -> Vec<String> {
+pub(super) fn files(dir: &std::path::Path) -> Vec<String> {
     let mut out = vec![];
     let mut pending = vec![dir.to_path_buf()];
     while let Some(d) = pending.pop() {
@@ -692,7 +692,7 @@ fn restore_sqlite(cluster: &mut Cluster, app: &PodSource, backup: &PodSource, re
 }
 
 /// The host path of an SQLite file on the app's claim.
-fn sqlite_claim_file(cluster: &Cluster, app: &PodSource, db_path: &str) -> std::path::PathBuf {
+pub(super) fn sqlite_claim_file(cluster: &Cluster, app: &PodSource, db_path: &str) -> std::path::PathBuf {
     let container = &app.spec().containers[0];
     let mounts = container.volume_mounts.iter().flatten();
     let mount = mounts

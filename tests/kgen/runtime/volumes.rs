@@ -17,7 +17,9 @@
 //! when the volume's root does not already look right.
 //!
 //! Not emulated: the atomic-writer layout of secret volumes (`..data`
-//! links), size limits, hostPath and other volume types (an error).
+//! links), size limits (`emptyDir.sizeLimit`, claim sizes: every volume
+//! shares the scenario's tmpfs, except claims a test sizes with
+//! `Cluster::limit_claim_size`), hostPath and other volume types (an error).
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
