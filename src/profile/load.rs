@@ -660,6 +660,16 @@ mod tests {
         );
     }
 
+    /// `pullPolicy: {Always: 3}` was read as `Always`, its value dropped.
+    #[test]
+    fn a_value_of_an_enumeration_is_not_a_mapping() {
+        let err = load("name: shop\nimage: {reference: shop:1.0, pullPolicy: {Always: 3}}\n", None, &[]).unwrap_err();
+        assert_eq!(
+            err,
+            "p.yaml:2:42 expected `Always` alone, found a mapping [image.pullPolicy] (write the value by itself: `Always`)"
+        );
+    }
+
     #[test]
     fn bad_set_paths_name_the_nearest_field() {
         let err = load(BASE, None, &["image.tga=1"]).unwrap_err();
