@@ -271,7 +271,7 @@ fn take_environments(map: &mut Map) -> Result<Vec<Entry>, Errors> {
     if errors.is_empty() { Ok(envs.entries) } else { Err(Errors(errors)) }
 }
 
-fn is_dns_label(s: &str) -> bool {
+pub(crate) fn is_dns_label(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 63
         && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
