@@ -6,7 +6,8 @@ use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::{Resources, scalar_or_object};
+use super::Resources;
+use super::schema::Quantity;
 
 /// A database the app uses. The tier path is one field each: `engine:
 /// sqlite` → `engine: postgres` (a StatefulSet in the cluster) → `mode:
@@ -108,6 +109,7 @@ pub enum DatabaseMode {
 /// fills), so the tool, its credentials and an alert come with it.
 #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+#[schemars(extend("required" = ["command"]))]
 pub struct WalArchive {
     /// The server's archive_command, e.g. `aws s3 cp %p
     /// s3://bucket/wal/%f` (%p: the segment's path, %f: its file name).
@@ -136,6 +138,7 @@ pub enum SqliteTuning {
 /// A key of a Secret.
 #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+#[schemars(extend("required" = ["secret"]))]
 pub struct SecretKeyRef {
     /// Secret name.
     pub secret: String,
@@ -163,9 +166,9 @@ pub struct Credentials {
 /// Persistent storage: a size and class, a cloud preset, or a named claim.
 #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
-#[schemars(transform = scalar_or_object)]
 pub struct Storage {
     /// Size, e.g. 10Gi (default 1Gi for SQLite, 10Gi for PostgreSQL).
+    #[schemars(with = "Option<Quantity>")]
     pub size: Option<String>,
     /// StorageClass name (default: the cluster's default class, or the
     /// class a `provider` preset creates).

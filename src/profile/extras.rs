@@ -48,6 +48,7 @@ pub struct Patch {
 /// Which rendered object a patch changes.
 #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+#[schemars(extend("required" = ["kind", "name"]))]
 pub struct PatchTarget {
     /// The object's kind, e.g. `Deployment`.
     pub kind: String,
@@ -58,6 +59,7 @@ pub struct PatchTarget {
 /// One RFC 6902 operation.
 #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+#[schemars(extend("required" = ["op", "path"]))]
 pub struct JsonPatchOperation {
     /// add, remove, replace, move, copy or test.
     pub op: Option<JsonPatchOp>,

@@ -271,7 +271,7 @@ fn take_environments(map: &mut Map) -> Result<Vec<Entry>, Errors> {
     if errors.is_empty() { Ok(envs.entries) } else { Err(Errors(errors)) }
 }
 
-fn is_dns_label(s: &str) -> bool {
+pub(crate) fn is_dns_label(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 63
         && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
@@ -657,6 +657,16 @@ mod tests {
             "p.yaml:2:11 expected a whole number, found `many` [replicas]\n\
              p.yaml:3:1 unknown field `portz` [portz] (did you mean `ports`?)\n\
              p.yaml:4:9 unknown field `tga` in `image` [image.tga] (did you mean `tag`?)"
+        );
+    }
+
+    /// `pullPolicy: {Always: 3}` was read as `Always`, its value dropped.
+    #[test]
+    fn a_value_of_an_enumeration_is_not_a_mapping() {
+        let err = load("name: shop\nimage: {reference: shop:1.0, pullPolicy: {Always: 3}}\n", None, &[]).unwrap_err();
+        assert_eq!(
+            err,
+            "p.yaml:2:42 expected `Always` alone, found a mapping [image.pullPolicy] (write the value by itself: `Always`)"
         );
     }
 

@@ -11,6 +11,7 @@ pub mod extras;
 pub mod load;
 pub mod monitoring;
 pub mod production;
+pub mod schema;
 pub mod settings;
 pub mod workload;
 
@@ -36,13 +37,17 @@ pub const API_VERSION: &str = "kgen.dev/v1alpha1";
 /// workloads lists them under `components` instead.
 #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+#[schemars(extend("required" = ["name"]))]
 pub struct Profile {
     /// Profile format version: `kgen.dev/v1alpha1`.
+    #[schemars(with = "Option<schema::ApiVersion>")]
     pub api_version: Option<String>,
     /// Always `App`.
+    #[schemars(extend("enum" = ["App", null]))]
     pub kind: Option<String>,
     /// The app's name: a DNS label (lowercase letters, digits and `-`,
     /// starting with a letter). Object names start with it.
+    #[schemars(extend("examples" = ["shop"]))]
     pub name: String,
     /// The `app.kubernetes.io/instance` label (default: `name`); tells two
     /// installations of the same app apart.
@@ -52,12 +57,15 @@ pub struct Profile {
     /// The `app.kubernetes.io/version` label (default: the image tag).
     pub version: Option<String>,
     /// Namespace name, or its settings (created by default).
+    #[schemars(extend("examples" = ["shop", {"name": "apps", "create": false}]))]
     pub namespace: NamespaceSettings,
     /// Extra labels on every object.
+    #[schemars(extend("examples" = [{"team": "payments"}]))]
     pub labels: IndexMap<String, String>,
     /// Extra annotations on every object.
     pub annotations: IndexMap<String, String>,
     /// Container image of every component: `repository:tag`, or its parts.
+    #[schemars(extend("examples" = ["ghcr.io/example/shop:1.4.2", {"repository": "ghcr.io/example/shop", "tag": "1.4.2", "pullPolicy": "IfNotPresent"}]))]
     pub image: Option<Image>,
     /// Secrets with registry credentials for pulling images.
     pub image_pull_secrets: Vec<String>,
@@ -65,32 +73,42 @@ pub struct Profile {
     /// app's name, so its objects are named like the app).
     pub component: Option<String>,
     /// The app's workloads by name, when it has more than one.
+    #[schemars(extend("examples" = [{"web": {"ports": {"http": 8080}, "probes": {"path": "/healthz"}}, "worker": {"command": ["/app/worker"]}}]))]
     pub components: IndexMap<String, Component>,
     /// Plain (non-secret) settings, stored in a ConfigMap and given to every
     /// component as environment variables.
+    #[schemars(extend("examples" = [{"LOG_LEVEL": "info", "ALLOWED_ORIGINS": ["https://a.example.com", "https://b.example.com"]}]))]
     pub settings: IndexMap<String, SettingValue>,
     /// Create the settings ConfigMap, or use an existing one.
     pub config_map: ConfigMapSettings,
     /// Secrets the app reads, by Secret name.
+    #[schemars(extend("examples" = [{"shop-secrets": {"env": ["API_TOKEN"]}}]))]
     pub secrets: IndexMap<String, SecretSettings>,
     /// Environment variables of every component: literal values or
     /// references to Secret and ConfigMap keys.
+    #[schemars(extend("examples" = [{"LOG_FORMAT": "json", "POD_NAME": {"field": "metadata.name"}}]))]
     pub env: IndexMap<String, EnvSource>,
     /// Default requests and limits of every component, or a preset name
     /// (default: small).
+    #[schemars(extend("examples" = ["medium", {"requests": {"cpu": "250m", "memory": "256Mi"}, "limits": {"memory": "512Mi"}}]))]
     pub resources: Option<Resources>,
     /// Annotations on every pod.
     pub pod_annotations: IndexMap<String, String>,
     /// Databases by name (default: none, a stateless app). Components use
     /// every database unless they list theirs in `databases`.
+    #[schemars(extend("examples" = [{"main": {"engine": "postgres", "storage": "20Gi"}}]))]
     pub databases: IndexMap<String, Database>,
     /// A Redis cache shared by the components.
+    #[schemars(extend("examples" = [{"maxMemory": "200mb"}]))]
     pub cache: Option<Cache>,
     /// How database migrations run.
+    #[schemars(extend("examples" = [{"strategy": "job", "command": ["/app/migrate", "up"]}]))]
     pub migrations: Migrations,
     /// HTTP routing through an Ingress.
+    #[schemars(extend("examples" = [{"className": "nginx", "tls": {"clusterIssuer": "letsencrypt-prod"}, "hosts": [{"host": "shop.example.com"}]}]))]
     pub ingress: Option<Ingress>,
     /// HTTP routing through Gateway API HTTPRoutes.
+    #[schemars(extend("examples" = [{"name": "public", "namespace": "gateways", "hosts": [{"host": "shop.example.com"}]}]))]
     pub gateway: Option<Gateway>,
     /// NetworkPolicies derived from the profile (on by default).
     pub network_policy: NetworkPolicy,
@@ -98,6 +116,7 @@ pub struct Profile {
     pub rbac: Option<Rbac>,
     /// Monitoring with the Prometheus Operator: ServiceMonitors, alerting
     /// rules and a Grafana dashboard (default: none).
+    #[schemars(extend("examples" = [{}, {"alerts": {"latency": {"threshold": 1}}, "dashboard": {"folder": "Shop"}}]))]
     pub monitoring: Option<Monitoring>,
     /// The ServiceAccount of the pods.
     pub service_account: ServiceAccountSettings,
@@ -111,9 +130,11 @@ pub struct Profile {
     /// like kgen's own objects. A bare file name is read from `templates/`
     /// beside the profile, any other relative path from the profile's
     /// directory.
+    #[schemars(extend("examples" = [["service-entry.yaml"]]))]
     pub extra_manifests: Vec<String>,
     /// Changes to rendered objects by kind and name: JSON Patch operations
     /// or merge patches, for anything the profile cannot say.
+    #[schemars(extend("examples" = [[{"target": {"kind": "Deployment", "name": "shop"}, "merge": {"spec": {"revisionHistoryLimit": 3}}}]]))]
     pub patches: Vec<Patch>,
     /// What patches and extra manifests may do beyond the app's namespace
     /// (other namespaces, cluster-wide kinds, ClusterRole grants); refused
@@ -172,21 +193,6 @@ pub fn shorthand_field(path: &[crate::yaml::PathSegment]) -> Option<&'static str
             });
         matches.then_some(*field)
     })
-}
-
-/// schemars transform for types in [`SCALAR_SHORTHANDS`]: the object, or a
-/// string.
-pub fn scalar_or_object(schema: &mut schemars::Schema) {
-    let object = std::mem::replace(schema, schemars::json_schema!({}));
-    let scalar = match object.get("title").and_then(|t| t.as_str()) {
-        Some("Port") => serde_json::json!({"type": "integer", "minimum": 1, "maximum": 65535}),
-        _ => serde_json::json!({"type": "string"}),
-    };
-    let description = object.get("description").cloned();
-    *schema = schemars::json_schema!({ "anyOf": [scalar, object] });
-    if let Some(d) = description {
-        schema.insert("description".into(), d);
-    }
 }
 
 /// The names serde uses for the fields of `T` (what a YAML mapping for `T`
@@ -252,7 +258,7 @@ mod tests {
     /// (the top-level component fields counted as well).
     #[test]
     fn shorthand_paths_cover_the_schema() {
-        let schema = serde_json::to_value(schemars::schema_for!(Profile)).unwrap();
+        let schema = schema::json_schema();
         let defs = &schema["$defs"];
         let mut found = Vec::new();
         fn walk(

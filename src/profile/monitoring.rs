@@ -9,6 +9,8 @@ use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+use super::schema::{Duration, PortName};
+
 /// Monitoring for a cluster that runs the Prometheus Operator (e.g. the
 /// kube-prometheus-stack Helm chart): a ServiceMonitor per component that
 /// serves metrics, a PrometheusRule with alerts, and a Grafana dashboard in a
@@ -40,8 +42,10 @@ pub struct ServiceMonitorSettings {
     /// the app some other way).
     pub enabled: Option<bool>,
     /// Time between scrapes, a Prometheus duration such as `30s` (default).
+    #[schemars(with = "Option<Duration>")]
     pub interval: Option<String>,
     /// How long a scrape may take (default `10s`); at most `interval`.
+    #[schemars(with = "Option<Duration>")]
     pub scrape_timeout: Option<String>,
     /// Labels on the ServiceMonitors and PodMonitors (default `release:
     /// kube-prometheus-stack`: kube-prometheus-stack's Prometheus selects
@@ -105,6 +109,7 @@ pub struct Alert {
     /// How long the condition must hold before the alert fires, a Prometheus
     /// duration such as `1m`.
     #[serde(rename = "for")]
+    #[schemars(with = "Option<Duration>")]
     pub for_: Option<String>,
     /// The alert's `severity` label, which Alertmanager routes on.
     pub severity: Option<Severity>,
@@ -122,6 +127,7 @@ pub struct ThresholdAlert {
     /// How long the condition must hold before the alert fires, a Prometheus
     /// duration such as `5m`.
     #[serde(rename = "for")]
+    #[schemars(with = "Option<Duration>")]
     pub for_: Option<String>,
     /// The alert's `severity` label.
     pub severity: Option<Severity>,
@@ -138,6 +144,7 @@ pub struct ErrorRateAlert {
     pub threshold: Option<f64>,
     /// How long the condition must hold (default `2m`).
     #[serde(rename = "for")]
+    #[schemars(with = "Option<Duration>")]
     pub for_: Option<String>,
     /// The alert's `severity` label (default critical).
     pub severity: Option<Severity>,
@@ -150,6 +157,7 @@ pub struct ErrorRateAlert {
     /// A regular expression for the failed statuses (default `5..`).
     pub error_status: Option<String>,
     /// The window the rates are taken over (default `5m`).
+    #[schemars(with = "Option<Duration>")]
     pub window: Option<String>,
 }
 
@@ -166,6 +174,7 @@ pub struct LatencyAlert {
     pub quantile: Option<f64>,
     /// How long the condition must hold (default `5m`).
     #[serde(rename = "for")]
+    #[schemars(with = "Option<Duration>")]
     pub for_: Option<String>,
     /// The alert's `severity` label (default critical).
     pub severity: Option<Severity>,
@@ -174,6 +183,7 @@ pub struct LatencyAlert {
     /// latency panel reads it too.
     pub metric: Option<String>,
     /// The window the rates are taken over (default `5m`).
+    #[schemars(with = "Option<Duration>")]
     pub window: Option<String>,
 }
 
@@ -220,6 +230,7 @@ pub struct DashboardSettings {
 /// A time-series panel of the dashboard.
 #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+#[schemars(extend("required" = ["title", "expr"]))]
 pub struct Panel {
     /// The panel's title.
     pub title: String,
@@ -294,6 +305,7 @@ pub struct Metrics {
     pub enabled: Option<bool>,
     /// The name of the port that serves metrics (default: the first port);
     /// the Service must expose it.
+    #[schemars(with = "Option<PortName>")]
     pub port: Option<String>,
     /// The HTTP path of the metrics (default `/metrics`).
     pub path: Option<String>,

@@ -6,6 +6,8 @@ use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+use super::schema::{PortName, Quantity};
+
 /// Horizontal autoscaling of a component. With it on, the workload has no
 /// fixed `replicas`, so applies never fight the autoscaler.
 #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
@@ -37,10 +39,12 @@ pub struct Autoscaling {
 /// A custom metric to scale on.
 #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+#[schemars(extend("required" = ["name", "target"]))]
 pub struct CustomMetric {
     /// Metric name in the custom metrics API, e.g. http_requests_per_second.
     pub name: String,
     /// Target average value per pod, e.g. "100" or "500m".
+    #[schemars(with = "Quantity")]
     pub target: String,
     /// PromQL giving the total over the component's pods (KEDA only; KEDA
     /// divides it by the target to get the replica count).
@@ -71,8 +75,7 @@ pub struct DisruptionBudget {
 }
 
 /// A count or a percentage.
-#[derive(Clone, Debug, PartialEq, Eq, JsonSchema)]
-#[schemars(untagged)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum IntOrPercent {
     Int(u32),
     Percent(String),
@@ -100,6 +103,28 @@ impl<'de> Deserialize<'de> for IntOrPercent {
             }
         }
         d.deserialize_any(V)
+    }
+}
+
+/// As `deserialize` reads it: a whole number, or text that is a
+/// percentage of at most 100.
+impl JsonSchema for IntOrPercent {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "IntOrPercent".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A count or a percentage (\"50%\").",
+            "anyOf": [
+                {
+                    "type": "string",
+                    "pattern": super::schema::PERCENT,
+                    "patternErrorMessage": "not a number or a percentage such as \"50%\"",
+                },
+                {"type": "integer", "minimum": 0, "maximum": u32::MAX},
+            ],
+        })
     }
 }
 
@@ -154,6 +179,7 @@ pub struct Gateway {
 /// A host name and what its paths route to.
 #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+#[schemars(extend("required" = ["host"]))]
 pub struct Host {
     /// The host name, e.g. api.example.com.
     pub host: String,
@@ -174,6 +200,7 @@ pub struct RoutePath {
     /// The component that serves it (default: the first with a Service).
     pub component: Option<String>,
     /// The component's port name (default: its first exposed port).
+    #[schemars(with = "Option<PortName>")]
     pub port: Option<String>,
     /// A Service outside the app instead of a component (Gateway API may
     /// reach another namespace; an Ingress cannot).
@@ -190,12 +217,14 @@ pub enum PathType {
 /// A Service by name, namespace and port number.
 #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+#[schemars(extend("required" = ["name", "port"]))]
 pub struct ServiceRef {
     /// Service name.
     pub name: String,
     /// Its namespace (default: the app's).
     pub namespace: Option<String>,
     /// Service port number.
+    #[schemars(range(min = 1))]
     pub port: u16,
 }
 
@@ -220,6 +249,7 @@ pub struct Tls {
 /// A Let's Encrypt account.
 #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+#[schemars(extend("required" = ["email"]))]
 pub struct Acme {
     /// Contact e-mail for the account.
     pub email: String,
@@ -280,6 +310,7 @@ pub struct Peer {
 /// A destination outside the cluster.
 #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+#[schemars(extend("required" = ["cidr"]))]
 pub struct Egress {
     /// What it is, e.g. "managed PostgreSQL" (documentation only).
     pub description: Option<String>,

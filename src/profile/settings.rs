@@ -6,12 +6,9 @@ use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::scalar_or_object;
-
 /// The namespace the app lives in: a name, or its settings.
 #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
-#[schemars(transform = scalar_or_object)]
 pub struct NamespaceSettings {
     /// Namespace name (default: the app's name).
     pub name: Option<String>,

@@ -5,7 +5,7 @@ use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::scalar_or_object;
+use super::schema::{PortName, Quantity};
 
 /// One workload of the app (a web server, a worker, …). Every component
 /// shares the app's image, settings, secrets and databases unless it says
@@ -21,17 +21,24 @@ pub struct Component {
     /// <container>=<image>` use it.
     pub container_name: Option<String>,
     /// Entrypoint override (the image's ENTRYPOINT when unset).
+    #[schemars(extend("examples" = [["/app/server", "--listen", ":8080"]]))]
     pub command: Option<Vec<String>>,
     /// Arguments (the image's CMD when unset).
     pub args: Option<Vec<String>>,
     /// Ports the container listens on, by name: `http: 8080`, or
     /// `http: {port: 8080, servicePort: 80}`. Names are at most 15
     /// characters (lowercase letters, digits, `-`).
+    #[schemars(extend(
+        "propertyNames" = {"$ref": "#/$defs/PortName"},
+        "examples" = [{"http": 8080}, {"http": {"port": 8080, "servicePort": 80}, "metrics": {"port": 9090, "expose": false}}],
+    ))]
     pub ports: IndexMap<String, Port>,
     /// Health checks. With ports and no probes, TCP liveness and readiness
     /// probes on the first port are added.
+    #[schemars(extend("examples" = [{"path": "/healthz"}, {"path": "/healthz", "startup": {"failureThreshold": 60}}]))]
     pub probes: Probes,
     /// Number of pods (default 1).
+    #[schemars(extend("examples" = [3]))]
     pub replicas: Option<u32>,
     /// Requests and limits, or a preset name; defaults to the app's
     /// `resources`.
@@ -57,6 +64,7 @@ pub struct Component {
     /// The databases this component uses, by key (default: all of them).
     pub databases: Option<Vec<String>>,
     /// Horizontal autoscaling (then `replicas` is left to the autoscaler).
+    #[schemars(extend("examples" = [{"min": 2, "max": 10, "cpu": 70}]))]
     pub autoscaling: Option<super::Autoscaling>,
     /// The PodDisruptionBudget (default with 2 or more replicas:
     /// maxUnavailable 1).
@@ -74,7 +82,6 @@ pub struct Component {
 /// A container image: `repository[:tag][@digest]`, or its parts.
 #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
-#[schemars(transform = scalar_or_object)]
 pub struct Image {
     /// The whole reference, `registry/repository:tag@sha256:…` (the short
     /// form `image: nginx:1.27` sets this).
@@ -111,11 +118,13 @@ impl PullPolicy {
 /// A container port: a number, or a number with Service settings.
 #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
-#[schemars(transform = scalar_or_object)]
+#[schemars(extend("required" = ["port"]))]
 pub struct Port {
     /// The port the container listens on.
+    #[schemars(range(min = 1))]
     pub port: u16,
     /// The port the Service exposes (default: the same as `port`).
+    #[schemars(range(min = 1))]
     pub service_port: Option<u16>,
     /// TCP (default), UDP or SCTP.
     pub protocol: Option<Protocol>,
@@ -204,8 +213,7 @@ pub enum Scheme {
 }
 
 /// A port given by name (`http`) or number (`8080`).
-#[derive(Clone, Debug, PartialEq, Eq, JsonSchema)]
-#[schemars(untagged)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PortRef {
     Number(u16),
     Name(String),
@@ -237,11 +245,25 @@ impl<'de> Deserialize<'de> for PortRef {
     }
 }
 
+/// As `deserialize` reads it: a number of 1 to 65535, or text (a port
+/// name; a quoted number is a name too, which no port has).
+impl JsonSchema for PortRef {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "PortRef".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A port given by name (`http`) or number (`8080`).",
+            "anyOf": [{"type": "integer", "minimum": 1, "maximum": 65535}, generator.subschema_for::<PortName>()],
+        })
+    }
+}
+
 /// Requests and limits (Kubernetes quantities such as `250m` and `512Mi`),
 /// or a preset: nano, micro, small, medium, large, xlarge.
 #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
-#[schemars(transform = scalar_or_object)]
 pub struct Resources {
     /// Start from a preset; `requests` and `limits` override its values.
     pub preset: Option<Preset>,
@@ -254,10 +276,13 @@ pub struct Resources {
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct Amounts {
     /// CPU, e.g. `250m` or `1`.
+    #[schemars(with = "Option<Quantity>")]
     pub cpu: Option<String>,
     /// Memory, e.g. `256Mi` or `1Gi`.
+    #[schemars(with = "Option<Quantity>")]
     pub memory: Option<String>,
     /// Scratch disk, e.g. `1Gi`.
+    #[schemars(with = "Option<Quantity>")]
     pub ephemeral_storage: Option<String>,
 }
 
@@ -281,7 +306,6 @@ pub enum Preset {
 /// field.
 #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
-#[schemars(transform = scalar_or_object)]
 pub struct EnvSource {
     /// A literal value (the short form `NAME: value` sets this).
     pub value: Option<String>,

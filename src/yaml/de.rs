@@ -504,7 +504,7 @@ impl<'de, 'p> de::Deserializer<'de> for NodeDe<'de, 'p> {
             }
             Value::Map(m) if m.entries.len() == 1 => {
                 let entry = &m.entries[0];
-                let r = visitor.visit_enum(EnumAccess { entry, path: self.path, ctx: self.ctx });
+                let r = visitor.visit_enum(EnumAccess { node: self.node, entry, path: self.path, ctx: self.ctx });
                 self.settle(r)
             }
             _ => {
@@ -638,7 +638,9 @@ impl<'de> de::MapAccess<'de> for ShorthandAccess<'de, '_> {
     }
 }
 
+/// A variant written as a mapping with one entry, `{Variant: value}`.
 struct EnumAccess<'de, 'p> {
+    node: &'de Node,
     entry: &'de super::Entry,
     path: &'p Path<'p>,
     ctx: &'p Context,
@@ -652,11 +654,12 @@ impl<'de, 'p> de::EnumAccess<'de> for EnumAccess<'de, 'p> {
         let key: de::value::BorrowedStrDeserializer<'de, Error> =
             de::value::BorrowedStrDeserializer::new(&self.entry.key);
         let v = seed.deserialize(key)?;
-        Ok((v, VariantAccess { entry: self.entry, path: self.path, ctx: self.ctx }))
+        Ok((v, VariantAccess { node: self.node, entry: self.entry, path: self.path, ctx: self.ctx }))
     }
 }
 
 struct VariantAccess<'de, 'p> {
+    node: &'de Node,
     entry: &'de super::Entry,
     path: &'p Path<'p>,
     ctx: &'p Context,
@@ -665,8 +668,17 @@ struct VariantAccess<'de, 'p> {
 impl<'de> de::VariantAccess<'de> for VariantAccess<'de, '_> {
     type Error = Error;
 
+    /// A variant without a value is written alone (`pullPolicy: Always`),
+    /// never as a mapping whose value would be dropped.
     fn unit_variant(self) -> Result<(), Error> {
-        Ok(())
+        let key = &self.entry.key;
+        self.ctx.record(
+            Diagnostic::error(format!("expected `{key}` alone, found a mapping"))
+                .at(Some(self.node.span))
+                .path(self.ctx.display(self.path))
+                .hint(format!("write the value by itself: `{key}`")),
+        );
+        Err(Error { message: String::new(), recorded: true })
     }
 
     fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value, Error> {

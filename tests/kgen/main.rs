@@ -15,4 +15,5 @@ mod profiles;
 mod properties;
 mod regressions;
 mod runtime;
+mod schema;
 mod support;

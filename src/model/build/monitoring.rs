@@ -463,6 +463,34 @@ mod tests {
         }
     }
 
+    /// The schema's duration format (`profile::schema`) agrees.
+    #[test]
+    fn durations_agree_with_the_schema() {
+        use crate::profile::schema::{DURATION, tests::matches};
+        for d in [
+            "0",
+            "30s",
+            "1h30m",
+            "500ms",
+            "1d",
+            "1y2w3d4h5m6s7ms",
+            "0s",
+            "",
+            "30",
+            "1.5m",
+            "5 m",
+            "1m1h",
+            "1s1s",
+            "-1m",
+            "1min",
+            "m",
+            "ms",
+            "1ms1s",
+        ] {
+            assert_eq!(matches(DURATION, d) && !d.is_empty(), parse_duration(d).is_ok(), "{d:?}");
+        }
+    }
+
     #[test]
     fn prometheus_names() {
         for good in ["http_requests_total", "job:rate5m", "_x"] {
