@@ -96,6 +96,12 @@ pub struct ProfileArgs {
     #[arg(short, long = "env", value_name = "NAME")]
     pub env: Option<String>,
 
+    /// An overlay file merged after the environment and before `--set`
+    /// (repeatable, in order): the same fields as an environment, with
+    /// `null` resets, e.g. per cluster or region, kept outside the profile.
+    #[arg(short = 'f', long = "values", value_name = "FILE")]
+    pub values: Vec<PathBuf>,
+
     /// Override a field after the environment: `--set replicas=3`,
     /// `--set image.tag=1.10`, `--set 'settings.ALLOWED_ORIGINS=[a, b]'`.
     /// Values are typed by the profile's schema (a tag stays a string).
@@ -126,6 +132,7 @@ impl ProfileArgs {
     pub fn options(&self, env: Option<String>) -> Result<crate::profile::load::Options, crate::diagnostic::Errors> {
         Ok(crate::profile::load::Options {
             environment: env,
+            values: self.values.clone(),
             sets: self.sets.clone(),
             target: crate::target::Target::new(&self.api_versions, self.kube_version.as_deref())?,
             files_root: self.files_root.clone(),

@@ -132,20 +132,24 @@ fn variants(
 /// (a problem of a profile's base shows in each of its environments).
 #[derive(Default)]
 pub struct Messages {
-    /// Rendered message → the environments that reported it, in order.
-    seen: Vec<(String, Vec<String>)>,
+    /// Message without its "with environment" note → the message as
+    /// first reported, and the environments that reported it, in order.
+    seen: Vec<(String, String, Vec<String>)>,
 }
 
 impl Messages {
     pub fn add(&mut self, environment: &str, rendered: &[String]) {
+        // The environment a message came from is named once, below.
+        let own_note = format!("\nnote: with environment `{environment}`");
         for message in rendered {
-            match self.seen.iter_mut().find(|(m, _)| m == message) {
-                Some((_, environments)) => {
+            let key = message.replace(&own_note, "");
+            match self.seen.iter_mut().find(|(k, _, _)| *k == key) {
+                Some((_, _, environments)) => {
                     if !environments.iter().any(|e| e == environment) {
                         environments.push(environment.to_string());
                     }
                 }
-                None => self.seen.push((message.clone(), vec![environment.to_string()])),
+                None => self.seen.push((key, message.clone(), vec![environment.to_string()])),
             }
         }
     }
@@ -154,11 +158,11 @@ impl Messages {
     pub fn flush(&mut self, reporter: &Reporter) {
         let rendered: Vec<String> = std::mem::take(&mut self.seen)
             .into_iter()
-            .map(|(message, environments)| match environments.len() {
-                0 | 1 => message,
+            .map(|(key, first, environments)| match environments.len() {
+                0 | 1 => first,
                 _ => {
                     let list = environments.iter().map(|e| format!("`{e}`")).collect::<Vec<_>>().join(", ");
-                    format!("{message}\nnote: reported for environments {list}")
+                    format!("{key}\nnote: reported for environments {list}")
                 }
             })
             .collect();

@@ -19,6 +19,9 @@ use crate::yaml::{self, Entry, Map, Node, PathSegment, Style, Value};
 pub struct Options {
     /// The environment overlay to merge (`--env`).
     pub environment: Option<String>,
+    /// Overlay files (`-f/--values`), merged in order after the
+    /// environment and before `--set`, like an environment.
+    pub values: Vec<PathBuf>,
     /// `path=value` overrides (`--set`), applied in order after the overlay.
     pub sets: Vec<String>,
     /// What the target cluster serves (`--api-versions`, `--kube-version`).
@@ -81,6 +84,8 @@ pub struct Parsed {
     overlays: Vec<Entry>,
     /// Each environment's place in `overlays`.
     by_name: std::collections::HashMap<String, usize>,
+    /// The shared defaults file the profile names, and where.
+    defaults: Option<(String, Span)>,
     /// The directory of the profile file (relative paths start there).
     pub dir: PathBuf,
 }
@@ -95,6 +100,14 @@ impl Parsed {
     /// overrides; `sources` must be the map the profile was parsed into.
     pub fn load(&self, options: &Options, sources: &mut SourceMap) -> Result<Loaded, Errors> {
         let mut root = self.root.clone();
+        let defaults = match &self.defaults {
+            Some((name, at)) => {
+                let d = super::defaults::Defaults::read(&self.dir, name, options.files_root.as_deref(), *at, sources)?;
+                root = d.under(root, &shorthand_field);
+                Some(d)
+            }
+            None => None,
+        };
         let environments: Vec<String> = self.environments().map(String::from).collect();
         if let Some(env) = &options.environment {
             let Some(&i) = self.by_name.get(env) else {
@@ -104,6 +117,12 @@ impl Parsed {
             // An empty environment (`prod:` with nothing under it) changes nothing.
             if !overlay.value.is_null() {
                 yaml::merge(&mut root, overlay.value.clone(), &shorthand_field);
+            }
+        }
+        for file in &options.values {
+            let overlay = read_values(file, sources)?;
+            if !overlay.is_null() {
+                yaml::merge(&mut root, overlay, &shorthand_field);
             }
         }
 
@@ -122,6 +141,9 @@ impl Parsed {
                     .into());
             }
             apply_set(&mut root, &mut index, &path, value)?;
+        }
+        if let Some(defaults) = &defaults {
+            defaults.check(&root, sources)?;
         }
 
         let hidden_prefix = expand_shorthand(&mut root)?;
@@ -204,8 +226,24 @@ pub fn parse_text(name: &str, text: String, sources: &mut SourceMap) -> Result<P
             .into());
     };
     let overlays = take_environments(map)?;
+    let defaults = match map.remove("defaults") {
+        None => None,
+        Some(e) if e.value.is_null() => None,
+        Some(e) => match e.value.as_str() {
+            Some(name) => Some((name.to_string(), e.value.span)),
+            None => {
+                return Err(Diagnostic::error(format!(
+                    "`defaults` names a defaults file, found {}",
+                    e.value.describe()
+                ))
+                .at(Some(e.value.span))
+                .path("defaults")
+                .into());
+            }
+        },
+    };
     let by_name = overlays.iter().enumerate().map(|(i, e)| (e.key.clone(), i)).collect();
-    Ok(Parsed { root, overlays, by_name, dir: PathBuf::new() })
+    Ok(Parsed { root, overlays, by_name, defaults, dir: PathBuf::new() })
 }
 
 fn unknown_environment(env: &str, defined: &[String]) -> Diagnostic {
@@ -221,6 +259,42 @@ fn unknown_environment(env: &str, defined: &[String]) -> Diagnostic {
         }
     };
     d
+}
+
+/// A `-f/--values` file: an overlay like an environment's, with the same
+/// typing, `null` resets and located errors (`-` reads stdin).
+fn read_values(path: &Path, sources: &mut SourceMap) -> Result<Node, Errors> {
+    let name = if path == Path::new("-") { "<stdin>".to_string() } else { path.display().to_string() };
+    let limit = Limits::default().max_bytes as u64;
+    let text = files::read_profile(path, limit).and_then(files::text).map_err(|e| {
+        let reason = match &e {
+            ReadError::TooLarge { .. } => format!("it is larger than {} bytes", Limits::default().max_bytes),
+            ReadError::NotUtf8 { .. } => "it is not UTF-8 text".to_string(),
+            e => e.reason(),
+        };
+        Errors::from(Diagnostic::error(format!("cannot read values file `{name}`: {reason}")))
+    })?;
+    let id = sources.add(Source::new(name, text));
+    let node = parse_one(sources.get(id), id, &Limits::default())?;
+    match &node.value {
+        Value::Map(m) => {
+            let mut errors = Vec::new();
+            for key in ["environments", "apiVersion", "kind", "defaults"] {
+                if let Some(e) = m.entry(key) {
+                    errors.push(
+                        Diagnostic::error(format!("`{key}` cannot be set in a values file"))
+                            .at(Some(e.key_span))
+                            .hint("a values file overlays the profile's fields, like an environment"),
+                    );
+                }
+            }
+            if errors.is_empty() { Ok(node) } else { Err(Errors(errors)) }
+        }
+        _ if node.is_null() => Ok(node),
+        _ => Err(Diagnostic::error(format!("a values file is a mapping of fields, found {}", node.describe()))
+            .at(Some(node.span))
+            .into()),
+    }
 }
 
 /// Remove `environments` from the profile and check its shape.
@@ -250,7 +324,7 @@ fn take_environments(map: &mut Map) -> Result<Vec<Entry>, Errors> {
         }
         match &env.value.value {
             Value::Map(m) => {
-                for key in ["environments", "apiVersion", "kind"] {
+                for key in ["environments", "apiVersion", "kind", "defaults"] {
                     if let Some(e) = m.entry(key) {
                         errors.push(
                             Diagnostic::error(format!("`{key}` cannot be set inside an environment"))

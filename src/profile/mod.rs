@@ -7,6 +7,7 @@
 //! files and environment variables only in `load`.
 
 pub mod data;
+pub mod defaults;
 pub mod extras;
 pub mod load;
 pub mod monitoring;
@@ -45,6 +46,11 @@ pub struct Profile {
     /// Always `App`.
     #[schemars(extend("enum" = ["App", null]))]
     pub kind: Option<String>,
+    /// A shared defaults file (relative to the profile): its `defaults`
+    /// are the fields this profile starts from, its `limits` rules the
+    /// final profile must keep (see `profile::defaults`).
+    #[schemars(extend("examples" = ["platform-team/defaults.yaml"]))]
+    pub defaults: Option<String>,
     /// The app's name: a DNS label (lowercase letters, digits and `-`,
     /// starting with a letter). Object names start with it.
     #[schemars(extend("examples" = ["shop"]))]

@@ -165,3 +165,95 @@ fn check_lists_what_the_cluster_must_provide() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(!stdout.contains("Secret"), "generated Secrets are not requirements:\n{stdout}");
 }
+
+/// `-f/--values` files overlay the profile after `--env` and before
+/// `--set`, in order, with the same typing, `null` resets and located
+/// errors.
+#[test]
+fn values_files_overlay_after_the_environment_and_before_set() {
+    let dir = scratch("values-files");
+    std::fs::write(
+        dir.join("kgen.yaml"),
+        "name: shop\nimage: shop:1\nports: {http: 8080}\nreplicas: 2\nsettings: {A: a, B: b}\nenvironments:\n  prod: {replicas: 5}\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("region.yaml"), "replicas: 7\nsettings: {B: null, C: c}\n").unwrap();
+    std::fs::write(dir.join("bigger.yaml"), "replicas: 9\n").unwrap();
+    std::fs::write(dir.join("bad.yaml"), "replicas: many\n").unwrap();
+    let render = |args: &[&str]| {
+        let out = kgen().arg("render").args(args).current_dir(&dir).output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, yaml, stderr) = render(&["--env", "prod", "-f", "region.yaml"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(yaml.contains("replicas: 7"), "{yaml}");
+    assert!(yaml.contains("  A: a\n") && yaml.contains("  C: c\n") && !yaml.contains("  B: b\n"), "{yaml}");
+    let (_, yaml, _) = render(&["--env", "prod", "-f", "region.yaml", "--values", "bigger.yaml"]);
+    assert!(yaml.contains("replicas: 9"), "the later file wins:\n{yaml}");
+    let (_, yaml, _) = render(&["-f", "bigger.yaml", "--set", "replicas=4"]);
+    assert!(yaml.contains("replicas: 4"), "--set comes last:\n{yaml}");
+    let (code, _, stderr) = render(&["-f", "bad.yaml"]);
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains("--> bad.yaml:1:11"), "{stderr}");
+    std::fs::write(dir.join("envs.yaml"), "environments: {x: {}}\n").unwrap();
+    let (code, _, stderr) = render(&["-f", "envs.yaml"]);
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains("`environments` cannot be set in a values file"), "{stderr}");
+}
+
+/// Two shipped profiles name one defaults file (profiles/platform-team):
+/// its defaults are where they start from, and its limits refuse a value
+/// from `--set` or a values file, located there and at the limit.
+#[test]
+fn shared_defaults_set_limits_that_profiles_cannot_override() {
+    for profile in ["profiles/clockwork.yaml", "profiles/traversion.yaml"] {
+        let text = std::fs::read_to_string(crate::support::repo().join(profile)).unwrap();
+        assert!(text.contains("\ndefaults: platform-team/defaults.yaml\n"), "{profile}");
+    }
+    let out = run(&["render", "profiles/clockwork.yaml", "--set", "replicas=30"], None);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr
+            .contains("error: `replicas` is `30`, which the shared defaults do not allow: at most 20\n --> --set:1:10"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("note: the limit is at profiles/platform-team/defaults.yaml:9:5"), "{stderr}");
+
+    let dir = scratch("defaults-limits");
+    std::fs::write(dir.join("open.yaml"), "autoscaling:\n  max: 500\n").unwrap();
+    let values = dir.join("open.yaml");
+    let out = run(&["render", "profiles/traversion.yaml", "-f", values.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("`autoscaling.max` is `500`, which the shared defaults do not allow: at most 100"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("open.yaml:2:8"), "{stderr}");
+    assert!(stderr.contains("note: the limit is at profiles/platform-team/defaults.yaml:10:5"), "{stderr}");
+
+    // The defaults are the base a profile starts from.
+    std::fs::create_dir_all(dir.join("team")).unwrap();
+    std::fs::write(
+        dir.join("team/defaults.yaml"),
+        "defaults:\n  replicas: 3\n  settings: {REGION: eu}\nlimits:\n  - {field: replicas, min: 2}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("kgen.yaml"),
+        "name: shop\ndefaults: team/defaults.yaml\nimage: shop:1\nports: {http: 8080}\n",
+    )
+    .unwrap();
+    let out = kgen().arg("render").current_dir(&dir).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let yaml = String::from_utf8_lossy(&out.stdout);
+    assert!(yaml.contains("replicas: 3") && yaml.contains("REGION: eu"), "{yaml}");
+    let out = kgen().args(["render", "--set", "replicas=1"]).current_dir(&dir).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("at least 2") && stderr.contains("team/defaults.yaml:5:5"), "{stderr}");
+}

@@ -255,6 +255,11 @@ fn kgen_check(case: &Case) -> (bool, BTreeSet<usize>, String) {
 fn yaml_language_server_agrees_with_kgen() {
     let (Some(node), Some(server)) = (tool("node", &["node"]), yaml_language_server()) else { return };
     let dir = scratch("schema-editor");
+    // The shared defaults file the shipped profiles (and the schema's
+    // example of `defaults`) name, beside the copies.
+    std::fs::create_dir_all(dir.join("platform-team")).unwrap();
+    let defaults = crate::support::repo().join("profiles/platform-team/defaults.yaml");
+    std::fs::copy(defaults, dir.join("platform-team/defaults.yaml")).unwrap();
     let schema = run(&["schema"], None);
     assert!(schema.status.success());
     std::fs::write(dir.join("kgen.schema.json"), &schema.stdout).unwrap();
