@@ -16,3 +16,4 @@ mod properties;
 mod regressions;
 mod runtime;
 mod support;
+mod text_refs;
