@@ -166,7 +166,19 @@ pub struct RenderArgs {
     #[arg(long, requires = "out_dir")]
     pub batch: bool,
 
-    /// With --out-dir, also write a kustomization.yaml listing the files.
+    /// With --out-dir, also write a kustomize base over the files.
+    ///
+    /// kustomization.yaml lists the files, which stay what `kgen render`
+    /// prints, and keeps the base working under an overlay's `namespace`,
+    /// `namePrefix`/`nameSuffix` and `images`: text that names the bundle's
+    /// objects or namespace (hosts, URLs, scripts, alerts, the dashboard)
+    /// is written with kustomize vars, which kubectl warns are deprecated,
+    /// and kgen's Jobs are named by kustomize's hash of their images.
+    /// Limits: an overlay's `namespace` also moves what kgen puts in other
+    /// namespaces (a ReferenceGrant: patch its namespace back one overlay
+    /// up); text kgen did not write (settings, extra manifests) is not
+    /// rewritten; the dashboard keeps the base's uid. README: "Overlays of a
+    /// `--kustomize` base".
     #[arg(long, requires = "out_dir")]
     pub kustomize: bool,
 

@@ -157,6 +157,23 @@ fn render_with_inputs(
     Ok(Rendered { loaded, app, objects, warnings })
 }
 
+/// The bundle of `rendered` again, with the text that names its objects or
+/// its namespace written as markers ([`App::marked`]): what the kustomize
+/// writer compares the bundle with to find that text. The same extra
+/// manifests (read again) and patches; the bundle was checked already.
+pub fn render_marked(rendered: &Rendered, sources: &mut SourceMap) -> Result<Vec<Object>, Errors> {
+    let loaded = &rendered.loaded;
+    let policy = check::Policy::of(&rendered.app, &loaded.profile);
+    let mut objects = render::render(&rendered.app.marked());
+    let created: HashSet<String> = objects.iter().filter(|o| matches!(o, Object::Secret(_))).map(Object::id).collect();
+    let mut budget = files::ReadBudget::default();
+    let (extras, _) = extra_manifests::load(loaded, &rendered.app, &objects, &policy, &mut budget, sources)?;
+    objects.extend(extras);
+    patch::apply(loaded, &mut objects, &created, &policy)?;
+    object::sort(&mut objects);
+    Ok(objects)
+}
+
 /// Credentials written as plain text in rendered objects (the model
 /// refuses those it knows the field of; this finds the rest), each located
 /// at the profile's text that holds it, masked.

@@ -90,7 +90,7 @@ fn read_out_dir(dir: &Path, sources: &mut SourceMap) -> Result<Vec<serde_json::V
     // Each file at most 4 MiB, all of them within the budget; one file by
     // two names (a hard link) is read once.
     let mut budget = crate::files::ReadBudget::default();
-    for name in files.keys().filter(|n| n.ends_with(".yaml") && *n != "kustomization.yaml") {
+    for name in files.keys().filter(|n| n.ends_with(".yaml") && !crate::output::kustomize::is_kustomize_file(n)) {
         let file = dir.join(name);
         let text = match budget.read_text_file_once(&file, limits.max_bytes as u64) {
             Ok(t) => t,

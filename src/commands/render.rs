@@ -26,6 +26,9 @@ struct Bundle {
     ids: Vec<String>,
     /// The objects, unless they are already in the YAML stream.
     objects: Vec<Object>,
+    /// With --kustomize: the app's namespace, and the objects rendered with
+    /// markers where text names objects (`pipeline::render_marked`).
+    marked: Option<(String, Vec<Object>)>,
 }
 
 impl Bundle {
@@ -63,7 +66,8 @@ pub fn run(args: RenderArgs, reporter: &mut Reporter) -> u8 {
     let mut bundles: Vec<Bundle> = Vec::new();
     let mut messages = Messages::default();
     let mut previous: Option<&Path> = None;
-    for (outcome, (path, options)) in render_all(&jobs, stream, reporter.color()).into_iter().zip(&jobs) {
+    for (outcome, (path, options)) in render_all(&jobs, stream, args.kustomize, reporter.color()).into_iter().zip(&jobs)
+    {
         // A profile's messages are printed once its last environment has
         // rendered, each distinct one once.
         if previous.is_some_and(|p| p != *path) {
@@ -139,7 +143,14 @@ pub fn run(args: RenderArgs, reporter: &mut Reporter) -> u8 {
             out_dir::drop_in_reverse(plans);
             return 1;
         }
-        let (files, left_out) = files_for(&b.objects, args.kustomize, args.include_secrets);
+        let (files, left_out) = match files_for(b, args.include_secrets) {
+            Ok(f) => f,
+            Err(e) => {
+                reporter.report(&[e]);
+                out_dir::drop_in_reverse(plans);
+                return 1;
+            }
+        };
         for secret in left_out {
             reporter.report(&[Diagnostic::warning(format!(
                 "{secret} was not written into `{}`: its values stay out of a directory meant for git",
@@ -193,11 +204,11 @@ struct Outcome {
 /// Render every job, in parallel on the machine's cores when there are
 /// several; the outcomes come back in job order, so the output does not
 /// depend on the number of threads.
-fn render_all(jobs: &[(&Path, Options)], stream: bool, color: bool) -> Vec<Outcome> {
+fn render_all(jobs: &[(&Path, Options)], stream: bool, kustomize: bool, color: bool) -> Vec<Outcome> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(jobs.len());
     if threads <= 1 {
         let only = jobs.len() == 1;
-        return render_chunk(jobs, stream, color, only);
+        return render_chunk(jobs, stream, kustomize, color, only);
     }
     let per_thread = jobs.len().div_ceil(threads);
     std::thread::scope(|scope| {
@@ -208,7 +219,7 @@ fn render_all(jobs: &[(&Path, Options)], stream: bool, color: bool) -> Vec<Outco
                 // renders here too (deep input is bounded for that stack).
                 std::thread::Builder::new()
                     .stack_size(WORKER_STACK_BYTES)
-                    .spawn_scoped(scope, move || render_chunk(chunk, stream, color, false))
+                    .spawn_scoped(scope, move || render_chunk(chunk, stream, kustomize, color, false))
             })
             .collect();
         let mut outcomes = Vec::with_capacity(jobs.len());
@@ -216,7 +227,7 @@ fn render_all(jobs: &[(&Path, Options)], stream: bool, color: bool) -> Vec<Outco
             match worker {
                 Ok(w) => outcomes.extend(w.join().unwrap_or_else(|e| std::panic::resume_unwind(e))),
                 // No thread to be had: render this part here.
-                Err(_) => outcomes.extend(render_chunk(chunk, stream, color, false)),
+                Err(_) => outcomes.extend(render_chunk(chunk, stream, kustomize, color, false)),
             }
         }
         outcomes
@@ -229,7 +240,7 @@ const WORKER_STACK_BYTES: usize = 8 << 20;
 /// Render jobs one after the other. Consecutive jobs of one profile (its
 /// environments) share one read and parse of it; what each render adds to
 /// the sources is dropped once its diagnostics are rendered.
-fn render_chunk(jobs: &[(&Path, Options)], stream: bool, color: bool, only: bool) -> Vec<Outcome> {
+fn render_chunk(jobs: &[(&Path, Options)], stream: bool, kustomize: bool, color: bool, only: bool) -> Vec<Outcome> {
     let mut out = Vec::with_capacity(jobs.len());
     let mut current: Option<(&Path, Result<Parsed, Vec<String>>, SourceMap)> = None;
     for (path, options) in jobs {
@@ -244,7 +255,7 @@ fn render_chunk(jobs: &[(&Path, Options)], stream: bool, color: bool, only: bool
         match parsed {
             Ok(parsed) => {
                 let mark = sources.len();
-                out.push(render_one(path, parsed, options, sources, stream, color, only));
+                out.push(render_one(path, parsed, options, sources, (stream, kustomize), color, only));
                 if !only {
                     sources.truncate(mark);
                 }
@@ -269,7 +280,7 @@ fn render_one(
     parsed: &Parsed,
     options: &Options,
     sources: &mut SourceMap,
-    stream: bool,
+    (stream, kustomize): (bool, bool),
     color: bool,
     only: bool,
 ) -> Outcome {
@@ -280,6 +291,10 @@ fn render_one(
     match pipeline::render_parsed_with(parsed, options, values, sources) {
         Ok(r) => {
             let messages = show(&r.warnings, sources);
+            let marked = match kustomize.then(|| pipeline::render_marked(&r, sources)).transpose() {
+                Ok(m) => m.map(|objects| (r.app.namespace.clone(), objects)),
+                Err(e) => return Outcome { bundle: None, yaml: String::new(), messages: show(&e.0, sources) },
+            };
             let Rendered { loaded, app, objects, warnings } = r;
             let ids = objects.iter().map(Object::id).collect();
             let environment = loaded.environment.clone().unwrap_or_else(|| "base".into());
@@ -288,7 +303,8 @@ fn render_one(
             } else {
                 (String::new(), objects, Vec::new())
             };
-            let bundle = Bundle { path: path.to_path_buf(), app: app.name.clone(), environment, ids, objects: kept };
+            let bundle =
+                Bundle { path: path.to_path_buf(), app: app.name.clone(), environment, ids, objects: kept, marked };
             let leftovers = (loaded, app, written, warnings);
             if only {
                 std::mem::forget(leftovers);
@@ -300,28 +316,23 @@ fn render_one(
 }
 
 /// One file per object (a Secret's readable by its owner only; created
-/// Secrets only when asked for, the others are returned), plus a
-/// kustomization.yaml listing them in order.
-fn files_for(objects: &[Object], kustomize: bool, include_secrets: bool) -> (Vec<OutFile>, Vec<String>) {
+/// Secrets only when asked for, the others are returned), plus, with
+/// --kustomize, the kustomization (`output::kustomize`).
+fn files_for(b: &Bundle, include_secrets: bool) -> Result<(Vec<OutFile>, Vec<String>), Diagnostic> {
     let (secrets, objects): (Vec<&Object>, Vec<&Object>) =
-        objects.iter().partition(|o| o.kind() == "Secret" && o.api_version() == "v1" && !include_secrets);
+        b.objects.iter().partition(|o| o.kind() == "Secret" && o.api_version() == "v1" && !include_secrets);
     let left_out = secrets.iter().map(|o| crate::check::describe(o)).collect();
-    let mut files: Vec<OutFile> = objects
+    let named: Vec<(String, &Object)> = objects.iter().map(|o| (output::file_name(o), *o)).collect();
+    let mut files: Vec<OutFile> = named
         .iter()
-        .map(|o| OutFile {
-            name: output::file_name(o),
+        .map(|(name, o)| OutFile {
+            name: name.clone(),
             contents: output::object_yaml(o),
             private: o.kind() == "Secret",
         })
         .collect();
-    if kustomize {
-        let mut k = String::from("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n");
-        for f in &files {
-            k.push_str("  - ");
-            k.push_str(&f.name);
-            k.push('\n');
-        }
-        files.push(OutFile::new("kustomization.yaml", k));
+    if let Some((namespace, marked)) = &b.marked {
+        files.extend(output::kustomize::files(namespace, &named, marked)?);
     }
-    (files, left_out)
+    Ok((files, left_out))
 }

@@ -11,6 +11,7 @@ pub mod cron;
 pub mod image;
 pub mod names;
 pub mod quantity;
+pub mod refs;
 
 use std::collections::BTreeMap;
 
@@ -64,6 +65,9 @@ pub struct App {
     pub network_policy: Option<NetworkPolicy>,
     /// Rules of the app's Role (its ServiceAccount token is then mounted).
     pub rbac: Vec<RbacRule>,
+    /// How rendered text names the bundle's objects and the namespace:
+    /// plain, except in [`App::marked`].
+    pub text_refs: refs::TextRefs,
 }
 
 /// A Secret that kgen's credentials Job creates in the cluster when it does
@@ -731,6 +735,28 @@ pub struct Service {
 }
 
 impl App {
+    /// The name of the `kind` object `name` of the bundle, where text holds
+    /// it (a host in a URL, a job in PromQL): see [`refs`].
+    pub fn name_in_text(&self, kind: &str, name: &str) -> String {
+        self.text_refs.name(kind, name)
+    }
+
+    /// The app's namespace, where text holds it.
+    pub fn namespace_in_text(&self) -> String {
+        self.text_refs.namespace(&self.namespace)
+    }
+
+    /// The same app, whose text names objects and the namespace by marker
+    /// (the kustomize writer's input): the variables the model composed
+    /// from names (hosts, URLs, operator Secrets) and the hosts pods wait
+    /// for, and through [`App::text_refs`] everything rendering writes.
+    pub fn marked(&self) -> App {
+        let mut app = self.clone();
+        app.text_refs = refs::TextRefs::Marked;
+        build::mark_references(&mut app);
+        app
+    }
+
     /// The component whose key is `key`.
     pub fn component(&self, key: &str) -> Option<&Component> {
         self.components.iter().find(|c| c.key == key)

@@ -1,6 +1,7 @@
 //! Writing rendered objects: a multi-document YAML stream or a JSON `List`
 //! on stdout, or one file per object in a directory (`out_dir`).
 
+pub mod kustomize;
 pub mod out_dir;
 
 use crate::object::Object;

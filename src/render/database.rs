@@ -346,7 +346,7 @@ fn operator(app: &App, db: &Database, o: &Operator, out: &mut Vec<Object>) {
     if let Some(b) = &o.backup {
         let spec = cnpg::ScheduledBackupSpec {
             schedule: b.schedule.clone(),
-            cluster: cnpg::LocalObjectReference { name: o.name.clone() },
+            cluster: cnpg::LocalObjectReference { name: app.name_in_text("Cluster", &o.name) },
             method: "plugin".into(),
             plugin_configuration: cnpg::PluginReference { name: cnpg::BARMAN_PLUGIN.into() },
             backup_owner_reference: "self".into(),
@@ -432,12 +432,12 @@ fn backup_volume(b: &Backup) -> Volume {
 
 /// The room-making part of every backup script (partial copies, retention,
 /// a clear failure when the next copy would not fit).
-fn backup_context(b: &Backup, prefix: &str, extension: &str) -> minijinja::Value {
+fn backup_context(app: &App, b: &Backup, prefix: &str, extension: &str) -> minijinja::Value {
     minijinja::context! {
         prefix => prefix,
         extension => extension,
         retention_days => b.retention_days,
-        claim => b.name.clone(),
+        claim => app.name_in_text("PersistentVolumeClaim", &b.name),
     }
 }
 
@@ -447,7 +447,7 @@ fn backup_context(b: &Backup, prefix: &str, extension: &str) -> minijinja::Value
 fn sqlite_backup(app: &App, s: &Sqlite, b: &Backup, out: &mut Vec<Object>) {
     let Some(component) = app.component(&s.component) else { return };
     let Some(volume) = &component.sqlite_volume else { return };
-    let context = minijinja::context! { db_path => s.path.clone(), ..backup_context(b, &component.name, "db") };
+    let context = minijinja::context! { db_path => s.path.clone(), ..backup_context(app, b, &component.name, "db") };
     let container = |name: &str, template: &str| {
         let mut c = hardened_container(app, name, &b.image);
         c.command = Some(vec!["sh".into(), "-c".into(), crate::templates::render(template, context.clone())]);
@@ -464,7 +464,8 @@ fn sqlite_backup(app: &App, s: &Sqlite, b: &Backup, out: &mut Vec<Object>) {
         Volume {
             name: "data".into(),
             persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
-                claim_name: format!("data-{}-0", component.name),
+                // The StatefulSet's claim: `<template>-<StatefulSet>-<ordinal>`.
+                claim_name: format!("data-{}-0", app.name_in_text("StatefulSet", &component.name)),
                 read_only: None,
             }),
             ..Default::default()
@@ -498,11 +499,11 @@ fn sqlite_backup(app: &App, s: &Sqlite, b: &Backup, out: &mut Vec<Object>) {
 /// its restore is `pg_restore` of a copy into the running server.
 fn postgres_backup(app: &App, db: &Database, p: &Postgres, b: &Backup, out: &mut Vec<Object>) {
     let context = minijinja::context! {
-        host => p.name.clone(),
+        host => app.name_in_text("Service", &p.name),
         database => p.database.clone(),
         user => p.user.clone(),
         timescaledb => p.engine == "timescaledb",
-        ..backup_context(b, &p.name, "dump")
+        ..backup_context(app, b, &p.name, "dump")
     };
     let container = |name: &str, template: &str| {
         let mut c = hardened_container(app, name, &b.image);

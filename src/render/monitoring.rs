@@ -81,7 +81,7 @@ fn service_monitor(app: &App, s: &Scrape, component: &str, service: &str, port: 
             relabelings: vec![RelabelConfig {
                 action: Some("keep".into()),
                 source_labels: vec!["__meta_kubernetes_service_name".into()],
-                regex: Some(service.to_string()),
+                regex: Some(app.name_in_text("Service", service)),
                 ..Default::default()
             }],
             ..Default::default()
@@ -96,7 +96,10 @@ fn pod_monitor(app: &App, s: &Scrape, component: &str, cluster: &str) -> PodMoni
     let mut metadata = meta(app, cluster, Some(component));
     metadata.labels.get_or_insert_default().extend(s.labels.clone());
     let spec = PodMonitorSpec {
-        selector: Some(label_selector(BTreeMap::from([("cnpg.io/cluster".to_string(), cluster.to_string())]))),
+        selector: Some(label_selector(BTreeMap::from([(
+            "cnpg.io/cluster".to_string(),
+            app.name_in_text("Cluster", cluster),
+        )]))),
         pod_metrics_endpoints: vec![PodMetricsEndpoint {
             port: Some(EXPORTER_PORT_NAME.into()),
             interval: Some(s.interval.clone()),
@@ -181,21 +184,24 @@ impl Targets {
     fn of(app: &App, m: &Monitoring) -> Targets {
         // A Deployment's pods are `<name>-<template hash>-<5 characters>`, a
         // StatefulSet's (and CloudNativePG's) `<name>-<ordinal>`.
-        let deployment = |name: &str| format!("{}-[a-z0-9]{{1,10}}-[a-z0-9]{{5}}", regex_literal(name));
-        let ordinal = |name: &str| format!("{}-[0-9]+", regex_literal(name));
+        let deployment = |name: &str| {
+            format!("{}-[a-z0-9]{{1,10}}-[a-z0-9]{{5}}", regex_literal(&app.name_in_text("Deployment", name)))
+        };
+        let ordinal = |kind: &str, name: &str| format!("{}-[0-9]+", regex_literal(&app.name_in_text(kind, name)));
+        let claim = |name: &str| regex_literal(&app.name_in_text("PersistentVolumeClaim", name));
         let limits = |r: &model::Resources| (r.limits.contains_key("cpu"), r.limits.contains_key("memory"));
         let mut workloads = Vec::new();
         let mut claims = Vec::new();
         let mut scraped = Vec::new();
         for c in &app.components {
             if c.metrics.is_some() && m.scrape.is_some() {
-                scraped.push((c.key.clone(), c.name.clone()));
+                scraped.push((c.key.clone(), app.name_in_text("Service", &c.name)));
             }
             let (cpu, memory) = limits(&c.resources);
             match &c.sqlite_volume {
                 Some(_) => {
-                    workloads.push((ordinal(&c.name), cpu, memory));
-                    claims.push(format!("data-{}", ordinal(&c.name)));
+                    workloads.push((ordinal("StatefulSet", &c.name), cpu, memory));
+                    claims.push(format!("data-{}", ordinal("StatefulSet", &c.name)));
                 }
                 None => workloads.push((deployment(&c.name), cpu, memory)),
             }
@@ -204,23 +210,25 @@ impl Targets {
             match &db.kind {
                 DatabaseKind::InCluster(p) => {
                     let (cpu, memory) = limits(&p.resources);
-                    workloads.push((ordinal(&p.name), cpu, memory));
+                    workloads.push((ordinal("StatefulSet", &p.name), cpu, memory));
                     match &p.claim {
-                        Some(claim) => claims.push(regex_literal(claim)),
-                        None => claims.push(format!("data-{}", ordinal(&p.name))),
+                        // A claim kgen does not create keeps its name.
+                        Some(existing) if !p.create_claim => claims.push(regex_literal(existing)),
+                        Some(created) => claims.push(claim(created)),
+                        None => claims.push(format!("data-{}", ordinal("StatefulSet", &p.name))),
                     }
                     if let Some(b) = &p.backup {
-                        claims.push(regex_literal(&b.name));
+                        claims.push(claim(&b.name));
                     }
                 }
                 DatabaseKind::Operator(o) => {
                     let (cpu, memory) = limits(&o.resources);
-                    workloads.push((ordinal(&o.name), cpu, memory));
-                    claims.push(ordinal(&o.name));
+                    workloads.push((ordinal("Cluster", &o.name), cpu, memory));
+                    claims.push(ordinal("Cluster", &o.name));
                 }
                 DatabaseKind::Sqlite(s) => {
                     if let Some(b) = &s.backup {
-                        claims.push(regex_literal(&b.name));
+                        claims.push(claim(&b.name));
                     }
                 }
                 DatabaseKind::Managed(_) => {}
@@ -242,7 +250,7 @@ impl Targets {
 
 /// The alerting rules that apply to what the app runs.
 fn rules(app: &App, m: &Monitoring, a: &Alerts, t: &Targets) -> Vec<Rule> {
-    let ns = &app.namespace;
+    let ns = &app.namespace_in_text();
     let prefix = camel_case(&app.name);
     let mut rules = Vec::new();
     let rule = |name: &str, alert: &Alert, expr: String, summary: String, description: String| Rule {
@@ -256,31 +264,30 @@ fn rules(app: &App, m: &Monitoring, a: &Alerts, t: &Targets) -> Vec<Rule> {
 
     if let Some(alert) = &a.app_down {
         for c in &app.components {
-            let scraped = t.scraped.iter().any(|(k, _)| *k == c.key);
-            let (expr, how) = if scraped {
-                let up = format!("up{{namespace=\"{ns}\", job=\"{}\"}}", c.name);
+            let scraped = t.scraped.iter().find(|(k, _)| *k == c.key);
+            let workload = app.name_in_text(super::scaling::workload_kind(c), &c.name);
+            let (expr, how) = if let Some((_, job)) = scraped {
+                let up = format!("up{{namespace=\"{ns}\", job=\"{job}\"}}");
                 (
                     format!("sum by (namespace, job) ({up}) == 0\nor\nabsent({up})"),
-                    format!("No metrics target of {ns}/{} has been up for {}.", c.name, alert.for_),
+                    format!("No metrics target of {ns}/{job} has been up for {}.", alert.for_),
                 )
             } else if c.sqlite_volume.is_some() {
                 (
                     format!(
-                        "kube_statefulset_status_replicas_ready{{namespace=\"{ns}\", statefulset=\"{}\"}} < 1",
-                        c.name
+                        "kube_statefulset_status_replicas_ready{{namespace=\"{ns}\", statefulset=\"{workload}\"}} < 1"
                     ),
-                    format!("No pod of {ns}/{} has been ready for {}.", c.name, alert.for_),
+                    format!("No pod of {ns}/{workload} has been ready for {}.", alert.for_),
                 )
             } else {
                 (
                     format!(
-                        "kube_deployment_status_replicas_available{{namespace=\"{ns}\", deployment=\"{}\"}} < 1",
-                        c.name
+                        "kube_deployment_status_replicas_available{{namespace=\"{ns}\", deployment=\"{workload}\"}} < 1"
                     ),
-                    format!("No pod of {ns}/{} has been available for {}.", c.name, alert.for_),
+                    format!("No pod of {ns}/{workload} has been available for {}.", alert.for_),
                 )
             };
-            let mut r = rule("Down", alert, expr, format!("{} is down", c.name), how);
+            let mut r = rule("Down", alert, expr, format!("{workload} is down"), how);
             r.labels.insert("component".into(), c.key.clone());
             rules.push(r);
         }
@@ -288,46 +295,56 @@ fn rules(app: &App, m: &Monitoring, a: &Alerts, t: &Targets) -> Vec<Rule> {
 
     if let Some(alert) = &a.database_down {
         for db in &app.databases {
-            let (expr, how) = match &db.kind {
+            let (name, expr, how) = match &db.kind {
                 DatabaseKind::InCluster(p) if p.exporter.is_some() && m.scrape.is_some() => {
-                    let pg_up = format!("pg_up{{namespace=\"{ns}\", job=\"{}\"}}", p.name);
+                    // The exporter's job is the Service's name.
+                    let job = app.name_in_text("Service", &p.name);
+                    let pg_up = format!("pg_up{{namespace=\"{ns}\", job=\"{job}\"}}");
                     (
+                        app.name_in_text("StatefulSet", &p.name),
                         format!("max by (namespace, job) ({pg_up}) < 1\nor\nabsent({pg_up})"),
                         format!(
-                            "The exporter of {ns}/{} has not reached PostgreSQL, or has not been scraped, for {}.",
-                            p.name, alert.for_
+                            "The exporter of {ns}/{job} has not reached PostgreSQL, or has not been scraped, for {}.",
+                            alert.for_
                         ),
                     )
                 }
-                DatabaseKind::InCluster(p) => (
-                    format!(
-                        "kube_statefulset_status_replicas_ready{{namespace=\"{ns}\", statefulset=\"{}\"}} < 1",
-                        p.name
-                    ),
-                    format!("The pod of {ns}/{} has not been ready for {}.", p.name, alert.for_),
-                ),
-                DatabaseKind::Operator(o) if m.scrape.is_some() => {
-                    let up = format!("cnpg_collector_up{{namespace=\"{ns}\", pod=~\"{}-[0-9]+\"}}", o.name);
+                DatabaseKind::InCluster(p) => {
+                    let name = app.name_in_text("StatefulSet", &p.name);
                     (
+                        name.clone(),
+                        format!(
+                            "kube_statefulset_status_replicas_ready{{namespace=\"{ns}\", statefulset=\"{name}\"}} < 1"
+                        ),
+                        format!("The pod of {ns}/{name} has not been ready for {}.", alert.for_),
+                    )
+                }
+                DatabaseKind::Operator(o) if m.scrape.is_some() => {
+                    let name = app.name_in_text("Cluster", &o.name);
+                    let up = format!("cnpg_collector_up{{namespace=\"{ns}\", pod=~\"{name}-[0-9]+\"}}");
+                    (
+                        name.clone(),
                         format!("max by (namespace) ({up}) < 1\nor\nabsent({up})"),
                         format!(
-                            "No instance of {ns}/{} has reported PostgreSQL up, or been scraped, for {}.",
-                            o.name, alert.for_
+                            "No instance of {ns}/{name} has reported PostgreSQL up, or been scraped, for {}.",
+                            alert.for_
                         ),
                     )
                 }
-                DatabaseKind::Operator(o) => (
-                    format!(
-                        "sum by (namespace) (kube_pod_status_ready{{namespace=\"{ns}\", pod=~\"{}-[0-9]+\", condition=\"true\"}}) < 1",
-                        o.name
-                    ),
-                    format!("No instance of {ns}/{} has been ready for {}.", o.name, alert.for_),
-                ),
+                DatabaseKind::Operator(o) => {
+                    let name = app.name_in_text("Cluster", &o.name);
+                    (
+                        name.clone(),
+                        format!(
+                            "sum by (namespace) (kube_pod_status_ready{{namespace=\"{ns}\", pod=~\"{name}-[0-9]+\", condition=\"true\"}}) < 1"
+                        ),
+                        format!("No instance of {ns}/{name} has been ready for {}.", alert.for_),
+                    )
+                }
                 DatabaseKind::Sqlite(_) | DatabaseKind::Managed(_) => continue,
             };
-            let name = db.object_name().unwrap_or(&db.key);
             let mut r = rule("DatabaseDown", alert, expr, format!("database {name} is down"), how);
-            r.labels.insert("database".into(), name.to_string());
+            r.labels.insert("database".into(), name);
             rules.push(r);
         }
     }
@@ -340,18 +357,19 @@ fn rules(app: &App, m: &Monitoring, a: &Alerts, t: &Targets) -> Vec<Rule> {
             if p.wal_archive.is_none() || p.exporter.is_none() {
                 continue;
             }
-            let failed = format!("pg_stat_archiver_failed_count{{namespace=\"{ns}\", job=\"{}\"}}", p.name);
+            let job = app.name_in_text("Service", &p.name);
+            let name = app.name_in_text("StatefulSet", &p.name);
+            let failed = format!("pg_stat_archiver_failed_count{{namespace=\"{ns}\", job=\"{job}\"}}");
             let mut r = rule(
                 "WalArchiveFailing",
                 alert,
                 format!("max by (namespace, job) (increase({failed}[10m])) > 0"),
-                format!("WAL archiving of {} fails", p.name),
+                format!("WAL archiving of {name} fails"),
                 format!(
-                    "{ns}/{} failed to archive WAL segments in the last 10 minutes; they are kept until archived and fill its volume.",
-                    p.name
+                    "{ns}/{name} failed to archive WAL segments in the last 10 minutes; they are kept until archived and fill its volume."
                 ),
             );
-            r.labels.insert("database".into(), p.name.clone());
+            r.labels.insert("database".into(), name);
             rules.push(r);
         }
     }
@@ -362,20 +380,21 @@ fn rules(app: &App, m: &Monitoring, a: &Alerts, t: &Targets) -> Vec<Rule> {
             DatabaseKind::InCluster(p) => p.backup.as_ref(),
             DatabaseKind::Managed(_) | DatabaseKind::Operator(_) => None,
         }) {
-            let cron_job = format!("namespace=\"{ns}\", cronjob=\"{}\"", b.name);
+            let name = app.name_in_text("CronJob", &b.name);
+            let cron_job = format!("namespace=\"{ns}\", cronjob=\"{name}\"");
             // A Job of the CronJob is `<name>-<minutes since the epoch>`; a
             // failed one is kept (failedJobsHistoryLimit) until its TTL.
-            let jobs = format!("namespace=\"{ns}\", job_name=~\"{}-[0-9]+\"", regex_literal(&b.name));
+            let jobs = format!("namespace=\"{ns}\", job_name=~\"{}-[0-9]+\"", regex_literal(&name));
             let mut failed = rule(
                 "BackupFailed",
                 alert,
                 format!("max by (namespace, job_name) (kube_job_status_failed{{{jobs}}}) > 0"),
-                format!("backup {} failed", b.name),
+                format!("backup {name} failed"),
                 format!(
                     "Job {ns}/{{{{ $labels.job_name }}}} failed: `kubectl -n {ns} logs job/{{{{ $labels.job_name }}}}` says why."
                 ),
             );
-            failed.labels.insert("cronjob".into(), b.name.clone());
+            failed.labels.insert("cronjob".into(), name.clone());
             rules.push(failed);
             // Overdue: no success for the longest gap of the schedule plus a
             // run's deadline and the hour a late start is allowed; a CronJob
@@ -387,14 +406,13 @@ fn rules(app: &App, m: &Monitoring, a: &Alerts, t: &Targets) -> Vec<Rule> {
                 format!(
                     "time() - max by (namespace, cronjob) (kube_cronjob_status_last_successful_time{{{cron_job}}}) > {overdue}\nor\n(time() - max by (namespace, cronjob) (kube_cronjob_created{{{cron_job}}}) > {overdue}\n  unless max by (namespace, cronjob) (kube_cronjob_status_last_successful_time{{{cron_job}}}) > 0)"
                 ),
-                format!("backup {} is overdue", b.name),
+                format!("backup {name} is overdue"),
                 format!(
-                    "No run of {ns}/{} has succeeded for more than {} (its longest interval, deadline and an hour's grace).",
-                    b.name,
+                    "No run of {ns}/{name} has succeeded for more than {} (its longest interval, deadline and an hour's grace).",
                     human_seconds(overdue)
                 ),
             );
-            stale.labels.insert("cronjob".into(), b.name.clone());
+            stale.labels.insert("cronjob".into(), name);
             rules.push(stale);
         }
     }
@@ -592,7 +610,8 @@ fn dashboard_json<'a>(app: &'a App, m: &Monitoring, d: &'a Dashboard, t: &Target
         ));
     }
     for p in &d.panels {
-        panels.push((p.title.clone(), p.unit.clone(), p.queries.clone()));
+        let queries = p.queries.iter().map(|(q, legend)| (profile_promql(app, q), legend.clone())).collect();
+        panels.push((p.title.clone(), p.unit.clone(), queries));
     }
     let panels = panels
         .into_iter()
@@ -626,7 +645,7 @@ fn dashboard_json<'a>(app: &'a App, m: &Monitoring, d: &'a Dashboard, t: &Target
                     name: "datasource",
                     label: Some("Data source"),
                     type_: "datasource",
-                    query: "prometheus",
+                    query: "prometheus".into(),
                     current: Some(BTreeMap::new()),
                     hide: 0,
                 },
@@ -634,7 +653,7 @@ fn dashboard_json<'a>(app: &'a App, m: &Monitoring, d: &'a Dashboard, t: &Target
                     name: "namespace",
                     label: None,
                     type_: "constant",
-                    query: &app.namespace,
+                    query: app.namespace_in_text(),
                     current: None,
                     hide: 2,
                 },
@@ -655,7 +674,7 @@ struct GrafanaDashboard<'a> {
     schema_version: u32,
     time: TimeRange,
     refresh: &'static str,
-    templating: Templating<'a>,
+    templating: Templating,
     panels: Vec<GrafanaPanel>,
 }
 
@@ -666,18 +685,18 @@ struct TimeRange {
 }
 
 #[derive(Serialize)]
-struct Templating<'a> {
-    list: [TemplateVariable<'a>; 2],
+struct Templating {
+    list: [TemplateVariable; 2],
 }
 
 #[derive(Serialize)]
-struct TemplateVariable<'a> {
+struct TemplateVariable {
     name: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     label: Option<&'static str>,
     #[serde(rename = "type")]
     type_: &'static str,
-    query: &'a str,
+    query: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     current: Option<BTreeMap<String, String>>,
     hide: u8,
@@ -740,6 +759,106 @@ struct GrafanaTarget {
     ref_id: String,
     expr: String,
     legend_format: String,
+}
+
+/// PromQL the profile writes (a KEDA query, a dashboard panel), with the
+/// label matchers whose value is the app's namespace (`namespace="shop"`),
+/// an object of the bundle (`service="web"`, `statefulset="db"`, …), or a
+/// claim or pod of one of its StatefulSets (`data-db-0`, `db-0`), written
+/// through [`App::name_in_text`]: as they are, unless rendering marks
+/// references.
+pub fn profile_promql(app: &App, query: &str) -> String {
+    if app.text_refs == model::refs::TextRefs::Plain {
+        return query.to_string();
+    }
+    let objects = named_objects(app);
+    let named = |kind: &str, name: &str| objects.iter().any(|(k, n)| *k == kind && *n == name);
+    // `<StatefulSet>-<ordinal>`, marked.
+    let ordinal = |name: &str| {
+        let (stem, n) = name.rsplit_once('-')?;
+        (named("StatefulSet", stem) && !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| format!("{}-{n}", app.name_in_text("StatefulSet", stem)))
+    };
+    let mut out = String::with_capacity(query.len());
+    let mut rest = query;
+    while let Some(at) = rest.find('"') {
+        let (before, after) = rest.split_at(at);
+        out.push_str(before);
+        // The string's end: the next `"` that no `\` escapes.
+        let body = &after[1..];
+        let mut escaped = false;
+        let Some(end) = body.char_indices().find_map(|(i, c)| {
+            let closes = c == '"' && !escaped;
+            escaped = c == '\\' && !escaped;
+            closes.then_some(i)
+        }) else {
+            out.push_str(after);
+            return out;
+        };
+        let value = &body[..end];
+        // `label="value"`, or `=~`, `!=`, `!~`.
+        let lhs = before.trim_end();
+        let operand = ["=~", "!~", "!=", "="].iter().find_map(|op| lhs.strip_suffix(op));
+        let label = operand.map(|l| {
+            let l = l.trim_end();
+            &l[l.trim_end_matches(|c: char| c.is_ascii_alphanumeric() || c == '_').len()..]
+        });
+        let kind = match label {
+            Some("service" | "job") => "Service",
+            Some("deployment") => "Deployment",
+            Some("statefulset") => "StatefulSet",
+            Some("cronjob") => "CronJob",
+            Some("persistentvolumeclaim") => "PersistentVolumeClaim",
+            _ => "",
+        };
+        let written = match label {
+            _ if value.contains('\\') => None,
+            Some("namespace") if value == app.namespace => Some(app.namespace_in_text()),
+            _ if named(kind, value) => Some(app.name_in_text(kind, value)),
+            Some("pod") => ordinal(value),
+            Some("persistentvolumeclaim") => value.strip_prefix("data-").and_then(ordinal).map(|o| format!("data-{o}")),
+            _ => None,
+        };
+        out.push('"');
+        out.push_str(written.as_deref().unwrap_or(value));
+        out.push('"');
+        rest = &body[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The objects of the bundle that PromQL may name, by kind: Services,
+/// workloads, backup CronJobs and the claims kgen creates.
+fn named_objects(app: &App) -> Vec<(&'static str, &str)> {
+    let mut out = Vec::new();
+    for c in &app.components {
+        if c.service.is_some() {
+            out.push(("Service", c.name.as_str()));
+        }
+        out.push((super::scaling::workload_kind(c), c.name.as_str()));
+    }
+    for db in &app.databases {
+        let backup = match &db.kind {
+            DatabaseKind::InCluster(p) => {
+                out.extend([("Service", p.name.as_str()), ("StatefulSet", p.name.as_str())]);
+                if let Some(claim) = p.claim.as_deref().filter(|_| p.create_claim) {
+                    out.push(("PersistentVolumeClaim", claim));
+                }
+                p.backup.as_ref()
+            }
+            DatabaseKind::Sqlite(s) => s.backup.as_ref(),
+            DatabaseKind::Operator(_) | DatabaseKind::Managed(_) => None,
+        };
+        if let Some(b) = backup {
+            out.extend([("CronJob", b.name.as_str()), ("CronJob", b.restore_name.as_str())]);
+            out.push(("PersistentVolumeClaim", b.name.as_str()));
+        }
+    }
+    if let Some(cache) = &app.cache {
+        out.extend([("Service", cache.name.as_str()), ("Deployment", cache.name.as_str())]);
+    }
+    out
 }
 
 /// A stable dashboard uid (Grafana allows 40 characters): two apps of the

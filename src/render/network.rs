@@ -72,7 +72,11 @@ pub fn render(app: &App, out: &mut Vec<Object>) {
                 );
             }
             DatabaseKind::Operator(o) => {
-                let cluster = label_selector(BTreeMap::from([("cnpg.io/cluster".to_string(), o.name.clone())]));
+                // The operator labels the cluster's pods with its name.
+                let cluster = label_selector(BTreeMap::from([(
+                    "cnpg.io/cluster".to_string(),
+                    app.name_in_text("Cluster", &o.name),
+                )]));
                 let own = NetworkPolicyPeer { pod_selector: Some(cluster.clone()), ..Default::default() };
                 let operator = NetworkPolicyPeer {
                     namespace_selector: Some(namespace_selector(CNPG_OPERATOR_NAMESPACE)),
@@ -262,7 +266,7 @@ fn database_egress(app: &App, component: &str) -> Vec<NetworkPolicyEgressRule> {
                 Some(egress_rule(vec![pod_peer(selector_labels(app, &d.key))], vec![tcp(5432)]))
             }
             DatabaseKind::Operator(o) => Some(egress_rule(
-                vec![pod_peer(BTreeMap::from([("cnpg.io/cluster".to_string(), o.name.clone())]))],
+                vec![pod_peer(BTreeMap::from([("cnpg.io/cluster".to_string(), app.name_in_text("Cluster", &o.name))]))],
                 vec![tcp(5432)],
             )),
             DatabaseKind::Sqlite(_) | DatabaseKind::Managed(_) => None,

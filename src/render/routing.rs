@@ -60,7 +60,9 @@ fn ingress(app: &App, i: &model::Ingress, name: &str, hosts: &[&RouteHost], webs
     }
     let tls = i.tls.as_ref().map(|t| {
         if let Some((key, issuer)) = &t.issuer_annotation {
-            annotations.insert(key.to_string(), issuer.clone());
+            // The Issuer kgen creates is an object of the bundle.
+            let ours = *key == "cert-manager.io/issuer" && app.issuer.as_ref().is_some_and(|i| i.name == *issuer);
+            annotations.insert(key.to_string(), if ours { app.name_in_text("Issuer", issuer) } else { issuer.clone() });
         }
         let secret = if websocket { format!("{}-ws", t.secret_name) } else { t.secret_name.clone() };
         vec![IngressTLS { hosts: Some(hosts.iter().map(|h| h.host.clone()).collect()), secret_name: Some(secret) }]
@@ -113,7 +115,7 @@ fn http_route(app: &App, g: &model::Gateway, host: &RouteHost) -> gateway::HTTPR
         .map(|r| {
             let backend = match &r.backend {
                 Backend::Component { service, port, .. } => {
-                    gateway::BackendRef { name: service.clone(), namespace: None, port: *port }
+                    gateway::BackendRef { name: app.name_in_text("Service", service), namespace: None, port: *port }
                 }
                 Backend::External { name, namespace, port } => gateway::BackendRef {
                     name: name.clone(),
@@ -177,7 +179,7 @@ fn reference_grants(app: &App, g: &model::Gateway, out: &mut Vec<Object>) {
                     from: vec![gateway::ReferenceGrantFrom {
                         group: "gateway.networking.k8s.io".into(),
                         kind: "HTTPRoute".into(),
-                        namespace: app.namespace.clone(),
+                        namespace: app.namespace_in_text(),
                     }],
                     to: services
                         .into_iter()

@@ -125,7 +125,7 @@ fn scaled_object(app: &App, c: &Component, a: &Autoscaling, prometheus: &str) ->
         metric_type: Some("AverageValue".into()),
         metadata: BTreeMap::from([
             ("serverAddress".to_string(), prometheus.to_string()),
-            ("query".to_string(), m.query.clone().unwrap_or_default()),
+            ("query".to_string(), super::monitoring::profile_promql(app, m.query.as_deref().unwrap_or_default())),
             ("threshold".to_string(), m.target.clone()),
         ]),
     }));
@@ -135,7 +135,7 @@ fn scaled_object(app: &App, c: &Component, a: &Autoscaling, prometheus: &str) ->
             scale_target_ref: keda::ScaleTargetRef {
                 api_version: "apps/v1".into(),
                 kind: workload_kind(c).into(),
-                name: c.name.clone(),
+                name: app.name_in_text(workload_kind(c), &c.name),
             },
             min_replica_count: a.min,
             max_replica_count: a.max,

@@ -17,3 +17,4 @@ mod regressions;
 mod runtime;
 mod schema;
 mod support;
+mod text_refs;

@@ -6,6 +6,7 @@ use super::Builder;
 use super::workload::preset;
 use crate::diagnostic::Diagnostic;
 use crate::model::names::{self, NameRule};
+use crate::model::refs::TextRefs;
 use crate::model::*;
 use crate::model::{cron, quantity};
 use crate::path;
@@ -994,10 +995,10 @@ impl Builder<'_> {
             let mut added: Vec<(EnvVar, String)> = Vec::new();
             for db in databases.iter().filter(|d| d.used_by.contains(&c.key)) {
                 let origin = format!("database `{}`", db.key);
-                for var in database_env(db) {
+                for var in database_env(db, TextRefs::Plain) {
                     added.push((var, origin.clone()));
                 }
-                if let Some(w) = wait_for(db) {
+                if let Some(w) = wait_for(db, TextRefs::Plain) {
                     c.wait_for.push(w);
                 }
             }
@@ -1006,7 +1007,7 @@ impl Builder<'_> {
                 added.push((pgpass, "the in-cluster databases".into()));
             }
             if let Some(cache) = cache {
-                for var in cache_env(cache) {
+                for var in cache_env(cache, TextRefs::Plain) {
                     added.push((var, "the cache".into()));
                 }
             }
@@ -1260,6 +1261,36 @@ fn provider_class(p: profile::StorageProvider) -> (&'static str, &'static str, V
     }
 }
 
+/// In a built app, the variables and waits the model composed from names
+/// (hosts, URLs, the operator's Secrets), written as `app.text_refs` says
+/// ([`App::marked`]).
+pub(crate) fn mark_references(app: &mut App) {
+    let refs = app.text_refs;
+    let (databases, cache) = (&app.databases, &app.cache);
+    for c in &mut app.components {
+        let used = || databases.iter().filter(|d| d.used_by.contains(&c.key));
+        let mut vars: Vec<(EnvVar, EnvVar)> = Vec::new();
+        for db in used() {
+            vars.extend(database_env(db, TextRefs::Plain).into_iter().zip(database_env(db, refs)));
+        }
+        if let Some(cache) = cache {
+            vars.extend(cache_env(cache, TextRefs::Plain).into_iter().zip(cache_env(cache, refs)));
+        }
+        for var in &mut c.env {
+            if let Some((_, marked)) = vars.iter().find(|(plain, _)| plain == var) {
+                *var = marked.clone();
+            }
+        }
+        let waits: Vec<(WaitFor, WaitFor)> =
+            used().filter_map(|db| Some((wait_for(db, TextRefs::Plain)?, wait_for(db, refs)?))).collect();
+        for w in &mut c.wait_for {
+            if let Some((_, marked)) = waits.iter().find(|(plain, _)| plain == w) {
+                *w = marked.clone();
+            }
+        }
+    }
+}
+
 /// The variable that carries a database's password when kgen composes the
 /// URL: DATABASE_URL → DATABASE_PASSWORD.
 fn password_var(url_var: &str) -> String {
@@ -1282,7 +1313,7 @@ fn part_var(url_var: &str, part: &str) -> String {
 /// `…_NAME`, `…_USER`, `…_PASSWORD`). A URL with the password comes only
 /// from a Secret that carries it (`credentials.urlKey`, a managed
 /// database, CloudNativePG's `-app` Secret).
-fn database_env(db: &Database) -> Vec<EnvVar> {
+fn database_env(db: &Database, refs: TextRefs) -> Vec<EnvVar> {
     let var = |name: &str, source: EnvValue| EnvVar { name: name.to_string(), source };
     let literal = |value: String| EnvValue::Literal(value);
     let secret =
@@ -1296,9 +1327,10 @@ fn database_env(db: &Database) -> Vec<EnvVar> {
             var("DB_WAL_MODE", literal(s.wal_mode.to_string())),
         ],
         DatabaseKind::InCluster(p) => {
+            let host = refs.name("Service", &p.name);
             let parts = |password: EnvValue| {
                 vec![
-                    var(&part_var(&db.env, "HOST"), literal(p.name.clone())),
+                    var(&part_var(&db.env, "HOST"), literal(host.clone())),
                     var(&part_var(&db.env, "PORT"), literal("5432".into())),
                     var(&part_var(&db.env, "NAME"), literal(p.database.clone())),
                     var(&part_var(&db.env, "USER"), literal(p.user.clone())),
@@ -1308,7 +1340,7 @@ fn database_env(db: &Database) -> Vec<EnvVar> {
             let mut vars = parts(secret(&p.password_secret, &p.password_key));
             let url = match &p.url_key {
                 Some(key) => secret(&p.password_secret, key),
-                None => literal(format!("postgres://{}@{}:5432/{}?sslmode=disable", p.user, p.name, p.database)),
+                None => literal(format!("postgres://{}@{host}:5432/{}?sslmode=disable", p.user, p.database)),
             };
             vars.push(var(&db.env, url));
             vars
@@ -1321,7 +1353,8 @@ fn database_env(db: &Database) -> Vec<EnvVar> {
             v
         }
         DatabaseKind::Operator(o) => {
-            let app_secret = format!("{}-app", o.name);
+            // The operator names it after the cluster.
+            let app_secret = format!("{}-app", refs.name("Cluster", &o.name));
             vec![var(&password_var(&db.env), secret(&app_secret, "password")), var(&db.env, secret(&app_secret, "uri"))]
         }
     }
@@ -1330,10 +1363,11 @@ fn database_env(db: &Database) -> Vec<EnvVar> {
 /// Variables that connect a component to the cache: the parts, and a URL
 /// without the password (see [`database_env`]; Redis clients take the
 /// password as an option, `redis-cli` from `REDISCLI_AUTH`).
-fn cache_env(c: &Cache) -> Vec<EnvVar> {
+fn cache_env(c: &Cache, refs: TextRefs) -> Vec<EnvVar> {
     let var = |name: String, source: EnvValue| EnvVar { name, source };
+    let host = refs.name("Service", &c.name);
     let mut vars = vec![
-        var(part_var(&c.env, "HOST"), EnvValue::Literal(c.name.clone())),
+        var(part_var(&c.env, "HOST"), EnvValue::Literal(host.clone())),
         var(part_var(&c.env, "PORT"), EnvValue::Literal("6379".into())),
     ];
     if let Some((secret, key)) = &c.password {
@@ -1342,18 +1376,18 @@ fn cache_env(c: &Cache) -> Vec<EnvVar> {
             EnvValue::SecretKey { secret: secret.clone(), key: key.clone(), optional: false },
         ));
     }
-    vars.push(var(c.env.clone(), EnvValue::Literal(format!("redis://{}:6379/0", c.name))));
+    vars.push(var(c.env.clone(), EnvValue::Literal(format!("redis://{host}:6379/0"))));
     vars
 }
 
 /// An init container that waits for a database server kgen runs or the
 /// operator runs; managed databases are not waited for.
-fn wait_for(db: &Database) -> Option<WaitFor> {
+fn wait_for(db: &Database, refs: TextRefs) -> Option<WaitFor> {
     match &db.kind {
         DatabaseKind::InCluster(p) => Some(WaitFor {
             key: db.key.clone(),
             image: p.image.clone(),
-            host: p.name.clone(),
+            host: refs.name("Service", &p.name),
             port: 5432,
             user: p.user.clone(),
             database: p.database.clone(),
@@ -1365,7 +1399,8 @@ fn wait_for(db: &Database) -> Option<WaitFor> {
         DatabaseKind::Operator(o) => Some(WaitFor {
             key: db.key.clone(),
             image: o.image.clone().unwrap_or_else(|| format!("ghcr.io/cloudnative-pg/postgresql:{POSTGRES_VERSION}")),
-            host: format!("{}-rw", o.name),
+            // The operator's Service for the primary.
+            host: format!("{}-rw", refs.name("Cluster", &o.name)),
             port: 5432,
             user: o.user.clone(),
             database: o.database.clone(),

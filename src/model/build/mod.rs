@@ -8,6 +8,8 @@ mod monitoring;
 mod production;
 mod workload;
 
+pub(super) use data::mark_references;
+
 use super::image::ImageRef;
 use super::*;
 use super::{credentials, names};
@@ -315,6 +317,7 @@ impl Builder<'_> {
                 network_policy: None,
                 rbac: Vec::new(),
                 monitoring: None,
+                text_refs: Default::default(),
             };
         }
         let databases = self.databases(&name);
@@ -370,6 +373,7 @@ impl Builder<'_> {
             network_policy,
             rbac,
             monitoring,
+            text_refs: Default::default(),
         }
     }
 
