@@ -6,7 +6,7 @@ use std::process::Command;
 
 use serde::Deserialize;
 
-use crate::support::{profile_matrix, render, run, scratch, tool};
+use crate::support::{PROFILE_ENV, render, run, scratch, tool};
 
 /// The documents of a YAML stream as canonical JSON texts, a set.
 pub fn object_set(yaml: &str) -> BTreeSet<String> {
@@ -33,9 +33,13 @@ pub fn canonical(v: &serde_json::Value) -> String {
 }
 
 /// The objects of a YAML stream with kgen's Jobs named by the stem of
-/// their names (kgen's hash in a render, kustomize's in a base), as a set.
+/// their names (kgen's hash in a render, kustomize's in a base), as a set,
+/// without created Secrets (a folder holds them only with
+/// --include-secrets).
 fn object_set_but_job_hashes(yaml: &str) -> BTreeSet<String> {
-    by_id(&values(yaml)).values().map(canonical).collect()
+    let objects: Vec<serde_json::Value> =
+        values(yaml).into_iter().filter(|o| !(o["kind"] == "Secret" && o["apiVersion"] == "v1")).collect();
+    by_id(&objects).values().map(canonical).collect()
 }
 
 /// A base builds exactly the objects kgen prints, but for the names of
@@ -45,7 +49,7 @@ fn kubectl_kustomize_builds_the_same_objects() {
     let Some(kubectl) = tool("kubectl", &["kubectl"]) else {
         return;
     };
-    for (i, (profile, env)) in profile_matrix().into_iter().enumerate() {
+    for (i, (profile, env)) in crate::support::coverage_matrix().into_iter().enumerate() {
         let dir = scratch(&format!("kustomize-{i}"));
         let mut args = vec!["render", profile.as_str(), "--out-dir", dir.to_str().unwrap(), "--kustomize"];
         if let Some(e) = &env {
@@ -119,6 +123,7 @@ fn diff_from_a_kustomize_base_sees_its_objects_only() {
 /// The namespace, name prefix and image tag the overlays set.
 const NAMESPACE: &str = "kustomized";
 const PREFIX: &str = "eu-";
+const SUFFIX: &str = "-x1";
 const TAG: &str = "9.9.9-kustomized";
 
 /// An overlay of the base: `resources: [../base]` and what it changes.
@@ -127,13 +132,17 @@ struct Overlay {
     name: &'static str,
     namespace: bool,
     prefix: bool,
+    /// Only with `prefix` (references are checked for both).
+    suffix: bool,
     images: bool,
 }
 
-const NAMESPACE_ONLY: Overlay = Overlay { name: "namespace", namespace: true, prefix: false, images: false };
-const PREFIX_ONLY: Overlay = Overlay { name: "prefix", namespace: false, prefix: true, images: false };
-const IMAGES_ONLY: Overlay = Overlay { name: "images", namespace: false, prefix: false, images: true };
-const ALL: Overlay = Overlay { name: "all", namespace: true, prefix: true, images: true };
+const NAMESPACE_ONLY: Overlay =
+    Overlay { name: "namespace", namespace: true, prefix: false, suffix: false, images: false };
+const PREFIX_ONLY: Overlay = Overlay { name: "prefix", namespace: false, prefix: true, suffix: false, images: false };
+const IMAGES_ONLY: Overlay = Overlay { name: "images", namespace: false, prefix: false, suffix: false, images: true };
+/// The three, and a `nameSuffix`.
+const ALL: Overlay = Overlay { name: "all", namespace: true, prefix: true, suffix: true, images: true };
 
 /// A shipped profile in one environment, its base written with
 /// `--kustomize` and built by kubectl.
@@ -147,8 +156,11 @@ struct Case {
     base: Vec<serde_json::Value>,
 }
 
+/// Every shipped profile and environment, and the fixtures (features no
+/// seed uses: a CloudNativePG cluster with its PodMonitor, a created
+/// Secret).
 fn cases(kubectl: &std::path::Path, test: &str) -> Vec<Case> {
-    profile_matrix()
+    crate::support::coverage_matrix()
         .into_iter()
         .enumerate()
         .map(|(i, (profile, env))| {
@@ -163,7 +175,10 @@ fn cases(kubectl: &std::path::Path, test: &str) -> Vec<Case> {
             assert!(out.status.success(), "{label}: {}", String::from_utf8_lossy(&out.stderr));
             let options = kgen::profile::load::Options { environment: env.clone(), ..Default::default() };
             let mut sources = kgen::source::SourceMap::default();
-            let rendered = kgen::pipeline::render_file(&crate::support::repo().join(&profile), &options, &mut sources)
+            let env_var = |name: &str| PROFILE_ENV.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string());
+            let values = kgen::inputs::SecretValues::Real(&env_var);
+            let path = crate::support::repo().join(&profile);
+            let rendered = kgen::pipeline::render_file_with(&path, &options, values, &mut sources)
                 .unwrap_or_else(|e| panic!("{label}: {e:?}"));
             let base = build(kubectl, &base, &label);
             Case { label, profile, env, dir, rendered, base }
@@ -216,6 +231,9 @@ fn overlay(kubectl: &std::path::Path, case: &Case, o: Overlay) -> Vec<serde_json
     if o.prefix {
         k.push_str(&format!("namePrefix: {PREFIX}\n"));
     }
+    if o.suffix {
+        k.push_str(&format!("nameSuffix: {SUFFIX}\n"));
+    }
     if o.images {
         let names: BTreeSet<&str> = case.base.iter().flat_map(images_of).map(image_name).collect();
         k.push_str("images:\n");
@@ -255,19 +273,22 @@ fn kgen_check(case: &Case, objects: &[serde_json::Value], o: Overlay) {
         .collect();
     let mut policy = kgen::check::Policy::of(app, &case.rendered.loaded.profile);
     let mut external = kgen::check::External::of(app, &case.rendered.loaded.profile.external);
+    // Created Secrets stay out of the folder (no --include-secrets).
+    external.secrets.extend(app.secrets.iter().filter(|s| s.data.is_some()).map(|s| s.name.clone()));
     if o.namespace {
         policy.namespace = NAMESPACE.to_string();
     }
     if o.prefix {
+        let suffix = if o.suffix { SUFFIX } else { "" };
         for db in &app.databases {
             if let DatabaseKind::Operator(op) = &db.kind {
                 external.secrets.remove(&format!("{}-app", op.name));
-                external.secrets.insert(format!("{PREFIX}{}-app", op.name));
+                external.secrets.insert(format!("{PREFIX}{}{suffix}-app", op.name));
             }
         }
         for c in app.components.iter().filter(|c| c.sqlite_volume.is_some()) {
             external.persistent_volume_claims.remove(&format!("data-{}-0", c.name));
-            external.persistent_volume_claims.insert(format!("data-{PREFIX}{}-0", c.name));
+            external.persistent_volume_claims.insert(format!("data-{PREFIX}{}{suffix}-0", c.name));
         }
     }
     let problems = kgen::check::check(&typed, &external, &policy);
@@ -305,8 +326,8 @@ fn references_follow(case: &Case, objects: &[serde_json::Value], o: Overlay) {
             }
             Target::Name(kinds, name) => match resolve(*kinds, name, objects) {
                 Some(object) => assert!(
-                    !o.prefix || object.starts_with(PREFIX),
-                    "{label}: {} of {} names `{name}`, without the prefix",
+                    (!o.prefix || object.starts_with(PREFIX)) && (!o.suffix || object.ends_with(SUFFIX)),
+                    "{label}: {} of {} names `{name}`, which the overlay did not rename",
                     f.at,
                     f.object
                 ),
@@ -539,15 +560,23 @@ fn kustomize_overlays_together() {
                 assert_eq!(ns, NAMESPACE, "{}: {}", case.label, crate::text_refs::id(o));
             }
         }
-        let base_jobs: BTreeSet<String> = case
+        // `<prefix><stem><suffix>-<hash>`, the hash not the base's.
+        let base_jobs: BTreeMap<String, String> = case
             .base
             .iter()
             .filter(|o| is_kgen_job(o))
-            .map(|o| format!("{PREFIX}{}", o["metadata"]["name"].as_str().unwrap()))
+            .map(|o| {
+                let (stem, hash) = o["metadata"]["name"].as_str().unwrap().rsplit_once('-').unwrap();
+                (format!("{PREFIX}{stem}{SUFFIX}"), hash.to_string())
+            })
             .collect();
-        for o in built.iter().filter(|o| is_kgen_job(o)) {
+        let jobs: Vec<&serde_json::Value> = built.iter().filter(|o| is_kgen_job(o)).collect();
+        assert_eq!(jobs.len(), base_jobs.len(), "{}", case.label);
+        for o in jobs {
             let name = o["metadata"]["name"].as_str().unwrap();
-            assert!(!base_jobs.contains(name), "{}: Job {name} kept its name with new images", case.label);
+            let (stem, hash) = name.rsplit_once('-').unwrap();
+            let base_hash = base_jobs.get(stem).unwrap_or_else(|| panic!("{}: Job {name} is not renamed", case.label));
+            assert_ne!(hash, base_hash, "{}: Job {name} kept its hash with new images", case.label);
         }
     }
 }
