@@ -10,7 +10,7 @@
 //!
 //! What is not a filter is minijinja's own: `*` repeats a string up to
 //! 100 MB, `range` makes at most 100,000 numbers, and `~` and `+`
-//! concatenate without a bound (the README's Limits says so).
+//! concatenate without a bound (docs/limits.md says so).
 //!
 //! No IO; used by `extra_manifests`.
 

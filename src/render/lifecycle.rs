@@ -5,8 +5,8 @@
 //!
 //! Ownership needs no annotation: every object carries
 //! `app.kubernetes.io/managed-by: kgen` and `app.kubernetes.io/instance`,
-//! which together select what kgen owns for one app (README, "Apply, prune
-//! and uninstall").
+//! which together select what kgen owns for one app (docs/gitops.md,
+//! "Applying, pruning and uninstalling").
 
 use std::collections::BTreeMap;
 

@@ -140,7 +140,7 @@ fn a_linked_app_folder_is_refused() {
     assert!(files(&outside).is_empty());
 }
 
-/// The shipped profiles, as the README batches them, with nothing exported
+/// The shipped profiles, as the README and docs/gitops.md batch them, with nothing exported
 /// (issue 12): `render profiles/*.yaml --out-dir` writes every profile and
 /// environment and no Secret; `check` agrees with `render` on the same
 /// profiles, also when two of them collide (the benchmarks' peer of

@@ -5,6 +5,7 @@ mod bootstrap;
 mod commands;
 mod corpus;
 mod diff;
+mod docs;
 mod errors;
 mod escape_hatches;
 mod kustomize;
