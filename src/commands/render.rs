@@ -146,7 +146,7 @@ pub fn run(args: RenderArgs, reporter: &mut Reporter) -> u8 {
         let (files, left_out) = match files_for(b, args.include_secrets) {
             Ok(f) => f,
             Err(e) => {
-                reporter.report(&[e]);
+                reporter.report(&e.0);
                 out_dir::drop_in_reverse(plans);
                 return 1;
             }
@@ -318,7 +318,7 @@ fn render_one(
 /// One file per object (a Secret's readable by its owner only; created
 /// Secrets only when asked for, the others are returned), plus, with
 /// --kustomize, the kustomization (`output::kustomize`).
-fn files_for(b: &Bundle, include_secrets: bool) -> Result<(Vec<OutFile>, Vec<String>), Diagnostic> {
+fn files_for(b: &Bundle, include_secrets: bool) -> Result<(Vec<OutFile>, Vec<String>), crate::diagnostic::Errors> {
     let (secrets, objects): (Vec<&Object>, Vec<&Object>) =
         b.objects.iter().partition(|o| o.kind() == "Secret" && o.api_version() == "v1" && !include_secrets);
     let left_out = secrets.iter().map(|o| crate::check::describe(o)).collect();

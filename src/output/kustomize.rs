@@ -28,7 +28,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::{Map, Value, json};
 
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, Errors};
 use crate::model::refs::{self, Piece, Ref};
 use crate::object::Object;
 use crate::output::out_dir::OutFile;
@@ -56,7 +56,7 @@ const JOB_BASE_MAX: usize = 63 - 11;
 /// The files of a kustomize base over `resources` (file name and object,
 /// in order). `marked` is the same bundle rendered with markers
 /// ([`crate::pipeline::render_marked`]); `namespace` is the app's.
-pub fn files(namespace: &str, resources: &[(String, &Object)], marked: &[Object]) -> Result<Vec<OutFile>, Diagnostic> {
+pub fn files(namespace: &str, resources: &[(String, &Object)], marked: &[Object]) -> Result<Vec<OutFile>, Errors> {
     let mut base = Base::new(namespace, resources);
     let marked: BTreeMap<String, &Object> = marked.iter().map(|o| (o.id(), o)).collect();
     for (i, (_, o)) in resources.iter().enumerate() {
@@ -214,7 +214,7 @@ impl<'a> Base<'a> {
         Some(name)
     }
 
-    fn replace(&mut self, i: usize, at: &[Step], value: String) -> Result<(), Diagnostic> {
+    fn replace(&mut self, i: usize, at: &[Step], value: String) -> Result<(), Errors> {
         let o = self.resources[i].1;
         let Some(path) = field_spec_path(at) else {
             return Err(bug(format!(
@@ -231,7 +231,7 @@ impl<'a> Base<'a> {
 
     /// The text `plain` at `at` of resource `i`, in `pieces`: written with
     /// vars for the names kustomize may change, and [`escape`]d elsewhere.
-    fn reference(&mut self, i: usize, at: &[Step], plain: &str, pieces: &[Piece]) -> Result<(), Diagnostic> {
+    fn reference(&mut self, i: usize, at: &[Step], plain: &str, pieces: &[Piece]) -> Result<(), Errors> {
         let mut as_plain = String::new();
         let mut value = String::new();
         for (n, piece) in pieces.iter().enumerate() {
@@ -435,9 +435,10 @@ fn dollars(v: &Value, at: &mut Vec<Step>, out: &mut Vec<(Vec<Step>, String)>) {
     }
 }
 
-fn bug(message: String) -> Diagnostic {
+fn bug(message: String) -> Errors {
     Diagnostic::error(format!("cannot write the kustomization: {message}"))
         .note("this is a bug in kgen, please report it; without --kustomize the folder is written")
+        .into()
 }
 
 const HEADER: &str = "\

@@ -580,3 +580,61 @@ fn kustomize_overlays_together() {
         }
     }
 }
+
+/// The overlays `docs/gitops.md` gives where an overlay alone cannot: the
+/// ReferenceGrant an overlay's `namespace` moved goes back one level up,
+/// and a new literal in a Job's generated ConfigMap makes a new Job (for a
+/// patch to its pod template).
+#[test]
+fn kustomize_documented_workarounds_work() {
+    let Some(kubectl) = tool("kubectl", &["kubectl"]) else {
+        return;
+    };
+    let dir = scratch("kustomize-workarounds");
+    let write = |sub: &str, text: &str| {
+        std::fs::create_dir_all(dir.join(sub)).unwrap();
+        std::fs::write(dir.join(sub).join("kustomization.yaml"), text).unwrap();
+    };
+    let base = |sub: &str, profile: &str, env: &str| {
+        let out =
+            run(&["render", profile, "--env", env, "--out-dir", dir.join(sub).to_str().unwrap(), "--kustomize"], None);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    };
+
+    base("gateway", "profiles/traversion.yaml", "gateway");
+    write("staging", &format!("resources: [../gateway]\nnamespace: {NAMESPACE}\n"));
+    write(
+        "staging-fixed",
+        "resources: [../staging]\npatches:\n  - target: {kind: ReferenceGrant}\n    patch: '[{\"op\": \"replace\", \"path\": \"/metadata/namespace\", \"value\": \"monitoring\"}]'\n",
+    );
+    let grants = |sub: &str| -> Vec<serde_json::Value> {
+        build(&kubectl, &dir.join(sub), sub).into_iter().filter(|o| o["kind"] == "ReferenceGrant").collect()
+    };
+    let moved = grants("staging");
+    assert!(!moved.is_empty() && moved.iter().all(|g| g["metadata"]["namespace"] == NAMESPACE), "{moved:?}");
+    for g in grants("staging-fixed") {
+        assert_eq!(g["metadata"]["namespace"], "monitoring");
+        assert_eq!(g["spec"]["from"][0]["namespace"], NAMESPACE);
+    }
+
+    base("prod", "profiles/clockwork.yaml", "prod");
+    write(
+        "rerun",
+        "resources: [../prod]\nconfigMapGenerator:\n  - {name: clockwork-migrate, namespace: clockwork, behavior: merge, literals: [revision=2]}\n",
+    );
+    let jobs = |sub: &str| -> BTreeSet<String> {
+        build(&kubectl, &dir.join(sub), sub)
+            .iter()
+            .filter(|o| is_kgen_job(o))
+            .map(|o| o["metadata"]["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (before, after) = (jobs("prod"), jobs("rerun"));
+    assert_eq!(before.len(), 1);
+    assert_eq!(after.len(), 1);
+    assert_ne!(before, after);
+    assert!(after.iter().all(|j| job_stem(j) == "clockwork-migrate"), "{after:?}");
+    let config_maps =
+        |sub: &str| build(&kubectl, &dir.join(sub), sub).iter().filter(|o| o["kind"] == "ConfigMap").count();
+    assert_eq!(config_maps("rerun"), config_maps("prod"), "the generated ConfigMap stays out of the output");
+}

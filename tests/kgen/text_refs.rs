@@ -275,10 +275,10 @@ fn quoted(rest: &str) -> String {
         match c {
             '"' => break,
             '\\' => {
-                if let Some(n) = chars.next() {
-                    if n != '\\' {
-                        out.push(n);
-                    }
+                if let Some(n) = chars.next()
+                    && n != '\\'
+                {
+                    out.push(n);
                 }
             }
             c => out.push(c),
