@@ -720,7 +720,15 @@ fn documented_commands_run() {
 
 fn command_problem(command: &DocCommand, code: Option<i32>, stdout: &str, stderr: &str) -> Option<String> {
     let differs_is_fine = command.kgen_part.starts_with("kgen diff ");
+    // A `console` block may show an error on purpose: its output starts with `error:`.
+    let shows_an_error = command
+        .expected_output
+        .as_ref()
+        .and_then(|lines| lines.iter().find(|l| !l.trim().is_empty()))
+        .is_some_and(|first| first.starts_with("error:"));
     match code {
+        Some(1) if shows_an_error => {}
+        _ if shows_an_error => return Some(format!("exit status {code:?} where the documentation shows an error")),
         Some(0) => {}
         Some(1) if differs_is_fine => {}
         other => return Some(format!("exit status {other:?}")),
@@ -729,6 +737,8 @@ fn command_problem(command: &DocCommand, code: Option<i32>, stdout: &str, stderr
         return Some("a panic".into());
     }
     match command.piped_into.as_deref() {
+        // An error prints nothing to stdout, on purpose.
+        _ if shows_an_error => {}
         Some("kubectl") => {
             if stdout.trim().is_empty() {
                 return Some("nothing to pipe into kubectl".into());
