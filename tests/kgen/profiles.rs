@@ -22,13 +22,34 @@ fn snapshot_name(profile: &str, env: &Option<String>) -> String {
 }
 
 /// Reviewed against the seeds; a change here is a change to what users
-/// apply to their clusters.
+/// apply to their clusters. The base render is kept whole; an environment
+/// is kept as its difference from the base, so a change to an object they
+/// share shows up once in review, and what an environment changes is all
+/// its snapshot says.
 #[test]
 fn snapshots_of_every_profile_and_environment() {
+    let mut bases = std::collections::HashMap::new();
     for (profile, env) in profile_matrix() {
         let out = render(&profile, env.as_deref());
-        insta::assert_snapshot!(snapshot_name(&profile, &env), out);
+        let snapshot = match &env {
+            None => {
+                bases.insert(profile.clone(), out.clone());
+                out
+            }
+            Some(env) => {
+                let base = bases.entry(profile.clone()).or_insert_with(|| render(&profile, None));
+                environment_difference(base, &out, &snapshot_name(&profile, &None), env)
+            }
+        };
+        insta::assert_snapshot!(snapshot_name(&profile, &env), snapshot);
     }
+}
+
+/// The environment's render as a unified diff against the base render.
+fn environment_difference(base: &str, environment: &str, base_name: &str, env: &str) -> String {
+    let diff = similar::TextDiff::from_lines(base, environment);
+    let text = diff.unified_diff().context_radius(3).header(base_name, &format!("--env {env}")).to_string();
+    if text.is_empty() { format!("--env {env} renders exactly what {base_name} does\n") } else { text }
 }
 
 #[test]
