@@ -257,3 +257,26 @@ fn shared_defaults_set_limits_that_profiles_cannot_override() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("at least 2") && stderr.contains("team/defaults.yaml:5:5"), "{stderr}");
 }
+
+// A profile that is not there: no file to keep in the corpus.
+
+#[test]
+fn missing_file() {
+    let out = kgen().args(["render", "no-such-profile.yaml"]).output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: cannot read profile `no-such-profile.yaml`: No such file or directory\n\n"
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn missing_default_profile_points_at_init() {
+    let dir = scratch("no-kgen-yaml");
+    let out = kgen().arg("render").current_dir(&dir).output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: cannot read profile `kgen.yaml`: No such file or directory\nhint: with no PROFILE argument kgen reads ./kgen.yaml; `kgen init` writes a starter\n\n"
+    );
+}

@@ -6,7 +6,6 @@ mod commands;
 mod corpus;
 mod diff;
 mod docs;
-mod errors;
 mod escape_hatches;
 mod kustomize;
 mod monitoring;

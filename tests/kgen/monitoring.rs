@@ -8,7 +8,6 @@ use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
-use crate::errors::check;
 use crate::support::{profile_matrix, repo, run, scratch, tool};
 
 /// Profiles that exercise monitoring beyond the shipped ones; each may have
@@ -329,98 +328,4 @@ fn validator_strict_on_renders_with_monitoring() {
         let added: Vec<&String> = with.iter().filter(|f| !base.contains(f)).collect();
         assert!(added.is_empty(), "{args:?}: monitoring adds checkov failures {added:?}\n{report}");
     }
-}
-
-#[test]
-fn metrics_port_that_does_not_exist() {
-    check(
-        "name: shop\nimage: shop:1.0\nports:\n  http: 8080\nmetrics:\n  port: metrics\nmonitoring: {}\n",
-        &[],
-        "error: metrics are served on port `metrics`, which the component does not declare
- --> case.yaml:6:9
-  |
-6 |   port: metrics
-  |         ^^^^^^^ in `metrics.port`
-  |
-hint: declared ports: `http`
-
-",
-    );
-}
-
-#[test]
-fn exporter_on_a_managed_database() {
-    check(
-        "name: shop
-image: shop:1.0
-databases:
-  main:
-    mode: managed
-    url: {secret: shop-db}
-    exporter: true
-",
-        &[],
-        "error: `exporter` does not apply to a managed database
- --> case.yaml:7:5
-  |
-7 |     exporter: true
-  |     ^^^^^^^^ in `databases.main.exporter`
-  |
-hint: the exporter runs beside a PostgreSQL server kgen runs (`mode: in-cluster`)
-
-",
-    );
-}
-
-#[test]
-fn monitoring_values_are_checked() {
-    check(
-        "name: shop
-image: shop:1.0
-ports:
-  http: 8080
-monitoring:
-  serviceMonitor:
-    interval: 10s
-    scrapeTimeout: 30s
-  alerts:
-    errorRate:
-      threshold: 10
-      metric: http-requests
-    latency:
-      for: 5 minutes
-",
-        &[],
-        "error: scrapeTimeout `30s` is longer than the interval `10s`
- --> case.yaml:8:20
-  |
-8 |     scrapeTimeout: 30s
-  |                    ^^^ in `monitoring.serviceMonitor.scrapeTimeout`
-  |
-hint: Prometheus refuses a scrape timeout longer than the scrape interval
-
-error: metric name `http-requests` must be letters, digits, `_` and `:`, not starting with a digit
-  --> case.yaml:12:15
-   |
-12 |       metric: http-requests
-   |               ^^^^^^^^^^^^^ in `monitoring.alerts.errorRate.metric`
-
-error: threshold 10 is not a fraction between 0 and 1
-  --> case.yaml:11:18
-   |
-11 |       threshold: 10
-   |                  ^^ in `monitoring.alerts.errorRate.threshold`
-   |
-hint: a fraction of 1, e.g. 0.1 for 10%
-
-error: `5 minutes` is not a Prometheus duration: a number needs a unit (y, w, d, h, m, s, ms)
-  --> case.yaml:14:12
-   |
-14 |       for: 5 minutes
-   |            ^^^^^^^^^ in `monitoring.alerts.latency.for`
-   |
-hint: for example `30s`, `5m` or `1h30m`
-
-",
-    );
 }
