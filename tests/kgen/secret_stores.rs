@@ -106,7 +106,7 @@ fn api_versions_without_the_operators_are_errors() {
 
 #[test]
 fn check_asks_for_the_operators_and_stores_not_the_secrets() {
-    let out = run(&["check", FIXTURE, "--env", "base", "--output", "json"], None);
+    let out = run(&["check", FIXTURE, "--output", "json"], None);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let needs: Vec<(String, String)> = report["requirements"]
