@@ -8,7 +8,8 @@
 //! Envoy Gateway, TLS cert-manager with self-signed issuers (Let's Encrypt
 //! cannot issue for localhost), and custom resources their operator's
 //! CRDs. Every Secret the bundle reads and does not make (see
-//! `requirements`) is created with random URL-safe values when missing.
+//! `requirements`; an ExternalSecret or SealedSecret makes its Secret) is
+//! created with random URL-safe values when missing.
 //!
 //! Pure: the script is text from `templates/bootstrap.sh.j2`; nothing runs.
 
@@ -469,6 +470,13 @@ pub fn secrets(
             // Installed or created by the script.
             "CustomResourceDefinition"
                 if crate::requirements::OPERATORS.iter().any(|(g, _, _)| r.name.starts_with(&format!("{g} "))) => {}
+            "SecretStore" | "ClusterSecretStore" => warnings.push(
+                Diagnostic::warning(format!(
+                    "a local cluster lacks {}, so the Secrets the bundle's ExternalSecrets make from it stay missing and the pods that read them do not start",
+                    r.describe()
+                ))
+                .hint("render an environment whose Secrets come from elsewhere (`external: null` and `create.fromEnv`), or create the store in the local cluster"),
+            ),
             "IngressClass" | "Gateway" | "GatewayClass" | "ClusterIssuer" => {}
             "StorageClass" if r.name == "standard" => {}
             _ => warnings.push(
@@ -476,6 +484,15 @@ pub fn secrets(
                     .hint(r.provide.clone()),
             ),
         }
+    }
+    for s in app.secrets.iter().filter(|s| matches!(s.source, crate::model::SecretSource::Sealed(_))) {
+        warnings.push(
+            Diagnostic::warning(format!(
+                "SealedSecret `{}` was sealed for another cluster's key: the local controller cannot decrypt it, and the pods that read the Secret do not start",
+                s.name
+            ))
+            .hint("render an environment whose Secrets come from elsewhere (`sealed: null` and `create.fromEnv`), or seal the values anew with the local controller's key"),
+        );
     }
     needs.secret_namespaces =
         secrets.iter().map(|s| s.namespace.clone()).collect::<BTreeSet<_>>().into_iter().collect();

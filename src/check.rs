@@ -54,7 +54,9 @@ impl External {
             persistent_volume_claims: set(&declared.persistent_volume_claims),
             priority_classes: set(&declared.priority_classes),
         };
-        e.secrets.extend(app.secrets.iter().filter(|s| s.data.is_none()).map(|s| s.name.clone()));
+        // Existing Secrets, and those an operator makes from the bundle's
+        // ExternalSecrets and SealedSecrets.
+        e.secrets.extend(app.secrets.iter().filter(|s| s.created().is_none()).map(|s| s.name.clone()));
         e.secrets.extend(app.image_pull_secrets.iter().cloned());
         if let Some(cm) = app.config_map.as_ref().filter(|c| c.data.is_none()) {
             e.config_maps.insert(cm.name.clone());

@@ -18,9 +18,11 @@ use k8s_openapi::{Metadata, Resource};
 
 use crate::crd::certmanager::Issuer;
 use crate::crd::cnpg::{Cluster, ScheduledBackup};
+use crate::crd::externalsecrets::ExternalSecret;
 use crate::crd::gateway::{HTTPRoute, ReferenceGrant};
 use crate::crd::keda::ScaledObject;
 use crate::crd::prometheus::{PodMonitor, PrometheusRule, ServiceMonitor};
+use crate::crd::sealedsecrets::SealedSecret;
 use serde::Serialize;
 
 /// An object of a kind kgen does not model (from `extraManifests`), kept
@@ -78,7 +80,9 @@ macro_rules! objects {
 
         /// Kinds in install order: namespaces and CRD-independent kinds
         /// first, workloads before what scales or routes to them, custom
-        /// resources last (as Helm's install order does).
+        /// resources last (as Helm's install order does) but for those
+        /// that make the Secrets pods read (ExternalSecret, SealedSecret),
+        /// which go with the Secrets.
         ///
         /// Each kind has a fixed rank (with gaps for kinds to come): it is
         /// also the prefix of the kind's files in `--out-dir`, which stay
@@ -194,6 +198,8 @@ objects! {
     PodDisruptionBudget(PodDisruptionBudget) = 10,
     ServiceAccount(ServiceAccount) = 15,
     Secret(Secret) = 20,
+    ExternalSecret(ExternalSecret) = 21,
+    SealedSecret(SealedSecret) = 22,
     ConfigMap(ConfigMap) = 25,
     StorageClass(StorageClass) = 30,
     PersistentVolumeClaim(PersistentVolumeClaim) = 35,

@@ -64,7 +64,7 @@ pub const OPERATORS: &[(&str, &str, &str)] = &[
     (
         "external-secrets.io",
         "External Secrets Operator",
-        "helm install external-secrets oci://ghcr.io/external-secrets/charts/external-secrets --version 0.14.4 -n external-secrets --create-namespace --wait",
+        "helm install external-secrets oci://ghcr.io/external-secrets/charts/external-secrets --version 1.1.1 -n external-secrets --create-namespace --wait",
     ),
     (
         "gateway.networking.k8s.io",

@@ -111,7 +111,8 @@ fn feature_of(kind: &str) -> (&'static str, &'static str) {
         "HTTPRoute" | "ReferenceGrant" => ("the Gateway API CRDs", "gateway"),
         "Issuer" | "Certificate" => ("cert-manager", "ingress.tls"),
         "ScaledObject" => ("KEDA", "autoscaling.keda"),
-        "ExternalSecret" => ("External Secrets Operator", "secrets"),
+        "ExternalSecret" => ("the External Secrets Operator (0.17 or newer)", "secrets.*.external"),
+        "SealedSecret" => ("the Sealed Secrets controller", "secrets.*.sealed"),
         _ => ("its CRD", "extraManifests"),
     }
 }

@@ -1,14 +1,16 @@
 //! Typed structs for the custom resources kgen emits (CloudNativePG,
-//! Prometheus Operator, …): the fields kgen sets, checked against the
+//! Prometheus Operator, External Secrets, Sealed Secrets, …): the fields kgen sets, checked against the
 //! vendored CRD schemas by the validator. Each implements k8s-openapi's
 //! `Resource` and `Metadata` traits so it fits the object table like a
 //! built-in kind.
 
 pub mod certmanager;
 pub mod cnpg;
+pub mod externalsecrets;
 pub mod gateway;
 pub mod keda;
 pub mod prometheus;
+pub mod sealedsecrets;
 
 /// Define a custom resource type: a struct with `apiVersion`, `kind`,
 /// `metadata` and `spec`, and its k8s-openapi traits.

@@ -260,6 +260,17 @@ fn object_leaks(object: &serde_json::Value, at: &mut Vec<PathSegment>, found: &m
         }
     }
     let is_list = kind == "List" || kind.ends_with("List");
+    // A SealedSecret's values are ciphertext, and an ExternalSecret's
+    // `secretKey`s name keys of the Secret it makes: neither is a value.
+    let without_names;
+    let object = if let Some(strip) = names_not_values(api_version, kind) {
+        let mut copy = object.clone();
+        strip(&mut copy);
+        without_names = copy;
+        &without_names
+    } else {
+        object
+    };
     if let Value::Object(map) = object {
         for (key, child) in map {
             let done = (is_list && key == "items") || (is_config_map && matches!(key.as_str(), "data" | "binaryData"));
@@ -269,6 +280,27 @@ fn object_leaks(object: &serde_json::Value, at: &mut Vec<PathSegment>, found: &m
                 at.pop();
             }
         }
+    }
+}
+
+/// For custom resources whose fields hold names or ciphertext where the
+/// name rule would see credentials, what removes those fields.
+fn names_not_values(api_version: &str, kind: &str) -> Option<fn(&mut serde_json::Value)> {
+    let group = api_version.split_once('/').map_or("", |(g, _)| g);
+    match (group, kind) {
+        ("bitnami.com", "SealedSecret") => Some(|o| {
+            if let Some(spec) = o.get_mut("spec").and_then(serde_json::Value::as_object_mut) {
+                spec.shift_remove("encryptedData");
+            }
+        }),
+        ("external-secrets.io", "ExternalSecret") => Some(|o| {
+            for item in o.pointer_mut("/spec/data").and_then(serde_json::Value::as_array_mut).into_iter().flatten() {
+                if let Some(item) = item.as_object_mut() {
+                    item.shift_remove("secretKey");
+                }
+            }
+        }),
+        _ => None,
     }
 }
 
@@ -408,6 +440,26 @@ fn words(name: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sealed_values_and_external_secret_keys_are_not_plain_text() {
+        let sealed = serde_json::json!({
+            "apiVersion": "bitnami.com/v1alpha1", "kind": "SealedSecret", "metadata": {"name": "s"},
+            "spec": {"encryptedData": {"DB_PASSWORD": "AgBy3i4OJSWK"}, "template": {"type": "Opaque"}},
+        });
+        assert!(plain_text_in(&sealed).is_empty());
+        let external = serde_json::json!({
+            "apiVersion": "external-secrets.io/v1", "kind": "ExternalSecret", "metadata": {"name": "s"},
+            "spec": {"data": [{"secretKey": "DB_PASSWORD", "remoteRef": {"key": "prod/db"}}]},
+        });
+        assert!(plain_text_in(&external).is_empty());
+        // Elsewhere, the same fields are checked as before.
+        let other = serde_json::json!({
+            "apiVersion": "example.com/v1", "kind": "Thing", "metadata": {"name": "s"},
+            "spec": {"data": [{"secretKey": "hunter2"}]},
+        });
+        assert_eq!(plain_text_in(&other).len(), 1);
+    }
 
     #[test]
     fn credential_names_end_in_a_credential_word() {

@@ -289,8 +289,12 @@ fn expand(text: &str, f: &Field) -> (u64, bool) {
     (bits, star)
 }
 
-/// A Go duration in seconds (after [`go_duration`] accepted it).
-fn go_duration_seconds(text: &str) -> Option<f64> {
+/// A Go duration (`90s`, `1h30m`, `1.5h`, `0s`) in seconds; None when
+/// `text` is not one (no sign, every number with a unit).
+pub fn go_duration_seconds(text: &str) -> Option<f64> {
+    if text.is_empty() {
+        return None;
+    }
     let mut rest = text;
     let mut total = 0.0;
     while !rest.is_empty() {
@@ -304,7 +308,8 @@ fn go_duration_seconds(text: &str) -> Option<f64> {
             "s" => 1.0,
             "ms" => 1e-3,
             "us" | "µs" | "μs" => 1e-6,
-            _ => 1e-9,
+            "ns" => 1e-9,
+            _ => return None,
         };
         total += value * scale;
         rest = &after[unit..];
@@ -315,6 +320,18 @@ fn go_duration_seconds(text: &str) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::{Cadence, cadence, check};
+
+    #[test]
+    fn go_durations() {
+        use super::go_duration_seconds as d;
+        assert_eq!(d("1h"), Some(3600.0));
+        assert_eq!(d("1h30m"), Some(5400.0));
+        assert_eq!(d("0s"), Some(0.0));
+        assert_eq!(d("1.5h"), Some(5400.0));
+        for bad in ["", "1", "1 hour", "h", "-1h", "1d", "1h-"] {
+            assert_eq!(d(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn cadences() {

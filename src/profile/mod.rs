@@ -162,6 +162,8 @@ pub const SCALAR_SHORTHANDS: &[(&str, &str)] = &[
     ("EnvSource", "value"),
     ("NamespaceSettings", "name"),
     ("Storage", "size"),
+    ("SecretStoreRef", "name"),
+    ("RemoteRef", "key"),
 ];
 
 /// Where the types of [`SCALAR_SHORTHANDS`] appear in a profile (`*` is any
@@ -184,6 +186,8 @@ pub const SHORTHAND_PATHS: &[(&str, &str)] = &[
     ("cache.resources", "preset"),
     ("cache.persistence.storage", "size"),
     ("migrations.resources", "preset"),
+    ("secrets.*.external.store", "name"),
+    ("secrets.*.external.keys.*", "key"),
 ];
 
 /// The field a scalar at `path` stands for, if the type there has a short

@@ -104,9 +104,11 @@ impl<'de> Deserialize<'de> for SettingValue {
 }
 
 /// A Secret the app reads. By default it already exists in the cluster
-/// (made by hand, Sealed Secrets, External Secrets, …) and kgen only
-/// references it; kgen never puts secret values from the profile into its
-/// output.
+/// (made by hand, by a platform team, …) and kgen only references it; or
+/// its values come from one source: `create` (kgen's environment or a
+/// file), `external` (a secret store, through the External Secrets
+/// Operator) or `sealed` (Sealed Secrets). kgen never puts secret values
+/// from the profile into its output.
 #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct SecretSettings {
@@ -117,6 +119,73 @@ pub struct SecretSettings {
     /// Create the Secret, with values read at render time from kgen's own
     /// environment or a file — never from the profile.
     pub create: Option<SecretCreate>,
+    /// Take the Secret's values from a secret store: kgen renders an
+    /// `ExternalSecret` (`external-secrets.io/v1`, External Secrets
+    /// Operator 0.17 or newer) whose operator makes the Secret; no value
+    /// passes through kgen.
+    pub external: Option<ExternalSource>,
+    /// The Secret's values encrypted with `kubeseal` for this Secret's name
+    /// and namespace (key: ciphertext): kgen renders a `SealedSecret`
+    /// (`bitnami.com/v1alpha1`) that the Sealed Secrets controller decrypts
+    /// into the Secret.
+    pub sealed: Option<IndexMap<String, String>>,
+}
+
+/// Where an `ExternalSecret` reads the Secret's values.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+#[schemars(extend("required" = ["store", "keys"]))]
+pub struct ExternalSource {
+    /// The `SecretStore` (in the app's namespace) or `ClusterSecretStore`
+    /// to read from: its name, or its name and kind.
+    pub store: SecretStoreRef,
+    /// How often the operator reads the values again, as a Go duration
+    /// (`1h`, `15m`, `0s` reads them once); default the operator's (1h).
+    pub refresh_interval: Option<String>,
+    /// Secret key to the value in the store: its key (path) there, or its
+    /// key with a `property` (a field of a JSON value) and `version`.
+    pub keys: IndexMap<String, RemoteRef>,
+}
+
+/// A store of the External Secrets Operator.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+#[schemars(extend("required" = ["name"]))]
+pub struct SecretStoreRef {
+    /// The store's name.
+    pub name: String,
+    /// `SecretStore` (default; in the app's namespace) or
+    /// `ClusterSecretStore`.
+    pub kind: Option<SecretStoreKind>,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema, PartialEq, Eq)]
+pub enum SecretStoreKind {
+    SecretStore,
+    ClusterSecretStore,
+}
+
+impl SecretStoreKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SecretStoreKind::SecretStore => "SecretStore",
+            SecretStoreKind::ClusterSecretStore => "ClusterSecretStore",
+        }
+    }
+}
+
+/// A value in a secret store.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+#[schemars(extend("required" = ["key"]))]
+pub struct RemoteRef {
+    /// The value's key (name or path) in the store.
+    pub key: String,
+    /// A property of the value, for stores that keep JSON objects.
+    pub property: Option<String>,
+    /// A version of the value, for stores that keep versions (default the
+    /// latest).
+    pub version: Option<String>,
 }
 
 /// Where the values of a created Secret come from.

@@ -58,7 +58,7 @@ impl Stage {
         match kind {
             "Namespace" | "ServiceAccount" | "Secret" | "ConfigMap" | "StorageClass" | "Role" | "RoleBinding"
             | "ClusterRole" | "ClusterRoleBinding" | "NetworkPolicy" | "PriorityClass" | "ExternalSecret"
-            | "SecretStore" | "Certificate" | "Issuer" => Stage::Setup,
+            | "SealedSecret" | "SecretStore" | "Certificate" | "Issuer" => Stage::Setup,
             _ => Stage::App,
         }
     }

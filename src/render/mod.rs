@@ -46,6 +46,7 @@ pub fn render(app: &App) -> Vec<Object> {
     rbac::render(app, &mut out);
     monitoring::render(app, &mut out);
     no_service_links(&mut out);
+    reload_on_rotation(app, &mut out);
     lifecycle::finish(&mut out);
     object::sort(&mut out);
     out
@@ -58,6 +59,61 @@ fn no_service_links(objects: &mut [Object]) {
     for spec in objects.iter_mut().filter_map(|o| o.pod_template_mut()?.spec.as_mut()) {
         spec.enable_service_links = Some(false);
     }
+}
+
+/// Deployments and StatefulSets whose pods read a Secret that an
+/// ExternalSecret refreshes get Reloader's annotation: a value rotated in
+/// the store changes the Secret but not the pod template, so only a
+/// controller that watches the Secret can roll them.
+fn reload_on_rotation(app: &App, objects: &mut [Object]) {
+    for o in objects.iter_mut() {
+        if !matches!(o, Object::Deployment(_) | Object::StatefulSet(_)) {
+            continue;
+        }
+        let Some(spec) = o.pod_template().and_then(|t| t.spec.as_ref()) else { continue };
+        let read = secrets_read(spec);
+        if let Some((key, names)) = config::reload_annotation(app, |name| read.contains(name)) {
+            // The profile's own value for the annotation is kept, and added to.
+            let annotations = o.metadata_mut().annotations.get_or_insert_default();
+            let mut all: Vec<String> = annotations.get(&key).map_or_else(Vec::new, |own| {
+                own.split(',').map(str::trim).filter(|n| !n.is_empty()).map(String::from).collect()
+            });
+            for name in names.split(',') {
+                if !all.iter().any(|n| n == name) {
+                    all.push(name.to_string());
+                }
+            }
+            annotations.insert(key, all.join(","));
+        }
+    }
+}
+
+/// The Secrets a pod reads: variables, `envFrom`, volumes.
+fn secrets_read(spec: &k8s_openapi::api::core::v1::PodSpec) -> std::collections::BTreeSet<String> {
+    let mut out = std::collections::BTreeSet::new();
+    for c in spec.init_containers.iter().flatten().chain(&spec.containers) {
+        for e in c.env.iter().flatten() {
+            if let Some(r) = e.value_from.as_ref().and_then(|f| f.secret_key_ref.as_ref()) {
+                out.insert(r.name.clone());
+            }
+        }
+        for e in c.env_from.iter().flatten() {
+            if let Some(r) = &e.secret_ref {
+                out.insert(r.name.clone());
+            }
+        }
+    }
+    for v in spec.volumes.iter().flatten() {
+        if let Some(name) = v.secret.as_ref().and_then(|s| s.secret_name.clone()) {
+            out.insert(name);
+        }
+        for source in v.projected.iter().flat_map(|p| p.sources.iter().flatten()) {
+            if let Some(s) = &source.secret {
+                out.insert(s.name.clone());
+            }
+        }
+    }
+    out
 }
 
 /// Labels that select a component's pods: stable across kgen versions and

@@ -274,7 +274,7 @@ fn kgen_check(case: &Case, objects: &[serde_json::Value], o: Overlay) {
     let mut policy = kgen::check::Policy::of(app, &case.rendered.loaded.profile);
     let mut external = kgen::check::External::of(app, &case.rendered.loaded.profile.external);
     // Created Secrets stay out of the folder (no --include-secrets).
-    external.secrets.extend(app.secrets.iter().filter(|s| s.data.is_some()).map(|s| s.name.clone()));
+    external.secrets.extend(app.secrets.iter().filter(|s| s.created().is_some()).map(|s| s.name.clone()));
     if o.namespace {
         policy.namespace = NAMESPACE.to_string();
     }

@@ -16,5 +16,6 @@ mod properties;
 mod regressions;
 mod runtime;
 mod schema;
+mod secret_stores;
 mod support;
 mod text_refs;

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use indexmap::IndexMap;
 
 use super::{Builder, MetaMap, RESERVED_ANNOTATIONS, RESERVED_LABELS, RESERVED_POD_ANNOTATIONS, SYSTEM_NAMESPACES};
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, Redact, Redaction};
 use crate::model::names;
 use crate::model::*;
 use crate::path;
@@ -230,35 +230,153 @@ impl Builder<'_> {
                     );
                 }
             }
-            let data = match &s.create {
-                None => None,
-                Some(c) => {
-                    for (key, var) in &c.from_env {
-                        // The bootstrap script checks these variables: a name
-                        // is a shell word, never code.
-                        if let Err(why) = names::env_var_name(var) {
+            let sources: Vec<&str> =
+                [("create", s.create.is_some()), ("external", s.external.is_some()), ("sealed", s.sealed.is_some())]
+                    .into_iter()
+                    .filter_map(|(field, set)| set.then_some(field))
+                    .collect();
+            if let [first, second, ..] = sources[..] {
+                let mut at = at.clone();
+                at.push(second.into());
+                self.diag(
+                    Diagnostic::error(format!("Secret `{name}` takes its values from `{first}` and from `{second}`"))
+                        .hint(format!(
+                            "keep one and set the other to `null` (`{first}: null` or `{second}: null`): an environment that switches the source resets the base's"
+                        )),
+                    &at,
+                    true,
+                );
+            }
+            let source = if let Some(e) = &s.external {
+                self.external_secret(&at, e)
+            } else if let Some(sealed) = &s.sealed {
+                self.sealed_secret(&at, sealed)
+            } else {
+                match &s.create {
+                    None => SecretSource::Existing,
+                    Some(c) => {
+                        for (key, var) in &c.from_env {
+                            // The bootstrap script checks these variables: a name
+                            // is a shell word, never code.
+                            if let Err(why) = names::env_var_name(var) {
+                                self.error_hint(
+                                    &[at.as_slice(), &path!["create", "fromEnv", key]].concat(),
+                                    format!("environment variable name `{var}` {why}"),
+                                    "name the variable of kgen's environment that holds the value, e.g. `STRIPE_KEY`",
+                                );
+                            }
+                        }
+                        if c.from_env.is_empty() && c.from_file.is_none() {
+                            let mut at = at.clone();
+                            at.push("create".into());
                             self.error_hint(
-                                &[at.as_slice(), &path!["create", "fromEnv", key]].concat(),
-                                format!("environment variable name `{var}` {why}"),
-                                "name the variable of kgen's environment that holds the value, e.g. `STRIPE_KEY`",
+                                &at,
+                                "a created Secret needs its values",
+                                "add `fromEnv` (key: VARIABLE) or `fromFile` (a dotenv file)",
                             );
                         }
+                        SecretSource::Created(inputs.secret_data.get(name).cloned().unwrap_or_default())
                     }
-                    if c.from_env.is_empty() && c.from_file.is_none() {
-                        let mut at = at.clone();
-                        at.push("create".into());
-                        self.error_hint(
-                            &at,
-                            "a created Secret needs its values",
-                            "add `fromEnv` (key: VARIABLE) or `fromFile` (a dotenv file)",
-                        );
-                    }
-                    Some(inputs.secret_data.get(name).cloned().unwrap_or_default())
                 }
             };
-            out.push(Secret { name: name.clone(), env, data });
+            out.push(Secret { name: name.clone(), env, source });
         }
         out
+    }
+
+    /// An `ExternalSecret`'s store, refresh interval and remote keys.
+    fn external_secret(&mut self, at: &[PathSegment], e: &profile::ExternalSource) -> SecretSource {
+        let here = |tail: &[PathSegment]| [at, &path!["external"], tail].concat();
+        if e.store.name.is_empty() {
+            self.error_hint(
+                &here(&path!["store"]),
+                "an external Secret needs the store it reads from",
+                "name a SecretStore of the namespace (`store: vault`) or a ClusterSecretStore (`store: {name: vault, kind: ClusterSecretStore}`)",
+            );
+        } else if let Err(why) = names::dns1123_subdomain(&e.store.name, 253) {
+            let store = &e.store.name;
+            self.error(&here(&path!["store", "name"]), format!("store name `{store}` {why}"));
+        }
+        if let Some(interval) = &e.refresh_interval
+            && crate::model::cron::go_duration_seconds(interval).is_none()
+        {
+            self.error_hint(
+                &here(&path!["refreshInterval"]),
+                format!("`{interval}` is not a duration"),
+                "write a Go duration such as `1h`, `15m` or `1h30m`; `0s` reads the values once",
+            );
+        }
+        if e.keys.is_empty() {
+            self.error_hint(
+                &here(&path!["keys"]),
+                "an external Secret needs its keys",
+                "map each key of the Secret to its key in the store (`API_KEY: prod/shop/api-key`)",
+            );
+        }
+        let mut keys = Vec::new();
+        for (key, remote) in &e.keys {
+            let at = here(&path!["keys", key]);
+            if let Err(why) = names::data_key(key) {
+                self.key_error(&at, format!("Secret key `{key}` {why}"));
+            }
+            if remote.key.trim().is_empty() {
+                self.error_hint(
+                    &at,
+                    format!("Secret key `{key}` has no key in the store"),
+                    "write the value's key (name or path) in the store, e.g. `prod/shop/api-key`",
+                );
+            }
+            for (field, value) in [("property", &remote.property), ("version", &remote.version)] {
+                if value.as_deref().is_some_and(|v| v.trim().is_empty()) {
+                    self.error(&[at.as_slice(), &path![field]].concat(), format!("`{field}` is empty"));
+                }
+            }
+            keys.push((
+                key.clone(),
+                RemoteValue {
+                    key: remote.key.clone(),
+                    property: remote.property.clone(),
+                    version: remote.version.clone(),
+                },
+            ));
+        }
+        SecretSource::External(ExternalSecret {
+            store: e.store.name.clone(),
+            store_kind: e.store.kind.unwrap_or(profile::SecretStoreKind::SecretStore).as_str(),
+            refresh_interval: e.refresh_interval.clone(),
+            keys,
+        })
+    }
+
+    /// A `SealedSecret`'s encrypted values: `kubeseal` output, base64.
+    fn sealed_secret(&mut self, at: &[PathSegment], sealed: &IndexMap<String, String>) -> SecretSource {
+        if sealed.is_empty() {
+            self.error_hint(
+                &[at, &path!["sealed"]].concat(),
+                "a sealed Secret needs its encrypted values",
+                "seal each value with `kubeseal --raw --name NAME --namespace NAMESPACE` and add it as `KEY: <ciphertext>`",
+            );
+        }
+        for (key, ciphertext) in sealed {
+            let at = [at, &path!["sealed", key]].concat();
+            if let Err(why) = names::data_key(key) {
+                self.key_error(&at, format!("Secret key `{key}` {why}"));
+            }
+            let base64 = |c: char| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '=');
+            if ciphertext.is_empty() || !ciphertext.chars().all(base64) {
+                // It may be the value itself: masked wherever a snippet shows it.
+                let redaction = Redaction { span: self.loaded.span_of(&at), kind: Redact::Whole };
+                self.credentials.push(redaction);
+                self.diag(
+                    Diagnostic::error(format!("the value of `{key}` is not sealed: kubeseal's ciphertext is base64"))
+                        .hint("seal the value with `kubeseal --raw --name NAME --namespace NAMESPACE`; never write it in the profile as it is")
+                        .redact(redaction),
+                    &at,
+                    false,
+                );
+            }
+        }
+        SecretSource::Sealed(sealed.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
     }
 
     /// Every key read from a Secret kgen creates must be in its data (a
@@ -315,22 +433,86 @@ impl Builder<'_> {
         if let Some((secret, key)) = cache.as_ref().and_then(|c| c.password.as_ref()) {
             reads.push((secret.clone(), key.clone(), path!["cache", "password"].to_vec()));
         }
+        // Secrets whose keys the bundle defines, and the keys read from
+        // each (an archive's Secret is read whole).
+        let mut used: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
+        let mut read_whole = std::collections::BTreeSet::new();
+        for db in databases {
+            if let DatabaseKind::InCluster(pg) = &db.kind
+                && let Some(WalArchive { auth: ArchiveAuth::Secret(s), .. }) = &pg.wal_archive
+            {
+                read_whole.insert(s.clone());
+            }
+        }
         for (secret, key, at) in reads {
-            let Some(created) = secrets.iter_mut().find(|s| s.name == secret) else { continue };
-            let Some(data) = created.data.as_mut() else { continue };
-            if data.contains_key(&key) {
-                continue;
-            }
-            if inputs.open_secrets.contains(&secret) {
-                data.insert(key, crate::inputs::PLACEHOLDER.to_string());
-                continue;
-            }
-            let create = p.secrets.get(&secret).and_then(|s| s.create.as_ref());
-            let sources = match create.and_then(|c| c.from_file.as_deref()) {
-                Some(file) => format!("add `{key}` to `{file}` or to `secrets.{secret}.create.fromEnv`"),
-                None => format!("add `{key}: <VARIABLE>` to `secrets.{secret}.create.fromEnv`"),
+            let Some(made) = secrets.iter_mut().find(|s| s.name == secret) else { continue };
+            used.entry(secret.clone()).or_default().insert(key.clone());
+            let missing = match &mut made.source {
+                SecretSource::Existing => continue,
+                SecretSource::Created(data) => {
+                    if data.contains_key(&key) {
+                        continue;
+                    }
+                    if inputs.open_secrets.contains(&secret) {
+                        data.insert(key, crate::inputs::PLACEHOLDER.to_string());
+                        continue;
+                    }
+                    let create = p.secrets.get(&secret).and_then(|s| s.create.as_ref());
+                    let sources = match create.and_then(|c| c.from_file.as_deref()) {
+                        Some(file) => format!("add `{key}` to `{file}` or to `secrets.{secret}.create.fromEnv`"),
+                        None => format!("add `{key}: <VARIABLE>` to `secrets.{secret}.create.fromEnv`"),
+                    };
+                    ("which kgen creates", sources)
+                }
+                SecretSource::External(e) => {
+                    if e.keys.iter().any(|(k, _)| *k == key) {
+                        continue;
+                    }
+                    (
+                        "whose values come from a secret store",
+                        format!("add `{key}: <its key in the store>` to `secrets.{secret}.external.keys`"),
+                    )
+                }
+                SecretSource::Sealed(data) => {
+                    if data.contains_key(&key) {
+                        continue;
+                    }
+                    (
+                        "whose values are sealed",
+                        format!(
+                            "seal the value with `kubeseal --raw` and add `{key}: <ciphertext>` to `secrets.{secret}.sealed`"
+                        ),
+                    )
+                }
             };
-            self.error_hint(&at, format!("Secret `{secret}`, which kgen creates, has no key `{key}`"), sources);
+            let (what, hint) = missing;
+            self.error_hint(&at, format!("Secret `{secret}`, {what}, has no key `{key}`"), hint);
+        }
+        // A key of a store or a sealed value that nothing reads is left
+        // over or misspelt; an extra manifest may read it, so a warning.
+        for (name, s) in &p.secrets {
+            if read_whole.contains(name) {
+                continue;
+            }
+            let (field, keys): (&str, Vec<&String>) = match (&s.external, &s.sealed) {
+                (Some(e), _) => ("external.keys", e.keys.keys().collect()),
+                (None, Some(sealed)) => ("sealed", sealed.keys().collect()),
+                _ => continue,
+            };
+            let read = used.get(name);
+            for key in keys {
+                if read.is_some_and(|r| r.contains(key)) {
+                    continue;
+                }
+                let mut at = path!["secrets", name].to_vec();
+                at.extend(field.split('.').map(PathSegment::from));
+                at.push(key.into());
+                self.warning(
+                    &at,
+                    format!("nothing in the profile reads key `{key}` of Secret `{name}`"),
+                    format!("read it (`secrets.{name}.env`), or remove it if nothing outside the profile does"),
+                );
+            }
         }
     }
 

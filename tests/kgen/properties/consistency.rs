@@ -22,7 +22,7 @@ impl External {
         if let Some(cm) = app.config_map.as_ref().filter(|c| c.data.is_none()) {
             e.config_maps.insert(cm.name.clone());
         }
-        for s in app.secrets.iter().filter(|s| s.data.is_none()) {
+        for s in app.secrets.iter().filter(|s| s.created().is_none()) {
             e.secrets.insert(s.name.clone());
         }
         if !app.service_account.create {
