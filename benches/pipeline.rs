@@ -13,7 +13,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use kgen::model::Inputs;
+use kgen::inputs::Inputs;
 use kgen::profile::load::{Loaded, Options, load_text};
 use kgen::source::SourceMap;
 use kgen::{check, model, object, output, patch, pipeline, render};

@@ -3,7 +3,8 @@
 //! the one install-order table.
 //!
 //! Adding a kind is one line in [`objects!`] (its place in the table is its
-//! install order) plus the file that builds it.
+//! install order) plus the code that builds it, and what else the kind
+//! needs (ARCHITECTURE.md, "One install-order table").
 
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;

@@ -19,16 +19,7 @@ use indexmap::IndexMap;
 
 pub use build::build;
 
-/// Values from outside the profile, gathered by the caller.
-#[derive(Clone, Debug, Default)]
-pub struct Inputs {
-    /// Data of the Secrets the profile asks kgen to create, by Secret name.
-    pub secret_data: BTreeMap<String, BTreeMap<String, String>>,
-    /// Created Secrets whose keys are not known (`kgen check` without their
-    /// dotenv file): every key the profile reads from them is taken to
-    /// exist, with a placeholder value.
-    pub open_secrets: std::collections::BTreeSet<String>,
-}
+use crate::inputs::Inputs;
 
 /// The app, validated.
 #[derive(Clone, Debug)]

@@ -9,6 +9,7 @@ mod docs;
 mod errors;
 mod escape_hatches;
 mod kustomize;
+mod layers;
 mod monitoring;
 mod out_dir;
 mod output;
