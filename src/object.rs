@@ -2,7 +2,7 @@
 //! k8s-openapi value (or a small typed struct for a custom resource), and
 //! the one install-order table.
 //!
-//! Adding a kind is one line in [`objects!`] (its place in the table is its
+//! Adding a kind is one line in `objects!` (its place in the table is its
 //! install order) plus the code that builds it, and what else the kind
 //! needs (ARCHITECTURE.md, "One install-order table").
 

@@ -195,13 +195,13 @@ fn object_leaks(object: &serde_json::Value, at: &mut Vec<PathSegment>, found: &m
     if api_version == "v1" && kind == "Secret" {
         return;
     }
-    if kind == "List" || kind.ends_with("List") {
-        if let Some(Value::Array(items)) = object.get("items") {
-            for (i, item) in items.iter().enumerate() {
-                at.extend([PathSegment::Key("items".into()), PathSegment::Index(i)]);
-                object_leaks(item, at, found);
-                at.truncate(at.len() - 2);
-            }
+    if (kind == "List" || kind.ends_with("List"))
+        && let Some(Value::Array(items)) = object.get("items")
+    {
+        for (i, item) in items.iter().enumerate() {
+            at.extend([PathSegment::Key("items".into()), PathSegment::Index(i)]);
+            object_leaks(item, at, found);
+            at.truncate(at.len() - 2);
         }
     }
     let is_config_map = api_version == "v1" && kind == "ConfigMap";

@@ -379,6 +379,7 @@ pub struct Database {
 }
 
 #[derive(Clone, Debug)]
+#[allow(clippy::large_enum_variant, reason = "one per database of an app: boxing would save nothing that counts")]
 pub enum DatabaseKind {
     Sqlite(Sqlite),
     /// PostgreSQL or TimescaleDB in a StatefulSet of kgen's.
