@@ -13,7 +13,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use kgen::pipeline::{self, stages};
+use kgen::{pipeline, stages};
 use stages::{Inputs, Loaded, Options, SourceMap, load_text};
 
 /// Profiles measured (full-stack apps, by name and path), rendered with

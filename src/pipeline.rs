@@ -13,31 +13,6 @@ use crate::profile::load::{self, Loaded, Options, Parsed};
 use crate::source::SourceMap;
 use crate::{check, extra_manifests, files, inputs, patch, render};
 
-/// The stages of a render, in order, as one public face of the library:
-/// what the benchmarks time one by one, the fuzz target drives and the
-/// tests call in process (the whole chain is [`render_loaded`]).
-pub mod stages {
-    // 1. Parse, merge the environment and `--set`, deserialize.
-    pub use crate::profile::load::{Loaded, Options, load, load_text};
-    pub use crate::source::{Source, SourceMap};
-    // 2. Values from outside the profile.
-    pub use crate::inputs::{Inputs, SecretValues};
-    // 3. Validate: `Profile` → `App`.
-    pub use crate::model::{App, build};
-    // 4. Render: `App` → objects.
-    pub use crate::render::render;
-    // 5. The profile's patches, then the consistency check and the
-    //    install order.
-    pub use crate::check::{External, Policy, check};
-    pub use crate::object::{Object, sort};
-    pub use crate::patch::apply as apply_patches;
-    // 6. Serialise, and read back.
-    pub use crate::output::{to_json, to_yaml};
-    pub use crate::yaml::parse::{Limits, parse_all};
-    // What a failed stage returns.
-    pub use crate::diagnostic::{Diagnostic, Errors};
-}
-
 /// A rendered profile.
 #[derive(Debug)]
 pub struct Rendered {

@@ -5,7 +5,7 @@
 //! Input format: the profile text, then optionally `\0`-separated `--set`
 //! arguments (at most 4), so the fuzzer reaches the `--set` parser too.
 
-use kgen::pipeline::stages::{self, Options, SourceMap, load_text};
+use kgen::stages::{self, Options, SourceMap, load_text};
 
 /// Environment variables a created Secret may read.
 fn env(name: &str) -> Option<String> {
