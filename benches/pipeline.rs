@@ -13,10 +13,8 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use kgen::model::Inputs;
-use kgen::profile::load::{Loaded, Options, load_text};
-use kgen::source::SourceMap;
-use kgen::{check, model, object, output, patch, pipeline, render};
+use kgen::{pipeline, stages};
+use stages::{Inputs, Loaded, Options, SourceMap, load_text};
 
 /// Profiles measured (full-stack apps, by name and path), rendered with
 /// `--env prod`.
@@ -38,21 +36,21 @@ fn load(name: &str, text: &str) -> Loaded {
 
 /// Patches and the consistency check, as `pipeline::render_loaded` runs them
 /// after `render::render`.
-fn finish(loaded: &Loaded, app: &model::App, objects: &mut [object::Object]) {
-    let policy = check::Policy::of(app, &loaded.profile);
-    patch::apply(loaded, objects, &Default::default(), &policy).expect("patches apply");
-    let external = check::External::of(app, &loaded.profile.external);
-    assert!(check::check(objects, &external, &policy).is_empty(), "the bundle is consistent");
-    object::sort(objects);
+fn finish(loaded: &Loaded, app: &stages::App, objects: &mut [stages::Object]) {
+    let policy = stages::Policy::of(app, &loaded.profile);
+    stages::apply_patches(loaded, objects, &Default::default(), &policy).expect("patches apply");
+    let external = stages::External::of(app, &loaded.profile.external);
+    assert!(stages::check(objects, &external, &policy).is_empty(), "the bundle is consistent");
+    stages::sort(objects);
 }
 
-fn stages(c: &mut Criterion) {
+fn each_stage(c: &mut Criterion) {
     for &(profile, path) in PROFILES {
         let text = read(path);
         let loaded = load(profile, &text);
         let inputs = Inputs::default();
-        let (app, _) = model::build(&loaded, &inputs).expect("the profile is valid");
-        let objects = render::render(&app);
+        let (app, _) = stages::build(&loaded, &inputs).expect("the profile is valid");
+        let objects = stages::render(&app);
         let mut finished = objects.clone();
         finish(&loaded, &app, &mut finished);
 
@@ -60,8 +58,8 @@ fn stages(c: &mut Criterion) {
         group.bench_function("parse", |b| {
             b.iter(|| load_text(profile, black_box(text.clone()), &options(), &mut SourceMap::default()).unwrap())
         });
-        group.bench_function("validate", |b| b.iter(|| model::build(black_box(&loaded), &inputs).unwrap()));
-        group.bench_function("render", |b| b.iter(|| render::render(black_box(&app))));
+        group.bench_function("validate", |b| b.iter(|| stages::build(black_box(&loaded), &inputs).unwrap()));
+        group.bench_function("render", |b| b.iter(|| stages::render(black_box(&app))));
         group.bench_function("finish (patches, check, sort)", |b| {
             b.iter_batched_ref(
                 || objects.clone(),
@@ -70,17 +68,17 @@ fn stages(c: &mut Criterion) {
             )
         });
         group.bench_function("check", |b| {
-            let external = check::External::of(&app, &loaded.profile.external);
-            let policy = check::Policy::of(&app, &loaded.profile);
-            b.iter(|| check::check(black_box(&finished), &external, &policy))
+            let external = stages::External::of(&app, &loaded.profile.external);
+            let policy = stages::Policy::of(&app, &loaded.profile);
+            b.iter(|| stages::check(black_box(&finished), &external, &policy))
         });
-        group.bench_function("serialise", |b| b.iter(|| output::to_yaml(black_box(&finished))));
+        group.bench_function("serialise", |b| b.iter(|| stages::to_yaml(black_box(&finished))));
         group.bench_function("whole (text to YAML)", |b| {
             b.iter(|| {
                 let mut sources = SourceMap::default();
                 let loaded = load_text(profile, black_box(text.clone()), &options(), &mut sources).unwrap();
                 let rendered = pipeline::render_loaded(loaded, &|_| None, &mut sources).unwrap();
-                output::to_yaml(&rendered.objects)
+                stages::to_yaml(&rendered.objects)
             })
         });
         group.finish();
@@ -90,6 +88,6 @@ fn stages(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = Criterion::default().warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3));
-    targets = stages
+    targets = each_stage
 }
 criterion_main!(benches);

@@ -344,38 +344,6 @@ pub fn script(plan: &Plan<'_>) -> String {
     templates::render("bootstrap.sh", context)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn variable_names_are_quoted_in_the_script() {
-        // The model refuses such a name; the script quotes it all the same.
-        let needs = Needs::default();
-        let plan = Plan {
-            cluster: Cluster::Kind,
-            app: "shop",
-            render_args: vec!["shop.yaml".into()],
-            needs: &needs,
-            kind_config_file: None,
-            env_vars: vec!["X}\"; touch /tmp/PWN; echo \"${Y".into(), "SHOP_TOKEN".into()],
-        };
-        let script = script(&plan);
-        assert!(script.contains("printenv 'X}\"; touch /tmp/PWN; echo \"${Y' >/dev/null"), "{script}");
-        assert!(script.contains("printenv SHOP_TOKEN >/dev/null"), "{script}");
-    }
-
-    #[test]
-    fn issuers_are_created_only_under_valid_names() {
-        let mut issuers = BTreeSet::new();
-        let mut warnings = Vec::new();
-        issuer(&mut issuers, &mut warnings, "letsencrypt-prod");
-        issuer(&mut issuers, &mut warnings, "x\nISSUER\nrm -rf /");
-        assert_eq!(issuers.into_iter().collect::<Vec<_>>(), ["letsencrypt-prod"]);
-        assert_eq!(warnings.len(), 1);
-    }
-}
-
 /// `--set`s that make the render fit the local cluster: Envoy Gateway's
 /// namespace through the app's network policies, kind's IngressClass, and
 /// `IfNotPresent` for the app's own images (which the script loads); with
@@ -498,4 +466,36 @@ pub fn secrets(
         secrets.iter().map(|s| s.namespace.clone()).collect::<BTreeSet<_>>().into_iter().collect();
     needs.secrets = secrets.into_iter().collect();
     warnings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn variable_names_are_quoted_in_the_script() {
+        // The model refuses such a name; the script quotes it all the same.
+        let needs = Needs::default();
+        let plan = Plan {
+            cluster: Cluster::Kind,
+            app: "shop",
+            render_args: vec!["shop.yaml".into()],
+            needs: &needs,
+            kind_config_file: None,
+            env_vars: vec!["X}\"; touch /tmp/PWN; echo \"${Y".into(), "SHOP_TOKEN".into()],
+        };
+        let script = script(&plan);
+        assert!(script.contains("printenv 'X}\"; touch /tmp/PWN; echo \"${Y' >/dev/null"), "{script}");
+        assert!(script.contains("printenv SHOP_TOKEN >/dev/null"), "{script}");
+    }
+
+    #[test]
+    fn issuers_are_created_only_under_valid_names() {
+        let mut issuers = BTreeSet::new();
+        let mut warnings = Vec::new();
+        issuer(&mut issuers, &mut warnings, "letsencrypt-prod");
+        issuer(&mut issuers, &mut warnings, "x\nISSUER\nrm -rf /");
+        assert_eq!(issuers.into_iter().collect::<Vec<_>>(), ["letsencrypt-prod"]);
+        assert_eq!(warnings.len(), 1);
+    }
 }

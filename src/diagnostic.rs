@@ -8,6 +8,7 @@ use std::fmt;
 
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 
+pub use crate::redact::Redact;
 use crate::source::{SourceMap, Span};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -43,13 +44,14 @@ pub struct Redaction {
     pub kind: Redact,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Redact {
-    /// The whole text is secret.
-    Whole,
-    /// The passwords of the URLs in it are secret (the whole text when they
-    /// cannot be told apart in the source: escapes, several lines).
-    UrlPasswords,
+/// Names for a hint, quoted: at most ten, then how many more.
+pub fn short_list<'a>(names: impl ExactSizeIterator<Item = &'a str>) -> String {
+    let total = names.len();
+    let mut list: Vec<String> = names.take(10).map(|n| format!("`{n}`")).collect();
+    if total > 10 {
+        list.push(format!("and {} more", total - 10));
+    }
+    list.join(", ")
 }
 
 impl Diagnostic {
@@ -210,7 +212,7 @@ fn redacted(
         let secret = &text[from..to];
         let precise = r.kind == Redact::UrlPasswords && !secret.contains(['\\', '\n', '\r']);
         if precise {
-            for p in crate::model::credentials::url_password_ranges(secret) {
+            for p in crate::redact::url_password_ranges(secret) {
                 cuts.push((from + p.start..from + p.end, "****".into()));
             }
         } else {

@@ -7,10 +7,22 @@ use std::collections::BTreeMap;
 
 use crate::diagnostic::{Collector, Diagnostic, Errors};
 use crate::files::{self, ReadError};
-use crate::model::{Inputs, names};
+use crate::model::names;
 use crate::path;
 use crate::profile::load::Loaded;
 use crate::source::{Source, SourceMap, Span};
+
+/// Values from outside the profile, gathered by [`gather`] for the model
+/// (`model::build`).
+#[derive(Clone, Debug, Default)]
+pub struct Inputs {
+    /// Data of the Secrets the profile asks kgen to create, by Secret name.
+    pub secret_data: BTreeMap<String, BTreeMap<String, String>>,
+    /// Created Secrets whose keys are not known (`kgen check` without their
+    /// dotenv file): every key the profile reads from them is taken to
+    /// exist, with a placeholder value.
+    pub open_secrets: std::collections::BTreeSet<String>,
+}
 
 /// Where the values of the Secrets kgen creates come from.
 #[derive(Clone, Copy)]
@@ -132,7 +144,7 @@ pub fn gather(
         // The API server refuses a Secret of more than 1 MiB; its values
         // are never shown, only their size.
         let size: usize = data.values().map(String::len).sum();
-        if size > crate::check::api::DATA_MAX_BYTES {
+        if size > crate::kube::DATA_MAX_BYTES {
             errors.push(
                 located(
                     loaded,

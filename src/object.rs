@@ -2,8 +2,9 @@
 //! k8s-openapi value (or a small typed struct for a custom resource), and
 //! the one install-order table.
 //!
-//! Adding a kind is one line in [`objects!`] (its place in the table is its
-//! install order) plus the file that builds it.
+//! Adding a kind is one line in `objects!` (its place in the table is its
+//! install order) plus the code that builds it, and what else the kind
+//! needs (ARCHITECTURE.md, "One install-order table").
 
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;

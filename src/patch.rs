@@ -250,14 +250,14 @@ fn unknown_target(names_by_kind: &BTreeMap<String, Vec<String>>, kind: &str, nam
         let kinds = names_by_kind.keys().map(String::as_str);
         return match did_you_mean(kind, kinds.clone()) {
             Some(k) => d.hint(format!("did you mean kind `{k}`?")),
-            None => d.hint(format!("the bundle has {}", crate::model::names::short_list(kinds))),
+            None => d.hint(format!("the bundle has {}", crate::diagnostic::short_list(kinds))),
         };
     };
     match did_you_mean(name, same_kind.iter().map(String::as_str)) {
         Some(m) => d.hint(format!("did you mean `{m}`?")),
         None => d.hint(format!(
             "{kind} objects in the bundle: {}",
-            crate::model::names::short_list(same_kind.iter().map(String::as_str))
+            crate::diagnostic::short_list(same_kind.iter().map(String::as_str))
         )),
     }
 }

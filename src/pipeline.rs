@@ -6,8 +6,8 @@ use std::collections::HashSet;
 use std::path::Path;
 
 use crate::diagnostic::{Diagnostic, Errors, ValueMask};
-use crate::inputs::SecretValues;
-use crate::model::{self, App, Inputs, credentials};
+use crate::inputs::{Inputs, SecretValues};
+use crate::model::{self, App, credentials};
 use crate::object::{self, Object};
 use crate::profile::load::{self, Loaded, Options, Parsed};
 use crate::source::SourceMap;

@@ -5,8 +5,7 @@
 //! Input format: the profile text, then optionally `\0`-separated `--set`
 //! arguments (at most 4), so the fuzzer reaches the `--set` parser too.
 
-use kgen::profile::load::{Options, load_text};
-use kgen::source::SourceMap;
+use kgen::stages::{self, Options, SourceMap, load_text};
 
 /// Environment variables a created Secret may read.
 fn env(name: &str) -> Option<String> {
@@ -44,16 +43,16 @@ pub fn check(data: &[u8]) {
     }
 }
 
-fn render(loaded: kgen::profile::load::Loaded, sources: &mut SourceMap) {
+fn render(loaded: stages::Loaded, sources: &mut SourceMap) {
     match kgen::pipeline::render_loaded(loaded, &env, sources) {
         Ok(rendered) => {
-            let yaml = kgen::output::to_yaml(&rendered.objects);
-            let _ = kgen::output::to_json(&rendered.objects);
+            let yaml = stages::to_yaml(&rendered.objects);
+            let _ = stages::to_json(&rendered.objects);
             // What kgen writes, kgen's own strict reader reads back.
             let mut out = SourceMap::default();
-            let id = out.add(kgen::source::Source::new("out.yaml", yaml));
-            let limits = kgen::yaml::parse::Limits { max_bytes: usize::MAX, max_depth: 64, max_nodes: usize::MAX };
-            if let Err(e) = kgen::yaml::parse::parse_all(out.get(id), id, &limits) {
+            let id = out.add(stages::Source::new("out.yaml", yaml));
+            let limits = stages::Limits { max_bytes: usize::MAX, max_depth: 64, max_nodes: usize::MAX };
+            if let Err(e) = stages::parse_all(out.get(id), id, &limits) {
                 panic!("rendered YAML does not parse: {e}\n{}", out.get(id).text);
             }
         }
@@ -62,7 +61,7 @@ fn render(loaded: kgen::profile::load::Loaded, sources: &mut SourceMap) {
 }
 
 /// Every failure has at least one error with a message, and renders.
-fn check_errors(errors: &kgen::diagnostic::Errors, sources: &SourceMap) {
+fn check_errors(errors: &stages::Errors, sources: &SourceMap) {
     assert!(errors.0.iter().any(|d| d.is_error()), "failure without an error");
     for d in &errors.0 {
         assert!(!d.message.trim().is_empty(), "empty message");

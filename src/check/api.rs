@@ -11,6 +11,7 @@
 
 use serde_json::Value;
 
+use crate::kube::DATA_MAX_BYTES;
 use crate::model::{names, quantity};
 use crate::yaml::PathSegment;
 
@@ -29,9 +30,6 @@ fn problem(message: impl Into<String>, at: &[&str], hint: Option<&str>) -> Probl
 fn keys(at: &[&str]) -> Vec<PathSegment> {
     at.iter().map(|k| PathSegment::Key(k.to_string())).collect()
 }
-
-/// The most a ConfigMap's or a Secret's data may hold (`MaxSecretSize`).
-pub const DATA_MAX_BYTES: usize = 1 << 20;
 
 /// Built-in kinds and the versions of their group the API server serves;
 /// a kind of a group listed here that the table does not name does not

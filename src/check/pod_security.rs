@@ -176,7 +176,7 @@ fn is_true(v: Option<&Value>) -> bool {
     v.and_then(Value::as_bool) == Some(true)
 }
 
-fn text<'a>(v: Option<&'a Value>) -> Option<&'a str> {
+fn text(v: Option<&Value>) -> Option<&str> {
     v.and_then(Value::as_str)
 }
 

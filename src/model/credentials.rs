@@ -32,7 +32,7 @@
 //! a `v1` Secret): every string it holds, by the name of its field or
 //! variable where the object names it.
 
-use crate::diagnostic::Redact;
+use crate::redact::{Redact, is_reference, url_password_ranges};
 use crate::yaml::PathSegment;
 
 /// Whether a variable or setting named `name` holds a credential.
@@ -73,39 +73,6 @@ pub fn is_plain_value(value: &str) -> bool {
 /// Whether `value` contains a URL with a literal password.
 pub fn has_url_password(value: &str) -> bool {
     !url_password_ranges(value).is_empty()
-}
-
-/// The byte ranges of the literal passwords of the URLs in `value`.
-///
-/// After `scheme://`, the user name runs to the first `:` (and holds no
-/// `/`, `?`, `#` or `@`), and the password from there to the last `@` of
-/// the URL (which ends at a space or a quote): a password may hold `/`,
-/// `?` and `#`. A port (`host:8080/path@x`) is not a password.
-pub fn url_password_ranges(value: &str) -> Vec<std::ops::Range<usize>> {
-    let mut out = Vec::new();
-    let mut at = 0;
-    while let Some(i) = value[at..].find("://") {
-        let start = at + i + 3;
-        let after = &value[start..];
-        let url = after.split([' ', '\n', '\t', '\r', '"', '\'', '`', '<', '>']).next().unwrap_or("");
-        at = start;
-        let Some(colon) = url.find(':') else { continue };
-        let user = &url[..colon];
-        if user.contains(['/', '?', '#', '@']) {
-            continue;
-        }
-        let Some(end) = url.rfind('@').filter(|&e| e > colon) else { continue };
-        let password = &url[colon + 1..end];
-        let digits = password.bytes().take_while(u8::is_ascii_digit).count();
-        let port = digits > 0 && password[digits..].starts_with(['/', '?', '#']);
-        if password.is_empty() || port || is_reference(password) {
-            continue;
-        }
-        let from = start + colon + 1;
-        out.push(from..from + password.len());
-        at = from + password.len();
-    }
-    out
 }
 
 /// `value` with the passwords of its URLs written as `****`.
@@ -228,13 +195,13 @@ fn object_leaks(object: &serde_json::Value, at: &mut Vec<PathSegment>, found: &m
     if api_version == "v1" && kind == "Secret" {
         return;
     }
-    if kind == "List" || kind.ends_with("List") {
-        if let Some(Value::Array(items)) = object.get("items") {
-            for (i, item) in items.iter().enumerate() {
-                at.extend([PathSegment::Key("items".into()), PathSegment::Index(i)]);
-                object_leaks(item, at, found);
-                at.truncate(at.len() - 2);
-            }
+    if (kind == "List" || kind.ends_with("List"))
+        && let Some(Value::Array(items)) = object.get("items")
+    {
+        for (i, item) in items.iter().enumerate() {
+            at.extend([PathSegment::Key("items".into()), PathSegment::Index(i)]);
+            object_leaks(item, at, found);
+            at.truncate(at.len() - 2);
         }
     }
     let is_config_map = api_version == "v1" && kind == "ConfigMap";
@@ -401,14 +368,6 @@ fn looks_like_a_path(s: &str) -> bool {
 fn credential_flag(arg: &str) -> Option<String> {
     let name = arg.strip_prefix("--")?.split('=').next()?;
     (!name.starts_with("no-") && is_credential_name(name)).then(|| format!("--{name}"))
-}
-
-/// `$(VAR)` (expanded by Kubernetes in env values, commands and args) or
-/// `${VAR}` (expanded by a shell).
-fn is_reference(s: &str) -> bool {
-    let inner = s.strip_prefix("$(").and_then(|r| r.strip_suffix(')'));
-    let inner = inner.or_else(|| s.strip_prefix("${").and_then(|r| r.strip_suffix('}')));
-    inner.is_some_and(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
 }
 
 /// The words of a name, upper-cased: `dbPassword` and `DB_PASSWORD` are

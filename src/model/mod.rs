@@ -19,16 +19,7 @@ use indexmap::IndexMap;
 
 pub use build::build;
 
-/// Values from outside the profile, gathered by the caller.
-#[derive(Clone, Debug, Default)]
-pub struct Inputs {
-    /// Data of the Secrets the profile asks kgen to create, by Secret name.
-    pub secret_data: BTreeMap<String, BTreeMap<String, String>>,
-    /// Created Secrets whose keys are not known (`kgen check` without their
-    /// dotenv file): every key the profile reads from them is taken to
-    /// exist, with a placeholder value.
-    pub open_secrets: std::collections::BTreeSet<String>,
-}
+use crate::inputs::Inputs;
 
 /// The app, validated.
 #[derive(Clone, Debug)]
@@ -447,6 +438,7 @@ pub struct Database {
 }
 
 #[derive(Clone, Debug)]
+#[allow(clippy::large_enum_variant, reason = "one per database of an app: boxing would save nothing that counts")]
 pub enum DatabaseKind {
     Sqlite(Sqlite),
     /// PostgreSQL or TimescaleDB in a StatefulSet of kgen's.

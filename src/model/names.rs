@@ -129,16 +129,6 @@ pub fn data_key(s: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Names for a hint, quoted: at most ten, then how many more.
-pub fn short_list<'a>(names: impl ExactSizeIterator<Item = &'a str>) -> String {
-    let total = names.len();
-    let mut list: Vec<String> = names.take(10).map(|n| format!("`{n}`")).collect();
-    if total > 10 {
-        list.push(format!("and {} more", total - 10));
-    }
-    list.join(", ")
-}
-
 /// The object kinds whose names have rules of their own.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NameRule {

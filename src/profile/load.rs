@@ -251,7 +251,7 @@ fn unknown_environment(env: &str, defined: &[String]) -> Diagnostic {
     d = match defined.len() {
         0 => d.hint("this profile defines no environments; add them under `environments:`"),
         _ => {
-            let list = crate::model::names::short_list(defined.iter().map(String::as_str));
+            let list = crate::diagnostic::short_list(defined.iter().map(String::as_str));
             match did_you_mean(env, defined.iter().map(String::as_str)) {
                 Some(m) => d.hint(format!("did you mean `{m}`? this profile defines {list}")),
                 None => d.hint(format!("this profile defines {list}")),

@@ -14,16 +14,12 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use crate::object::Object;
 
-/// Argo CD's sync-wave annotation: lower waves are applied, and must be
-/// healthy, before higher ones.
-pub const SYNC_WAVE: &str = "argocd.argoproj.io/sync-wave";
-/// Argo CD's per-object sync options.
-pub const ARGO_SYNC_OPTIONS: &str = "argocd.argoproj.io/sync-options";
+use crate::kube::{ARGO_SYNC_OPTIONS, FLUX_PRUNE, SYNC_WAVE};
+
 /// Keeps Argo CD from pruning the object when it leaves the bundle, and from
 /// deleting it with the Application.
 pub const ARGO_KEEP: &str = "Prune=false,Delete=false";
 /// Keeps Flux from garbage-collecting the object.
-pub const FLUX_PRUNE: &str = "kustomize.toolkit.fluxcd.io/prune";
 pub const FLUX_KEEP: &str = "disabled";
 
 /// What an object is, for the order in which GitOps tools apply it.

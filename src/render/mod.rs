@@ -21,6 +21,7 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 
+use crate::kube;
 use crate::model::App;
 use crate::object::{self, Object};
 
@@ -120,9 +121,9 @@ fn secrets_read(spec: &k8s_openapi::api::core::v1::PodSpec) -> std::collections:
 /// app versions (never the version label).
 pub fn selector_labels(app: &App, component: &str) -> BTreeMap<String, String> {
     BTreeMap::from([
-        ("app.kubernetes.io/name".to_string(), app.name.clone()),
-        ("app.kubernetes.io/instance".to_string(), app.instance.clone()),
-        ("app.kubernetes.io/component".to_string(), component.to_string()),
+        (kube::LABEL_NAME.into(), app.name.clone()),
+        (kube::LABEL_INSTANCE.into(), app.instance.clone()),
+        (kube::LABEL_COMPONENT.into(), component.to_string()),
     ])
 }
 
@@ -130,15 +131,15 @@ pub fn selector_labels(app: &App, component: &str) -> BTreeMap<String, String> {
 /// objects), plus the profile's extra labels.
 pub fn labels(app: &App, component: Option<&str>) -> BTreeMap<String, String> {
     let mut l = app.labels.clone();
-    l.insert("app.kubernetes.io/name".into(), app.name.clone());
-    l.insert("app.kubernetes.io/instance".into(), app.instance.clone());
+    l.insert(kube::LABEL_NAME.into(), app.name.clone());
+    l.insert(kube::LABEL_INSTANCE.into(), app.instance.clone());
     if let Some(c) = component {
-        l.insert("app.kubernetes.io/component".into(), c.to_string());
+        l.insert(kube::LABEL_COMPONENT.into(), c.to_string());
     }
-    l.insert("app.kubernetes.io/part-of".into(), app.part_of.clone());
-    l.insert("app.kubernetes.io/managed-by".into(), MANAGED_BY.into());
+    l.insert(kube::LABEL_PART_OF.into(), app.part_of.clone());
+    l.insert(kube::LABEL_MANAGED_BY.into(), MANAGED_BY.into());
     if let Some(v) = &app.version {
-        l.insert("app.kubernetes.io/version".into(), v.clone());
+        l.insert(kube::LABEL_VERSION.into(), v.clone());
     }
     l
 }
@@ -148,7 +149,7 @@ pub fn labels(app: &App, component: Option<&str>) -> BTreeMap<String, String> {
 /// restart them.
 pub fn support_pod_labels(app: &App, component: &str) -> BTreeMap<String, String> {
     let mut l = labels(app, Some(component));
-    l.remove("app.kubernetes.io/version");
+    l.remove(kube::LABEL_VERSION);
     l
 }
 

@@ -8,6 +8,7 @@ mod diff;
 mod docs;
 mod escape_hatches;
 mod kustomize;
+mod layers;
 mod monitoring;
 mod out_dir;
 mod output;

@@ -13,29 +13,28 @@ pub(super) use data::mark_references;
 use super::image::ImageRef;
 use super::*;
 use super::{credentials, names};
-use crate::diagnostic::{Collector, Diagnostic, Errors, Redact, Redaction};
+use crate::diagnostic::{Collector, Diagnostic, Errors, Redaction};
+use crate::kube;
 use crate::path;
 use crate::profile::{API_VERSION, load::Loaded};
+use crate::redact::Redact;
 use crate::yaml::PathSegment;
 
 /// Labels kgen sets itself on every object.
 pub(super) const RESERVED_LABELS: &[&str] = &[
-    "app.kubernetes.io/name",
-    "app.kubernetes.io/instance",
-    "app.kubernetes.io/component",
-    "app.kubernetes.io/managed-by",
-    "app.kubernetes.io/part-of",
-    "app.kubernetes.io/version",
+    kube::LABEL_NAME,
+    kube::LABEL_INSTANCE,
+    kube::LABEL_COMPONENT,
+    kube::LABEL_MANAGED_BY,
+    kube::LABEL_PART_OF,
+    kube::LABEL_VERSION,
 ];
 
 /// Annotations kgen sets itself on objects: Argo CD's sync wave (from
 /// `render::lifecycle`'s one table) and Flux's prune switch. Argo CD's sync
 /// options are the profile's to set: kgen adds its `Prune=false,Delete=false`
 /// to them on the objects that hold data.
-pub(super) const RESERVED_ANNOTATIONS: &[&str] = {
-    use crate::render::lifecycle::{FLUX_PRUNE, SYNC_WAVE};
-    &[SYNC_WAVE, FLUX_PRUNE]
-};
+pub(super) const RESERVED_ANNOTATIONS: &[&str] = &[kube::SYNC_WAVE, kube::FLUX_PRUNE];
 
 /// Annotations kgen sets itself on pods: checksums of the created settings
 /// and Secrets, which roll the pods when those change (`render::config`).

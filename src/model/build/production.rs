@@ -578,7 +578,7 @@ impl Builder<'_> {
                     let hint = if declared.is_empty() {
                         "the components it lets in declare no ports".to_string()
                     } else {
-                        format!("their ports: {}", names::short_list(declared.iter().map(String::as_str)))
+                        format!("their ports: {}", crate::diagnostic::short_list(declared.iter().map(String::as_str)))
                     };
                     self.error_hint(
                         &[pat.as_slice(), &path!["ports", j]].concat(),

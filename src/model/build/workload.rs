@@ -522,7 +522,10 @@ impl Builder<'_> {
                     let hint = if ports.is_empty() {
                         "declare it under the component's `ports`".to_string()
                     } else {
-                        format!("declared ports: {}", names::short_list(ports.iter().map(|p| p.name.as_str())))
+                        format!(
+                            "declared ports: {}",
+                            crate::diagnostic::short_list(ports.iter().map(|p| p.name.as_str()))
+                        )
                     };
                     self.error_hint(
                         port_at,
@@ -734,7 +737,7 @@ impl Builder<'_> {
                         let hint = if secret_names.is_empty() {
                             format!("declare it: `secrets: {{{secret}: {{}}}}` (an existing Secret)")
                         } else {
-                            format!("declared secrets: {}", names::short_list(secret_names.iter().copied()))
+                            format!("declared secrets: {}", crate::diagnostic::short_list(secret_names.iter().copied()))
                         };
                         problems.push((
                             format!("`{name}` reads Secret `{secret}`, which `secrets` does not declare"),
