@@ -124,8 +124,8 @@ mod tests {
     fn names_as_kubectl_get_o_name() {
         assert_eq!(kubectl_name(&object("apps/v1", "Deployment", "web")), "deployment.apps/web");
         assert_eq!(kubectl_name(&object("v1", "Service", "web")), "service/web");
-        let sm = object("monitoring.coreos.com/v1", "ServiceMonitor", "web");
-        assert_eq!(kubectl_name(&sm), "servicemonitor.monitoring.coreos.com/web");
+        let sm = object("widgets.example.com/v1", "Widget", "web");
+        assert_eq!(kubectl_name(&sm), "widget.widgets.example.com/web");
         assert!(Selector::parse(&kubectl_name(&sm)).unwrap().matches(&sm));
     }
 }

@@ -623,7 +623,8 @@ mod knows_path_tests {
         assert!(knows_path(&[Key("replicas".into())]));
         assert!(knows_path(&[Key("image".into()), Key("tag".into())]));
         assert!(knows_path(&[Key("settings".into()), Key("ANY_NAME".into())]));
-        assert!(knows_path(&[Key("ports".into()), Index(0), Key("port".into())]));
+        assert!(knows_path(&[Key("ports".into()), Key("http".into()), Key("port".into())]));
+        assert!(knows_path(&[Key("imagePullSecrets".into()), Index(0)]));
         assert!(knows_path(&[Key("namespace".into()), Key("name".into())]));
         assert!(!knows_path(&[Key("https://b".into())]));
         assert!(!knows_path(&[Key("b".into())]));

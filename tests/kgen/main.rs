@@ -8,6 +8,7 @@ mod diff;
 mod docs;
 mod errors;
 mod escape_hatches;
+mod flags;
 mod kustomize;
 mod monitoring;
 mod out_dir;
