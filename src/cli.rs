@@ -77,9 +77,11 @@ pub enum Command {
     Bootstrap(BootstrapArgs),
     /// Print the JSON Schema of the profile format (for editor completion).
     Schema,
-    /// Print the man page (roff): `kgen man > /usr/local/share/man/man1/kgen.1`.
+    /// Print a man page (roff): `kgen man > /usr/local/share/man/man1/kgen.1`,
+    /// `kgen man render` for `kgen-render.1`, or write every page with
+    /// `kgen man --out-dir /usr/local/share/man/man1`.
     #[command(hide = true)]
-    Man,
+    Man(ManArgs),
     /// Print a shell completion script.
     #[command(after_help = "Example:\n  kgen completions bash > /etc/bash_completion.d/kgen")]
     Completions {
@@ -87,6 +89,26 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+    /// The environments a profile defines, one a line (for the completion
+    /// scripts).
+    #[command(name = "__complete-envs", hide = true)]
+    CompleteEnvs {
+        /// The profile file.
+        profile: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The subcommand whose page to print (`render` prints `kgen-render.1`);
+    /// default: the page of `kgen` itself.
+    #[arg(value_name = "COMMAND", conflicts_with = "out_dir")]
+    pub command: Option<String>,
+
+    /// Write every page into DIR (`kgen.1`, `kgen-render.1`, …), replacing
+    /// pages of those names.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
 }
 
 /// Which profile variant to render.
@@ -108,6 +130,13 @@ pub struct ProfileArgs {
     /// Repeatable; `\.` is a literal dot in a key.
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub sets: Vec<String>,
+
+    /// The app's namespace, like `--set namespace.name=NAME` but applied
+    /// last, after `--env`, `-f` and every `--set`. Every namespaced object
+    /// and every text that names the namespace (URLs, alerts, dashboards)
+    /// follows.
+    #[arg(short = 'n', long = "namespace", value_name = "NAME")]
+    pub namespace: Option<String>,
 
     /// An API the target cluster serves besides the built-in ones, as
     /// `group/version` or `group/version/Kind` (repeatable, or
@@ -134,6 +163,7 @@ impl ProfileArgs {
             environment: env,
             values: self.values.clone(),
             sets: self.sets.clone(),
+            namespace: self.namespace.clone(),
             target: crate::target::Target::new(&self.api_versions, self.kube_version.as_deref())?,
             files_root: self.files_root.clone(),
         })
@@ -152,6 +182,13 @@ pub struct RenderArgs {
     /// Output format on stdout.
     #[arg(short, long, value_enum, default_value_t = Format::Yaml)]
     pub output: Format,
+
+    /// Print only this object, as KIND/NAME the way kubectl names it
+    /// (`deployment/web`, `Deployment/web`, `deployment.apps/web`);
+    /// repeatable. A selector that matches no rendered object is an error.
+    /// Not with --out-dir, which owns the whole directory.
+    #[arg(long = "show-only", value_name = "KIND/NAME", conflicts_with = "out_dir")]
+    pub show_only: Vec<String>,
 
     /// Write one file per object into DIR instead of stdout. Files kgen did
     /// not write are never overwritten; files it wrote before and no longer
@@ -232,6 +269,12 @@ pub struct DiffArgs {
     /// old side) — the folder of one bundle.
     #[arg(long, value_name = "DIR")]
     pub from: Option<PathBuf>,
+
+    /// Print a summary instead of the diff: a line per changed object
+    /// (added, removed or changed, with lines added and removed), then the
+    /// total, like `git diff --stat`. The exit status is the same.
+    #[arg(long)]
+    pub stat: bool,
 }
 
 #[derive(Debug, Args)]

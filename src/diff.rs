@@ -32,6 +32,42 @@ pub struct Report {
     pub removed: usize,
     /// Changes `kubectl apply` will reject or that leave objects behind.
     pub warnings: Vec<Diagnostic>,
+    /// One line of `--stat` per changed object, in the order of `text`.
+    pub stat: Vec<Stat>,
+}
+
+/// How one object changed, for `kgen diff --stat`.
+#[derive(Debug)]
+pub struct Stat {
+    /// `Kind/namespace/name`.
+    pub object: String,
+    pub change: Change,
+    /// Lines added and removed in its diff.
+    pub plus: usize,
+    pub minus: usize,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Change {
+    Added,
+    Removed,
+    Changed,
+}
+
+impl Stat {
+    fn of(object: String, change: Change, unified: &str) -> Stat {
+        // The two header lines first, then hunks.
+        let body = unified.lines().skip(2);
+        let (mut plus, mut minus) = (0, 0);
+        for line in body {
+            match line.as_bytes().first() {
+                Some(b'+') => plus += 1,
+                Some(b'-') => minus += 1,
+                _ => {}
+            }
+        }
+        Stat { object, change, plus, minus }
+    }
 }
 
 impl Report {
@@ -44,6 +80,31 @@ impl Report {
             return "no differences".into();
         }
         format!("{} changed, {} added, {} removed", self.changed, self.added, self.removed)
+    }
+
+    /// `--stat`: a line per changed object (what changed, lines added and
+    /// removed), then the total, like `git diff --stat`.
+    pub fn stat_text(&self) -> String {
+        let width = self.stat.iter().map(|s| s.object.chars().count()).max().unwrap_or(0);
+        let mut out = String::new();
+        for s in &self.stat {
+            let change = match s.change {
+                Change::Added => "added",
+                Change::Removed => "removed",
+                Change::Changed => "changed",
+            };
+            out.push_str(&format!(" {:<width$} | {change:<7} +{} -{}\n", s.object, s.plus, s.minus));
+        }
+        let (plus, minus) = self.stat.iter().fold((0, 0), |(p, m), s| (p + s.plus, m + s.minus));
+        let n = self.stat.len();
+        out.push_str(&format!(
+            " {n} object{} ({}), {plus} insertion{}(+), {minus} deletion{}(-)\n",
+            if n == 1 { "" } else { "s" },
+            self.summary(),
+            if plus == 1 { "" } else { "s" },
+            if minus == 1 { "" } else { "s" },
+        ));
+        out
     }
 }
 
@@ -206,13 +267,17 @@ fn compare_unmasked(old: Side<'_>, new: Side<'_>, mask: &ValueMask) -> Report {
         if old_text == new_text {
             continue;
         }
-        match &old_value {
+        let change = match &old_value {
             Some(o) => {
                 report.changed += 1;
                 immutable_changes(id, o, new_value, &mut report.warnings);
+                Change::Changed
             }
-            None => report.added += 1,
-        }
+            None => {
+                report.added += 1;
+                Change::Added
+            }
+        };
         let old_header =
             if old_value.is_some() { format!("{} ({})", id.header(), old.label) } else { "/dev/null".into() };
         let new_header = format!("{} ({})", id.header(), new.label);
@@ -224,9 +289,12 @@ fn compare_unmasked(old: Side<'_>, new: Side<'_>, mask: &ValueMask) -> Report {
                 mask.mask(&old_header),
                 mask.mask(&new_header)
             ));
+            report.stat.push(Stat { object: mask.mask(&id.header()), change, plus: 0, minus: 0 });
             continue;
         }
-        report.text.push_str(&unified(&old_shown, &new_shown, &mask.mask(&old_header), &mask.mask(&new_header)));
+        let diff = unified(&old_shown, &new_shown, &mask.mask(&old_header), &mask.mask(&new_header));
+        report.stat.push(Stat::of(mask.mask(&id.header()), change, &diff));
+        report.text.push_str(&diff);
     }
     let removed: Vec<&(Id, &Value)> = old_ids.iter().filter(|(id, _)| !new_index.contains_key(id)).collect();
     // Workloads the new side adds, the candidates to succeed a removed one.
@@ -239,7 +307,9 @@ fn compare_unmasked(old: Side<'_>, new: Side<'_>, mask: &ValueMask) -> Report {
             mask_secret(Some(&mut shown), None);
         }
         let text = mask.mask(&emit::to_string(&shown));
-        report.text.push_str(&unified(&text, "", &mask.mask(&format!("{} ({})", id.header(), old.label)), "/dev/null"));
+        let diff = unified(&text, "", &mask.mask(&format!("{} ({})", id.header(), old.label)), "/dev/null");
+        report.stat.push(Stat::of(mask.mask(&id.header()), Change::Removed, &diff));
+        report.text.push_str(&diff);
         let successor = WORKLOADS
             .contains(&id.kind.as_str())
             .then(|| added_workloads.iter().find(|(n, v)| n.kind != id.kind && same_component(old_value, v)));

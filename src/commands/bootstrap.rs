@@ -64,6 +64,9 @@ pub fn run(args: BootstrapArgs, reporter: &mut Reporter) -> u8 {
     for s in &profile_args.sets {
         render_args.extend(["--set".to_string(), s.clone()]);
     }
+    if let Some(namespace) = &profile_args.namespace {
+        render_args.extend(["--namespace".to_string(), namespace.clone()]);
+    }
     let in_dir = args.out_dir.is_some() && args.cluster == Cluster::Kind;
     let plan = Plan {
         cluster: args.cluster,

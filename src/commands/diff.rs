@@ -61,7 +61,13 @@ pub fn run(args: DiffArgs, color: ColorChoice, reporter: &mut Reporter) -> u8 {
         ColorChoice::Never => false,
         ColorChoice::Auto => std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal(),
     };
-    let text = if colored { diff::colorize(&report.text) } else { report.text.clone() };
+    let text = if args.stat {
+        report.stat_text()
+    } else if colored {
+        diff::colorize(&report.text)
+    } else {
+        report.text.clone()
+    };
     if write_stdout(&text) != 0 {
         return 2;
     }

@@ -3,6 +3,7 @@
 
 mod bootstrap;
 mod check;
+mod completions;
 mod diff;
 mod init;
 mod render;
@@ -65,23 +66,68 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Diff(args) => diff::run(args, cli.color, &mut reporter),
         Command::Init(args) => init::run(args, &mut reporter),
         Command::Schema => write_stdout(&schema::json_schema()),
-        Command::Man => {
-            let mut out = Vec::new();
-            match clap_mangen::Man::new(Cli::command()).render(&mut out) {
-                Ok(()) => write_stdout(&String::from_utf8_lossy(&out)),
-                Err(e) => {
-                    reporter.report(&[Diagnostic::error(format!("cannot render the man page: {e}"))]);
-                    1
-                }
-            }
-        }
-        Command::Completions { shell } => {
-            let mut out = Vec::new();
-            clap_complete::generate(shell, &mut Cli::command(), "kgen", &mut out);
-            write_stdout(&String::from_utf8_lossy(&out))
-        }
+        Command::Man(args) => man(args, &mut reporter),
+        Command::Completions { shell } => completions::run(shell),
+        Command::CompleteEnvs { profile } => completions::environments(&profile),
     };
     ExitCode::from(code)
+}
+
+/// `kgen man`: the page of `kgen`, of one subcommand, or all of them
+/// written into a directory.
+fn man(args: crate::cli::ManArgs, reporter: &mut Reporter) -> u8 {
+    let pages = match man_pages() {
+        Ok(p) => p,
+        Err(e) => {
+            reporter.report(&[Diagnostic::error(format!("cannot render the man pages: {e}"))]);
+            return 1;
+        }
+    };
+    if let Some(dir) = &args.out_dir {
+        let written = std::fs::create_dir_all(dir)
+            .and_then(|()| pages.iter().try_for_each(|(name, page)| std::fs::write(dir.join(name), page)));
+        if let Err(e) = written {
+            reporter.report(&[Diagnostic::error(format!("cannot write man pages into `{}`: {e}", dir.display()))]);
+            return 1;
+        }
+        eprintln!("wrote {} man pages into {}", pages.len(), dir.display());
+        return 0;
+    }
+    let wanted = match &args.command {
+        Some(command) => format!("kgen-{command}.1"),
+        None => "kgen.1".to_string(),
+    };
+    match pages.iter().find(|(name, _)| *name == wanted) {
+        Some((_, page)) => write_stdout(page),
+        None => {
+            let commands: Vec<&str> =
+                pages.iter().filter_map(|(n, _)| n.strip_prefix("kgen-")?.strip_suffix(".1")).collect();
+            let mut d = Diagnostic::error(format!("no man page for `{}`", args.command.unwrap_or_default()));
+            d = d.hint(format!("pages: {}", commands.join(", ")));
+            reporter.report(&[d]);
+            2
+        }
+    }
+}
+
+/// Every man page: `kgen.1` and one per visible subcommand (`kgen-render.1`),
+/// as file name and roff.
+fn man_pages() -> std::io::Result<Vec<(String, String)>> {
+    fn walk(cmd: &clap::Command, out: &mut Vec<(String, String)>) -> std::io::Result<()> {
+        let man = clap_mangen::Man::new(cmd.clone());
+        let mut page = Vec::new();
+        man.render(&mut page)?;
+        out.push((man.get_filename(), String::from_utf8_lossy(&page).into_owned()));
+        for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+            walk(sub, out)?;
+        }
+        Ok(())
+    }
+    let mut cmd = Cli::command().disable_help_subcommand(true);
+    cmd.build();
+    let mut out = Vec::new();
+    walk(&cmd, &mut out)?;
+    Ok(out)
 }
 
 /// Write data to stdout; a closed pipe (`kgen render | head`) is not an error.

@@ -11,6 +11,7 @@ use crate::diagnostic::Diagnostic;
 use crate::inputs::SecretValues;
 use crate::object::Object;
 use crate::output::out_dir::{self, OutFile};
+use crate::output::select::{self, Selector};
 use crate::output::{self, Format};
 use crate::pipeline::{self, Rendered};
 use crate::profile::load::{self, Options, Parsed};
@@ -29,6 +30,9 @@ struct Bundle {
     /// With --kustomize: the app's namespace, and the objects rendered with
     /// markers where text names objects (`pipeline::render_marked`).
     marked: Option<(String, Vec<Object>)>,
+    /// With --show-only: which selectors matched an object of this render,
+    /// and the kubectl name of every object it rendered (for hints).
+    selected: Option<(Vec<bool>, Vec<String>)>,
 }
 
 impl Bundle {
@@ -38,6 +42,13 @@ impl Bundle {
 }
 
 pub fn run(args: RenderArgs, reporter: &mut Reporter) -> u8 {
+    let selectors = match args.show_only.iter().map(|s| Selector::parse(s)).collect::<Result<Vec<_>, _>>() {
+        Ok(s) => s,
+        Err(e) => {
+            reporter.report(&[e]);
+            return 2;
+        }
+    };
     let paths = profile_paths(&args.profiles);
     let batch = args.out_dir.is_some() && (paths.len() > 1 || args.batch);
     let mut jobs = Vec::new();
@@ -66,7 +77,8 @@ pub fn run(args: RenderArgs, reporter: &mut Reporter) -> u8 {
     let mut bundles: Vec<Bundle> = Vec::new();
     let mut messages = Messages::default();
     let mut previous: Option<&Path> = None;
-    for (outcome, (path, options)) in render_all(&jobs, stream, args.kustomize, reporter.color()).into_iter().zip(&jobs)
+    for (outcome, (path, options)) in
+        render_all(&jobs, (stream, args.kustomize), &selectors, reporter.color()).into_iter().zip(&jobs)
     {
         // A profile's messages are printed once its last environment has
         // rendered, each distinct one once.
@@ -102,9 +114,28 @@ pub fn run(args: RenderArgs, reporter: &mut Reporter) -> u8 {
         return 1;
     }
 
+    if !selectors.is_empty() {
+        // A selector must match in some render (of several profiles, one).
+        let unmatched: Vec<Diagnostic> = selectors
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !bundles.iter().any(|b| b.selected.as_ref().is_some_and(|(m, _)| m[*i])))
+            .map(|(_, s)| {
+                let names: Vec<String> =
+                    bundles.iter().filter_map(|b| b.selected.as_ref()).flat_map(|(_, n)| n.clone()).collect();
+                select::unmatched(s, &names)
+            })
+            .collect();
+        if !unmatched.is_empty() {
+            reporter.report(&unmatched);
+            return 1;
+        }
+    }
     let Some(dir) = &args.out_dir else {
-        if !stream {
-            text = output::to_json(bundles.iter().flat_map(|b| &b.objects));
+        match args.output {
+            Format::Yaml => {}
+            Format::Json => text = output::to_json(bundles.iter().flat_map(|b| &b.objects)),
+            Format::Name => text = select::to_names(bundles.iter().flat_map(|b| &b.objects)),
         }
         return write_stdout(&text);
     };
@@ -204,11 +235,11 @@ struct Outcome {
 /// Render every job, in parallel on the machine's cores when there are
 /// several; the outcomes come back in job order, so the output does not
 /// depend on the number of threads.
-fn render_all(jobs: &[(&Path, Options)], stream: bool, kustomize: bool, color: bool) -> Vec<Outcome> {
+fn render_all(jobs: &[(&Path, Options)], modes: (bool, bool), selectors: &[Selector], color: bool) -> Vec<Outcome> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(jobs.len());
     if threads <= 1 {
         let only = jobs.len() == 1;
-        return render_chunk(jobs, stream, kustomize, color, only);
+        return render_chunk(jobs, modes, selectors, color, only);
     }
     let per_thread = jobs.len().div_ceil(threads);
     std::thread::scope(|scope| {
@@ -219,7 +250,7 @@ fn render_all(jobs: &[(&Path, Options)], stream: bool, kustomize: bool, color: b
                 // renders here too (deep input is bounded for that stack).
                 std::thread::Builder::new()
                     .stack_size(WORKER_STACK_BYTES)
-                    .spawn_scoped(scope, move || render_chunk(chunk, stream, kustomize, color, false))
+                    .spawn_scoped(scope, move || render_chunk(chunk, modes, selectors, color, false))
             })
             .collect();
         let mut outcomes = Vec::with_capacity(jobs.len());
@@ -227,7 +258,7 @@ fn render_all(jobs: &[(&Path, Options)], stream: bool, kustomize: bool, color: b
             match worker {
                 Ok(w) => outcomes.extend(w.join().unwrap_or_else(|e| std::panic::resume_unwind(e))),
                 // No thread to be had: render this part here.
-                Err(_) => outcomes.extend(render_chunk(chunk, stream, kustomize, color, false)),
+                Err(_) => outcomes.extend(render_chunk(chunk, modes, selectors, color, false)),
             }
         }
         outcomes
@@ -240,7 +271,13 @@ const WORKER_STACK_BYTES: usize = 8 << 20;
 /// Render jobs one after the other. Consecutive jobs of one profile (its
 /// environments) share one read and parse of it; what each render adds to
 /// the sources is dropped once its diagnostics are rendered.
-fn render_chunk(jobs: &[(&Path, Options)], stream: bool, kustomize: bool, color: bool, only: bool) -> Vec<Outcome> {
+fn render_chunk(
+    jobs: &[(&Path, Options)],
+    modes: (bool, bool),
+    selectors: &[Selector],
+    color: bool,
+    only: bool,
+) -> Vec<Outcome> {
     let mut out = Vec::with_capacity(jobs.len());
     let mut current: Option<(&Path, Result<Parsed, Vec<String>>, SourceMap)> = None;
     for (path, options) in jobs {
@@ -255,7 +292,7 @@ fn render_chunk(jobs: &[(&Path, Options)], stream: bool, kustomize: bool, color:
         match parsed {
             Ok(parsed) => {
                 let mark = sources.len();
-                out.push(render_one(path, parsed, options, sources, (stream, kustomize), color, only));
+                out.push(render_one(path, parsed, options, sources, modes, selectors, color, only));
                 if !only {
                     sources.truncate(mark);
                 }
@@ -281,6 +318,7 @@ fn render_one(
     options: &Options,
     sources: &mut SourceMap,
     (stream, kustomize): (bool, bool),
+    selectors: &[Selector],
     color: bool,
     only: bool,
 ) -> Outcome {
@@ -295,16 +333,29 @@ fn render_one(
                 Ok(m) => m.map(|objects| (r.app.namespace.clone(), objects)),
                 Err(e) => return Outcome { bundle: None, yaml: String::new(), messages: show(&e.0, sources) },
             };
-            let Rendered { loaded, app, objects, warnings } = r;
+            let Rendered { loaded, app, mut objects, warnings } = r;
             let ids = objects.iter().map(Object::id).collect();
+            let selected = (!selectors.is_empty()).then(|| {
+                let matched = selectors.iter().map(|s| objects.iter().any(|o| s.matches(o))).collect();
+                let names = objects.iter().map(select::kubectl_name).collect();
+                objects.retain(|o| selectors.iter().any(|s| s.matches(o)));
+                (matched, names)
+            });
             let environment = loaded.environment.clone().unwrap_or_else(|| "base".into());
             let (yaml, kept, written) = if stream {
                 (output::to_yaml(&objects), Vec::new(), objects)
             } else {
                 (String::new(), objects, Vec::new())
             };
-            let bundle =
-                Bundle { path: path.to_path_buf(), app: app.name.clone(), environment, ids, objects: kept, marked };
+            let bundle = Bundle {
+                path: path.to_path_buf(),
+                app: app.name.clone(),
+                environment,
+                ids,
+                objects: kept,
+                marked,
+                selected,
+            };
             let leftovers = (loaded, app, written, warnings);
             if only {
                 std::mem::forget(leftovers);

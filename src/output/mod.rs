@@ -3,6 +3,7 @@
 
 pub mod kustomize;
 pub mod out_dir;
+pub mod select;
 
 use crate::object::Object;
 
@@ -13,6 +14,9 @@ pub enum Format {
     Yaml,
     /// One JSON object: `{"apiVersion": "v1", "kind": "List", "items": [...]}`.
     Json,
+    /// One `kind.group/name` line per object, as `kubectl get -o name`
+    /// prints (`deployment.apps/web`, `service/web`).
+    Name,
 }
 
 /// The objects as a YAML stream.

@@ -24,6 +24,9 @@ pub struct Options {
     pub values: Vec<PathBuf>,
     /// `path=value` overrides (`--set`), applied in order after the overlay.
     pub sets: Vec<String>,
+    /// The app's namespace (`-n/--namespace`): `namespace.name`, set after
+    /// every `--set`.
+    pub namespace: Option<String>,
     /// What the target cluster serves (`--api-versions`, `--kube-version`).
     pub target: crate::target::Target,
     /// The tree files the profile names may come from (`--files-root`);
@@ -141,6 +144,14 @@ impl Parsed {
                     .into());
             }
             apply_set(&mut root, &mut index, &path, value)?;
+        }
+        if let Some(name) = &options.namespace {
+            // A string whatever it looks like, located in its own source.
+            let id = sources.add(Source::new("--namespace", name.as_str()));
+            let source = sources.get(id);
+            let span = Span { source: id, start: source.pos_of_offset(0), end: source.pos_of_offset(name.len()) };
+            let path = vec![(PathSegment::Key("namespace".into()), span), (PathSegment::Key("name".into()), span)];
+            apply_set(&mut root, &mut index, &path, Node::scalar(name.as_str(), Style::Quoted, span))?;
         }
         if let Some(defaults) = &defaults {
             defaults.check(&root, sources)?;
@@ -419,6 +430,9 @@ fn parse_set(arg: &str, sources: &mut SourceMap) -> Result<(SetPath, Node), Erro
             .hint("a profile nests no deeper than that either")
             .into());
     }
+    if let Some(d) = comma_joined(arg, eq, &path, &span) {
+        return Err(d.into());
+    }
     // Parse the value in place: blank out `path=` so positions line up.
     let value_text = &arg[eq + 1..];
     let node = if value_text.trim().is_empty() {
@@ -455,6 +469,85 @@ fn parse_set(arg: &str, sources: &mut SourceMap) -> Result<(SetPath, Node), Erro
         node
     };
     Ok((path, node))
+}
+
+/// `--set a=1,b=2`, which Helm reads as two assignments: kgen takes one
+/// per `--set` (a value may hold commas), so text after a comma that reads
+/// as `<field>=`, a field the profile's schema has, is an error. A quoted
+/// or flow value (`"a,b=c"`, `[a, b]`) is taken as written. The message
+/// names the paths only: a value may be a secret.
+fn comma_joined(arg: &str, eq: usize, path: &SetPath, span: &dyn Fn(usize, usize) -> Span) -> Option<Diagnostic> {
+    let value = &arg[eq + 1..];
+    if !value.contains(',') || value.trim_start().starts_with(['"', '\'', '[', '{']) {
+        return None;
+    }
+    let mut paths = vec![set_path_text(path)];
+    let mut first = None;
+    for (i, _) in value.match_indices(',') {
+        let start = eq + 1 + i + 1;
+        let rest = &arg[start..];
+        let Some(end) = find_unescaped_eq(rest) else { continue };
+        let candidate = &rest[..end];
+        let Some(segments) = simple_path(candidate) else { continue };
+        if crate::profile::schema::knows_path(&segments) {
+            paths.push(candidate.to_string());
+            first.get_or_insert((start, start + end));
+        }
+    }
+    let (from, to) = first?;
+    let split = paths.iter().map(|p| format!("--set {p}=…")).collect::<Vec<_>>().join(" ");
+    Some(
+        Diagnostic::error(format!(
+            "`--set {}=…` holds more than one assignment: `{}` after a comma is a field of the profile",
+            paths[0], paths[1]
+        ))
+        .at(Some(span(from, to)))
+        .without_snippet()
+        .hint(format!("one assignment per --set: {split}"))
+        .hint("if the comma is part of the value, quote it: `--set 'path=\"a,b=c\"'`"),
+    )
+}
+
+/// A `--set` path of plain keys and indexes (`a.b[0].c`, `\.` a literal
+/// dot), or None when the text is not one.
+fn simple_path(text: &str) -> Option<Vec<PathSegment>> {
+    if text.is_empty() || !text.chars().all(|c| c.is_ascii_alphanumeric() || "_-.[]\\".contains(c)) {
+        return None;
+    }
+    let mut out = Vec::new();
+    let mut key = String::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => key.push(chars.next()?),
+            '.' => {
+                if !key.is_empty() {
+                    out.push(PathSegment::Key(std::mem::take(&mut key)));
+                } else if !matches!(out.last(), Some(PathSegment::Index(_))) {
+                    return None;
+                }
+            }
+            '[' => {
+                if !key.is_empty() {
+                    out.push(PathSegment::Key(std::mem::take(&mut key)));
+                }
+                let mut n = String::new();
+                loop {
+                    match chars.next()? {
+                        ']' => break,
+                        d => n.push(d),
+                    }
+                }
+                out.push(PathSegment::Index(n.parse().ok()?));
+            }
+            ']' => return None,
+            c => key.push(c),
+        }
+    }
+    if !key.is_empty() {
+        out.push(PathSegment::Key(key));
+    }
+    (!out.is_empty()).then_some(out)
 }
 
 fn find_unescaped_eq(s: &str) -> Option<usize> {

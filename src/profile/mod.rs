@@ -60,7 +60,8 @@ pub struct Profile {
     pub instance: Option<String>,
     /// The `app.kubernetes.io/part-of` label (default: `name`).
     pub part_of: Option<String>,
-    /// The `app.kubernetes.io/version` label (default: the image tag).
+    /// The `app.kubernetes.io/version` label of what runs the app: its
+    /// workloads, their pods and the migration Job (default: the image tag).
     pub version: Option<String>,
     /// Namespace name, or its settings (created by default).
     #[schemars(extend("examples" = ["shop", {"name": "apps", "create": false}]))]

@@ -568,3 +568,66 @@ pub(crate) mod tests {
         }
     }
 }
+
+/// Whether the profile's schema has a field at `path` (keys of maps with
+/// any keys, such as `settings.NAME`, count): for telling a comma-joined
+/// `--set a=1,b=2` from a value with a comma.
+pub fn knows_path(path: &[crate::yaml::PathSegment]) -> bool {
+    let schema = json_schema();
+    let defs = schema.get("$defs").cloned().unwrap_or(Value::Null);
+    fn resolve<'a>(mut s: &'a Value, defs: &'a Value) -> &'a Value {
+        // References nest only a few levels; a cycle would be a bug.
+        for _ in 0..16 {
+            match s.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix("#/$defs/")) {
+                Some(name) => s = &defs[name],
+                None => break,
+            }
+        }
+        s
+    }
+    fn walk(s: &Value, path: &[crate::yaml::PathSegment], defs: &Value) -> bool {
+        use crate::yaml::PathSegment;
+        let s = resolve(s, defs);
+        let Some((first, rest)) = path.split_first() else { return true };
+        let branches = ["anyOf", "oneOf", "allOf"]
+            .iter()
+            .filter_map(|k| s.get(*k).and_then(Value::as_array))
+            .flatten()
+            .any(|b| walk(b, path, defs));
+        if branches {
+            return true;
+        }
+        match first {
+            PathSegment::Key(k) => {
+                if let Some(p) = s.get("properties").and_then(|p| p.get(k)) {
+                    return walk(p, rest, defs);
+                }
+                match s.get("additionalProperties") {
+                    Some(a) if a.is_object() => walk(a, rest, defs),
+                    _ => false,
+                }
+            }
+            PathSegment::Index(_) => s.get("items").is_some_and(|i| i.is_object() && walk(i, rest, defs)),
+        }
+    }
+    walk(&schema, path, &defs)
+}
+
+#[cfg(test)]
+mod knows_path_tests {
+    use super::knows_path;
+    use crate::yaml::PathSegment::{Index, Key};
+
+    #[test]
+    fn fields_of_the_schema_and_keys_of_open_maps() {
+        assert!(knows_path(&[Key("replicas".into())]));
+        assert!(knows_path(&[Key("image".into()), Key("tag".into())]));
+        assert!(knows_path(&[Key("settings".into()), Key("ANY_NAME".into())]));
+        assert!(knows_path(&[Key("ports".into()), Key("http".into()), Key("port".into())]));
+        assert!(knows_path(&[Key("imagePullSecrets".into()), Index(0)]));
+        assert!(knows_path(&[Key("namespace".into()), Key("name".into())]));
+        assert!(!knows_path(&[Key("https://b".into())]));
+        assert!(!knows_path(&[Key("b".into())]));
+        assert!(!knows_path(&[Key("image".into()), Key("nope".into())]));
+    }
+}

@@ -8,7 +8,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::lifecycle::{self, Stage};
 use super::workload::{database_access, migration_container, pod_security_context, pull_secrets, writable_volumes};
-use super::{labels, meta, sha256_hex};
+use super::{sha256_hex, versioned_labels, versioned_meta};
 use crate::model::{App, MigrationStrategy};
 use crate::object::Object;
 
@@ -28,7 +28,7 @@ pub fn render(app: &App, out: &mut Vec<Object>) {
     // An Argo CD Sync hook in the migration wave: it runs after the database
     // and before the app, and Argo CD does not recreate it once its TTL has
     // removed it. Plain `kubectl apply` ignores these annotations.
-    let mut metadata = meta(app, &job_name(app, m), Some(COMPONENT));
+    let mut metadata = versioned_meta(app, &job_name(app, m), Some(COMPONENT));
     lifecycle::tag(&mut metadata, Stage::Migration);
     let annotations = metadata.annotations.get_or_insert_default();
     annotations.insert("argocd.argoproj.io/hook".into(), "Sync".into());
@@ -41,7 +41,10 @@ pub fn render(app: &App, out: &mut Vec<Object>) {
                 active_deadline_seconds: Some(m.active_deadline_seconds),
                 ttl_seconds_after_finished: Some(m.ttl_seconds_after_finished),
                 template: PodTemplateSpec {
-                    metadata: Some(ObjectMeta { labels: Some(labels(app, Some(COMPONENT))), ..Default::default() }),
+                    metadata: Some(ObjectMeta {
+                        labels: Some(versioned_labels(app, Some(COMPONENT))),
+                        ..Default::default()
+                    }),
                     spec: Some(PodSpec {
                         restart_policy: Some("Never".into()),
                         service_account_name: Some(app.service_account.name.clone()),

@@ -128,7 +128,9 @@ pub fn selector_labels(app: &App, component: &str) -> BTreeMap<String, String> {
 }
 
 /// The recommended labels of an object (`component` None for app-wide
-/// objects), plus the profile's extra labels.
+/// objects), plus the profile's extra labels. Without the app's version:
+/// that goes only on what runs the versioned software ([`versioned_labels`]),
+/// so that a release changes those objects and nothing else.
 pub fn labels(app: &App, component: Option<&str>) -> BTreeMap<String, String> {
     let mut l = app.labels.clone();
     l.insert(kube::LABEL_NAME.into(), app.name.clone());
@@ -138,19 +140,30 @@ pub fn labels(app: &App, component: Option<&str>) -> BTreeMap<String, String> {
     }
     l.insert(kube::LABEL_PART_OF.into(), app.part_of.clone());
     l.insert(kube::LABEL_MANAGED_BY.into(), MANAGED_BY.into());
+    l
+}
+
+/// The recommended labels with `app.kubernetes.io/version`: for the app's
+/// workloads, their pods and the migration Job, which run the versioned
+/// software. Never in a selector.
+pub fn versioned_labels(app: &App, component: Option<&str>) -> BTreeMap<String, String> {
+    let mut l = labels(app, component);
     if let Some(v) = &app.version {
         l.insert(kube::LABEL_VERSION.into(), v.clone());
     }
     l
 }
 
+/// Metadata of an object that runs the app's versioned software.
+pub fn versioned_meta(app: &App, name: &str, component: Option<&str>) -> ObjectMeta {
+    ObjectMeta { labels: Some(versioned_labels(app, component)), ..meta(app, name, component) }
+}
+
 /// Labels of the pods of databases, caches and jobs: the recommended
-/// labels without the app's version, so that an app release does not
-/// restart them.
+/// labels (never the app's version, so that an app release does not
+/// restart them).
 pub fn support_pod_labels(app: &App, component: &str) -> BTreeMap<String, String> {
-    let mut l = labels(app, Some(component));
-    l.remove(kube::LABEL_VERSION);
-    l
+    labels(app, Some(component))
 }
 
 /// Metadata of a namespaced object of the app.

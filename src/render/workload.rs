@@ -23,7 +23,7 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::{config, label_selector, labels, meta, selector_labels};
+use super::{config, label_selector, meta, selector_labels, versioned_labels, versioned_meta};
 use crate::model::{self, App, Component, EnvValue, PortTarget, ProbeAction, StorageRequest, WaitFor};
 use crate::object::Object;
 
@@ -48,7 +48,7 @@ fn governing_ports(c: &Component) -> Vec<(String, u16)> {
 
 fn deployment(app: &App, c: &Component) -> Deployment {
     Deployment {
-        metadata: meta(app, &c.name, Some(&c.key)),
+        metadata: versioned_meta(app, &c.name, Some(&c.key)),
         spec: Some(DeploymentSpec {
             // With an autoscaler the replica count is its to set.
             replicas: c.autoscaling.is_none().then_some(super::int32(c.replicas)),
@@ -81,7 +81,7 @@ fn stateful_set(app: &App, c: &Component, volume: &model::SqliteVolume) -> State
         }
     }
     StatefulSet {
-        metadata: meta(app, &c.name, Some(&c.key)),
+        metadata: versioned_meta(app, &c.name, Some(&c.key)),
         spec: Some(StatefulSetSpec {
             replicas: Some(1),
             service_name: Some(headless_name(&c.name)),
@@ -163,7 +163,7 @@ pub fn headless_service(app: &App, name: &str, component: &str, ports: &[(String
 
 /// The pod template of a component's workload.
 pub fn pod_template(app: &App, c: &Component) -> PodTemplateSpec {
-    let mut pod_labels = labels(app, Some(&c.key));
+    let mut pod_labels = versioned_labels(app, Some(&c.key));
     pod_labels.extend(c.pod_labels.clone());
     let mut annotations: BTreeMap<String, String> = config::checksums(app).into_iter().collect();
     annotations.extend(c.pod_annotations.clone());

@@ -280,3 +280,30 @@ fn missing_default_profile_points_at_init() {
         "error: cannot read profile `kgen.yaml`: No such file or directory\nhint: with no PROFILE argument kgen reads ./kgen.yaml; `kgen init` writes a starter\n\n"
     );
 }
+
+/// A check skipped for a missing tool says so in `cargo test`'s output
+/// (libtest captures `eprintln!` and drops it for a passing test), and
+/// fails under KGEN_REQUIRE_TOOLS=1. This test runs itself in a child
+/// process of the test binary, where the tool is missing on purpose.
+#[test]
+fn a_skipped_check_is_visible_and_fails_when_tools_are_required() {
+    const NAME: &str = "commands::a_skipped_check_is_visible_and_fails_when_tools_are_required";
+    if std::env::var_os("KGEN_TEST_FORCED_SKIP").is_some() {
+        assert!(crate::support::tool("a tool that does not exist", &["kgen-no-such-tool-xyz"]).is_none());
+        return;
+    }
+    let child = |require: &str| {
+        std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", NAME, "--test-threads=1"])
+            .env("KGEN_TEST_FORCED_SKIP", "1")
+            .env("KGEN_REQUIRE_TOOLS", require)
+            .output()
+            .unwrap()
+    };
+    let skipped = child("0");
+    let stderr = String::from_utf8_lossy(&skipped.stderr);
+    assert!(skipped.status.success(), "{stderr}");
+    assert!(stderr.contains(&format!("SKIPPED (part of) {NAME}: a tool that does not exist")), "{stderr}");
+    let required = child("1");
+    assert!(!required.status.success(), "{}", String::from_utf8_lossy(&required.stdout));
+}

@@ -7,6 +7,7 @@ mod corpus;
 mod diff;
 mod docs;
 mod escape_hatches;
+mod flags;
 mod kustomize;
 mod layers;
 mod monitoring;
