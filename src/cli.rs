@@ -184,7 +184,7 @@ pub struct RenderArgs {
     pub output: Format,
 
     /// Print only this object, as KIND/NAME the way kubectl names it
-    /// (`deployment/web`, `Deployment/web`, `deployment.apps/web`);
+    /// (`deployment/web`, `deployment.apps/web`, `deploy/web`, `svc/web`);
     /// repeatable. A selector that matches no rendered object is an error.
     /// Not with --out-dir, which owns the whole directory.
     #[arg(long = "show-only", value_name = "KIND/NAME", conflicts_with = "out_dir")]

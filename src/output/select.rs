@@ -1,5 +1,6 @@
 //! `--show-only KIND/NAME`: which of a bundle's objects to print, named as
-//! kubectl names them (`deployment/x`, `Deployment/x`, `deployment.apps/x`),
+//! kubectl names them (`deployment/x`, `Deployment/x`, `deployment.apps/x`,
+//! `deployments/x`, `deploy/x`),
 //! and `-o name`'s `kind.group/name` lines.
 
 use crate::diagnostic::Diagnostic;
@@ -39,9 +40,42 @@ impl Selector {
 
     pub fn matches(&self, object: &Object) -> bool {
         object.name() == self.name
-            && object.kind().eq_ignore_ascii_case(&self.kind)
+            && names_kind(&self.kind, object.kind())
             && self.group.as_deref().is_none_or(|g| g == group(object.api_version()))
     }
+}
+
+/// kubectl's short names of the kinds kgen renders (`kubectl api-resources`).
+const SHORT_NAMES: &[(&str, &str)] = &[
+    ("cm", "configmap"),
+    ("cj", "cronjob"),
+    ("deploy", "deployment"),
+    ("es", "externalsecret"),
+    ("hpa", "horizontalpodautoscaler"),
+    ("ing", "ingress"),
+    ("netpol", "networkpolicy"),
+    ("ns", "namespace"),
+    ("pdb", "poddisruptionbudget"),
+    ("pvc", "persistentvolumeclaim"),
+    ("sa", "serviceaccount"),
+    ("sc", "storageclass"),
+    ("so", "scaledobject"),
+    ("sts", "statefulset"),
+    ("svc", "service"),
+];
+
+/// Whether `written` (lower case) names `kind` as kubectl would take it:
+/// the kind, its plural, or its short name.
+fn names_kind(written: &str, kind: &str) -> bool {
+    let kind = kind.to_ascii_lowercase();
+    let plural = if let Some(stem) = kind.strip_suffix('y') {
+        format!("{stem}ies")
+    } else if kind.ends_with('s') {
+        format!("{kind}es")
+    } else {
+        format!("{kind}s")
+    };
+    written == kind || written == plural || SHORT_NAMES.iter().any(|(short, long)| written == *short && *long == kind)
 }
 
 /// The API group of an `apiVersion` (`""` for the core group's `v1`).
@@ -118,6 +152,24 @@ mod tests {
         for text in ["web", "/web", "deployment/", "deployment/a/b", ".apps/web"] {
             assert!(Selector::parse(text).is_err(), "{text}");
         }
+    }
+
+    #[test]
+    fn plurals_and_short_names_as_kubectl_takes_them() {
+        let cases = [
+            ("apps/v1", "Deployment", ["deployments/web", "deploy/web"]),
+            ("v1", "Service", ["services/web", "svc/web"]),
+            ("networking.k8s.io/v1", "Ingress", ["ingresses/web", "ing/web"]),
+            ("networking.k8s.io/v1", "NetworkPolicy", ["networkpolicies/web", "netpol/web"]),
+        ];
+        for (api_version, kind, texts) in cases {
+            let o = object(api_version, kind, "web");
+            for text in texts {
+                assert!(Selector::parse(text).unwrap().matches(&o), "{text}");
+            }
+        }
+        assert!(!Selector::parse("svc/web").unwrap().matches(&object("apps/v1", "Deployment", "web")));
+        assert!(!Selector::parse("deploys/web").unwrap().matches(&object("apps/v1", "Deployment", "web")));
     }
 
     #[test]
