@@ -41,11 +41,23 @@ impl Bundle {
     }
 }
 
+/// How each render is shaped, the same for every profile of a run.
+#[derive(Clone, Copy)]
+struct Shape<'a> {
+    /// Written as a YAML stream while rendering.
+    stream: bool,
+    /// With --kustomize: also the marked render.
+    kustomize: bool,
+    /// --show-only.
+    selectors: &'a [Selector],
+    color: bool,
+}
+
 pub fn run(args: RenderArgs, reporter: &mut Reporter) -> u8 {
     let selectors = match args.show_only.iter().map(|s| Selector::parse(s)).collect::<Result<Vec<_>, _>>() {
         Ok(s) => s,
         Err(e) => {
-            reporter.report(&[e]);
+            reporter.report(&[*e]);
             return 2;
         }
     };
@@ -78,7 +90,9 @@ pub fn run(args: RenderArgs, reporter: &mut Reporter) -> u8 {
     let mut messages = Messages::default();
     let mut previous: Option<&Path> = None;
     for (outcome, (path, options)) in
-        render_all(&jobs, (stream, args.kustomize), &selectors, reporter.color()).into_iter().zip(&jobs)
+        render_all(&jobs, Shape { stream, kustomize: args.kustomize, selectors: &selectors, color: reporter.color() })
+            .into_iter()
+            .zip(&jobs)
     {
         // A profile's messages are printed once its last environment has
         // rendered, each distinct one once.
@@ -235,11 +249,11 @@ struct Outcome {
 /// Render every job, in parallel on the machine's cores when there are
 /// several; the outcomes come back in job order, so the output does not
 /// depend on the number of threads.
-fn render_all(jobs: &[(&Path, Options)], modes: (bool, bool), selectors: &[Selector], color: bool) -> Vec<Outcome> {
+fn render_all(jobs: &[(&Path, Options)], shape: Shape) -> Vec<Outcome> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(jobs.len());
     if threads <= 1 {
         let only = jobs.len() == 1;
-        return render_chunk(jobs, modes, selectors, color, only);
+        return render_chunk(jobs, shape, only);
     }
     let per_thread = jobs.len().div_ceil(threads);
     std::thread::scope(|scope| {
@@ -250,7 +264,7 @@ fn render_all(jobs: &[(&Path, Options)], modes: (bool, bool), selectors: &[Selec
                 // renders here too (deep input is bounded for that stack).
                 std::thread::Builder::new()
                     .stack_size(WORKER_STACK_BYTES)
-                    .spawn_scoped(scope, move || render_chunk(chunk, modes, selectors, color, false))
+                    .spawn_scoped(scope, move || render_chunk(chunk, shape, false))
             })
             .collect();
         let mut outcomes = Vec::with_capacity(jobs.len());
@@ -258,7 +272,7 @@ fn render_all(jobs: &[(&Path, Options)], modes: (bool, bool), selectors: &[Selec
             match worker {
                 Ok(w) => outcomes.extend(w.join().unwrap_or_else(|e| std::panic::resume_unwind(e))),
                 // No thread to be had: render this part here.
-                Err(_) => outcomes.extend(render_chunk(chunk, modes, selectors, color, false)),
+                Err(_) => outcomes.extend(render_chunk(chunk, shape, false)),
             }
         }
         outcomes
@@ -271,13 +285,7 @@ const WORKER_STACK_BYTES: usize = 8 << 20;
 /// Render jobs one after the other. Consecutive jobs of one profile (its
 /// environments) share one read and parse of it; what each render adds to
 /// the sources is dropped once its diagnostics are rendered.
-fn render_chunk(
-    jobs: &[(&Path, Options)],
-    modes: (bool, bool),
-    selectors: &[Selector],
-    color: bool,
-    only: bool,
-) -> Vec<Outcome> {
+fn render_chunk(jobs: &[(&Path, Options)], shape: Shape, only: bool) -> Vec<Outcome> {
     let mut out = Vec::with_capacity(jobs.len());
     let mut current: Option<(&Path, Result<Parsed, Vec<String>>, SourceMap)> = None;
     for (path, options) in jobs {
@@ -285,14 +293,14 @@ fn render_chunk(
             let mut sources = SourceMap::default();
             let parsed = load::parse(path, &mut sources)
                 .map_err(|e| pipeline::in_environment(e, options))
-                .map_err(|e| e.0.iter().map(|d| d.render(&sources, color)).collect());
+                .map_err(|e| e.0.iter().map(|d| d.render(&sources, shape.color)).collect());
             current = Some((path, parsed, sources));
         }
         let (_, parsed, sources) = current.as_mut().expect("set above");
         match parsed {
             Ok(parsed) => {
                 let mark = sources.len();
-                out.push(render_one(path, parsed, options, sources, modes, selectors, color, only));
+                out.push(render_one(path, parsed, options, sources, shape, only));
                 if !only {
                     sources.truncate(mark);
                 }
@@ -317,11 +325,10 @@ fn render_one(
     parsed: &Parsed,
     options: &Options,
     sources: &mut SourceMap,
-    (stream, kustomize): (bool, bool),
-    selectors: &[Selector],
-    color: bool,
+    shape: Shape,
     only: bool,
 ) -> Outcome {
+    let Shape { stream, kustomize, selectors, color } = shape;
     let show = |diagnostics: &[Diagnostic], sources: &SourceMap| -> Vec<String> {
         diagnostics.iter().map(|d| d.render(sources, color)).collect()
     };

@@ -21,10 +21,12 @@ pub struct Selector {
 
 impl Selector {
     /// Parse `KIND/NAME` or `KIND.GROUP/NAME`.
-    pub fn parse(text: &str) -> Result<Selector, Diagnostic> {
+    pub fn parse(text: &str) -> Result<Selector, Box<Diagnostic>> {
         let bad = || {
-            Diagnostic::error(format!("`--show-only {text}`: expected KIND/NAME"))
-                .hint("for example `--show-only deployment/clockwork` or `--show-only service/clockwork`")
+            Box::new(
+                Diagnostic::error(format!("`--show-only {text}`: expected KIND/NAME"))
+                    .hint("for example `--show-only deployment/clockwork` or `--show-only service/clockwork`"),
+            )
         };
         let (kind, name) = text.split_once('/').ok_or_else(bad)?;
         if kind.is_empty() || name.is_empty() || name.contains('/') {
