@@ -165,3 +165,64 @@ fn an_environment_switches_back_to_created_secrets_with_null() {
     let d = find(&bundle, "Deployment", "shop").unwrap();
     assert!(d["metadata"]["annotations"].get("secret.reloader.stakater.com/reload").is_none());
 }
+
+/// The validator has no Sealed Secrets schema, so the SealedSecret is held
+/// to the one of sealed-secrets' own CRD (`tests/kgen/crd-schemas/`), by the
+/// validator's schema checker with that directory beside its own. A
+/// misspelt field must fail, or the check proves nothing.
+#[test]
+fn sealed_secrets_pass_the_schema_of_their_crd() {
+    use std::process::Command;
+    let shared = crate::support::repo().join("../shared/validate");
+    let script = shared.join("validate-k8s.sh");
+    let Some(script) = crate::support::tool("validate-k8s.sh", &[script.to_str().unwrap()]) else {
+        return;
+    };
+    let dir = crate::support::scratch("sealed-secret-schema");
+    let out = run(&["render", FIXTURE, "--show-only", "sealedsecret/shop-signing"], None);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let rendered = String::from_utf8(out.stdout).unwrap();
+    std::fs::write(dir.join("sealed.yaml"), &rendered).unwrap();
+    std::fs::write(dir.join("misspelt.yaml"), rendered.replace("encryptedData:", "encryptedDatas:")).unwrap();
+    // The validator alone skips it (and makes its Python environment).
+    let alone = Command::new("bash")
+        .arg(&script)
+        .args(["--no-checkov", "--no-yamllint"])
+        .arg(dir.join("sealed.yaml"))
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&alone.stdout).contains("1 skipped CRD"),
+        "{}",
+        String::from_utf8_lossy(&alone.stdout)
+    );
+
+    let schemas = dir.join("crd-schemas");
+    std::fs::create_dir_all(&schemas).unwrap();
+    for group in std::fs::read_dir(shared.join("crd-schemas")).unwrap() {
+        let group = group.unwrap();
+        if group.file_type().unwrap().is_dir() {
+            std::os::unix::fs::symlink(group.path(), schemas.join(group.file_name())).unwrap();
+        }
+    }
+    std::os::unix::fs::symlink(
+        crate::support::repo().join("tests/kgen/crd-schemas/bitnami.com"),
+        schemas.join("bitnami.com"),
+    )
+    .unwrap();
+    let venv = std::env::var("VALIDATORS_VENV").unwrap_or_else(|_| "/tmp/validators/venv".into());
+    let check = |file: &str| {
+        let out = Command::new(format!("{venv}/bin/python"))
+            .arg(shared.join("k8s_schema_check.py"))
+            .arg("--crd-dir")
+            .arg(&schemas)
+            .arg(dir.join(file))
+            .output()
+            .unwrap();
+        (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let (ok, report) = check("sealed.yaml");
+    assert!(ok && report.contains("PASS bitnami.com/v1alpha1 SealedSecret"), "{report}");
+    let (ok, report) = check("misspelt.yaml");
+    assert!(!ok && report.contains("'encryptedData' is a required property"), "{report}");
+}
