@@ -410,8 +410,33 @@ const QUOTED_SHOWN_CHARS: usize = 200;
 pub const MAX_TEXT_CHARS: usize = 4096;
 
 /// `text` with every quoted value longer than [`MAX_QUOTED_CHARS`] cut,
-/// and the whole at most [`MAX_TEXT_CHARS`].
+/// the whole at most [`MAX_TEXT_CHARS`], and characters that would act on
+/// a terminal instead of showing (escape sequences, other controls, bidi
+/// overrides) written as escapes (`\u{1b}`): messages quote what users and
+/// hostile files wrote.
 pub fn shorten(text: &str) -> std::borrow::Cow<'_, str> {
+    let cut = cut_long(text);
+    if !cut.chars().any(acts_on_a_terminal) {
+        return cut;
+    }
+    let mut out = String::with_capacity(cut.len() + 8);
+    for c in cut.chars() {
+        if acts_on_a_terminal(c) {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// Controls other than line breaks and tabs, and the bidirectional
+/// overrides and isolates that reorder what a terminal shows.
+fn acts_on_a_terminal(c: char) -> bool {
+    (c.is_control() && c != '\n' && c != '\t') || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+fn cut_long(text: &str) -> std::borrow::Cow<'_, str> {
     if text.len() <= MAX_QUOTED_CHARS {
         return std::borrow::Cow::Borrowed(text);
     }
@@ -571,6 +596,13 @@ pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn messages_show_terminal_controls_as_escapes() {
+        let shown = shorten("unknown environment `pr\u{1b}[31md\u{202e}x` at\tend\nnext");
+        assert_eq!(shown, "unknown environment `pr\\u{1b}[31md\\u{202e}x` at\tend\nnext");
+        assert!(matches!(shorten("plain `text`"), std::borrow::Cow::Borrowed(_)));
+    }
     use crate::source::Source;
 
     #[test]
