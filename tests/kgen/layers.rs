@@ -40,8 +40,8 @@ fn place(path: &[String]) -> Option<usize> {
     (1..=path.len()).rev().find_map(|n| order.iter().position(|e| *e == path[..n].join("::")))
 }
 
-/// A source file's module path: `src/model/build/mod.rs` is
-/// `model::build`, `src/model/names.rs` is `model::names`.
+/// A source file's module path: `src/model/validate/mod.rs` is
+/// `model::validate`, `src/model/names.rs` is `model::names`.
 fn module_of(file: &Path) -> Vec<String> {
     let rel = file.strip_prefix(repo().join("src")).unwrap();
     let mut path: Vec<String> = rel.iter().map(|s| s.to_string_lossy().into_owned()).collect();
