@@ -22,7 +22,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("model", &["model"]),
     ("render", &["render"]),
     ("check", &["check", "requirements"]),
-    ("escape hatches", &["extra_manifests", "patch"]),
+    ("escape hatches", &["escape_hatches"]),
     ("pipeline", &["pipeline"]),
     ("output", &["output", "diff", "bootstrap"]),
     ("commands", &["cli", "commands"]),
@@ -33,7 +33,7 @@ fn order() -> Vec<&'static str> {
     LAYERS.iter().flat_map(|(_, modules)| modules.iter().copied()).collect()
 }
 
-/// The place of a module path (`["model", "build", "config"]`) in
+/// The place of a module path (`["model", "validate", "config"]`) in
 /// [`order`]: its longest entry.
 fn place(path: &[String]) -> Option<usize> {
     let order = order();
