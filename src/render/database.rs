@@ -16,7 +16,7 @@ use k8s_openapi::api::storage::v1::StorageClass;
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
-use super::lifecycle::{self, Stage};
+use super::lifecycle::{self, InstallPhase};
 use super::workload::{
     claim_spec, claim_template, hardened_container, headless_service, pod_security_context, pull_secrets, resources,
     retain_claims,
@@ -49,7 +49,7 @@ pub fn render(app: &App, out: &mut Vec<Object>) {
 /// Metadata of a database's server objects: applied in the database wave.
 fn database_meta(app: &App, name: &str, component: &str) -> ObjectMeta {
     let mut m = meta(app, name, Some(component));
-    lifecycle::tag(&mut m, Stage::Database);
+    lifecycle::tag(&mut m, InstallPhase::Database);
     m
 }
 
@@ -306,7 +306,7 @@ fn in_cluster(app: &App, db: &Database, p: &Postgres, out: &mut Vec<Object>) {
         .into(),
     );
     let mut service = headless_service(app, &p.name, &db.key, &service_ports);
-    lifecycle::tag(&mut service.metadata, Stage::Database);
+    lifecycle::tag(&mut service.metadata, InstallPhase::Database);
     out.push(service.into());
     if let Some(b) = &p.backup {
         postgres_backup(app, db, p, b, out);
