@@ -19,7 +19,7 @@ pub mod api;
 pub mod pod_security;
 
 use crate::diagnostic::Diagnostic;
-use crate::model::{App, DatabaseKind, names};
+use crate::model::{App, DatabaseKind, names, naming};
 use crate::object::Object;
 use crate::profile::ExternalObjects;
 use crate::render::lifecycle;
@@ -87,7 +87,7 @@ impl External {
         }
         // Claims a StatefulSet makes from its templates: `<template>-<name>-<ordinal>`.
         for c in app.components.iter().filter(|c| c.sqlite_volume.is_some()) {
-            e.persistent_volume_claims.insert(format!("data-{}-0", c.name));
+            e.persistent_volume_claims.insert(naming::statefulset_claim(&c.name, "0"));
         }
         if let Some((secret, _)) = app.cache.as_ref().and_then(|c| c.password.as_ref()) {
             e.secrets.insert(secret.clone());

@@ -17,6 +17,7 @@ mod data;
 pub mod image;
 mod monitoring;
 pub mod names;
+pub mod naming;
 mod production;
 pub mod quantity;
 pub mod refs;

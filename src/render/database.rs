@@ -25,6 +25,7 @@ use super::{label_selector, labels, meta, selector_labels, support_pod_labels};
 use crate::crd::cnpg;
 use crate::model::{
     App, ArchiveAuth, Backup, Database, DatabaseKind, EXPORTER_PORT, EXPORTER_PORT_NAME, Operator, Postgres, Sqlite,
+    naming,
 };
 use crate::object::Object;
 
@@ -465,7 +466,7 @@ fn sqlite_backup(app: &App, s: &Sqlite, b: &Backup, out: &mut Vec<Object>) {
             name: "data".into(),
             persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
                 // The StatefulSet's claim: `<template>-<StatefulSet>-<ordinal>`.
-                claim_name: format!("data-{}-0", app.name_in_text("StatefulSet", &component.name)),
+                claim_name: naming::statefulset_claim(&app.name_in_text("StatefulSet", &component.name), "0"),
                 read_only: None,
             }),
             ..Default::default()

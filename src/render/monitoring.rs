@@ -24,6 +24,7 @@ use crate::crd::prometheus::{
 };
 use crate::model::{
     self, Alert, Alerts, App, Dashboard, DatabaseKind, EXPORTER_PORT, EXPORTER_PORT_NAME, Monitoring, Postgres, Scrape,
+    naming,
 };
 use crate::object::Object;
 
@@ -225,6 +226,9 @@ impl Monitored {
             format!("{}-[a-z0-9]{{1,10}}-[a-z0-9]{{5}}", regex_literal(&app.name_in_text("Deployment", name)))
         };
         let ordinal = |kind: &str, name: &str| format!("{}-[0-9]+", regex_literal(&app.name_in_text(kind, name)));
+        // The claims of a StatefulSet's pods.
+        let claims_of =
+            |kind: &str, name: &str| naming::statefulset_claim(&regex_literal(&app.name_in_text(kind, name)), "[0-9]+");
         let claim = |name: &str| regex_literal(&app.name_in_text("PersistentVolumeClaim", name));
         let limits = |r: &model::Resources| (r.limits.contains_key("cpu"), r.limits.contains_key("memory"));
         let mut workloads = Vec::new();
@@ -238,7 +242,7 @@ impl Monitored {
             match &c.sqlite_volume {
                 Some(_) => {
                     workloads.push(MonitoredWorkload::new(ordinal("StatefulSet", &c.name), limits_of));
-                    claims.push(format!("data-{}", ordinal("StatefulSet", &c.name)));
+                    claims.push(claims_of("StatefulSet", &c.name));
                 }
                 None => workloads.push(MonitoredWorkload::new(deployment(&c.name), limits_of)),
             }
@@ -252,7 +256,7 @@ impl Monitored {
                         // A claim kgen does not create keeps its name.
                         Some(existing) if !p.create_claim => claims.push(regex_literal(existing)),
                         Some(created) => claims.push(claim(created)),
-                        None => claims.push(format!("data-{}", ordinal("StatefulSet", &p.name))),
+                        None => claims.push(claims_of("StatefulSet", &p.name)),
                     }
                     if let Some(b) = &p.backup {
                         claims.push(claim(&b.name));

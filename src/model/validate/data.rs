@@ -262,7 +262,7 @@ impl Builder<'_> {
             profile::SqliteTuning::LowMemory => (10, 5, 32000),
         };
         let storage = self.storage_request(&[at, &path!["storage"]].concat(), &db.storage, "1Gi");
-        let name = names::component_object_name(app, &component);
+        let name = naming::component_object_name(app, &component);
         let backup = self.backup(at, db, &name, &storage, SQLITE_BACKUP_IMAGE);
         self.sqlite_volumes.push((component.clone(), SqliteVolume { mount_path: parent, claim: storage }));
         Some(Sqlite {

@@ -25,7 +25,7 @@ impl Builder<'_> {
         let p = &self.loaded.profile;
         let c = &p.components[key];
         let at = path!["components", key].to_vec();
-        let name = names::component_object_name(app, key);
+        let name = naming::component_object_name(app, key);
         // A component named after the app is checked with the app's name.
         if key != app {
             if let Err(why) = names::dns1123_label(key, 63) {
