@@ -7,7 +7,7 @@
 //!   cargo bench --bench pipeline
 //!   cargo bench --bench pipeline -- 'peer-fullstack/'   # one profile
 //!
-//! Whole-process timings against Helm and Kustomize are bench/compare.sh's.
+//! Whole-process timings against Helm and Kustomize are benches/compare.sh's.
 
 use std::hint::black_box;
 use std::time::Duration;

@@ -321,3 +321,16 @@ pub enum ColorChoice {
     Always,
     Never,
 }
+
+impl ColorChoice {
+    /// The one colour decision: whether to colour what goes to a stream
+    /// (`terminal`: whether that stream is one). `auto` colours a terminal
+    /// unless `NO_COLOR` is set.
+    pub fn colors(self, terminal: bool) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => std::env::var_os("NO_COLOR").is_none() && terminal,
+        }
+    }
+}

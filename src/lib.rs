@@ -14,14 +14,13 @@ pub(crate) mod commands;
 pub mod crd;
 pub(crate) mod diagnostic;
 pub(crate) mod diff;
-pub(crate) mod extra_manifests;
+pub(crate) mod escape_hatches;
 pub(crate) mod files;
 pub mod inputs;
 pub(crate) mod kube;
 pub mod model;
 pub mod object;
 pub mod output;
-pub(crate) mod patch;
 pub mod pipeline;
 // The profile's doc comments are the JSON Schema's descriptions (`kgen
 // schema`, docs/reference.md): text for users of the profile, written
@@ -69,8 +68,8 @@ pub mod stages {
     // 5. The profile's patches, then the consistency check and the
     //    install order.
     pub use crate::check::{External, Policy, check};
+    pub use crate::escape_hatches::patch::apply as apply_patches;
     pub use crate::object::{Object, sort};
-    pub use crate::patch::apply as apply_patches;
     // 6. Serialise, and read back.
     pub use crate::output::{to_json, to_yaml};
     pub use crate::yaml::parse::{Limits, parse_all};

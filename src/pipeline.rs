@@ -6,12 +6,13 @@ use std::collections::HashSet;
 use std::path::Path;
 
 use crate::diagnostic::{Diagnostic, Errors, ValueMask};
+use crate::escape_hatches::{extra_manifests, patch};
 use crate::inputs::{Inputs, SecretValues};
 use crate::model::{self, App, credentials};
 use crate::object::{self, Object};
 use crate::profile::load::{self, Loaded, Options, Parsed};
 use crate::source::SourceMap;
-use crate::{check, extra_manifests, files, inputs, patch, render};
+use crate::{check, files, inputs, render};
 
 /// A rendered profile.
 #[derive(Debug)]

@@ -56,11 +56,7 @@ pub fn run(args: DiffArgs, color: ColorChoice, reporter: &mut Reporter) -> u8 {
         (None, None) => unreachable!("clap requires --to-env or --from"),
     };
     let report = diff::compare(Side { label: &old_label, objects: &old }, Side { label: &new_label, objects: &new });
-    let colored = match color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal(),
-    };
+    let colored = color.colors(std::io::stdout().is_terminal());
     let text = if args.stat {
         report.stat_text()
     } else if colored {

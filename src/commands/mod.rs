@@ -28,11 +28,7 @@ pub struct Reporter {
 
 impl Reporter {
     pub fn new(choice: ColorChoice) -> Reporter {
-        let color = match choice {
-            ColorChoice::Always => true,
-            ColorChoice::Never => false,
-            ColorChoice::Auto => std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal(),
-        };
+        let color = choice.colors(std::io::stderr().is_terminal());
         Reporter { sources: SourceMap::default(), color }
     }
 

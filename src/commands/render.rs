@@ -19,7 +19,7 @@ use crate::source::SourceMap;
 
 /// What is kept of a rendered profile until everything has rendered: the
 /// objects (or, for a YAML stream, their text), not the profile's tree.
-struct Bundle {
+struct ProfileOutput {
     path: PathBuf,
     app: String,
     environment: String,
@@ -35,7 +35,7 @@ struct Bundle {
     selected: Option<(Vec<bool>, Vec<String>)>,
 }
 
-impl Bundle {
+impl ProfileOutput {
     fn environment(&self) -> &str {
         &self.environment
     }
@@ -86,7 +86,7 @@ pub fn run(args: RenderArgs, reporter: &mut Reporter) -> u8 {
     // once all have), so that a batch holds text, not objects.
     let stream = args.out_dir.is_none() && args.output == Format::Yaml;
     let mut text = String::new();
-    let mut bundles: Vec<Bundle> = Vec::new();
+    let mut bundles: Vec<ProfileOutput> = Vec::new();
     let mut messages = Messages::default();
     let mut previous: Option<&Path> = None;
     for (outcome, (path, options)) in
@@ -155,7 +155,7 @@ pub fn run(args: RenderArgs, reporter: &mut Reporter) -> u8 {
     };
     // Check every target before writing any, so that a problem with one
     // leaves all of them as they were.
-    let mut targets: BTreeMap<PathBuf, &Bundle> = BTreeMap::new();
+    let mut targets: BTreeMap<PathBuf, &ProfileOutput> = BTreeMap::new();
     let mut plans = Vec::new();
     for b in &bundles {
         let target = if batch {
@@ -241,7 +241,7 @@ pub fn run(args: RenderArgs, reporter: &mut Reporter) -> u8 {
 /// A profile rendered in one environment: what is kept of it, its YAML
 /// when streaming, and its diagnostics as text.
 struct Outcome {
-    bundle: Option<Bundle>,
+    bundle: Option<ProfileOutput>,
     yaml: String,
     messages: Vec<String>,
 }
@@ -354,7 +354,7 @@ fn render_one(
             } else {
                 (String::new(), objects, Vec::new())
             };
-            let bundle = Bundle {
+            let bundle = ProfileOutput {
                 path: path.to_path_buf(),
                 app: app.name.clone(),
                 environment,
@@ -376,7 +376,10 @@ fn render_one(
 /// One file per object (a Secret's readable by its owner only; created
 /// Secrets only when asked for, the others are returned), plus, with
 /// --kustomize, the kustomization (`output::kustomize`).
-fn files_for(b: &Bundle, include_secrets: bool) -> Result<(Vec<OutFile>, Vec<String>), crate::diagnostic::Errors> {
+fn files_for(
+    b: &ProfileOutput,
+    include_secrets: bool,
+) -> Result<(Vec<OutFile>, Vec<String>), crate::diagnostic::Errors> {
     let (secrets, objects): (Vec<&Object>, Vec<&Object>) =
         b.objects.iter().partition(|o| o.kind() == "Secret" && o.api_version() == "v1" && !include_secrets);
     let left_out = secrets.iter().map(|o| crate::check::describe(o)).collect();

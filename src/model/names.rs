@@ -1,6 +1,5 @@
-//! Name and label rules as the Kubernetes API server applies them, and the
-//! one place that derives object names from the profile (a stable contract:
-//! renaming an object orphans the old one).
+//! Name and label rules as the Kubernetes API server applies them. The
+//! names kgen derives are `naming`'s.
 
 /// Why `s` is not a DNS-1123 label (lowercase alphanumerics and `-`,
 /// alphanumeric at both ends, at most `max` characters).
@@ -167,12 +166,6 @@ impl NameRule {
             NameRule::Subdomain => dns1123_subdomain(name, 253),
         }
     }
-}
-
-/// The base name of a component's objects: `<app>` for the component named
-/// like the app, `<app>-<component>` otherwise.
-pub fn component_object_name(app: &str, component: &str) -> String {
-    if component == app { app.to_string() } else { format!("{app}-{component}") }
 }
 
 #[cfg(test)]

@@ -38,7 +38,7 @@ const ENVIRONMENT_NAME: &str = "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$";
 /// A Kubernetes quantity (`model::quantity::parse`).
 const QUANTITY: &str = r"^\+?([0-9]+(\.[0-9]*)?|\.[0-9]+)(n|u|m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei|[eE][-+]?[0-9]+)?$";
 
-/// A Prometheus duration (`model::build::monitoring::parse_duration`),
+/// A Prometheus duration (`model::validate::monitoring::parse_duration`),
 /// with a `minLength` of 1.
 pub(crate) const DURATION: &str = "^(0|([0-9]+y)?([0-9]+w)?([0-9]+d)?([0-9]+h)?([0-9]+m)?([0-9]+s)?([0-9]+ms)?)$";
 
@@ -430,7 +430,7 @@ impl JsonSchema for Quantity {
     }
 }
 
-/// A Prometheus duration as `model::build::monitoring::parse_duration`
+/// A Prometheus duration as `model::validate::monitoring::parse_duration`
 /// reads it: units y, w, d, h, m, s, ms, each at most once and in that
 /// order (`1h30m`), or `0`.
 pub struct Duration;
@@ -529,7 +529,7 @@ pub(crate) mod tests {
     }
 
     /// The value formats agree with the functions `model` checks values
-    /// with, on good and bad examples (durations: `model::build::monitoring`).
+    /// with, on good and bad examples (durations: `model::validate::monitoring`).
     #[test]
     fn formats_agree_with_the_model() {
         for q in [

@@ -12,7 +12,7 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::lifecycle::{self, Stage};
+use super::lifecycle::{self, InstallPhase};
 use super::workload::{
     claim_spec, hardened_container, pod_security_context, pull_secrets, resources, small_tool_resources,
 };
@@ -183,7 +183,7 @@ pub fn render(app: &App, out: &mut Vec<Object>) {
 /// Metadata of the cache's server objects: applied in the database wave.
 fn cache_meta(app: &App, c: &Cache) -> ObjectMeta {
     let mut m = meta(app, &c.name, Some(&c.key));
-    lifecycle::tag(&mut m, Stage::Database);
+    lifecycle::tag(&mut m, InstallPhase::Database);
     m
 }
 

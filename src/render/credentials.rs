@@ -14,7 +14,7 @@ use k8s_openapi::api::core::v1::{EmptyDirVolumeSource, PodSpec, PodTemplateSpec,
 use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding, RoleRef, Subject};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
-use super::lifecycle::{self, Stage};
+use super::lifecycle::{self, InstallPhase};
 use super::workload::{API_TOKEN_VOLUME, api_token_volume, hardened_container, pod_security_context, pull_secrets};
 use super::{meta, sha256_hex, support_pod_labels};
 use crate::model::App;
@@ -110,7 +110,7 @@ pub fn render(app: &App, out: &mut Vec<Object>) {
     let prefix: String = app.name.chars().take(63 - "-credentials-".len() - hash.len()).collect();
     let name = format!("{}-credentials-{hash}", prefix.trim_end_matches('-'));
     let mut metadata = meta(app, &name, Some(COMPONENT));
-    lifecycle::tag(&mut metadata, Stage::Setup);
+    lifecycle::tag(&mut metadata, InstallPhase::Setup);
     out.push(
         Job {
             metadata,

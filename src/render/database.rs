@@ -16,7 +16,7 @@ use k8s_openapi::api::storage::v1::StorageClass;
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
-use super::lifecycle::{self, Stage};
+use super::lifecycle::{self, InstallPhase};
 use super::workload::{
     claim_spec, claim_template, hardened_container, headless_service, pod_security_context, pull_secrets, resources,
     retain_claims,
@@ -25,6 +25,7 @@ use super::{label_selector, labels, meta, selector_labels, support_pod_labels};
 use crate::crd::cnpg;
 use crate::model::{
     App, ArchiveAuth, Backup, Database, DatabaseKind, EXPORTER_PORT, EXPORTER_PORT_NAME, Operator, Postgres, Sqlite,
+    naming,
 };
 use crate::object::Object;
 
@@ -49,7 +50,7 @@ pub fn render(app: &App, out: &mut Vec<Object>) {
 /// Metadata of a database's server objects: applied in the database wave.
 fn database_meta(app: &App, name: &str, component: &str) -> ObjectMeta {
     let mut m = meta(app, name, Some(component));
-    lifecycle::tag(&mut m, Stage::Database);
+    lifecycle::tag(&mut m, InstallPhase::Database);
     m
 }
 
@@ -306,7 +307,7 @@ fn in_cluster(app: &App, db: &Database, p: &Postgres, out: &mut Vec<Object>) {
         .into(),
     );
     let mut service = headless_service(app, &p.name, &db.key, &service_ports);
-    lifecycle::tag(&mut service.metadata, Stage::Database);
+    lifecycle::tag(&mut service.metadata, InstallPhase::Database);
     out.push(service.into());
     if let Some(b) = &p.backup {
         postgres_backup(app, db, p, b, out);
@@ -465,7 +466,7 @@ fn sqlite_backup(app: &App, s: &Sqlite, b: &Backup, out: &mut Vec<Object>) {
             name: "data".into(),
             persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
                 // The StatefulSet's claim: `<template>-<StatefulSet>-<ordinal>`.
-                claim_name: format!("data-{}-0", app.name_in_text("StatefulSet", &component.name)),
+                claim_name: naming::statefulset_claim(&app.name_in_text("StatefulSet", &component.name), "0"),
                 read_only: None,
             }),
             ..Default::default()

@@ -24,7 +24,7 @@ pub const FLUX_KEEP: &str = "disabled";
 
 /// What an object is, for the order in which GitOps tools apply it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Stage {
+pub enum InstallPhase {
     /// The namespace, accounts, RBAC, configuration and secrets.
     Setup,
     /// Databases and caches the app connects to.
@@ -36,35 +36,35 @@ pub enum Stage {
 }
 
 /// The one sync-wave table.
-pub const SYNC_WAVES: &[(Stage, i32)] =
-    &[(Stage::Setup, -3), (Stage::Database, -2), (Stage::Migration, -1), (Stage::App, 0)];
+pub const SYNC_WAVES: &[(InstallPhase, i32)] =
+    &[(InstallPhase::Setup, -3), (InstallPhase::Database, -2), (InstallPhase::Migration, -1), (InstallPhase::App, 0)];
 
-impl Stage {
+impl InstallPhase {
     pub fn wave(self) -> i32 {
-        SYNC_WAVES.iter().find(|(s, _)| *s == self).map(|(_, w)| *w).expect("every stage has a wave")
+        SYNC_WAVES.iter().find(|(s, _)| *s == self).map(|(_, w)| *w).expect("every phase has a wave")
     }
 
-    /// The stage of an object that was not tagged explicitly. A standalone
+    /// The phase of an object that was not tagged explicitly. A standalone
     /// PVC goes with the earliest workload that mounts it (see [`finish`]),
     /// or else with the app: with a `WaitForFirstConsumer` storage class it
     /// stays Pending (not healthy) until a pod uses it, so a wave of its own
     /// before its pods would never finish, and a wave after them would hold
     /// them Pending forever.
-    pub fn of_kind(kind: &str) -> Stage {
+    pub fn of_kind(kind: &str) -> InstallPhase {
         match kind {
             "Namespace" | "ServiceAccount" | "Secret" | "ConfigMap" | "StorageClass" | "Role" | "RoleBinding"
             | "ClusterRole" | "ClusterRoleBinding" | "NetworkPolicy" | "PriorityClass" | "ExternalSecret"
-            | "SealedSecret" | "SecretStore" | "Certificate" | "Issuer" => Stage::Setup,
-            _ => Stage::App,
+            | "SealedSecret" | "SecretStore" | "Certificate" | "Issuer" => InstallPhase::Setup,
+            _ => InstallPhase::App,
         }
     }
 }
 
-/// Put an object in a stage: render code for databases and migrations calls
+/// Put an object in an install phase: render code for databases and migrations calls
 /// this on the metadata of the objects it makes; everything else gets the
-/// stage of its kind in [`finish`].
-pub fn tag(meta: &mut ObjectMeta, stage: Stage) {
-    meta.annotations.get_or_insert_default().insert(SYNC_WAVE.into(), stage.wave().to_string());
+/// phase of its kind in [`finish`].
+pub fn tag(meta: &mut ObjectMeta, phase: InstallPhase) {
+    meta.annotations.get_or_insert_default().insert(SYNC_WAVE.into(), phase.wave().to_string());
 }
 
 /// The annotations that keep Argo CD and Flux from deleting an object that
@@ -93,7 +93,7 @@ pub fn protect(meta: &mut ObjectMeta) {
 pub fn finish(objects: &mut [Object]) {
     let claim_waves = claim_waves(objects);
     for o in objects.iter_mut() {
-        let stage = Stage::of_kind(o.kind());
+        let phase = InstallPhase::of_kind(o.kind());
         match o {
             Object::Namespace(ns) => protect(&mut ns.metadata),
             Object::PersistentVolumeClaim(pvc) => protect(&mut pvc.metadata),
@@ -117,7 +117,7 @@ pub fn finish(objects: &mut [Object]) {
                 Some(wave) => {
                     meta.annotations.get_or_insert_default().insert(SYNC_WAVE.into(), wave);
                 }
-                None => tag(meta, stage),
+                None => tag(meta, phase),
             }
         }
     }
@@ -138,14 +138,14 @@ fn claim_waves(objects: &[Object]) -> BTreeMap<(Option<String>, String), i32> {
     waves
 }
 
-/// An object's sync wave: its annotation, or its kind's stage.
+/// An object's sync wave: its annotation, or its kind's phase.
 pub fn wave_of(o: &Object) -> i32 {
     o.metadata()
         .annotations
         .as_ref()
         .and_then(|a| a.get(SYNC_WAVE))
         .and_then(|w| w.trim().parse().ok())
-        .unwrap_or_else(|| Stage::of_kind(o.kind()).wave())
+        .unwrap_or_else(|| InstallPhase::of_kind(o.kind()).wave())
 }
 
 /// The lifecycle annotations of an object (for tests and `kgen diff`).
@@ -184,7 +184,9 @@ mod tests {
 
     #[test]
     fn waves_order_setup_databases_migrations_app() {
-        let waves: Vec<i32> = [Stage::Setup, Stage::Database, Stage::Migration, Stage::App].map(Stage::wave).into();
+        let waves: Vec<i32> = [InstallPhase::Setup, InstallPhase::Database, InstallPhase::Migration, InstallPhase::App]
+            .map(InstallPhase::wave)
+            .into();
         assert!(waves.windows(2).all(|w| w[0] < w[1]), "{waves:?}");
     }
 
@@ -201,7 +203,7 @@ mod tests {
             }),
             ..Default::default()
         };
-        tag(&mut db.metadata, Stage::Database);
+        tag(&mut db.metadata, InstallPhase::Database);
         let mut objects: Vec<Object> = vec![
             Namespace { metadata: named("shop"), ..Default::default() }.into(),
             ConfigMap { metadata: named("cfg"), ..Default::default() }.into(),

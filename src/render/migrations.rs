@@ -6,7 +6,7 @@ use k8s_openapi::api::batch::v1::{Job, JobSpec};
 use k8s_openapi::api::core::v1::{PodSpec, PodTemplateSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
-use super::lifecycle::{self, Stage};
+use super::lifecycle::{self, InstallPhase};
 use super::workload::{database_access, migration_container, pod_security_context, pull_secrets, writable_volumes};
 use super::{sha256_hex, versioned_labels, versioned_meta};
 use crate::model::{App, MigrationStrategy};
@@ -29,7 +29,7 @@ pub fn render(app: &App, out: &mut Vec<Object>) {
     // and before the app, and Argo CD does not recreate it once its TTL has
     // removed it. Plain `kubectl apply` ignores these annotations.
     let mut metadata = versioned_meta(app, &job_name(app, m), Some(COMPONENT));
-    lifecycle::tag(&mut metadata, Stage::Migration);
+    lifecycle::tag(&mut metadata, InstallPhase::Migration);
     let annotations = metadata.annotations.get_or_insert_default();
     annotations.insert("argocd.argoproj.io/hook".into(), "Sync".into());
     annotations.insert("argocd.argoproj.io/hook-delete-policy".into(), "BeforeHookCreation".into());

@@ -24,6 +24,7 @@ use crate::crd::prometheus::{
 };
 use crate::model::{
     self, Alert, Alerts, App, Dashboard, DatabaseKind, EXPORTER_PORT, EXPORTER_PORT_NAME, Monitoring, Postgres, Scrape,
+    naming,
 };
 use crate::object::Object;
 
@@ -50,7 +51,7 @@ pub fn render(app: &App, out: &mut Vec<Object>) {
         }
     }
     if let Some(alerts) = &m.alerts {
-        let targets = Targets::of(app, m);
+        let targets = Monitored::of(app, m);
         let rules = rules(app, m, alerts, &targets);
         if !rules.is_empty() {
             let mut metadata = meta(app, &app.name, None);
@@ -170,24 +171,64 @@ fn human_seconds(s: u64) -> String {
 }
 
 /// What the app runs, as Prometheus sees it.
-struct Targets {
+struct Monitored {
     /// Components scraped through their ServiceMonitor: (key, job), where
     /// the job is the Service's name.
     scraped: Vec<(String, String)>,
-    /// Long-running workloads: pod-name regex, CPU limit, memory limit.
-    workloads: Vec<(String, bool, bool)>,
+    workloads: Vec<MonitoredWorkload>,
     /// Regexes of the app's PersistentVolumeClaims.
     claims: Vec<String>,
 }
 
-impl Targets {
-    fn of(app: &App, m: &Monitoring) -> Targets {
+/// A long-running workload, for the resource alerts.
+struct MonitoredWorkload {
+    /// A regex of its pods' names.
+    pods: String,
+    cpu_limit: bool,
+    memory_limit: bool,
+}
+
+impl MonitoredWorkload {
+    fn new(pods: String, (cpu_limit, memory_limit): (bool, bool)) -> MonitoredWorkload {
+        MonitoredWorkload { pods, cpu_limit, memory_limit }
+    }
+
+    fn has_limit(&self, resource: LimitedResource) -> bool {
+        match resource {
+            LimitedResource::Cpu => self.cpu_limit,
+            LimitedResource::Memory => self.memory_limit,
+        }
+    }
+}
+
+/// A resource whose use an alert compares with the container's limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum LimitedResource {
+    Cpu,
+    Memory,
+}
+
+impl LimitedResource {
+    /// Its name in `kube_pod_container_resource_limits`.
+    fn name(self) -> &'static str {
+        match self {
+            LimitedResource::Cpu => "cpu",
+            LimitedResource::Memory => "memory",
+        }
+    }
+}
+
+impl Monitored {
+    fn of(app: &App, m: &Monitoring) -> Monitored {
         // A Deployment's pods are `<name>-<template hash>-<5 characters>`, a
         // StatefulSet's (and CloudNativePG's) `<name>-<ordinal>`.
         let deployment = |name: &str| {
             format!("{}-[a-z0-9]{{1,10}}-[a-z0-9]{{5}}", regex_literal(&app.name_in_text("Deployment", name)))
         };
         let ordinal = |kind: &str, name: &str| format!("{}-[0-9]+", regex_literal(&app.name_in_text(kind, name)));
+        // The claims of a StatefulSet's pods.
+        let claims_of =
+            |kind: &str, name: &str| naming::statefulset_claim(&regex_literal(&app.name_in_text(kind, name)), "[0-9]+");
         let claim = |name: &str| regex_literal(&app.name_in_text("PersistentVolumeClaim", name));
         let limits = |r: &model::Resources| (r.limits.contains_key("cpu"), r.limits.contains_key("memory"));
         let mut workloads = Vec::new();
@@ -197,33 +238,33 @@ impl Targets {
             if c.metrics.is_some() && m.scrape.is_some() {
                 scraped.push((c.key.clone(), app.name_in_text("Service", &c.name)));
             }
-            let (cpu, memory) = limits(&c.resources);
+            let limits_of = limits(&c.resources);
             match &c.sqlite_volume {
                 Some(_) => {
-                    workloads.push((ordinal("StatefulSet", &c.name), cpu, memory));
-                    claims.push(format!("data-{}", ordinal("StatefulSet", &c.name)));
+                    workloads.push(MonitoredWorkload::new(ordinal("StatefulSet", &c.name), limits_of));
+                    claims.push(claims_of("StatefulSet", &c.name));
                 }
-                None => workloads.push((deployment(&c.name), cpu, memory)),
+                None => workloads.push(MonitoredWorkload::new(deployment(&c.name), limits_of)),
             }
         }
         for db in &app.databases {
             match &db.kind {
                 DatabaseKind::InCluster(p) => {
-                    let (cpu, memory) = limits(&p.resources);
-                    workloads.push((ordinal("StatefulSet", &p.name), cpu, memory));
+                    let limits_of = limits(&p.resources);
+                    workloads.push(MonitoredWorkload::new(ordinal("StatefulSet", &p.name), limits_of));
                     match &p.claim {
                         // A claim kgen does not create keeps its name.
                         Some(existing) if !p.create_claim => claims.push(regex_literal(existing)),
                         Some(created) => claims.push(claim(created)),
-                        None => claims.push(format!("data-{}", ordinal("StatefulSet", &p.name))),
+                        None => claims.push(claims_of("StatefulSet", &p.name)),
                     }
                     if let Some(b) = &p.backup {
                         claims.push(claim(&b.name));
                     }
                 }
                 DatabaseKind::Operator(o) => {
-                    let (cpu, memory) = limits(&o.resources);
-                    workloads.push((ordinal("Cluster", &o.name), cpu, memory));
+                    let limits_of = limits(&o.resources);
+                    workloads.push(MonitoredWorkload::new(ordinal("Cluster", &o.name), limits_of));
                     claims.push(ordinal("Cluster", &o.name));
                 }
                 DatabaseKind::Sqlite(s) => {
@@ -235,21 +276,21 @@ impl Targets {
             }
         }
         if let Some(cache) = &app.cache {
-            let (cpu, memory) = limits(&cache.resources);
-            workloads.push((deployment(&cache.name), cpu, memory));
+            let limits_of = limits(&cache.resources);
+            workloads.push(MonitoredWorkload::new(deployment(&cache.name), limits_of));
         }
-        Targets { scraped, workloads, claims }
+        Monitored { scraped, workloads, claims }
     }
 
     /// A regex matching the pods of the workloads `keep` selects.
-    fn pods(&self, keep: impl Fn(&(String, bool, bool)) -> bool) -> Option<String> {
-        let list: Vec<&str> = self.workloads.iter().filter(|w| keep(w)).map(|w| w.0.as_str()).collect();
+    fn pods(&self, keep: impl Fn(&MonitoredWorkload) -> bool) -> Option<String> {
+        let list: Vec<&str> = self.workloads.iter().filter(|w| keep(w)).map(|w| w.pods.as_str()).collect();
         (!list.is_empty()).then(|| list.join("|"))
     }
 }
 
 /// The alerting rules that apply to what the app runs.
-fn rules(app: &App, m: &Monitoring, a: &Alerts, t: &Targets) -> Vec<Rule> {
+fn rules(app: &App, m: &Monitoring, a: &Alerts, t: &Monitored) -> Vec<Rule> {
     let ns = &app.namespace_in_text();
     let prefix = camel_case(&app.name);
     let mut rules = Vec::new();
@@ -468,20 +509,21 @@ fn rules(app: &App, m: &Monitoring, a: &Alerts, t: &Targets) -> Vec<Rule> {
         (
             &a.cpu,
             "HighCpu",
-            "cpu",
+            LimitedResource::Cpu,
             "rate(container_cpu_usage_seconds_total{SEL, container!=\"\", container!=\"POD\"}[5m])",
             "CPU",
         ),
         (
             &a.memory,
             "HighMemory",
-            "memory",
+            LimitedResource::Memory,
             "container_memory_working_set_bytes{SEL, container!=\"\", container!=\"POD\"}",
             "memory",
         ),
     ] {
         let Some(alert) = alert else { continue };
-        let pods = t.pods(|w| if resource == "cpu" { w.1 } else { w.2 });
+        let pods = t.pods(|w| w.has_limit(resource));
+        let resource = resource.name();
         let Some(pods) = pods else { continue };
         let sel = format!("namespace=\"{ns}\", pod=~\"{pods}\"");
         let usage = usage.replace("SEL", &sel);
@@ -522,7 +564,7 @@ fn rules(app: &App, m: &Monitoring, a: &Alerts, t: &Targets) -> Vec<Rule> {
 
 /// The dashboard ConfigMap: one JSON file, labelled for Grafana's sidecar.
 fn dashboard(app: &App, m: &Monitoring, d: &Dashboard) -> ConfigMap {
-    let t = Targets::of(app, m);
+    let t = Monitored::of(app, m);
     let mut metadata = meta(app, &d.name, None);
     metadata.labels.get_or_insert_default().extend(d.labels.clone());
     if let Some(folder) = &d.folder {
@@ -539,7 +581,7 @@ fn dashboard(app: &App, m: &Monitoring, d: &Dashboard) -> ConfigMap {
 /// A panel: (title, unit, [(query, legend)]).
 type PanelSpec = (String, String, Vec<(String, String)>);
 
-fn dashboard_json<'a>(app: &'a App, m: &Monitoring, d: &'a Dashboard, t: &Targets) -> GrafanaDashboard<'a> {
+fn dashboard_json<'a>(app: &'a App, m: &Monitoring, d: &'a Dashboard, t: &Monitored) -> GrafanaDashboard<'a> {
     let ns = "namespace=\"$namespace\"";
     let mut panels: Vec<PanelSpec> = Vec::new();
     let text = |s: &str| s.to_string();

@@ -14,7 +14,7 @@ use k8s_openapi::api::networking::v1::{
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::lifecycle::{self, Stage};
+use super::lifecycle::{self, InstallPhase};
 use super::migrations::COMPONENT as MIGRATIONS;
 use super::{label_selector, meta, selector_labels};
 use crate::model::{self, App, Backend, DatabaseKind};
@@ -27,7 +27,7 @@ pub fn render(app: &App, out: &mut Vec<Object>) {
     let Some(np) = &app.network_policy else { return };
     let mut push = |name: &str, component: Option<&str>, spec: NetworkPolicySpec| {
         let mut m = meta(app, name, component);
-        lifecycle::tag(&mut m, Stage::Setup);
+        lifecycle::tag(&mut m, InstallPhase::Setup);
         out.push(NetworkPolicy { metadata: m, spec: Some(spec) }.into());
     };
     if np.default_deny && app.namespace_object.is_some() {

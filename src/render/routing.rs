@@ -11,7 +11,7 @@ use k8s_openapi::api::networking::v1::{
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
-use super::lifecycle::{self, Stage};
+use super::lifecycle::{self, InstallPhase};
 use super::{labels, meta};
 use crate::crd::{certmanager, gateway};
 use crate::model::{self, App, Backend, IssuerKind, RouteHost};
@@ -171,7 +171,7 @@ fn reference_grants(app: &App, g: &model::Gateway, out: &mut Vec<Object>) {
             annotations: (!app.annotations.is_empty()).then(|| app.annotations.clone()),
             ..Default::default()
         };
-        lifecycle::tag(&mut metadata, Stage::Setup);
+        lifecycle::tag(&mut metadata, InstallPhase::Setup);
         out.push(
             gateway::ReferenceGrant::new(
                 metadata,

@@ -22,7 +22,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("model", &["model"]),
     ("render", &["render"]),
     ("check", &["check", "requirements"]),
-    ("escape hatches", &["extra_manifests", "patch"]),
+    ("escape hatches", &["escape_hatches"]),
     ("pipeline", &["pipeline"]),
     ("output", &["output", "diff", "bootstrap"]),
     ("commands", &["cli", "commands"]),
@@ -33,15 +33,15 @@ fn order() -> Vec<&'static str> {
     LAYERS.iter().flat_map(|(_, modules)| modules.iter().copied()).collect()
 }
 
-/// The place of a module path (`["model", "build", "config"]`) in
+/// The place of a module path (`["model", "validate", "config"]`) in
 /// [`order`]: its longest entry.
 fn place(path: &[String]) -> Option<usize> {
     let order = order();
     (1..=path.len()).rev().find_map(|n| order.iter().position(|e| *e == path[..n].join("::")))
 }
 
-/// A source file's module path: `src/model/build/mod.rs` is
-/// `model::build`, `src/model/names.rs` is `model::names`.
+/// A source file's module path: `src/model/validate/mod.rs` is
+/// `model::validate`, `src/model/names.rs` is `model::names`.
 fn module_of(file: &Path) -> Vec<String> {
     let rel = file.strip_prefix(repo().join("src")).unwrap();
     let mut path: Vec<String> = rel.iter().map(|s| s.to_string_lossy().into_owned()).collect();

@@ -5,7 +5,10 @@ use std::collections::BTreeMap;
 
 use indexmap::IndexMap;
 
-use super::{Builder, MetaMap, RESERVED_ANNOTATIONS, RESERVED_LABELS, RESERVED_POD_ANNOTATIONS, SYSTEM_NAMESPACES};
+use super::{
+    Builder, CredentialPlace, MetaMap, RESERVED_ANNOTATIONS, RESERVED_LABELS, RESERVED_POD_ANNOTATIONS,
+    SYSTEM_NAMESPACES,
+};
 use crate::diagnostic::{Diagnostic, Redact, Redaction};
 use crate::model::names;
 use crate::model::*;
@@ -25,7 +28,7 @@ impl Builder<'_> {
         let name = ns.name.clone().unwrap_or_else(|| app.to_string());
         // A namespace named after the app is checked with the app's name.
         if ns.name.is_some() {
-            self.check(&path!["namespace", "name"], "namespace", &name, |s| names::dns1123_label(s, 63));
+            self.apply_rule(&path!["namespace", "name"], "namespace", &name, |s| names::dns1123_label(s, 63));
         }
         let system = SYSTEM_NAMESPACES.contains(&name.as_str());
         let create = match ns.create {
@@ -95,9 +98,9 @@ impl Builder<'_> {
                 self.key_error(&at, format!("key `{k}` {why}"));
             }
             if labels {
-                self.no_credential(&at, "label", Some(k), v);
+                self.no_credential(&at, CredentialPlace::Label(k), v);
             } else {
-                self.no_credential(&at, "annotation", Some(k), v);
+                self.no_credential(&at, CredentialPlace::Annotation(k), v);
                 if reserved.contains(&k.as_str()) {
                     self.diag(Diagnostic::error(format!("annotation `{k}` is set by kgen")).hint(why), &at, true);
                 }
@@ -134,7 +137,7 @@ impl Builder<'_> {
         let sa = &self.loaded.profile.service_account;
         let name = sa.name.clone().unwrap_or_else(|| app.to_string());
         if sa.name.is_some() {
-            self.check(&path!["serviceAccount", "name"], "service account", &name, |s| {
+            self.apply_rule(&path!["serviceAccount", "name"], "service account", &name, |s| {
                 names::dns1123_subdomain(s, 253)
             });
         }
@@ -155,7 +158,7 @@ impl Builder<'_> {
         let create = p.config_map.create.unwrap_or(true);
         let name = p.config_map.name.clone().unwrap_or_else(|| app.to_string());
         if p.config_map.name.is_some() {
-            self.check(&path!["configMap", "name"], "ConfigMap name", &name, |s| names::dns1123_subdomain(s, 253));
+            self.apply_rule(&path!["configMap", "name"], "ConfigMap name", &name, |s| names::dns1123_subdomain(s, 253));
         }
         if !create {
             if p.config_map.name.is_none() {
@@ -185,7 +188,7 @@ impl Builder<'_> {
                 self.key_error(&at, format!("setting `{k}` {why}"));
             }
             let text = v.to_text();
-            self.no_credential(&at, "setting", Some(k), &text);
+            self.no_credential(&at, CredentialPlace::Setting(k), &text);
             size += k.len() + text.len();
             data.insert(k.clone(), text);
         }

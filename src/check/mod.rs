@@ -19,7 +19,7 @@ pub mod api;
 pub mod pod_security;
 
 use crate::diagnostic::Diagnostic;
-use crate::model::{App, DatabaseKind, names};
+use crate::model::{App, DatabaseKind, names, naming};
 use crate::object::Object;
 use crate::profile::ExternalObjects;
 use crate::render::lifecycle;
@@ -87,7 +87,7 @@ impl External {
         }
         // Claims a StatefulSet makes from its templates: `<template>-<name>-<ordinal>`.
         for c in app.components.iter().filter(|c| c.sqlite_volume.is_some()) {
-            e.persistent_volume_claims.insert(format!("data-{}-0", c.name));
+            e.persistent_volume_claims.insert(naming::statefulset_claim(&c.name, "0"));
         }
         if let Some((secret, _)) = app.cache.as_ref().and_then(|c| c.password.as_ref()) {
             e.secrets.insert(secret.clone());
@@ -99,7 +99,7 @@ impl External {
 /// Check a bundle; every problem found, in object order. Every pod is
 /// held to the policy's Pod Security level.
 pub fn check(objects: &[Object], external: &External, policy: &Policy) -> Vec<Diagnostic> {
-    let bundle = Bundle::new(objects, external);
+    let bundle = BundleIndex::new(objects, external);
     let mut out = Vec::new();
     let mut seen = BTreeSet::new();
     let mut valid_keys = HashSet::new();
@@ -278,7 +278,7 @@ pub fn describe(o: &Object) -> String {
 
 /// The objects of a bundle by kind, namespace and name, and what exists
 /// outside it.
-struct Bundle<'a> {
+struct BundleIndex<'a> {
     objects: BTreeMap<(&'a str, &'a str, &'a str), &'a Object>,
     pods: Vec<Pods<'a>>,
     /// Labels of pods an operator creates from an object in the bundle
@@ -287,9 +287,9 @@ struct Bundle<'a> {
     external: &'a External,
 }
 
-impl<'a> Bundle<'a> {
-    fn new(objects: &'a [Object], external: &'a External) -> Bundle<'a> {
-        Bundle {
+impl<'a> BundleIndex<'a> {
+    fn new(objects: &'a [Object], external: &'a External) -> BundleIndex<'a> {
+        BundleIndex {
             objects: objects.iter().map(|o| ((o.kind(), o.namespace().unwrap_or(""), o.name()), o)).collect(),
             pods: objects.iter().filter_map(pods).collect(),
             operator_pods: objects.iter().filter_map(operator_pods).collect(),
@@ -381,7 +381,7 @@ fn port_hint(pods: &[&Pods<'_>]) -> String {
 }
 
 /// Everything a pod spec refers to by name.
-fn pod_references(bundle: &Bundle<'_>, o: &Object, pods: &Pods<'_>, out: &mut Vec<Diagnostic>) {
+fn pod_references(bundle: &BundleIndex<'_>, o: &Object, pods: &Pods<'_>, out: &mut Vec<Diagnostic>) {
     let ns = o.namespace();
     let spec = pods.spec;
     let ext = bundle.external;
@@ -523,7 +523,7 @@ fn pod_references(bundle: &Bundle<'_>, o: &Object, pods: &Pods<'_>, out: &mut Ve
 /// A claim is applied no later than the workloads that mount it: Argo CD
 /// waits for a wave to be healthy before the next, and a pod whose claim
 /// comes later never starts.
-fn claims_come_first(bundle: &Bundle<'_>, o: &Object, out: &mut Vec<Diagnostic>) {
+fn claims_come_first(bundle: &BundleIndex<'_>, o: &Object, out: &mut Vec<Diagnostic>) {
     let wave = lifecycle::wave_of(o);
     for claim in o.mounted_claims() {
         if let Some(pvc) = bundle.get("PersistentVolumeClaim", o.namespace(), claim)
@@ -578,7 +578,7 @@ fn missing_key(o: &Object, var: &str, kind: &str, name: &str, key: &str) -> Diag
 /// A PDB's or NetworkPolicy's selector must select pods in the bundle (an
 /// empty selector selects every pod of the namespace).
 fn selector_selects(
-    bundle: &Bundle<'_>,
+    bundle: &BundleIndex<'_>,
     o: &Object,
     selector: Option<&LabelSelector>,
     what: &str,
@@ -604,7 +604,7 @@ fn selector_selects(
 /// it lets them reach (egress) listen on. Pods an operator runs are not in
 /// the bundle, so their ports are not checked.
 fn policy_ports(
-    bundle: &Bundle<'_>,
+    bundle: &BundleIndex<'_>,
     o: &Object,
     spec: &k8s_openapi::api::networking::v1::NetworkPolicySpec,
     out: &mut Vec<Diagnostic>,

@@ -32,7 +32,7 @@ impl Builder<'_> {
             return None;
         }
         let namespace = m.namespace.clone().unwrap_or_else(|| "monitoring".into());
-        self.check(&path!["monitoring", "namespace"], "namespace", &namespace, |s| names::dns1123_label(s, 63));
+        self.apply_rule(&path!["monitoring", "namespace"], "namespace", &namespace, |s| names::dns1123_label(s, 63));
         let scrape = (m.service_monitor.enabled != Some(false)).then(|| self.scrape(&m.service_monitor));
         let http = self.http_metrics(&m.alerts);
         let alerts = (m.alerts.enabled != Some(false)).then(|| self.alerts(&m.alerts));
@@ -63,9 +63,14 @@ impl Builder<'_> {
         let at = path!["monitoring", "alerts"];
         let e = &a.error_rate;
         let requests = e.metric.clone().unwrap_or_else(|| "http_requests_total".into());
-        self.check(&[&at[..], &path!["errorRate", "metric"]].concat(), "metric name", &requests, metric_name);
+        self.apply_rule(&[&at[..], &path!["errorRate", "metric"]].concat(), "metric name", &requests, metric_name);
         let status_label = e.status_label.clone().unwrap_or_else(|| "status".into());
-        self.check(&[&at[..], &path!["errorRate", "statusLabel"]].concat(), "label name", &status_label, label_name);
+        self.apply_rule(
+            &[&at[..], &path!["errorRate", "statusLabel"]].concat(),
+            "label name",
+            &status_label,
+            label_name,
+        );
         let error_status = e.error_status.clone().unwrap_or_else(|| "5..".into());
         if error_status.is_empty() || error_status.contains(['\n', '\r', '\0']) {
             self.error_hint(
@@ -75,7 +80,7 @@ impl Builder<'_> {
             );
         }
         let duration = a.latency.metric.clone().unwrap_or_else(|| "http_request_duration_seconds".into());
-        self.check(&[&at[..], &path!["latency", "metric"]].concat(), "metric name", &duration, metric_name);
+        self.apply_rule(&[&at[..], &path!["latency", "metric"]].concat(), "metric name", &duration, metric_name);
         if duration.ends_with("_bucket") {
             self.error_hint(
                 &[&at[..], &path!["latency", "metric"]].concat(),

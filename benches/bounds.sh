@@ -3,8 +3,8 @@
 # total"), timed as whole processes: wall seconds and peak RSS (GNU time
 # %e and %M). Prints one line per case; run it on two builds to compare.
 #
-#   bench/bounds.sh                      # target/release/kgen
-#   KGEN=/path/to/kgen bench/bounds.sh   # another build
+#   benches/bounds.sh                      # target/release/kgen
+#   KGEN=/path/to/kgen benches/bounds.sh   # another build
 #
 # Inputs are generated into $WORK (default /tmp/kgen-bounds), about 1.5 GB
 # of disk at most (the 1 GiB sparse file takes no space).

@@ -206,7 +206,7 @@ impl Builder<'_> {
                 );
                 return None;
             };
-            self.check(&path!["ingress", "className"], "IngressClass", &class_name, |s| names::dns1123_subdomain(s, 253));
+            self.apply_rule(&path!["ingress", "className"], "IngressClass", &class_name, |s| names::dns1123_subdomain(s, 253));
             let hosts = self.hosts(&at, &i.hosts, components, namespace, true);
             let tls = i.tls.as_ref().and_then(|t| {
                 let tat = path!["ingress", "tls"];
@@ -278,9 +278,11 @@ impl Builder<'_> {
                 return None;
             };
             let gw_namespace = g.namespace.clone().unwrap_or_else(|| namespace.to_string());
-            self.check(&path!["gateway", "namespace"], "namespace", &gw_namespace, |s| names::dns1123_label(s, 63));
+            self.apply_rule(&path!["gateway", "namespace"], "namespace", &gw_namespace, |s| {
+                names::dns1123_label(s, 63)
+            });
             if let Some(section) = &g.section_name {
-                self.check(&path!["gateway", "sectionName"], "listener name", section, |s| {
+                self.apply_rule(&path!["gateway", "sectionName"], "listener name", section, |s| {
                     names::dns1123_subdomain(s, 253)
                 });
             }
@@ -371,7 +373,7 @@ impl Builder<'_> {
                 );
                 return None;
             }
-            self.check(&[at, &path!["service", "name"]].concat(), "Service name", &s.name, |n| {
+            self.apply_rule(&[at, &path!["service", "name"]].concat(), "Service name", &s.name, |n| {
                 names::dns1035_label(n, 63)
             });
             if s.port == 0 {
@@ -547,14 +549,14 @@ impl Builder<'_> {
         let gateway_namespace = n.gateway_namespace.clone().or_else(|| gateway.as_ref().map(|g| g.namespace.clone()));
         for (field, ns) in [("ingressNamespace", &n.ingress_namespace), ("gatewayNamespace", &n.gateway_namespace)] {
             if let Some(ns) = ns {
-                self.check(&path!["networkPolicy", field], "namespace", ns, |s| names::dns1123_label(s, 63));
+                self.apply_rule(&path!["networkPolicy", field], "namespace", ns, |s| names::dns1123_label(s, 63));
             }
         }
         let mut allow_from = Vec::new();
         for (i, peer) in n.allow_from.iter().enumerate() {
             let pat = path!["networkPolicy", "allowFrom", i];
             if let Some(ns) = &peer.namespace {
-                self.check(&pat, "namespace", ns, |s| names::dns1123_label(s, 63));
+                self.apply_rule(&pat, "namespace", ns, |s| names::dns1123_label(s, 63));
             }
             for c in &peer.components {
                 if !self.loaded.profile.components.contains_key(c) {
@@ -674,7 +676,7 @@ impl Builder<'_> {
 
     pub(super) fn priority_class(&mut self, at: &[PathSegment], c: &profile::Component) -> Option<String> {
         let pc = c.priority_class_name.clone()?;
-        self.check(&[at, &path!["priorityClassName"]].concat(), "PriorityClass", &pc, |s| {
+        self.apply_rule(&[at, &path!["priorityClassName"]].concat(), "PriorityClass", &pc, |s| {
             names::dns1123_subdomain(s, 253)
         });
         Some(pc)

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use indexmap::IndexSet;
 
-use super::{Builder, MetaMap, RESERVED_LABELS};
+use super::{Builder, CredentialPlace, MetaMap, RESERVED_LABELS};
 use crate::diagnostic::Diagnostic;
 use crate::model::image::ImageRef;
 use crate::model::names::{self, NameRule};
@@ -25,7 +25,7 @@ impl Builder<'_> {
         let p = &self.loaded.profile;
         let c = &p.components[key];
         let at = path!["components", key].to_vec();
-        let name = names::component_object_name(app, key);
+        let name = naming::component_object_name(app, key);
         // A component named after the app is checked with the app's name.
         if key != app {
             if let Err(why) = names::dns1123_label(key, 63) {
@@ -66,7 +66,7 @@ impl Builder<'_> {
             for (i, arg) in list.iter().flatten().enumerate() {
                 let mut here = at.clone();
                 here.extend(path![field, i]);
-                self.no_credential(&here, &format!("`{field}`"), None, arg);
+                self.no_credential(&here, CredentialPlace::Command(&format!("`{field}`")), arg);
             }
         }
         let mut pod_annotations = if key == p.components.keys().next().map_or("", String::as_str) {
@@ -404,7 +404,7 @@ impl Builder<'_> {
             for (i, arg) in command.iter().enumerate() {
                 let mut at = here.clone();
                 at.extend(path!["command", i]);
-                self.no_credential(&at, "a probe command", None, arg);
+                self.no_credential(&at, CredentialPlace::Command("a probe command"), arg);
             }
         }
         // The probe's own port, or the shared one; where it is written.
@@ -729,7 +729,7 @@ impl Builder<'_> {
                 let optional = src.optional.unwrap_or(false);
                 if let Some(v) = &src.value {
                     if report {
-                        self.no_credential(here, "variable", Some(name), v);
+                        self.no_credential(here, CredentialPlace::Variable(name), v);
                     }
                     Some(EnvValue::Literal(v.clone()))
                 } else if let Some(secret) = &src.secret {

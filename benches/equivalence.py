@@ -2,7 +2,7 @@
 """Compare kgen's renders of the peer profiles with Helm's and Kustomize's
 renders of the peer fixtures, object by object.
 
-    bench/equivalence.py [--peers ../shared/peers] [--kgen target/release/kgen]
+    benches/equivalence.py [--peers ../shared/peers] [--kgen target/release/kgen]
                          [--helm /tmp/peers/bin/helm] [--kubectl /tmp/peers/bin/kubectl]
                          [--case NAME] [--all]
 
@@ -44,7 +44,7 @@ import sys
 try:
     import yaml
 except ImportError:  # pragma: no cover
-    sys.exit("bench/equivalence.py needs PyYAML (python3 -m pip install pyyaml, or /tmp/validators/venv/bin/python3)")
+    sys.exit("benches/equivalence.py needs PyYAML (python3 -m pip install pyyaml, or /tmp/validators/venv/bin/python3)")
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)

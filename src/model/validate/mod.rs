@@ -40,6 +40,35 @@ pub(super) const RESERVED_ANNOTATIONS: &[&str] = &[kube::SYNC_WAVE, kube::FLUX_P
 /// and Secrets, which roll the pods when those change (`render::config`).
 pub(super) const RESERVED_POD_ANNOTATIONS: &[&str] = &["checksum/config", "checksum/secret"];
 
+/// Where a credential written as plain text would end up, with the key or
+/// variable that holds it, for [`Builder::no_credential`]'s message and hint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum CredentialPlace<'a> {
+    Label(&'a str),
+    Annotation(&'a str),
+    /// A key of the created settings.
+    Setting(&'a str),
+    /// An environment variable.
+    Variable(&'a str),
+    /// A command or its arguments, named as messages name it
+    /// ("a probe command", "`migrations.command`").
+    Command(&'a str),
+}
+
+impl<'a> CredentialPlace<'a> {
+    /// What the place is called in messages, and the name of its key or
+    /// variable.
+    fn what_and_name(self) -> (&'a str, Option<&'a str>) {
+        match self {
+            CredentialPlace::Label(key) => ("label", Some(key)),
+            CredentialPlace::Annotation(key) => ("annotation", Some(key)),
+            CredentialPlace::Setting(key) => ("setting", Some(key)),
+            CredentialPlace::Variable(name) => ("variable", Some(name)),
+            CredentialPlace::Command(what) => (what, None),
+        }
+    }
+}
+
 /// What a map of metadata is, for its checks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum MetaMap {
@@ -116,13 +145,16 @@ impl Builder<'_> {
         self.diag(Diagnostic::warning(message).hint(hint), path, false);
     }
 
-    /// Refuse a credential written as plain text in the profile: `what`
-    /// says where it would end up, `name` is the variable or key that holds
-    /// it. Messages never repeat the value, and snippets show it masked.
-    pub(super) fn no_credential(&mut self, path: &[PathSegment], what: &str, name: Option<&str>, value: &str) {
+    /// Refuse a credential written as plain text in the profile, where
+    /// `place` says it would end up. Messages never repeat the value, and
+    /// snippets show it masked.
+    pub(super) fn no_credential(&mut self, path: &[PathSegment], place: CredentialPlace<'_>, value: &str) {
         if value.is_empty() {
             return;
         }
+        let (what, name) = place.what_and_name();
+        let metadata = matches!(place, CredentialPlace::Label(_) | CredentialPlace::Annotation(_));
+        let settings = matches!(place, CredentialPlace::Setting(_) | CredentialPlace::Variable(_));
         let keep_in_secret = "keep it in a Secret and list it under `secrets.<name>.env`; kgen can create that \
                               Secret from its own environment with `create.fromEnv`";
         let pass_through_env = "read it from a Secret into an environment variable (`secrets.<name>.env`) and \
@@ -130,16 +162,16 @@ impl Builder<'_> {
         // Annotation keys follow other tools' conventions (Vault's
         // `agent-inject-token: "true"`): only their values are checked.
         let (diagnostic, kind) = if let Some(n) = name
-            && !matches!(what, "annotation" | "label")
+            && !metadata
             && credentials::is_credential_name(n)
             && credentials::is_plain_value(value)
         {
             let message = format!("{what} `{n}` looks like a credential, written as plain text");
             (Diagnostic::error(message).hint(keep_in_secret), Redact::Whole)
         } else if credentials::has_url_password(value) {
-            let hint = if what == "annotation" {
+            let hint = if matches!(place, CredentialPlace::Annotation(_)) {
                 "anyone who can read the object reads its annotations: keep credentials in a Secret".to_string()
-            } else if matches!(what, "setting" | "variable") {
+            } else if settings {
                 format!(
                     "{keep_in_secret}, or put only the password there and write `user:$(DB_PASSWORD)@` \
                      (Kubernetes fills in `$(VAR)`)"
@@ -158,12 +190,12 @@ impl Builder<'_> {
                 Some(n) => format!("{what} `{n}`"),
                 None => what.to_string(),
             };
-            let hint = match what {
-                "annotation" | "label" => {
-                    "anyone who can read the object reads its metadata: keep credentials in a Secret"
-                }
-                "setting" | "variable" => keep_in_secret,
-                _ => pass_through_env,
+            let hint = if metadata {
+                "anyone who can read the object reads its metadata: keep credentials in a Secret"
+            } else if settings {
+                keep_in_secret
+            } else {
+                pass_through_env
             };
             let message = format!("{subject} holds what looks like {shape}, written as plain text");
             (Diagnostic::error(message).hint(hint), Redact::Whole)
@@ -216,7 +248,8 @@ impl Builder<'_> {
         }
     }
 
-    pub(super) fn check(
+    /// An error at `path` when `value` breaks `rule`: "`what` `value` why".
+    pub(super) fn apply_rule(
         &mut self,
         path: &[PathSegment],
         what: &str,
@@ -248,23 +281,23 @@ impl Builder<'_> {
         if name.is_empty() {
             self.error_hint(&[], "the profile has no `name`", "add `name: my-app` (lowercase letters, digits and `-`)");
         } else {
-            self.check(&path!["name"], "app name", &name, |s| names::dns1035_label(s, 63));
+            self.apply_rule(&path!["name"], "app name", &name, |s| names::dns1035_label(s, 63));
         }
         // Defaults from the name are checked with the name.
         let instance = p.instance.clone().unwrap_or_else(|| name.clone());
         if p.instance.is_some() {
-            self.check(&path!["instance"], "instance", &instance, names::label_value);
+            self.apply_rule(&path!["instance"], "instance", &instance, names::label_value);
         }
         let part_of = p.part_of.clone().unwrap_or_else(|| name.clone());
         if p.part_of.is_some() {
-            self.check(&path!["partOf"], "partOf", &part_of, names::label_value);
+            self.apply_rule(&path!["partOf"], "partOf", &part_of, names::label_value);
         }
 
         let namespace = self.namespace(&name);
         let labels = self.metadata_map(&p.labels, "labels", MetaMap::Labels);
         let annotations = self.metadata_map(&p.annotations, "annotations", MetaMap::Annotations);
         for (i, s) in p.image_pull_secrets.iter().enumerate() {
-            self.check(&path!["imagePullSecrets", i], "secret name", s, |s| names::dns1123_subdomain(s, 253));
+            self.apply_rule(&path!["imagePullSecrets", i], "secret name", s, |s| names::dns1123_subdomain(s, 253));
         }
         let service_account = self.service_account(&name);
         let config_map = self.config_map(&name);
@@ -342,7 +375,7 @@ impl Builder<'_> {
         self.unwatched_archives(&databases, monitoring.as_ref());
         let version = match &p.version {
             Some(v) => {
-                self.check(&path!["version"], "version", v, names::label_value);
+                self.apply_rule(&path!["version"], "version", v, names::label_value);
                 Some(v.clone())
             }
             None => self.version_from_image(&components),

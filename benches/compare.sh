@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # kgen against Helm and Kustomize on the same apps, as whole processes, side
 # by side: the peer fixtures in ../shared/peers/ and their kgen equivalents
-# in benches/profiles/peer-*.yaml (bench/equivalence.py shows how they differ).
+# in benches/profiles/peer-*.yaml (benches/equivalence.py shows how they differ).
 #
 #   ../shared/peers/install.sh      # helm 4.1.4 and kubectl 1.33 into /tmp/peers/bin
-#   bench/compare.sh                # about 3 minutes on a 2-core machine
+#   benches/compare.sh                # about 3 minutes on a 2-core machine
 #
 # Settings (environment):
 #   PAIRS=21          samples per command in each group, after one warm-up round

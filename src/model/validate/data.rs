@@ -2,8 +2,8 @@
 //! components reach it (environment variables, init containers, the SQLite
 //! volume) and what is checked (single-writer SQLite, references, names).
 
-use super::Builder;
 use super::workload::preset;
+use super::{Builder, CredentialPlace};
 use crate::diagnostic::Diagnostic;
 use crate::model::names::{self, NameRule};
 use crate::model::refs::TextRefs;
@@ -262,7 +262,7 @@ impl Builder<'_> {
             profile::SqliteTuning::LowMemory => (10, 5, 32000),
         };
         let storage = self.storage_request(&[at, &path!["storage"]].concat(), &db.storage, "1Gi");
-        let name = names::component_object_name(app, &component);
+        let name = naming::component_object_name(app, &component);
         let backup = self.backup(at, db, &name, &storage, SQLITE_BACKUP_IMAGE);
         self.sqlite_volumes.push((component.clone(), SqliteVolume { mount_path: parent, claim: storage }));
         Some(Sqlite {
@@ -279,7 +279,7 @@ impl Builder<'_> {
     fn managed(&mut self, at: &[PathSegment], db: &profile::Database) -> Managed {
         let url = db.url.clone().unwrap_or_default();
         if db.url.is_some() {
-            self.check(&[at, &path!["url", "secret"]].concat(), "Secret name", &url.secret, |s| {
+            self.apply_rule(&[at, &path!["url", "secret"]].concat(), "Secret name", &url.secret, |s| {
                 names::dns1123_subdomain(s, 253)
             });
         }
@@ -347,14 +347,14 @@ impl Builder<'_> {
         // A Secret the profile creates from its inputs is not generated.
         let generate_password = db.credentials.generate.unwrap_or(db.credentials.secret.is_none())
             && !self.loaded.profile.secrets.contains_key(&password_secret);
-        self.check(&[at, &path!["credentials", "secret"]].concat(), "Secret name", &password_secret, |s| {
+        self.apply_rule(&[at, &path!["credentials", "secret"]].concat(), "Secret name", &password_secret, |s| {
             names::dns1123_subdomain(s, 253)
         });
         let storage_at = [at, &path!["storage"]].concat();
         let storage = self.storage_request(&storage_at, &db.storage, "10Gi");
         let claim = db.storage.claim.clone();
         if let Some(c) = &claim {
-            self.check(&[storage_at.as_slice(), &path!["claim"]].concat(), "claim name", c, |s| {
+            self.apply_rule(&[storage_at.as_slice(), &path!["claim"]].concat(), "claim name", c, |s| {
                 names::dns1123_subdomain(s, 253)
             });
         } else if db.storage.existing_claim == Some(true) {
@@ -425,7 +425,11 @@ impl Builder<'_> {
         let here = [at, &path!["walArchive"]].concat();
         let mut ok = true;
         // A command line like any other: no credential in plain text.
-        self.no_credential(&[here.as_slice(), &path!["command"]].concat(), "`walArchive.command`", None, &w.command);
+        self.no_credential(
+            &[here.as_slice(), &path!["command"]].concat(),
+            CredentialPlace::Command("`walArchive.command`"),
+            &w.command,
+        );
         if w.command.trim().is_empty() || w.command.contains('\n') || w.command.contains('\0') {
             self.error(
                 &[here.as_slice(), &path!["command"]].concat(),
@@ -443,7 +447,7 @@ impl Builder<'_> {
         }
         let auth = match (&w.secret, w.service_account_annotations.is_empty()) {
             (Some(secret), true) => {
-                self.check(&[here.as_slice(), &path!["secret"]].concat(), "Secret name", secret, |s| {
+                self.apply_rule(&[here.as_slice(), &path!["secret"]].concat(), "Secret name", secret, |s| {
                     names::dns1123_subdomain(s, 253)
                 });
                 Some(ArchiveAuth::Secret(secret.clone()))
@@ -864,7 +868,9 @@ impl Builder<'_> {
             }
         }
         if let Some(c) = &s.class {
-            self.check(&[at, &path!["class"]].concat(), "StorageClass name", c, |s| names::dns1123_subdomain(s, 253));
+            self.apply_rule(&[at, &path!["class"]].concat(), "StorageClass name", c, |s| {
+                names::dns1123_subdomain(s, 253)
+            });
         }
         let class = match s.provider {
             None => s.class.clone(),
@@ -967,7 +973,9 @@ impl Builder<'_> {
             None => (format!("{name}-credentials"), "password".to_string()),
         });
         if let Some((s, _)) = &password {
-            self.check(&path!["cache", "password", "secret"], "Secret name", s, |s| names::dns1123_subdomain(s, 253));
+            self.apply_rule(&path!["cache", "password", "secret"], "Secret name", s, |s| {
+                names::dns1123_subdomain(s, 253)
+            });
         }
         Some(Cache {
             key,
@@ -1119,7 +1127,11 @@ impl Builder<'_> {
         // credential in plain text.
         for (field, list) in [("command", Some(&command)), ("args", m.args.as_ref())] {
             for (i, arg) in list.into_iter().flatten().enumerate() {
-                self.no_credential(&path!["migrations", field, i], &format!("`migrations.{field}`"), None, arg);
+                self.no_credential(
+                    &path!["migrations", field, i],
+                    CredentialPlace::Command(&format!("`migrations.{field}`")),
+                    arg,
+                );
             }
         }
         if strategy == MigrationStrategy::InitContainer {
