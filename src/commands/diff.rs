@@ -7,6 +7,7 @@ use std::path::Path;
 
 use super::{Reporter, profile_paths, write_stdout};
 use crate::cli::{ColorChoice, DiffArgs};
+use crate::diagnostic::Code;
 use crate::diagnostic::{Diagnostic, Errors};
 use crate::diff::{self, Side};
 use crate::output::out_dir;
@@ -82,11 +83,10 @@ pub fn run(args: DiffArgs, color: ColorChoice, reporter: &mut Reporter) -> u8 {
 fn read_out_dir(dir: &Path, sources: &mut SourceMap) -> Result<Vec<serde_json::Value>, Errors> {
     let files = out_dir::read_owned(dir)?;
     if files.is_empty() {
-        return Err(Diagnostic::error(format!(
-            "`{}` has no `{}`: it is not a directory kgen rendered into",
-            dir.display(),
-            out_dir::OWNED_LIST
-        ))
+        return Err(Diagnostic::error(
+            Code::OutDir,
+            format!("`{}` has no `{}`: it is not a directory kgen rendered into", dir.display(), out_dir::OWNED_LIST),
+        )
         .hint("pass the folder of one bundle, e.g. build/<app>/<env>")
         .into());
     }
@@ -101,7 +101,8 @@ fn read_out_dir(dir: &Path, sources: &mut SourceMap) -> Result<Vec<serde_json::V
         let text = match budget.read_text_file_once(&file, limits.max_bytes as u64) {
             Ok(t) => t,
             Err(e) => {
-                let mut d = Diagnostic::error(format!("cannot read `{}`: {}", file.display(), e.reason()));
+                let mut d =
+                    Diagnostic::error(Code::ReadFile, format!("cannot read `{}`: {}", file.display(), e.reason()));
                 let over = matches!(e, crate::files::ReadError::OverBudget { .. });
                 if over || matches!(e, crate::files::ReadError::SameAs(_)) {
                     d = d.hint("kgen writes one object per file, each file once: the directory was changed since");
@@ -126,10 +127,13 @@ fn read_out_dir(dir: &Path, sources: &mut SourceMap) -> Result<Vec<serde_json::V
             let value = yaml::to_json(doc);
             if !diff::is_object(&value) {
                 errors.push(
-                    Diagnostic::error(format!(
-                        "`{}` is not a Kubernetes object: it needs `apiVersion`, `kind` and `metadata.name`",
-                        file.display()
-                    ))
+                    Diagnostic::error(
+                        Code::OutDir,
+                        format!(
+                            "`{}` is not a Kubernetes object: it needs `apiVersion`, `kind` and `metadata.name`",
+                            file.display()
+                        ),
+                    )
                     .at(Some(Span { end: doc.span.start, ..doc.span }))
                     .without_snippet()
                     .hint("kgen wrote one object per file here: the file was changed since"),

@@ -2,6 +2,7 @@
 
 use super::{Reporter, write_stdout};
 use crate::cli::InitArgs;
+use crate::diagnostic::Code;
 use crate::diagnostic::Diagnostic;
 use crate::model::names;
 use crate::profile::load::io_reason;
@@ -9,7 +10,7 @@ use crate::templates;
 
 pub fn run(args: InitArgs, reporter: &mut Reporter) -> u8 {
     if let Err(why) = names::dns1035_label(&args.name, 63) {
-        reporter.report(&[Diagnostic::error(format!("app name `{}` {why}", args.name))]);
+        reporter.report(&[Diagnostic::error(Code::Usage, format!("app name `{}` {why}", args.name))]);
         return 2;
     }
     let text = starter(&args.name, &args.image);
@@ -17,7 +18,7 @@ pub fn run(args: InitArgs, reporter: &mut Reporter) -> u8 {
         return write_stdout(&text);
     }
     if args.path.exists() && !args.force {
-        reporter.report(&[Diagnostic::error(format!("`{}` already exists", args.path.display()))
+        reporter.report(&[Diagnostic::error(Code::WriteFile, format!("`{}` already exists", args.path.display()))
             .hint("pass --force to overwrite it, or give another path")]);
         return 1;
     }
@@ -27,7 +28,10 @@ pub fn run(args: InitArgs, reporter: &mut Reporter) -> u8 {
             0
         }
         Err(e) => {
-            reporter.report(&[Diagnostic::error(format!("cannot write `{}`: {}", args.path.display(), io_reason(&e)))]);
+            reporter.report(&[Diagnostic::error(
+                Code::WriteFile,
+                format!("cannot write `{}`: {}", args.path.display(), io_reason(&e)),
+            )]);
             1
         }
     }

@@ -16,6 +16,7 @@ use std::process::ExitCode;
 use clap::CommandFactory;
 
 use crate::cli::{Cli, ColorChoice, Command, ProfileArgs};
+use crate::diagnostic::Code;
 use crate::diagnostic::Diagnostic;
 use crate::profile::load::{self, Options};
 use crate::source::SourceMap;
@@ -79,7 +80,7 @@ fn man(args: crate::cli::ManArgs, reporter: &mut Reporter) -> u8 {
     let pages = match man_pages() {
         Ok(p) => p,
         Err(e) => {
-            reporter.report(&[Diagnostic::error(format!("cannot render the man pages: {e}"))]);
+            reporter.report(&[Diagnostic::error(Code::WriteFile, format!("cannot render the man pages: {e}"))]);
             return 1;
         }
     };
@@ -87,7 +88,10 @@ fn man(args: crate::cli::ManArgs, reporter: &mut Reporter) -> u8 {
         let written = std::fs::create_dir_all(dir)
             .and_then(|()| pages.iter().try_for_each(|(name, page)| std::fs::write(dir.join(name), page)));
         if let Err(e) = written {
-            reporter.report(&[Diagnostic::error(format!("cannot write man pages into `{}`: {e}", dir.display()))]);
+            reporter.report(&[Diagnostic::error(
+                Code::WriteFile,
+                format!("cannot write man pages into `{}`: {e}", dir.display()),
+            )]);
             return 1;
         }
         eprintln!("wrote {} man pages into {}", pages.len(), dir.display());
@@ -102,7 +106,8 @@ fn man(args: crate::cli::ManArgs, reporter: &mut Reporter) -> u8 {
         None => {
             let commands: Vec<&str> =
                 pages.iter().filter_map(|(n, _)| n.strip_prefix("kgen-")?.strip_suffix(".1")).collect();
-            let mut d = Diagnostic::error(format!("no man page for `{}`", args.command.unwrap_or_default()));
+            let mut d =
+                Diagnostic::error(Code::Usage, format!("no man page for `{}`", args.command.unwrap_or_default()));
             d = d.hint(format!("pages: {}", commands.join(", ")));
             reporter.report(&[d]);
             2
@@ -250,11 +255,10 @@ pub fn duplicate_objects(renders: &[Rendered]) -> Vec<Diagnostic> {
         .map(|((id, first, second), environments)| {
             let list = environments.iter().map(|e| format!("`{e}`")).collect::<Vec<_>>().join(", ");
             let label = if environments.len() == 1 { "environment" } else { "environments" };
-            Diagnostic::error(format!(
-                "{id} is rendered by both `{}` and `{}` ({label} {list})",
-                first.display(),
-                second.display()
-            ))
+            Diagnostic::error(
+                Code::DuplicateObject,
+                format!("{id} is rendered by both `{}` and `{}` ({label} {list})", first.display(), second.display()),
+            )
             .hint("let one profile own it: for a shared namespace, set `namespace.create: false` in the others")
         })
         .collect()

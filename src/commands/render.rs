@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use super::{Messages, Reporter, profile_paths, variants, write_stdout};
 use crate::cli::RenderArgs;
+use crate::diagnostic::Code;
 use crate::diagnostic::Diagnostic;
 use crate::inputs::SecretValues;
 use crate::object::Object;
@@ -99,10 +100,10 @@ pub fn run(args: RenderArgs, reporter: &mut Reporter) -> u8 {
     messages.flush(reporter);
     if bundles.len() < attempted {
         if attempted > 1 {
-            reporter.report(&[Diagnostic::error(format!(
-                "{} of {attempted} renders failed; nothing was written",
-                attempted - bundles.len()
-            ))]);
+            reporter.report(&[Diagnostic::error(
+                Code::FailedRenders,
+                format!("{} of {attempted} renders failed; nothing was written", attempted - bundles.len()),
+            )]);
         }
         return 1;
     }
@@ -162,14 +163,17 @@ pub fn run(args: RenderArgs, reporter: &mut Reporter) -> u8 {
             } else {
                 "the profile is given twice, or has an environment named `base`, which is the folder of the profile without `--env`"
             };
-            reporter.report(&[Diagnostic::error(format!(
-                "`{}` ({}) and `{}` ({}) would both write `{}`; nothing was written",
-                other.path.display(),
-                other.environment,
-                b.path.display(),
-                b.environment,
-                target.display()
-            ))
+            reporter.report(&[Diagnostic::error(
+                Code::OutDir,
+                format!(
+                    "`{}` ({}) and `{}` ({}) would both write `{}`; nothing was written",
+                    other.path.display(),
+                    other.environment,
+                    b.path.display(),
+                    b.environment,
+                    target.display()
+                ),
+            )
             .hint(hint)]);
             out_dir::drop_in_reverse(plans);
             return 1;
@@ -183,7 +187,7 @@ pub fn run(args: RenderArgs, reporter: &mut Reporter) -> u8 {
             }
         };
         for secret in left_out {
-            reporter.report(&[Diagnostic::warning(format!(
+            reporter.report(&[Diagnostic::warning(Code::SecretLeftOut, format!(
                 "{secret} was not written into `{}`: its values stay out of a directory meant for git",
                 target.display()
             ))
@@ -205,10 +209,13 @@ pub fn run(args: RenderArgs, reporter: &mut Reporter) -> u8 {
         Ok(reports) => {
             for (report, dir) in reports.iter().zip(&dirs) {
                 for kept in &report.kept {
-                    reporter.report(&[Diagnostic::warning(format!(
-                        "kept `{kept}` in `{}`: kgen no longer renders it, and it changed since kgen wrote it",
-                        dir.display()
-                    ))]);
+                    reporter.report(&[Diagnostic::warning(
+                        Code::OutDir,
+                        format!(
+                            "kept `{kept}` in `{}`: kgen no longer renders it, and it changed since kgen wrote it",
+                            dir.display()
+                        ),
+                    )]);
                 }
             }
         }
