@@ -5,7 +5,7 @@
 use std::io::IsTerminal;
 use std::path::Path;
 
-use super::{Reporter, profile_paths, write_stdout};
+use super::{Exit, Reporter, profile_paths, write_stdout};
 use crate::cli::{ColorChoice, DiffArgs};
 use crate::diagnostic::Code;
 use crate::diagnostic::{Diagnostic, Errors};
@@ -15,7 +15,7 @@ use crate::pipeline;
 use crate::source::{Source, SourceMap, Span};
 use crate::yaml::{self, parse::Limits, parse::parse_all};
 
-pub fn run(args: DiffArgs, color: ColorChoice, reporter: &mut Reporter) -> u8 {
+pub fn run(args: DiffArgs, color: ColorChoice, reporter: &mut Reporter) -> Exit {
     let path = profile_paths(args.profile_path.as_slice()).remove(0);
     let render = |env: Option<String>, reporter: &mut Reporter| -> Option<Vec<serde_json::Value>> {
         let options = match args.profile.options(env) {
@@ -39,8 +39,8 @@ pub fn run(args: DiffArgs, color: ColorChoice, reporter: &mut Reporter) -> u8 {
     let env_label = |e: &Option<String>| e.clone().unwrap_or_else(|| "base".into());
     let (old_label, old, new_label, new) = match (&args.to_env, &args.from) {
         (Some(to), _) => {
-            let Some(old) = render(args.profile.env.clone(), reporter) else { return 2 };
-            let Some(new) = render(Some(to.clone()), reporter) else { return 2 };
+            let Some(old) = render(args.profile.env.clone(), reporter) else { return Exit::DiffFailed };
+            let Some(new) = render(Some(to.clone()), reporter) else { return Exit::DiffFailed };
             (env_label(&args.profile.env), old, to.clone(), new)
         }
         (None, Some(dir)) => {
@@ -48,10 +48,10 @@ pub fn run(args: DiffArgs, color: ColorChoice, reporter: &mut Reporter) -> u8 {
                 Ok(o) => o,
                 Err(e) => {
                     reporter.report(&e.0);
-                    return 2;
+                    return Exit::DiffFailed;
                 }
             };
-            let Some(new) = render(args.profile.env.clone(), reporter) else { return 2 };
+            let Some(new) = render(args.profile.env.clone(), reporter) else { return Exit::DiffFailed };
             (dir.display().to_string(), old, env_label(&args.profile.env), new)
         }
         (None, None) => unreachable!("clap requires --to-env or --from"),
@@ -69,12 +69,12 @@ pub fn run(args: DiffArgs, color: ColorChoice, reporter: &mut Reporter) -> u8 {
     } else {
         report.text.clone()
     };
-    if write_stdout(&text) != 0 {
-        return 2;
+    if write_stdout(&text) != Exit::Success {
+        return Exit::DiffFailed;
     }
     reporter.report(&report.warnings);
-    eprintln!("{old_label} → {new_label}: {}", report.summary());
-    u8::from(report.differs())
+    reporter.status(&format!("{old_label} → {new_label}: {}", report.summary()));
+    if report.differs() { Exit::Differs } else { Exit::Success }
 }
 
 /// The objects of a directory kgen rendered into, as JSON values, in the

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::{Messages, Reporter, profile_paths, variants, write_stdout};
+use super::{Exit, Messages, Reporter, profile_paths, variants, write_stdout};
 use crate::cli::RenderArgs;
 use crate::diagnostic::Code;
 use crate::diagnostic::Diagnostic;
@@ -42,12 +42,12 @@ impl Bundle {
     }
 }
 
-pub fn run(args: RenderArgs, reporter: &mut Reporter) -> u8 {
+pub fn run(args: RenderArgs, reporter: &mut Reporter) -> Exit {
     let selectors = match args.show_only.iter().map(|s| Selector::parse(s)).collect::<Result<Vec<_>, _>>() {
         Ok(s) => s,
         Err(e) => {
             reporter.report(&[e]);
-            return 2;
+            return Exit::Usage;
         }
     };
     let paths = profile_paths(&args.profiles);
@@ -66,7 +66,7 @@ pub fn run(args: RenderArgs, reporter: &mut Reporter) -> u8 {
                 Ok(options) => jobs.push((path.as_path(), options)),
                 Err(e) => {
                     reporter.report(&e.0);
-                    return 2;
+                    return Exit::Usage;
                 }
             }
         }
@@ -79,7 +79,7 @@ pub fn run(args: RenderArgs, reporter: &mut Reporter) -> u8 {
     let mut messages = Messages::default();
     let mut previous: Option<&Path> = None;
     for (outcome, (path, options)) in
-        render_all(&jobs, (stream, args.kustomize), &selectors, reporter.color()).into_iter().zip(&jobs)
+        render_all(&jobs, (stream, args.kustomize), &selectors, reporter.format()).into_iter().zip(&jobs)
     {
         // A profile's messages are printed once its last environment has
         // rendered, each distinct one once.
@@ -105,14 +105,14 @@ pub fn run(args: RenderArgs, reporter: &mut Reporter) -> u8 {
                 format!("{} of {attempted} renders failed; nothing was written", attempted - bundles.len()),
             )]);
         }
-        return 1;
+        return Exit::Problems;
     }
     let renders: Vec<super::Rendered> =
         bundles.iter().map(|b| super::Rendered { path: &b.path, environment: b.environment(), ids: &b.ids }).collect();
     let duplicates = super::duplicate_objects(&renders);
     if !duplicates.is_empty() {
         reporter.report(&duplicates);
-        return 1;
+        return Exit::Problems;
     }
 
     if !selectors.is_empty() {
@@ -129,7 +129,7 @@ pub fn run(args: RenderArgs, reporter: &mut Reporter) -> u8 {
             .collect();
         if !unmatched.is_empty() {
             reporter.report(&unmatched);
-            return 1;
+            return Exit::Problems;
         }
     }
     let Some(dir) = &args.out_dir else {
@@ -151,7 +151,7 @@ pub fn run(args: RenderArgs, reporter: &mut Reporter) -> u8 {
                 Err(e) => {
                     reporter.report(&e.0);
                     out_dir::drop_in_reverse(plans);
-                    return 1;
+                    return Exit::Problems;
                 }
             }
         } else {
@@ -176,14 +176,14 @@ pub fn run(args: RenderArgs, reporter: &mut Reporter) -> u8 {
             )
             .hint(hint)]);
             out_dir::drop_in_reverse(plans);
-            return 1;
+            return Exit::Problems;
         }
         let (files, left_out) = match files_for(b, args.include_secrets) {
             Ok(f) => f,
             Err(e) => {
                 reporter.report(&e.0);
                 out_dir::drop_in_reverse(plans);
-                return 1;
+                return Exit::Problems;
             }
         };
         for secret in left_out {
@@ -198,7 +198,7 @@ pub fn run(args: RenderArgs, reporter: &mut Reporter) -> u8 {
             Err(e) => {
                 reporter.report(&e.0);
                 out_dir::drop_in_reverse(plans);
-                return 1;
+                return Exit::Problems;
             }
         }
     }
@@ -221,14 +221,14 @@ pub fn run(args: RenderArgs, reporter: &mut Reporter) -> u8 {
         }
         Err(e) => {
             reporter.report(&e.0);
-            return 1;
+            return Exit::Problems;
         }
     }
     if batch {
         let n = bundles.len();
-        eprintln!("wrote {n} bundle{} into {}", if n == 1 { "" } else { "s" }, dir.display());
+        reporter.status(&format!("wrote {n} bundle{} into {}", if n == 1 { "" } else { "s" }, dir.display()));
     }
-    0
+    Exit::Success
 }
 
 /// A profile rendered in one environment: what is kept of it, its YAML
@@ -242,11 +242,16 @@ struct Outcome {
 /// Render every job, in parallel on the machine's cores when there are
 /// several; the outcomes come back in job order, so the output does not
 /// depend on the number of threads.
-fn render_all(jobs: &[(&Path, Options)], modes: (bool, bool), selectors: &[Selector], color: bool) -> Vec<Outcome> {
+fn render_all(
+    jobs: &[(&Path, Options)],
+    modes: (bool, bool),
+    selectors: &[Selector],
+    format: crate::diagnostic::Format,
+) -> Vec<Outcome> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(jobs.len());
     if threads <= 1 {
         let only = jobs.len() == 1;
-        return render_chunk(jobs, modes, selectors, color, only);
+        return render_chunk(jobs, modes, selectors, format, only);
     }
     let per_thread = jobs.len().div_ceil(threads);
     std::thread::scope(|scope| {
@@ -257,7 +262,7 @@ fn render_all(jobs: &[(&Path, Options)], modes: (bool, bool), selectors: &[Selec
                 // renders here too (deep input is bounded for that stack).
                 std::thread::Builder::new()
                     .stack_size(WORKER_STACK_BYTES)
-                    .spawn_scoped(scope, move || render_chunk(chunk, modes, selectors, color, false))
+                    .spawn_scoped(scope, move || render_chunk(chunk, modes, selectors, format, false))
             })
             .collect();
         let mut outcomes = Vec::with_capacity(jobs.len());
@@ -265,7 +270,7 @@ fn render_all(jobs: &[(&Path, Options)], modes: (bool, bool), selectors: &[Selec
             match worker {
                 Ok(w) => outcomes.extend(w.join().unwrap_or_else(|e| std::panic::resume_unwind(e))),
                 // No thread to be had: render this part here.
-                Err(_) => outcomes.extend(render_chunk(chunk, modes, selectors, color, false)),
+                Err(_) => outcomes.extend(render_chunk(chunk, modes, selectors, format, false)),
             }
         }
         outcomes
@@ -282,7 +287,7 @@ fn render_chunk(
     jobs: &[(&Path, Options)],
     modes: (bool, bool),
     selectors: &[Selector],
-    color: bool,
+    format: crate::diagnostic::Format,
     only: bool,
 ) -> Vec<Outcome> {
     let mut out = Vec::with_capacity(jobs.len());
@@ -292,14 +297,14 @@ fn render_chunk(
             let mut sources = SourceMap::default();
             let parsed = load::parse(path, &mut sources)
                 .map_err(|e| pipeline::in_environment(e, options))
-                .map_err(|e| e.0.iter().map(|d| d.render(&sources, color)).collect());
+                .map_err(|e| e.0.iter().map(|d| d.render_as(&sources, format)).collect());
             current = Some((path, parsed, sources));
         }
         let (_, parsed, sources) = current.as_mut().expect("set above");
         match parsed {
             Ok(parsed) => {
                 let mark = sources.len();
-                out.push(render_one(path, parsed, options, sources, modes, selectors, color, only));
+                out.push(render_one(path, parsed, options, sources, modes, selectors, format, only));
                 if !only {
                     sources.truncate(mark);
                 }
@@ -326,11 +331,11 @@ fn render_one(
     sources: &mut SourceMap,
     (stream, kustomize): (bool, bool),
     selectors: &[Selector],
-    color: bool,
+    format: crate::diagnostic::Format,
     only: bool,
 ) -> Outcome {
     let show = |diagnostics: &[Diagnostic], sources: &SourceMap| -> Vec<String> {
-        diagnostics.iter().map(|d| d.render(sources, color)).collect()
+        diagnostics.iter().map(|d| d.render_as(sources, format)).collect()
     };
     let values = SecretValues::Real(&|name| std::env::var(name).ok());
     match pipeline::render_parsed_with(parsed, options, values, sources) {
