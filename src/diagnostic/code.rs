@@ -96,9 +96,41 @@ codes! {
     BootstrapLocal = "K0903", "bootstrap-local": "something the bootstrap script does not provide on a local cluster";
 }
 
+/// `docs/diagnostics.md`: the table of codes, with how to get them.
+#[cfg(test)]
+fn docs_page() -> String {
+    let mut out = String::from(
+        "# Diagnostic codes\n\n\
+         <!-- Generated from src/diagnostic/code.rs by its unit test; \
+         `KGEN_BLESS=1 cargo test --lib diagnostic` rewrites it. -->\n\n\
+         Every error and warning kgen reports has a stable code, grouped by the stage \
+         that finds it. A code is never reused. People see the message only; \
+         `--message-format json` prints each diagnostic as one JSON object a line on \
+         stderr, and `--message-format github` as a GitHub Actions annotation \
+         (see [commands](commands.md#messages-as-data)).\n\n\
+         | code | name | what it reports |\n|---|---|---|\n",
+    );
+    for c in Code::ALL {
+        out.push_str(&format!("| `{}` | `{}` | {} |\n", c.as_str(), c.name(), c.description()));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::Code;
+
+    /// The documented table is this one.
+    #[test]
+    fn docs_table_is_current() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/diagnostics.md");
+        let page = super::docs_page();
+        if std::env::var("KGEN_BLESS").as_deref() == Ok("1") {
+            std::fs::write(&path, &page).unwrap();
+        }
+        let written = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(written == page, "docs/diagnostics.md is out of date: run `KGEN_BLESS=1 cargo test --lib diagnostic`");
+    }
 
     #[test]
     fn codes_and_names_are_unique_and_well_formed() {
