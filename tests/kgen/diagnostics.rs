@@ -79,12 +79,17 @@ fn corpus_cases_as_github_annotations() {
             problems.push(format!("exit status {code:?}"));
         }
         for line in stderr.lines() {
-            // `::error PROPERTIES::MESSAGE`, the properties without spaces
-            // and ending with the title.
+            // `::error PROPERTIES::MESSAGE`: the title (the only
+            // property with a space) last, the code in it.
             let rest = line.strip_prefix("::error ").or_else(|| line.strip_prefix("::warning "));
             let shaped = rest.and_then(|r| r.split_once("::")).is_some_and(|(props, message)| {
-                !props.contains(' ') || props.ends_with(&format!("title=kgen {}", &props[props.len() - 5..]))
-            } && props.contains("title=kgen K") && !message.is_empty());
+                let (before, code) = props.split_once("title=kgen ").unwrap_or((" ", ""));
+                !before.contains(' ')
+                    && code.len() == 5
+                    && code.starts_with('K')
+                    && code[1..].bytes().all(|b| b.is_ascii_digit())
+                    && !message.is_empty()
+            });
             if !shaped {
                 problems.push(format!("not a workflow command: {line}"));
             }
