@@ -321,3 +321,18 @@ pub fn duplicate_objects(renders: &[Rendered]) -> Vec<Diagnostic> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Exit;
+
+    /// docs/commands.md tables every status with its number.
+    #[test]
+    fn exit_statuses_are_documented() {
+        let docs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/commands.md")).unwrap();
+        for exit in Exit::ALL {
+            let row = format!("| `{exit:?}` | {} |", exit.code());
+            assert!(docs.contains(&row), "docs/commands.md lacks `{row}`");
+        }
+    }
+}
