@@ -18,6 +18,7 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use crate::diagnostic::Code;
 use crate::diagnostic::Diagnostic;
 use crate::object::Object;
 use crate::templates;
@@ -161,7 +162,7 @@ pub fn needs(objects: &[Object], cluster: Cluster, app_images: &[&str]) -> (Need
                 images.insert(image.to_string());
                 if c.get("imagePullPolicy").and_then(Value::as_str) == Some("Always") {
                     warnings.push(
-                        Diagnostic::warning(format!(
+                        Diagnostic::warning(Code::BootstrapLocal, format!(
                             "image `{image}` is pulled with `imagePullPolicy: Always`, so the image loaded into the local cluster is not used"
                         ))
                         .hint("set `image.pullPolicy: IfNotPresent` in the environment the script renders"),
@@ -244,8 +245,11 @@ fn issuer(issuers: &mut BTreeSet<String>, warnings: &mut Vec<Diagnostic>, name: 
             issuers.insert(name.to_string());
         }
         Err(why) => warnings.push(
-            Diagnostic::warning(format!("issuer name `{name}` {why}, so the script creates no issuer for it"))
-                .hint("name cert-manager issuers with lowercase letters, digits, `-` and `.`"),
+            Diagnostic::warning(
+                Code::BootstrapLocal,
+                format!("issuer name `{name}` {why}, so the script creates no issuer for it"),
+            )
+            .hint("name cert-manager issuers with lowercase letters, digits, `-` and `.`"),
         ),
     }
 }
@@ -366,7 +370,7 @@ pub fn local_overrides(
             // namespace a policy could name.
             sets.push("networkPolicy.enabled=false".into());
             warnings.push(
-                Diagnostic::warning(
+                Diagnostic::warning(Code::BootstrapLocal,
                     "on kind, the app is rendered without its network policies: cloud-provider-kind's Ingress proxies run beside the cluster, where no namespace selector reaches",
                 )
                 .hint("to test the policies locally, use minikube (its ingress addon runs in the namespace `ingress-nginx`)"),
@@ -416,17 +420,17 @@ pub fn secrets(
         let namespace = r.namespace.clone().unwrap_or_else(|| app.namespace.clone());
         match r.kind {
             "Secret" if r.keys.iter().any(|k| k == "tls.crt" || k == ".dockerconfigjson") => warnings.push(
-                Diagnostic::warning(format!("the script does not create {}", r.describe())).hint(r.provide.clone()),
+                Diagnostic::warning(Code::BootstrapLocal, format!("the script does not create {}", r.describe())).hint(r.provide.clone()),
             ),
             "Secret" => {
                 if r.keys.is_empty() {
-                    warnings.push(Diagnostic::warning(format!(
+                    warnings.push(Diagnostic::warning(Code::BootstrapLocal, format!(
                         "{} is read whole (`envFrom`): the script creates it empty; add the keys the app expects",
                         r.describe()
                     )));
                 } else {
                     warnings.push(
-                        Diagnostic::warning(format!(
+                        Diagnostic::warning(Code::BootstrapLocal, format!(
                             "the script creates {} with random values; where the app expects a particular value (a URL, an API key), replace it",
                             r.describe()
                         ))
@@ -439,7 +443,7 @@ pub fn secrets(
             "CustomResourceDefinition"
                 if crate::requirements::OPERATORS.iter().any(|(g, _, _)| r.name.starts_with(&format!("{g} "))) => {}
             "SecretStore" | "ClusterSecretStore" => warnings.push(
-                Diagnostic::warning(format!(
+                Diagnostic::warning(Code::BootstrapLocal, format!(
                     "a local cluster lacks {}, so the Secrets the bundle's ExternalSecrets make from it stay missing and the pods that read them do not start",
                     r.describe()
                 ))
@@ -448,14 +452,14 @@ pub fn secrets(
             "IngressClass" | "Gateway" | "GatewayClass" | "ClusterIssuer" => {}
             "StorageClass" if r.name == "standard" => {}
             _ => warnings.push(
-                Diagnostic::warning(format!("a local cluster lacks {}; the script does not provide it", r.describe()))
+                Diagnostic::warning(Code::BootstrapLocal, format!("a local cluster lacks {}; the script does not provide it", r.describe()))
                     .hint(r.provide.clone()),
             ),
         }
     }
     for s in app.secrets.iter().filter(|s| matches!(s.source, crate::model::SecretSource::Sealed(_))) {
         warnings.push(
-            Diagnostic::warning(format!(
+            Diagnostic::warning(Code::BootstrapLocal, format!(
                 "SealedSecret `{}` was sealed for another cluster's key: the local controller cannot decrypt it, and the pods that read the Secret do not start",
                 s.name
             ))

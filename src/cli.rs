@@ -26,6 +26,13 @@ pub struct Cli {
     /// When to colour diagnostics.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+
+    /// How diagnostics are written to stderr: `human` (with the source
+    /// line), `json` (one object a line: code, severity, message, file,
+    /// line, column, field path, hints, notes) or `github` (GitHub Actions
+    /// annotations). Codes: docs/diagnostics.md.
+    #[arg(long, global = true, value_enum, default_value_t = MessageFormat::Human)]
+    pub message_format: MessageFormat,
 }
 
 #[derive(Debug, Subcommand)]
@@ -313,6 +320,14 @@ pub struct InitArgs {
     /// Overwrite an existing file.
     #[arg(long)]
     pub force: bool,
+}
+
+/// How diagnostics are written (`--message-format`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum MessageFormat {
+    Human,
+    Json,
+    Github,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -2,7 +2,12 @@
 //! field path, and hints; rendered with the offending source line and a caret.
 //!
 //! Validation code creates diagnostics and collects every one it finds; the
-//! command layer renders them to stderr. Nothing here decides exit codes.
+//! command layer renders them to stderr, for people (with a snippet) or
+//! as data (`Format::Json`, `Format::Github`). Every diagnostic has a
+//! stable [`Code`]. Nothing here decides exit codes.
+
+mod code;
+mod format;
 
 use std::fmt;
 
@@ -10,6 +15,8 @@ use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 
 pub use crate::redact::Redact;
 use crate::source::{SourceMap, Span};
+pub use code::Code;
+pub use format::Format;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Severity {
@@ -21,6 +28,8 @@ pub enum Severity {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Diagnostic {
     pub severity: Severity,
+    /// The kind of problem, stable across releases.
+    pub code: Code,
     pub message: String,
     pub span: Option<Span>,
     /// The profile field the problem is about, e.g. `components.web.replicas`.
@@ -55,9 +64,10 @@ pub fn short_list<'a>(names: impl ExactSizeIterator<Item = &'a str>) -> String {
 }
 
 impl Diagnostic {
-    pub fn error(message: impl Into<String>) -> Diagnostic {
+    pub fn error(code: Code, message: impl Into<String>) -> Diagnostic {
         Diagnostic {
             severity: Severity::Error,
+            code,
             message: message.into(),
             span: None,
             path: None,
@@ -68,8 +78,8 @@ impl Diagnostic {
         }
     }
 
-    pub fn warning(message: impl Into<String>) -> Diagnostic {
-        Diagnostic { severity: Severity::Warning, ..Diagnostic::error(message) }
+    pub fn warning(code: Code, message: impl Into<String>) -> Diagnostic {
+        Diagnostic { severity: Severity::Warning, ..Diagnostic::error(code, message) }
     }
 
     pub fn at(mut self, span: Option<Span>) -> Diagnostic {
@@ -570,7 +580,8 @@ pub fn share_redactions(diagnostics: &mut [Diagnostic]) {
 
 /// The closing diagnostic when `n` more were not kept.
 pub fn more_problems(n: usize) -> Diagnostic {
-    Diagnostic::error(format!("{n} more problem(s) not shown")).hint("fix the ones above and run kgen again")
+    Diagnostic::error(Code::MoreProblems, format!("{n} more problem(s) not shown"))
+        .hint("fix the ones above and run kgen again")
 }
 
 /// The closest candidate to `word` by edit distance, if it is close enough
@@ -612,7 +623,7 @@ mod tests {
         let id = sources.add(Source::new("demo.yaml", text));
         let s = sources.get(id);
         let span = Span { source: id, start: s.pos(2, 10), end: s.pos(2, 15) };
-        let out = Diagnostic::error("expected an integer, found `three`")
+        let out = Diagnostic::error(Code::YamlSyntax, "expected an integer, found `three`")
             .at(Some(span))
             .path("replicas")
             .hint("write a whole number such as 2")
@@ -640,18 +651,19 @@ mod tests {
             let carets = lines.iter().position(|l| l.contains('^')).unwrap();
             (lines[carets - 1].clone(), lines[carets].clone())
         };
-        let (line, carets) = shown(Diagnostic::error("bad").at(Some(span(2, 2, 13))).redact(whole));
+        let (line, carets) = shown(Diagnostic::error(Code::YamlSyntax, "bad").at(Some(span(2, 2, 13))).redact(whole));
         assert_eq!((line.as_str(), carets.as_str()), ("2 |   DB_PASSWORD: **** # x", "  |   ^^^^^^^^^^^"));
-        let (line, carets) = shown(Diagnostic::error("bad").at(Some(span(2, 15, 22))).redact(whole));
+        let (line, carets) = shown(Diagnostic::error(Code::YamlSyntax, "bad").at(Some(span(2, 15, 22))).redact(whole));
         assert_eq!((line.as_str(), carets.as_str()), ("2 |   DB_PASSWORD: **** # x", "  |                ^^^^"));
-        let (line, carets) = shown(Diagnostic::error("bad").at(Some(span(3, 7, 34))).redact(url));
+        let (line, carets) = shown(Diagnostic::error(Code::YamlSyntax, "bad").at(Some(span(3, 7, 34))).redact(url));
         assert_eq!(
             (line.as_str(), carets.as_str()),
             ("3 |   URL: postgres://u:****@db/app", "  |        ^^^^^^^^^^^^^^^^^^^^^^^^")
         );
         // Several lines: every line keeps its number.
         let all = Span { source: id, start: s.pos(1, 0), end: s.pos(3, 34) };
-        let out = Diagnostic::error("bad").at(Some(all)).redact(whole).redact(url).render(&sources, false);
+        let out =
+            Diagnostic::error(Code::YamlSyntax, "bad").at(Some(all)).redact(whole).redact(url).render(&sources, false);
         assert!(!out.contains("hunter2") && out.contains("3 | ") && out.contains("u:****@db"), "{out}");
     }
 
@@ -667,7 +679,9 @@ mod tests {
         assert_eq!(mask.mask("`on` but not once or \"on\""), "`****` but not once or \"****\"");
         assert!(!mask.found_in("nothing here"));
         assert!(ValueMask::new([""]).is_empty());
-        let d = Diagnostic::error("test failed: `/data/K` is \"aHVudGVyMg==\"").hint("hunter2").mask_values(&mask);
+        let d = Diagnostic::error(Code::YamlSyntax, "test failed: `/data/K` is \"aHVudGVyMg==\"")
+            .hint("hunter2")
+            .mask_values(&mask);
         assert_eq!((d.message.as_str(), d.hints[0].as_str()), ("test failed: `/data/K` is \"****\"", "****"));
     }
 

@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use serde_json::Value;
 use similar::TextDiff;
 
+use crate::diagnostic::Code;
 use crate::diagnostic::{Diagnostic, ValueMask};
 use crate::model::{names, quantity};
 use crate::yaml::emit;
@@ -314,25 +315,25 @@ fn compare_unmasked(old: Side<'_>, new: Side<'_>, mask: &ValueMask) -> Report {
             .contains(&id.kind.as_str())
             .then(|| added_workloads.iter().find(|(n, v)| n.kind != id.kind && same_component(old_value, v)));
         report.warnings.push(match successor.flatten() {
-            Some((n, _)) => Diagnostic::warning(format!(
-                "the workload changes kind: {} replaces {}, and `kubectl apply` leaves the {} running beside it",
-                n.show(),
-                id.show(),
-                id.kind
-            ))
-            .hint(format!(
-                "once the {} is ready: {} (or apply with pruning)",
-                n.kind,
-                id.delete_hint(&[])
-            )),
-            None if KEEP.contains(&id.kind.as_str()) => {
-                Diagnostic::warning(format!("{} is no longer rendered; it holds data, and stays", id.show()))
-                    .hint(format!("delete it only when the data may go: {}", id.delete_hint(&[])))
-            }
-            None => Diagnostic::warning(format!(
-                "{} is no longer rendered; `kubectl apply` leaves it in the cluster",
-                id.show()
-            ))
+            Some((n, _)) => Diagnostic::warning(
+                Code::DiffLeftBehind,
+                format!(
+                    "the workload changes kind: {} replaces {}, and `kubectl apply` leaves the {} running beside it",
+                    n.show(),
+                    id.show(),
+                    id.kind
+                ),
+            )
+            .hint(format!("once the {} is ready: {} (or apply with pruning)", n.kind, id.delete_hint(&[]))),
+            None if KEEP.contains(&id.kind.as_str()) => Diagnostic::warning(
+                Code::DiffLeftBehind,
+                format!("{} is no longer rendered; it holds data, and stays", id.show()),
+            )
+            .hint(format!("delete it only when the data may go: {}", id.delete_hint(&[]))),
+            None => Diagnostic::warning(
+                Code::DiffLeftBehind,
+                format!("{} is no longer rendered; `kubectl apply` leaves it in the cluster", id.show()),
+            )
             .hint(format!("{}, or apply with pruning", id.delete_hint(&[]))),
         });
     }
@@ -428,17 +429,17 @@ fn immutable_changes(id: &Id, old: &Value, new: &Value, out: &mut Vec<Diagnostic
             Fix::Recreate => format!("{}, then apply (it is created anew)", id.delete_hint(&[])),
             Fix::NewClaim => "a claim cannot change this: copy the data into a new claim with the new settings".into(),
         };
-        out.push(Diagnostic::warning(message).hint(hint));
+        out.push(Diagnostic::warning(Code::DiffImmutable, message).hint(hint));
     }
     if id.kind == "Service" {
         let ty = |v: &Value| v.pointer("/spec/type").and_then(Value::as_str).unwrap_or("ClusterIP").to_string();
         let (a, b) = (ty(old), ty(new));
         if a != b && (a == "ExternalName" || b == "ExternalName") {
             out.push(
-                Diagnostic::warning(format!(
-                    "{}: the type changes from {a} to {b}, which `kubectl apply` rejects",
-                    id.show()
-                ))
+                Diagnostic::warning(
+                    Code::DiffImmutable,
+                    format!("{}: the type changes from {a} to {b}, which `kubectl apply` rejects", id.show()),
+                )
                 .hint(format!("{}, then apply", id.delete_hint(&[]))),
             );
         }
@@ -450,11 +451,14 @@ fn immutable_changes(id: &Id, old: &Value, new: &Value, out: &mut Vec<Diagnostic
         if let (Some(a), Some(b)) = (size(old), size(new)) {
             if b < a {
                 out.push(
-                    Diagnostic::warning(format!("{}: the claim shrinks, which Kubernetes does not allow", id.show()))
-                        .hint("keep the size, or copy the data into a new, smaller claim"),
+                    Diagnostic::warning(
+                        Code::DiffImmutable,
+                        format!("{}: the claim shrinks, which Kubernetes does not allow", id.show()),
+                    )
+                    .hint("keep the size, or copy the data into a new, smaller claim"),
                 );
             } else if b > a {
-                out.push(Diagnostic::warning(format!("{}: the claim grows", id.show())).hint(
+                out.push(Diagnostic::warning(Code::DiffImmutable, format!("{}: the claim grows", id.show())).hint(
                     "applied in place when its StorageClass has `allowVolumeExpansion: true`; otherwise rejected",
                 ));
             }

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::diagnostic::Code;
 use crate::diagnostic::{Collector, Diagnostic, Errors};
 use crate::files::{self, ReadError};
 use crate::model::names;
@@ -79,7 +80,7 @@ pub fn gather(
                                 start: source.pos(e.line, e.column),
                                 end: source.pos(e.line, e.column + e.width),
                             };
-                            let mut d = Diagnostic::error(e.message).at(Some(span)).note(format!(
+                            let mut d = Diagnostic::error(Code::SecretInput, e.message).at(Some(span)).note(format!(
                                 "in the dotenv file of Secret `{name}` (`{}`)",
                                 loaded.display_path(&at)
                             ));
@@ -120,10 +121,13 @@ pub fn gather(
             }
             if from_file.contains(key) {
                 errors.push(
-                    Diagnostic::error(format!("Secret key `{key}` comes from both `fromEnv` and `fromFile`"))
-                        .at(Some(loaded.key_span_of(&at)))
-                        .path(loaded.display_path(&at))
-                        .hint("give each key one source: remove it here or from the file"),
+                    Diagnostic::error(
+                        Code::SecretInput,
+                        format!("Secret key `{key}` comes from both `fromEnv` and `fromFile`"),
+                    )
+                    .at(Some(loaded.key_span_of(&at)))
+                    .path(loaded.display_path(&at))
+                    .hint("give each key one source: remove it here or from the file"),
                 );
                 continue;
             }
@@ -166,7 +170,7 @@ pub fn gather(
 const SECRET_FILE_MAX_BYTES: u64 = 1 << 20;
 
 fn located(loaded: &Loaded, at: &[crate::yaml::PathSegment], message: String) -> Diagnostic {
-    Diagnostic::error(message).at(Some(loaded.span_of(at))).path(loaded.display_path(at))
+    Diagnostic::error(Code::SecretInput, message).at(Some(loaded.span_of(at))).path(loaded.display_path(at))
 }
 
 /// A dotenv file, read: its pairs in order, and the problems found.

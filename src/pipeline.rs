@@ -5,6 +5,7 @@
 use std::collections::HashSet;
 use std::path::Path;
 
+use crate::diagnostic::Code;
 use crate::diagnostic::{Diagnostic, Errors, ValueMask};
 use crate::escape_hatches::{extra_manifests, patch};
 use crate::inputs::{Inputs, SecretValues};
@@ -105,11 +106,14 @@ fn render_with_inputs(
     if policy.level != check::pod_security::Level::Restricted {
         let at = crate::path!["namespace", "podSecurity"];
         warnings.push(
-            Diagnostic::warning(format!(
-                "pods may run below the restricted Pod Security Standard: namespace `{}` allows {}",
-                app.namespace,
-                policy.level.name()
-            ))
+            Diagnostic::warning(
+                Code::Advice,
+                format!(
+                    "pods may run below the restricted Pod Security Standard: namespace `{}` allows {}",
+                    app.namespace,
+                    policy.level.name()
+                ),
+            )
             .at(Some(loaded.span_of(&at)))
             .path(loaded.display_path(&at)),
         );
@@ -200,7 +204,7 @@ fn rendered_credentials(loaded: &Loaded, objects: &[Object]) -> Vec<Diagnostic> 
                         && (credentials::value_problem(s).is_some() || s.starts_with("--"))
                 })
             });
-            let mut d = Diagnostic::error(format!("{why}, in {}", check::describe(o)))
+            let mut d = Diagnostic::error(Code::PlainCredential, format!("{why}, in {}", check::describe(o)))
                 .hint("keep credentials in a Secret and read them with `secretKeyRef` or `$(VAR)`");
             if let Some(p) = written.filter(|_| !text.is_empty()) {
                 let span = loaded.span_of(&p);
@@ -229,7 +233,7 @@ fn values_stay_in_secrets(objects: &[Object], created: &HashSet<String>, inputs:
         let mut at = Vec::new();
         if let Some(found) = find_value(&o.to_unordered_value(), &mask, &mut at) {
             out.push(
-                Diagnostic::error(format!(
+                Diagnostic::error(Code::PlainCredential, format!(
                     "{} holds a value that kgen read for a Secret it creates, at `{}`",
                     check::describe(o),
                     found

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeSet;
 
+use crate::diagnostic::Code;
 use crate::diagnostic::{Diagnostic, Errors};
 use crate::object::Object;
 
@@ -55,9 +56,12 @@ impl Target {
                 match (major, minor) {
                     (Some(1), Some(minor)) => Some(minor),
                     _ => {
-                        return Err(Diagnostic::error(format!("`{v}` is not a Kubernetes version"))
-                            .hint("write it like 1.31 or v1.31.2")
-                            .into());
+                        return Err(Diagnostic::error(
+                            Code::TargetOption,
+                            format!("`{v}` is not a Kubernetes version"),
+                        )
+                        .hint("write it like 1.31 or v1.31.2")
+                        .into());
                     }
                 }
             }
@@ -65,10 +69,10 @@ impl Target {
         if let Some(minor) = kube_minor
             && minor < SUPPORTED.0
         {
-            return Err(Diagnostic::error(format!(
-                "kgen's output needs Kubernetes 1.{} or newer, not 1.{minor}",
-                SUPPORTED.0
-            ))
+            return Err(Diagnostic::error(
+                Code::TargetOption,
+                format!("kgen's output needs Kubernetes 1.{} or newer, not 1.{minor}", SUPPORTED.0),
+            )
             .hint("it uses fields and API versions that older clusters lack; upgrade the cluster")
             .into());
         }
@@ -91,7 +95,7 @@ impl Target {
             }
             let (needs, field) = feature_of(o.kind());
             errors.push(
-                Diagnostic::error(format!(
+                Diagnostic::error(Code::TargetApi, format!(
                     "{} `{}` needs {api}, which --api-versions does not list",
                     o.kind(),
                     o.name()

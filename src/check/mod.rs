@@ -18,6 +18,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 pub mod api;
 pub mod pod_security;
 
+use crate::diagnostic::Code;
 use crate::diagnostic::Diagnostic;
 use crate::model::{App, DatabaseKind, names, naming};
 use crate::object::Object;
@@ -105,7 +106,7 @@ pub fn check(objects: &[Object], external: &External, policy: &Policy) -> Vec<Di
     let mut valid_keys = HashSet::new();
     for o in objects {
         if !seen.insert(key(o)) {
-            out.push(Diagnostic::error(format!("{} is in the bundle twice", describe(o))));
+            out.push(Diagnostic::error(Code::DuplicateObject, format!("{} is in the bundle twice", describe(o))));
         }
         names_and_labels(o, &mut valid_keys, &mut out);
         out.extend(api_problems(o));
@@ -126,7 +127,7 @@ pub fn check(objects: &[Object], external: &External, policy: &Policy) -> Vec<Di
                     let selected = bundle.pods_matching(o.namespace(), &|l| map_selects(selector, l));
                     if selected.is_empty() {
                         out.push(
-                            Diagnostic::error(format!("{} selects no pods in the bundle", describe(o)))
+                            Diagnostic::error(Code::Selector, format!("{} selects no pods in the bundle", describe(o)))
                                 .hint(format!("its selector is {}", show_labels(selector))),
                         );
                     }
@@ -136,10 +137,13 @@ pub fn check(objects: &[Object], external: &External, policy: &Policy) -> Vec<Di
                             && !selected.iter().any(|p| declares_port(p.spec, target))
                         {
                             out.push(
-                                Diagnostic::error(format!(
-                                    "{} targets port `{target}`, which no container of its pods declares",
-                                    describe(o)
-                                ))
+                                Diagnostic::error(
+                                    Code::PortReference,
+                                    format!(
+                                        "{} targets port `{target}`, which no container of its pods declares",
+                                        describe(o)
+                                    ),
+                                )
                                 .hint(port_hint(&selected)),
                             );
                         }
@@ -150,12 +154,10 @@ pub fn check(objects: &[Object], external: &External, policy: &Policy) -> Vec<Di
                 if let Some(t) = h.spec.as_ref().map(|s| &s.scale_target_ref)
                     && !bundle.has(&t.kind, o.namespace(), &t.name)
                 {
-                    out.push(Diagnostic::error(format!(
-                        "{} scales {} `{}`, which is not in the bundle",
-                        describe(o),
-                        t.kind,
-                        t.name
-                    )));
+                    out.push(Diagnostic::error(
+                        Code::MissingReference,
+                        format!("{} scales {} `{}`, which is not in the bundle", describe(o), t.kind, t.name),
+                    ));
                 }
             }
             Object::PodDisruptionBudget(p) => {
@@ -174,10 +176,13 @@ pub fn check(objects: &[Object], external: &External, policy: &Policy) -> Vec<Di
                     && !service.is_empty()
                     && !bundle.has("Service", o.namespace(), service)
                 {
-                    out.push(Diagnostic::error(format!(
-                        "{} names Service `{service}` as its serviceName, which is not in the bundle",
-                        describe(o)
-                    )));
+                    out.push(Diagnostic::error(
+                        Code::MissingReference,
+                        format!(
+                            "{} names Service `{service}` as its serviceName, which is not in the bundle",
+                            describe(o)
+                        ),
+                    ));
                 }
             }
             Object::Ingress(i) => {
@@ -190,21 +195,23 @@ pub fn check(objects: &[Object], external: &External, policy: &Policy) -> Vec<Di
                 for backend in backends {
                     let Some(svc) = &backend.service else { continue };
                     let Some(Object::Service(target)) = bundle.get("Service", o.namespace(), &svc.name) else {
-                        out.push(Diagnostic::error(format!(
-                            "{} routes to Service `{}`, which is not in the bundle",
-                            describe(o),
-                            svc.name
-                        )));
+                        out.push(Diagnostic::error(
+                            Code::MissingReference,
+                            format!("{} routes to Service `{}`, which is not in the bundle", describe(o), svc.name),
+                        ));
                         continue;
                     };
                     if let Some(port) = svc.port.as_ref().and_then(|p| p.name.as_ref()) {
                         let ports = target.spec.as_ref().and_then(|s| s.ports.as_ref());
                         if !ports.into_iter().flatten().any(|p| p.name.as_ref() == Some(port)) {
-                            out.push(Diagnostic::error(format!(
-                                "{} routes to port `{port}` of Service `{}`, which has no such port",
-                                describe(o),
-                                svc.name
-                            )));
+                            out.push(Diagnostic::error(
+                                Code::PortReference,
+                                format!(
+                                    "{} routes to port `{port}` of Service `{}`, which has no such port",
+                                    describe(o),
+                                    svc.name
+                                ),
+                            ));
                         }
                     }
                 }
@@ -224,7 +231,7 @@ pub fn check(objects: &[Object], external: &External, policy: &Policy) -> Vec<Di
                 if services.is_empty() {
                     let shown = m.spec.selector.match_labels.as_ref().map(show_labels).unwrap_or_default();
                     out.push(
-                        Diagnostic::error(format!("{} selects no Service in the bundle", describe(o)))
+                        Diagnostic::error(Code::Selector, format!("{} selects no Service in the bundle", describe(o)))
                             .hint(format!("its selector is {shown}")),
                     );
                 }
@@ -234,20 +241,19 @@ pub fn check(objects: &[Object], external: &External, policy: &Policy) -> Vec<Di
                         ports.into_iter().flatten().any(|p| p.name.as_ref() == Some(port))
                     };
                     if !services.is_empty() && !services.iter().any(named) {
-                        out.push(Diagnostic::error(format!(
-                            "{} scrapes port `{port}`, which no Service it selects names",
-                            describe(o)
-                        )));
+                        out.push(Diagnostic::error(
+                            Code::PortReference,
+                            format!("{} scrapes port `{port}`, which no Service it selects names", describe(o)),
+                        ));
                     }
                 }
             }
             Object::RoleBinding(rb) => {
                 if rb.role_ref.kind == "Role" && !bundle.has("Role", o.namespace(), &rb.role_ref.name) {
-                    out.push(Diagnostic::error(format!(
-                        "{} binds Role `{}`, which is not in the bundle",
-                        describe(o),
-                        rb.role_ref.name
-                    )));
+                    out.push(Diagnostic::error(
+                        Code::MissingReference,
+                        format!("{} binds Role `{}`, which is not in the bundle", describe(o), rb.role_ref.name),
+                    ));
                 }
                 for s in rb.subjects.iter().flatten().filter(|s| s.kind == "ServiceAccount") {
                     let ns = s.namespace.as_deref().or(o.namespace());
@@ -486,12 +492,15 @@ fn pod_references(bundle: &BundleIndex<'_>, o: &Object, pods: &Pods<'_>, out: &m
         }
         for m in c.volume_mounts.iter().flatten() {
             if !volume_names.contains(m.name.as_str()) {
-                out.push(Diagnostic::error(format!(
-                    "{}: container `{}` mounts volume `{}`, which the pod does not define",
-                    describe(o),
-                    c.name,
-                    m.name
-                )));
+                out.push(Diagnostic::error(
+                    Code::MissingReference,
+                    format!(
+                        "{}: container `{}` mounts volume `{}`, which the pod does not define",
+                        describe(o),
+                        c.name,
+                        m.name
+                    ),
+                ));
             }
         }
         let probes =
@@ -508,7 +517,7 @@ fn pod_references(bundle: &BundleIndex<'_>, o: &Object, pods: &Pods<'_>, out: &m
                     format!("the container declares {}", declared.join(", "))
                 };
                 out.push(
-                    Diagnostic::error(format!(
+                    Diagnostic::error(Code::PortReference, format!(
                         "{}: the {what} probe of container `{}` targets port `{port}`, which the container does not declare",
                         describe(o),
                         c.name
@@ -530,12 +539,15 @@ fn claims_come_first(bundle: &BundleIndex<'_>, o: &Object, out: &mut Vec<Diagnos
             && lifecycle::wave_of(pvc) > wave
         {
             out.push(
-                Diagnostic::error(format!(
-                    "{} mounts {} from a later sync wave ({} after {wave}): Argo CD would wait forever",
-                    describe(o),
-                    describe(pvc),
-                    lifecycle::wave_of(pvc)
-                ))
+                Diagnostic::error(
+                    Code::MissingReference,
+                    format!(
+                        "{} mounts {} from a later sync wave ({} after {wave}): Argo CD would wait forever",
+                        describe(o),
+                        describe(pvc),
+                        lifecycle::wave_of(pvc)
+                    ),
+                )
                 .hint(format!("give the claim sync wave {wave} or lower")),
             );
         }
@@ -561,18 +573,18 @@ fn missing(o: &Object, kind: &str, name: &str, verb: &str) -> Diagnostic {
         "PriorityClass" => "declare it under `external.priorityClasses`, or add it with `extraManifests`",
         _ => "add it to the bundle",
     };
-    Diagnostic::error(format!(
-        "{} {verb} {kind} `{name}`, which is neither in the bundle nor declared as existing",
-        describe(o)
-    ))
+    Diagnostic::error(
+        Code::MissingReference,
+        format!("{} {verb} {kind} `{name}`, which is neither in the bundle nor declared as existing", describe(o)),
+    )
     .hint(hint)
 }
 
 fn missing_key(o: &Object, var: &str, kind: &str, name: &str, key: &str) -> Diagnostic {
-    Diagnostic::error(format!(
-        "{}: variable `{var}` reads key `{key}` of {kind} `{name}`, which has no such key",
-        describe(o)
-    ))
+    Diagnostic::error(
+        Code::MissingReference,
+        format!("{}: variable `{var}` reads key `{key}` of {kind} `{name}`, which has no such key", describe(o)),
+    )
 }
 
 /// A PDB's or NetworkPolicy's selector must select pods in the bundle (an
@@ -594,7 +606,7 @@ fn selector_selects(
     if !operated && bundle.pods_matching(o.namespace(), &|l| selects(selector, l)).is_empty() {
         let shown = selector.match_labels.as_ref().map(show_labels).unwrap_or_else(|| "match expressions".into());
         out.push(
-            Diagnostic::error(format!("{} selects no pods in the bundle", describe(o)))
+            Diagnostic::error(Code::Selector, format!("{} selects no pods in the bundle", describe(o)))
                 .hint(format!("{what} is {shown}")),
         );
     }
@@ -646,11 +658,14 @@ fn policy_ports(
         for rule in spec.ingress.iter().flatten() {
             for port in rule.ports.iter().flatten() {
                 if !own.is_empty() && !listens(&own, port) {
-                    out.push(Diagnostic::error(format!(
-                        "{} lets traffic in on port {}, which none of its pods listens on",
-                        describe(o),
-                        show(port)
-                    )));
+                    out.push(Diagnostic::error(
+                        Code::PortReference,
+                        format!(
+                            "{} lets traffic in on port {}, which none of its pods listens on",
+                            describe(o),
+                            show(port)
+                        ),
+                    ));
                 }
             }
         }
@@ -663,19 +678,22 @@ fn policy_ports(
             }
             let targets: Vec<&Pods<'_>> = bundle.pods_matching(ns, &|l| selects(selector, l));
             if targets.is_empty() {
-                out.push(Diagnostic::error(format!(
-                    "{} lets traffic out to pods that are not in the bundle",
-                    describe(o)
-                )));
+                out.push(Diagnostic::error(
+                    Code::Selector,
+                    format!("{} lets traffic out to pods that are not in the bundle", describe(o)),
+                ));
                 continue;
             }
             for port in rule.ports.iter().flatten() {
                 if !listens(&targets, port) {
-                    out.push(Diagnostic::error(format!(
-                        "{} lets traffic out on port {}, which none of the pods it reaches listens on",
-                        describe(o),
-                        show(port)
-                    )));
+                    out.push(Diagnostic::error(
+                        Code::PortReference,
+                        format!(
+                            "{} lets traffic out on port {}, which none of the pods it reaches listens on",
+                            describe(o),
+                            show(port)
+                        ),
+                    ));
                 }
             }
         }
@@ -715,7 +733,7 @@ pub fn object_problems(o: &Object) -> Vec<(Diagnostic, Vec<crate::yaml::PathSegm
     let mut out: Vec<(Diagnostic, Vec<crate::yaml::PathSegment>)> = api::problems(&o.to_unordered_value())
         .into_iter()
         .map(|p| {
-            let d = Diagnostic::error(p.message);
+            let d = Diagnostic::error(Code::ApiRule, p.message);
             (if let Some(h) = p.hint { d.hint(h) } else { d }, p.at)
         })
         .collect();
@@ -736,7 +754,7 @@ fn api_problems(o: &Object) -> Vec<Diagnostic> {
 }
 
 fn api_diagnostic(o: &Object, message: String, hint: Option<String>) -> Diagnostic {
-    let d = Diagnostic::error(format!("{}: {message}", describe(o)));
+    let d = Diagnostic::error(Code::ApiRule, format!("{}: {message}", describe(o)));
     match hint {
         Some(h) => d.hint(h),
         None => d,
@@ -803,29 +821,41 @@ pub fn escape_hatches(
     match o.namespace() {
         Some(ns) if ns != policy.namespace => {
             if policy.namespaces.contains(ns) {
-                warnings.push(Diagnostic::warning(format!(
-                    "{} is outside the app's namespace `{}`, as `escapeHatches.allow.namespaces` allows",
-                    describe(o),
-                    policy.namespace
-                )));
+                warnings.push(Diagnostic::warning(
+                    Code::EscapeHatch,
+                    format!(
+                        "{} is outside the app's namespace `{}`, as `escapeHatches.allow.namespaces` allows",
+                        describe(o),
+                        policy.namespace
+                    ),
+                ));
             } else {
                 errors.push((
-                    Diagnostic::error(format!("{} is outside the app's namespace `{}`", describe(o), policy.namespace))
-                        .hint(allow_hint("namespaces", ns)),
+                    Diagnostic::error(
+                        Code::EscapeHatch,
+                        format!("{} is outside the app's namespace `{}`", describe(o), policy.namespace),
+                    )
+                    .hint(allow_hint("namespaces", ns)),
                     vec![key("metadata"), key("namespace")],
                 ));
             }
         }
         None if added => {
             if policy.kinds.contains(o.kind()) {
-                warnings.push(Diagnostic::warning(format!(
-                    "{} is cluster-wide, outside the app's namespace, as `escapeHatches.allow.kinds` allows",
-                    describe(o)
-                )));
+                warnings.push(Diagnostic::warning(
+                    Code::EscapeHatch,
+                    format!(
+                        "{} is cluster-wide, outside the app's namespace, as `escapeHatches.allow.kinds` allows",
+                        describe(o)
+                    ),
+                ));
             } else {
                 errors.push((
-                    Diagnostic::error(format!("{} is cluster-wide, outside the app's namespace", describe(o)))
-                        .hint(allow_hint("kinds", o.kind())),
+                    Diagnostic::error(
+                        Code::EscapeHatch,
+                        format!("{} is cluster-wide, outside the app's namespace", describe(o)),
+                    )
+                    .hint(allow_hint("kinds", o.kind())),
                     vec![key("kind")],
                 ));
             }
@@ -838,16 +868,15 @@ pub fn escape_hatches(
     {
         let role = value.pointer("/roleRef/name").and_then(serde_json::Value::as_str).unwrap_or_default();
         if policy.cluster_roles.contains(role) {
-            warnings.push(Diagnostic::warning(format!(
-                "{} grants ClusterRole `{role}`, as `escapeHatches.allow.clusterRoles` allows",
-                describe(o)
-            )));
+            warnings.push(Diagnostic::warning(
+                Code::EscapeHatch,
+                format!("{} grants ClusterRole `{role}`, as `escapeHatches.allow.clusterRoles` allows", describe(o)),
+            ));
         } else {
             errors.push((
-                Diagnostic::error(format!("{} grants ClusterRole `{role}`", describe(o))).hint(format!(
-                    "grant a Role of the app's namespace (`rbac.rules`); {}",
-                    allow_hint("clusterRoles", role)
-                )),
+                Diagnostic::error(Code::EscapeHatch, format!("{} grants ClusterRole `{role}`", describe(o))).hint(
+                    format!("grant a Role of the app's namespace (`rbac.rules`); {}", allow_hint("clusterRoles", role)),
+                ),
                 vec![key("roleRef"), key("name")],
             ));
         }
@@ -904,24 +933,30 @@ fn pod_security_of(
             format!("the standard requires {}; or allow it for the namespace with {opt_in}", v.requires)
         };
         errors.push((
-            Diagnostic::error(format!(
-                "{}: {}, which the {} Pod Security Standard forbids ({})",
-                describe(o),
-                v.what,
-                policy.level.name(),
-                v.control
-            ))
+            Diagnostic::error(
+                Code::PodSecurity,
+                format!(
+                    "{}: {}, which the {} Pod Security Standard forbids ({})",
+                    describe(o),
+                    v.what,
+                    policy.level.name(),
+                    v.control
+                ),
+            )
             .hint(hint),
             at,
         ));
     }
     let warning = (!allowed.is_empty()).then(|| {
-        Diagnostic::warning(format!(
-            "{} runs below the restricted Pod Security Standard, as `namespace.podSecurity: {}` allows: {}",
-            describe(o),
-            policy.level.name(),
-            allowed.join("; ")
-        ))
+        Diagnostic::warning(
+            Code::PodSecurity,
+            format!(
+                "{} runs below the restricted Pod Security Standard, as `namespace.podSecurity: {}` allows: {}",
+                describe(o),
+                policy.level.name(),
+                allowed.join("; ")
+            ),
+        )
     });
     (errors, warning)
 }
@@ -931,12 +966,12 @@ fn pod_security_of(
 /// valid go in `valid_keys`, so that each is checked once per bundle.
 fn names_and_labels<'a>(o: &'a Object, valid_keys: &mut HashSet<&'a str>, out: &mut Vec<Diagnostic>) {
     if let Err(why) = names::NameRule::of_kind(o.kind()).check(o.name()) {
-        out.push(Diagnostic::error(format!("{}: the name {why}", describe(o))));
+        out.push(Diagnostic::error(Code::Metadata, format!("{}: the name {why}", describe(o))));
     }
     if let Some(ns) = o.namespace()
         && let Err(why) = names::dns1123_label(ns, 63)
     {
-        out.push(Diagnostic::error(format!("{}: namespace `{ns}` {why}", describe(o))));
+        out.push(Diagnostic::error(Code::Metadata, format!("{}: namespace `{ns}` {why}", describe(o))));
     }
     let meta = o.metadata();
     let pod_meta = pods(o).and_then(|_| pod_template_metadata(o));
@@ -953,16 +988,19 @@ fn names_and_labels<'a>(o: &'a Object, valid_keys: &mut HashSet<&'a str>, out: &
     };
     for (k, v) in labels.flatten() {
         if let Some(why) = key_problem(k) {
-            out.push(Diagnostic::error(format!("{}: label key `{k}` {why}", describe(o))));
+            out.push(Diagnostic::error(Code::Metadata, format!("{}: label key `{k}` {why}", describe(o))));
         }
         if let Err(why) = names::label_value(v) {
-            out.push(Diagnostic::error(format!("{}: label `{k}` has value `{v}`, which {why}", describe(o))));
+            out.push(Diagnostic::error(
+                Code::Metadata,
+                format!("{}: label `{k}` has value `{v}`, which {why}", describe(o)),
+            ));
         }
     }
     let annotations = meta.annotations.iter().chain(pod_meta.and_then(|m| m.annotations.as_ref()));
     for k in annotations.flat_map(|a| a.keys()) {
         if let Some(why) = key_problem(k) {
-            out.push(Diagnostic::error(format!("{}: annotation key `{k}` {why}", describe(o))));
+            out.push(Diagnostic::error(Code::Metadata, format!("{}: annotation key `{k}` {why}", describe(o))));
         }
     }
 }

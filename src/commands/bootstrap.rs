@@ -1,7 +1,7 @@
 //! `kgen bootstrap kind|minikube`: the script (and kind config) that runs a
 //! profile on a local cluster, on stdout or in a directory.
 
-use super::{Reporter, profile_paths, variants, write_stdout};
+use super::{Exit, Reporter, profile_paths, variants, write_stdout};
 use crate::bootstrap::{self, Cluster, Plan};
 use crate::cli::{BootstrapArgs, ProfileArgs};
 use crate::output::out_dir;
@@ -11,25 +11,25 @@ use crate::pipeline::{self, Rendered};
 const KIND_CONFIG: &str = "kind-cluster.yaml";
 const SCRIPT: &str = "bootstrap.sh";
 
-pub fn run(args: BootstrapArgs, reporter: &mut Reporter) -> u8 {
+pub fn run(args: BootstrapArgs, reporter: &mut Reporter) -> Exit {
     let path = profile_paths(args.profile_path.as_slice()).remove(0);
     // Without --env: `dev` when the profile has it, else the base.
     let env = match &args.profile.env {
         Some(e) => Some(e.clone()),
         None => {
-            let Some(all) = variants(&path, &args.profile, true, reporter) else { return 1 };
+            let Some(all) = variants(&path, &args.profile, true, reporter) else { return Exit::Problems };
             all.into_iter().flatten().find(|e| e == "dev")
         }
     };
     let mut profile_args = args.profile.clone();
-    let render = |profile_args: &ProfileArgs, reporter: &mut Reporter| -> Result<Rendered, u8> {
+    let render = |profile_args: &ProfileArgs, reporter: &mut Reporter| -> Result<Rendered, Exit> {
         let options = profile_args.options(env.clone()).map_err(|e| {
             reporter.report(&e.0);
-            2
+            Exit::Usage
         })?;
         pipeline::render_file(&path, &options, &mut reporter.sources).map_err(|e| {
             reporter.report(&e.0);
-            1
+            Exit::Problems
         })
     };
     let mut rendered = match render(&profile_args, reporter) {
@@ -93,13 +93,13 @@ pub fn run(args: BootstrapArgs, reporter: &mut Reporter) -> u8 {
     }
     if let Err(e) = out_dir::write(dir, files) {
         reporter.report(&e.0);
-        return 1;
+        return Exit::Problems;
     }
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         let _ = std::fs::set_permissions(dir.join(SCRIPT), std::fs::Permissions::from_mode(0o755));
     }
-    eprintln!("wrote {}; run it with `{}`", dir.join(SCRIPT).display(), dir.join(SCRIPT).display());
-    0
+    reporter.status(&format!("wrote {}; run it with `{}`", dir.join(SCRIPT).display(), dir.join(SCRIPT).display()));
+    Exit::Success
 }

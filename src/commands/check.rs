@@ -7,14 +7,14 @@
 
 use std::path::PathBuf;
 
-use super::{Messages, Reporter, profile_paths, write_stdout};
+use super::{Exit, Messages, Reporter, profile_paths, write_stdout};
 use crate::cli::{CheckArgs, CheckFormat};
 use crate::inputs::SecretValues;
 use crate::pipeline;
 use crate::profile::load::{self, Options};
 use crate::requirements::{self, Requirement};
 
-pub fn run(args: CheckArgs, reporter: &mut Reporter) -> u8 {
+pub fn run(args: CheckArgs, reporter: &mut Reporter) -> Exit {
     let mut failed = false;
     let mut summary = String::new();
     let mut messages = Messages::default();
@@ -59,7 +59,7 @@ pub fn run(args: CheckArgs, reporter: &mut Reporter) -> u8 {
                 Ok(o) => o,
                 Err(e) => {
                     reporter.report(&e.0);
-                    return 2;
+                    return Exit::Usage;
                 }
             };
             let label = env.as_deref().unwrap_or("base");
@@ -67,7 +67,7 @@ pub fn run(args: CheckArgs, reporter: &mut Reporter) -> u8 {
             // so that no secret has to be at hand to check a profile.
             let values = SecretValues::Placeholders;
             let show = |diagnostics: &[crate::diagnostic::Diagnostic], reporter: &Reporter| -> Vec<String> {
-                diagnostics.iter().map(|d| d.render(&reporter.sources, reporter.color())).collect()
+                diagnostics.iter().map(|d| d.render_as(&reporter.sources, reporter.format())).collect()
             };
             match pipeline::render_parsed_with(&parsed, &options, values, &mut reporter.sources) {
                 Ok(r) => {
@@ -112,7 +112,7 @@ pub fn run(args: CheckArgs, reporter: &mut Reporter) -> u8 {
         CheckFormat::Text => write_stdout(&(summary + &needs_text(&needs))),
         CheckFormat::Json => write_stdout(&needs_json(results, &needs, failed)),
     };
-    if failed { 1 } else { code }
+    if failed { Exit::Problems } else { code }
 }
 
 /// A profile's requirements, each with the environments that have it.

@@ -8,16 +8,16 @@ use std::path::Path;
 use clap::CommandFactory;
 use clap_complete::Shell;
 
-use super::write_stdout;
+use super::{Exit, write_stdout};
 use crate::cli::Cli;
 
 /// Options whose value is an environment name.
 const ENV_OPTIONS: &[&str] = &["-e", "--env", "--to-env"];
 
 /// Options that take a value (skipped when looking for the profile).
-const VALUE_OPTIONS: &str = "-e|--env|--to-env|-f|--values|--set|-n|--namespace|-a|--api-versions|--kube-version|--files-root|--out-dir|--from|-o|--output|--show-only|--color";
+const VALUE_OPTIONS: &str = "-e|--env|--to-env|-f|--values|--set|-n|--namespace|-a|--api-versions|--kube-version|--files-root|--out-dir|--from|-o|--output|--show-only|--color|--message-format";
 
-pub fn run(shell: Shell) -> u8 {
+pub fn run(shell: Shell) -> Exit {
     let mut out = Vec::new();
     clap_complete::generate(shell, &mut Cli::command(), "kgen", &mut out);
     let script = String::from_utf8_lossy(&out).into_owned();
@@ -139,11 +139,11 @@ end
 
 /// `kgen __complete-envs PROFILE`: the profile's environments, one a line;
 /// nothing (and status 1) when it does not parse.
-pub fn environments(path: &Path) -> u8 {
+pub fn environments(path: &Path) -> Exit {
     let mut sources = crate::source::SourceMap::default();
     match crate::profile::load::parse(path, &mut sources) {
         Ok(parsed) => write_stdout(&parsed.environments().map(|e| format!("{e}\n")).collect::<String>()),
-        Err(_) => 1,
+        Err(_) => Exit::Problems,
     }
 }
 

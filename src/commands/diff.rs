@@ -5,8 +5,9 @@
 use std::io::IsTerminal;
 use std::path::Path;
 
-use super::{Reporter, profile_paths, write_stdout};
+use super::{Exit, Reporter, profile_paths, write_stdout};
 use crate::cli::{ColorChoice, DiffArgs};
+use crate::diagnostic::Code;
 use crate::diagnostic::{Diagnostic, Errors};
 use crate::diff::{self, Side};
 use crate::output::out_dir;
@@ -14,7 +15,7 @@ use crate::pipeline;
 use crate::source::{Source, SourceMap, Span};
 use crate::yaml::{self, parse::Limits, parse::parse_all};
 
-pub fn run(args: DiffArgs, color: ColorChoice, reporter: &mut Reporter) -> u8 {
+pub fn run(args: DiffArgs, color: ColorChoice, reporter: &mut Reporter) -> Exit {
     let path = profile_paths(args.profile_path.as_slice()).remove(0);
     let render = |env: Option<String>, reporter: &mut Reporter| -> Option<Vec<serde_json::Value>> {
         let options = match args.profile.options(env) {
@@ -38,8 +39,8 @@ pub fn run(args: DiffArgs, color: ColorChoice, reporter: &mut Reporter) -> u8 {
     let env_label = |e: &Option<String>| e.clone().unwrap_or_else(|| "base".into());
     let (old_label, old, new_label, new) = match (&args.to_env, &args.from) {
         (Some(to), _) => {
-            let Some(old) = render(args.profile.env.clone(), reporter) else { return 2 };
-            let Some(new) = render(Some(to.clone()), reporter) else { return 2 };
+            let Some(old) = render(args.profile.env.clone(), reporter) else { return Exit::DiffFailed };
+            let Some(new) = render(Some(to.clone()), reporter) else { return Exit::DiffFailed };
             (env_label(&args.profile.env), old, to.clone(), new)
         }
         (None, Some(dir)) => {
@@ -47,10 +48,10 @@ pub fn run(args: DiffArgs, color: ColorChoice, reporter: &mut Reporter) -> u8 {
                 Ok(o) => o,
                 Err(e) => {
                     reporter.report(&e.0);
-                    return 2;
+                    return Exit::DiffFailed;
                 }
             };
-            let Some(new) = render(args.profile.env.clone(), reporter) else { return 2 };
+            let Some(new) = render(args.profile.env.clone(), reporter) else { return Exit::DiffFailed };
             (dir.display().to_string(), old, env_label(&args.profile.env), new)
         }
         (None, None) => unreachable!("clap requires --to-env or --from"),
@@ -64,12 +65,12 @@ pub fn run(args: DiffArgs, color: ColorChoice, reporter: &mut Reporter) -> u8 {
     } else {
         report.text.clone()
     };
-    if write_stdout(&text) != 0 {
-        return 2;
+    if write_stdout(&text) != Exit::Success {
+        return Exit::DiffFailed;
     }
     reporter.report(&report.warnings);
-    eprintln!("{old_label} → {new_label}: {}", report.summary());
-    u8::from(report.differs())
+    reporter.status(&format!("{old_label} → {new_label}: {}", report.summary()));
+    if report.differs() { Exit::Differs } else { Exit::Success }
 }
 
 /// The objects of a directory kgen rendered into, as JSON values, in the
@@ -78,11 +79,10 @@ pub fn run(args: DiffArgs, color: ColorChoice, reporter: &mut Reporter) -> u8 {
 fn read_out_dir(dir: &Path, sources: &mut SourceMap) -> Result<Vec<serde_json::Value>, Errors> {
     let files = out_dir::read_owned(dir)?;
     if files.is_empty() {
-        return Err(Diagnostic::error(format!(
-            "`{}` has no `{}`: it is not a directory kgen rendered into",
-            dir.display(),
-            out_dir::OWNED_LIST
-        ))
+        return Err(Diagnostic::error(
+            Code::OutDir,
+            format!("`{}` has no `{}`: it is not a directory kgen rendered into", dir.display(), out_dir::OWNED_LIST),
+        )
         .hint("pass the folder of one bundle, e.g. build/<app>/<env>")
         .into());
     }
@@ -97,7 +97,8 @@ fn read_out_dir(dir: &Path, sources: &mut SourceMap) -> Result<Vec<serde_json::V
         let text = match budget.read_text_file_once(&file, limits.max_bytes as u64) {
             Ok(t) => t,
             Err(e) => {
-                let mut d = Diagnostic::error(format!("cannot read `{}`: {}", file.display(), e.reason()));
+                let mut d =
+                    Diagnostic::error(Code::ReadFile, format!("cannot read `{}`: {}", file.display(), e.reason()));
                 let over = matches!(e, crate::files::ReadError::OverBudget { .. });
                 if over || matches!(e, crate::files::ReadError::SameAs(_)) {
                     d = d.hint("kgen writes one object per file, each file once: the directory was changed since");
@@ -122,10 +123,13 @@ fn read_out_dir(dir: &Path, sources: &mut SourceMap) -> Result<Vec<serde_json::V
             let value = yaml::to_json(doc);
             if !diff::is_object(&value) {
                 errors.push(
-                    Diagnostic::error(format!(
-                        "`{}` is not a Kubernetes object: it needs `apiVersion`, `kind` and `metadata.name`",
-                        file.display()
-                    ))
+                    Diagnostic::error(
+                        Code::OutDir,
+                        format!(
+                            "`{}` is not a Kubernetes object: it needs `apiVersion`, `kind` and `metadata.name`",
+                            file.display()
+                        ),
+                    )
                     .at(Some(Span { end: doc.span.start, ..doc.span }))
                     .without_snippet()
                     .hint("kgen wrote one object per file here: the file was changed since"),

@@ -1,5 +1,6 @@
-//! One module per subcommand. Each returns an exit code; diagnostics go to
-//! stderr through the [`Reporter`], data to stdout.
+//! One module per subcommand. Each returns an [`Exit`] status; diagnostics
+//! go to stderr through the [`Reporter`] (for people, or as JSON lines or
+//! GitHub annotations with `--message-format`), data to stdout.
 
 mod bootstrap;
 mod check;
@@ -15,47 +16,101 @@ use std::process::ExitCode;
 
 use clap::CommandFactory;
 
-use crate::cli::{Cli, ColorChoice, Command, ProfileArgs};
-use crate::diagnostic::Diagnostic;
+use crate::cli::{Cli, ColorChoice, Command, MessageFormat, ProfileArgs};
+use crate::diagnostic::{Code, Diagnostic, Format};
 use crate::profile::load::{self, Options};
 use crate::source::SourceMap;
+
+/// The exit status of every command, mapped to a number in one place
+/// ([`Exit::code`]); docs/commands.md has the table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// Done (`diff`: the two sides are equal).
+    Success,
+    /// The input has problems, or a file could not be read or written.
+    Problems,
+    /// The command line cannot be used (also clap's own usage errors).
+    Usage,
+    /// `diff`: the two sides differ.
+    Differs,
+    /// `diff`: a side could not be rendered or read, so nothing was compared.
+    DiffFailed,
+}
+
+impl Exit {
+    /// Every status, for the documentation's table.
+    pub const ALL: &[Exit] = &[Exit::Success, Exit::Problems, Exit::Usage, Exit::Differs, Exit::DiffFailed];
+
+    /// The number a shell sees: what kgen has always returned, so `diff`
+    /// keeps 1 for "differs" and 2 for "failed".
+    pub fn code(self) -> u8 {
+        match self {
+            Exit::Success => 0,
+            Exit::Problems | Exit::Differs => 1,
+            Exit::Usage | Exit::DiffFailed => 2,
+        }
+    }
+}
+
+impl From<Exit> for ExitCode {
+    fn from(exit: Exit) -> ExitCode {
+        ExitCode::from(exit.code())
+    }
+}
 
 /// Prints diagnostics against the sources they point into.
 pub struct Reporter {
     pub sources: SourceMap,
-    color: bool,
+    format: Format,
 }
 
 impl Reporter {
-    pub fn new(choice: ColorChoice) -> Reporter {
+    pub fn new(choice: ColorChoice, message_format: MessageFormat) -> Reporter {
         let color = choice.colors(std::io::stderr().is_terminal());
-        Reporter { sources: SourceMap::default(), color }
+        let format = match message_format {
+            MessageFormat::Human => Format::Human { color },
+            MessageFormat::Json => Format::Json,
+            MessageFormat::Github => Format::Github,
+        };
+        Reporter { sources: SourceMap::default(), format }
     }
 
     pub fn report(&self, diagnostics: &[Diagnostic]) {
-        let mut err = std::io::stderr().lock();
-        for d in diagnostics {
-            let _ = writeln!(err, "{}\n", d.render(&self.sources, self.color));
-        }
+        let rendered: Vec<String> = diagnostics.iter().map(|d| d.render_as(&self.sources, self.format)).collect();
+        self.print(&rendered);
     }
 
-    /// Print diagnostics already rendered (against other sources).
+    /// Print diagnostics already rendered (against other sources): for
+    /// people each followed by a blank line, as data one a line.
     pub fn print(&self, rendered: &[String]) {
         let mut err = std::io::stderr().lock();
+        let gap = if self.is_human() { "\n" } else { "" };
         for d in rendered {
-            let _ = writeln!(err, "{d}\n");
+            let _ = writeln!(err, "{d}{gap}");
         }
     }
 
-    pub fn color(&self) -> bool {
-        self.color
+    /// A line for people about what was done (`wrote …`); not printed as
+    /// JSON, whose stderr holds diagnostics only.
+    pub fn status(&self, line: &str) {
+        if self.format != Format::Json {
+            eprintln!("{line}");
+        }
+    }
+
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    fn is_human(&self) -> bool {
+        matches!(self.format, Format::Human { .. })
     }
 }
 
 /// Run a parsed command line.
 pub fn run(cli: Cli) -> ExitCode {
-    let mut reporter = Reporter::new(cli.color);
-    let code = match cli.command {
+    let mut reporter = Reporter::new(cli.color, cli.message_format);
+    let exit = match cli.command {
         Command::Render(args) => render::run(args, &mut reporter),
         Command::Bootstrap(args) => bootstrap::run(args, &mut reporter),
         Command::Check(args) => check::run(args, &mut reporter),
@@ -66,28 +121,31 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Completions { shell } => completions::run(shell),
         Command::CompleteEnvs { profile } => completions::environments(&profile),
     };
-    ExitCode::from(code)
+    ExitCode::from(exit)
 }
 
 /// `kgen man`: the page of `kgen`, of one subcommand, or all of them
 /// written into a directory.
-fn man(args: crate::cli::ManArgs, reporter: &mut Reporter) -> u8 {
+fn man(args: crate::cli::ManArgs, reporter: &mut Reporter) -> Exit {
     let pages = match man_pages() {
         Ok(p) => p,
         Err(e) => {
-            reporter.report(&[Diagnostic::error(format!("cannot render the man pages: {e}"))]);
-            return 1;
+            reporter.report(&[Diagnostic::error(Code::WriteFile, format!("cannot render the man pages: {e}"))]);
+            return Exit::Problems;
         }
     };
     if let Some(dir) = &args.out_dir {
         let written = std::fs::create_dir_all(dir)
             .and_then(|()| pages.iter().try_for_each(|(name, page)| std::fs::write(dir.join(name), page)));
         if let Err(e) = written {
-            reporter.report(&[Diagnostic::error(format!("cannot write man pages into `{}`: {e}", dir.display()))]);
-            return 1;
+            reporter.report(&[Diagnostic::error(
+                Code::WriteFile,
+                format!("cannot write man pages into `{}`: {e}", dir.display()),
+            )]);
+            return Exit::Problems;
         }
-        eprintln!("wrote {} man pages into {}", pages.len(), dir.display());
-        return 0;
+        reporter.status(&format!("wrote {} man pages into {}", pages.len(), dir.display()));
+        return Exit::Success;
     }
     let wanted = match &args.command {
         Some(command) => format!("kgen-{command}.1"),
@@ -98,10 +156,11 @@ fn man(args: crate::cli::ManArgs, reporter: &mut Reporter) -> u8 {
         None => {
             let commands: Vec<&str> =
                 pages.iter().filter_map(|(n, _)| n.strip_prefix("kgen-")?.strip_suffix(".1")).collect();
-            let mut d = Diagnostic::error(format!("no man page for `{}`", args.command.unwrap_or_default()));
+            let mut d =
+                Diagnostic::error(Code::Usage, format!("no man page for `{}`", args.command.unwrap_or_default()));
             d = d.hint(format!("pages: {}", commands.join(", ")));
             reporter.report(&[d]);
-            2
+            Exit::Usage
         }
     }
 }
@@ -127,14 +186,14 @@ fn man_pages() -> std::io::Result<Vec<(String, String)>> {
 }
 
 /// Write data to stdout; a closed pipe (`kgen render | head`) is not an error.
-pub fn write_stdout(text: &str) -> u8 {
+pub fn write_stdout(text: &str) -> Exit {
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Ok(()) => 0,
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
+        Ok(()) => Exit::Success,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Exit::Success,
         Err(e) => {
             let _ = writeln!(std::io::stderr(), "error: cannot write to stdout: {e}");
-            1
+            Exit::Problems
         }
     }
 }
@@ -198,9 +257,13 @@ impl Messages {
 
     /// Print what was added since the last flush.
     pub fn flush(&mut self, reporter: &Reporter) {
+        let human = reporter.is_human();
         let rendered: Vec<String> = std::mem::take(&mut self.seen)
             .into_iter()
             .map(|(key, first, environments)| match environments.len() {
+                // Data stays one object a line; each environment's own
+                // diagnostic has its note.
+                _ if !human => first,
                 0 | 1 => first,
                 _ => {
                     let list = environments.iter().map(|e| format!("`{e}`")).collect::<Vec<_>>().join(", ");
@@ -246,12 +309,26 @@ pub fn duplicate_objects(renders: &[Rendered]) -> Vec<Diagnostic> {
         .map(|((id, first, second), environments)| {
             let list = environments.iter().map(|e| format!("`{e}`")).collect::<Vec<_>>().join(", ");
             let label = if environments.len() == 1 { "environment" } else { "environments" };
-            Diagnostic::error(format!(
-                "{id} is rendered by both `{}` and `{}` ({label} {list})",
-                first.display(),
-                second.display()
-            ))
+            Diagnostic::error(
+                Code::DuplicateObject,
+                format!("{id} is rendered by both `{}` and `{}` ({label} {list})", first.display(), second.display()),
+            )
             .hint("let one profile own it: for a shared namespace, set `namespace.create: false` in the others")
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Exit;
+
+    /// docs/commands.md tables every status with its number.
+    #[test]
+    fn exit_statuses_are_documented() {
+        let docs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/commands.md")).unwrap();
+        for exit in Exit::ALL {
+            let row = format!("| `{exit:?}` | {} |", exit.code());
+            assert!(docs.contains(&row), "docs/commands.md lacks `{row}`");
+        }
+    }
 }

@@ -5,8 +5,9 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::{Messages, Reporter, profile_paths, variants, write_stdout};
+use super::{Exit, Messages, Reporter, profile_paths, variants, write_stdout};
 use crate::cli::RenderArgs;
+use crate::diagnostic::Code;
 use crate::diagnostic::Diagnostic;
 use crate::inputs::SecretValues;
 use crate::object::Object;
@@ -50,15 +51,15 @@ struct Shape<'a> {
     kustomize: bool,
     /// --show-only.
     selectors: &'a [Selector],
-    color: bool,
+    format: crate::diagnostic::Format,
 }
 
-pub fn run(args: RenderArgs, reporter: &mut Reporter) -> u8 {
+pub fn run(args: RenderArgs, reporter: &mut Reporter) -> Exit {
     let selectors = match args.show_only.iter().map(|s| Selector::parse(s)).collect::<Result<Vec<_>, _>>() {
         Ok(s) => s,
         Err(e) => {
             reporter.report(&[*e]);
-            return 2;
+            return Exit::Usage;
         }
     };
     let paths = profile_paths(&args.profiles);
@@ -77,7 +78,7 @@ pub fn run(args: RenderArgs, reporter: &mut Reporter) -> u8 {
                 Ok(options) => jobs.push((path.as_path(), options)),
                 Err(e) => {
                     reporter.report(&e.0);
-                    return 2;
+                    return Exit::Usage;
                 }
             }
         }
@@ -90,7 +91,7 @@ pub fn run(args: RenderArgs, reporter: &mut Reporter) -> u8 {
     let mut messages = Messages::default();
     let mut previous: Option<&Path> = None;
     for (outcome, (path, options)) in
-        render_all(&jobs, Shape { stream, kustomize: args.kustomize, selectors: &selectors, color: reporter.color() })
+        render_all(&jobs, Shape { stream, kustomize: args.kustomize, selectors: &selectors, format: reporter.format() })
             .into_iter()
             .zip(&jobs)
     {
@@ -113,19 +114,19 @@ pub fn run(args: RenderArgs, reporter: &mut Reporter) -> u8 {
     messages.flush(reporter);
     if bundles.len() < attempted {
         if attempted > 1 {
-            reporter.report(&[Diagnostic::error(format!(
-                "{} of {attempted} renders failed; nothing was written",
-                attempted - bundles.len()
-            ))]);
+            reporter.report(&[Diagnostic::error(
+                Code::FailedRenders,
+                format!("{} of {attempted} renders failed; nothing was written", attempted - bundles.len()),
+            )]);
         }
-        return 1;
+        return Exit::Problems;
     }
     let renders: Vec<super::Rendered> =
         bundles.iter().map(|b| super::Rendered { path: &b.path, environment: b.environment(), ids: &b.ids }).collect();
     let duplicates = super::duplicate_objects(&renders);
     if !duplicates.is_empty() {
         reporter.report(&duplicates);
-        return 1;
+        return Exit::Problems;
     }
 
     if !selectors.is_empty() {
@@ -142,7 +143,7 @@ pub fn run(args: RenderArgs, reporter: &mut Reporter) -> u8 {
             .collect();
         if !unmatched.is_empty() {
             reporter.report(&unmatched);
-            return 1;
+            return Exit::Problems;
         }
     }
     let Some(dir) = &args.out_dir else {
@@ -164,7 +165,7 @@ pub fn run(args: RenderArgs, reporter: &mut Reporter) -> u8 {
                 Err(e) => {
                     reporter.report(&e.0);
                     out_dir::drop_in_reverse(plans);
-                    return 1;
+                    return Exit::Problems;
                 }
             }
         } else {
@@ -176,28 +177,31 @@ pub fn run(args: RenderArgs, reporter: &mut Reporter) -> u8 {
             } else {
                 "the profile is given twice, or has an environment named `base`, which is the folder of the profile without `--env`"
             };
-            reporter.report(&[Diagnostic::error(format!(
-                "`{}` ({}) and `{}` ({}) would both write `{}`; nothing was written",
-                other.path.display(),
-                other.environment,
-                b.path.display(),
-                b.environment,
-                target.display()
-            ))
+            reporter.report(&[Diagnostic::error(
+                Code::OutDir,
+                format!(
+                    "`{}` ({}) and `{}` ({}) would both write `{}`; nothing was written",
+                    other.path.display(),
+                    other.environment,
+                    b.path.display(),
+                    b.environment,
+                    target.display()
+                ),
+            )
             .hint(hint)]);
             out_dir::drop_in_reverse(plans);
-            return 1;
+            return Exit::Problems;
         }
         let (files, left_out) = match files_for(b, args.include_secrets) {
             Ok(f) => f,
             Err(e) => {
                 reporter.report(&e.0);
                 out_dir::drop_in_reverse(plans);
-                return 1;
+                return Exit::Problems;
             }
         };
         for secret in left_out {
-            reporter.report(&[Diagnostic::warning(format!(
+            reporter.report(&[Diagnostic::warning(Code::SecretLeftOut, format!(
                 "{secret} was not written into `{}`: its values stay out of a directory meant for git",
                 target.display()
             ))
@@ -208,7 +212,7 @@ pub fn run(args: RenderArgs, reporter: &mut Reporter) -> u8 {
             Err(e) => {
                 reporter.report(&e.0);
                 out_dir::drop_in_reverse(plans);
-                return 1;
+                return Exit::Problems;
             }
         }
     }
@@ -219,23 +223,26 @@ pub fn run(args: RenderArgs, reporter: &mut Reporter) -> u8 {
         Ok(reports) => {
             for (report, dir) in reports.iter().zip(&dirs) {
                 for kept in &report.kept {
-                    reporter.report(&[Diagnostic::warning(format!(
-                        "kept `{kept}` in `{}`: kgen no longer renders it, and it changed since kgen wrote it",
-                        dir.display()
-                    ))]);
+                    reporter.report(&[Diagnostic::warning(
+                        Code::OutDir,
+                        format!(
+                            "kept `{kept}` in `{}`: kgen no longer renders it, and it changed since kgen wrote it",
+                            dir.display()
+                        ),
+                    )]);
                 }
             }
         }
         Err(e) => {
             reporter.report(&e.0);
-            return 1;
+            return Exit::Problems;
         }
     }
     if batch {
         let n = bundles.len();
-        eprintln!("wrote {n} bundle{} into {}", if n == 1 { "" } else { "s" }, dir.display());
+        reporter.status(&format!("wrote {n} bundle{} into {}", if n == 1 { "" } else { "s" }, dir.display()));
     }
-    0
+    Exit::Success
 }
 
 /// A profile rendered in one environment: what is kept of it, its YAML
@@ -293,7 +300,7 @@ fn render_chunk(jobs: &[(&Path, Options)], shape: Shape, only: bool) -> Vec<Outc
             let mut sources = SourceMap::default();
             let parsed = load::parse(path, &mut sources)
                 .map_err(|e| pipeline::in_environment(e, options))
-                .map_err(|e| e.0.iter().map(|d| d.render(&sources, shape.color)).collect());
+                .map_err(|e| e.0.iter().map(|d| d.render_as(&sources, shape.format)).collect());
             current = Some((path, parsed, sources));
         }
         let (_, parsed, sources) = current.as_mut().expect("set above");
@@ -328,9 +335,9 @@ fn render_one(
     shape: Shape,
     only: bool,
 ) -> Outcome {
-    let Shape { stream, kustomize, selectors, color } = shape;
+    let Shape { stream, kustomize, selectors, format } = shape;
     let show = |diagnostics: &[Diagnostic], sources: &SourceMap| -> Vec<String> {
-        diagnostics.iter().map(|d| d.render(sources, color)).collect()
+        diagnostics.iter().map(|d| d.render_as(sources, format)).collect()
     };
     let values = SecretValues::Real(&|name| std::env::var(name).ok());
     match pipeline::render_parsed_with(parsed, options, values, sources) {

@@ -16,6 +16,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use minijinja::value::Serde;
 
 use crate::check::describe;
+use crate::diagnostic::Code;
 use crate::diagnostic::{Diagnostic, Errors, MAX_DIAGNOSTICS, more_problems};
 use crate::files;
 use crate::model::App;
@@ -95,11 +96,12 @@ pub fn load(
                 } else {
                     format!("`{}` is the same file as `{}`, listed already", file.display(), first.display())
                 };
-                errors.push(locate(Diagnostic::error(message).hint("list each file once")));
+                errors.push(locate(Diagnostic::error(Code::ExtraManifest, message).hint("list each file once")));
                 continue;
             }
             Err(e) => {
-                let mut d = Diagnostic::error(format!("cannot read `{}`: {}", file.display(), e.reason()));
+                let mut d =
+                    Diagnostic::error(Code::ReadFile, format!("cannot read `{}`: {}", file.display(), e.reason()));
                 if e.is_not_found() && !entry.contains('/') {
                     d = d.hint(format!("a bare file name is read from `{TEMPLATES_DIR}/` beside the profile; write `./{entry}` for the profile's own directory"));
                 }
@@ -120,10 +122,13 @@ pub fn load(
             Err(Rendering::TooLarge(e)) => {
                 let span = template_span(sources.get(original), original, &e);
                 errors.push(
-                    Diagnostic::error(format!(
-                        "the rendered template is larger than {}, the most kgen reads here",
-                        files::format_size(max_bytes as u64)
-                    ))
+                    Diagnostic::error(
+                        Code::ExtraManifest,
+                        format!(
+                            "the rendered template is larger than {}, the most kgen reads here",
+                            files::format_size(max_bytes as u64)
+                        ),
+                    )
                     .at(Some(span))
                     .note(format!("in `extraManifests[{i}]`"))
                     .hint("a loop or a repeated string makes it this large"),
@@ -136,12 +141,12 @@ pub fn load(
                 // names are the common mistake, so name them here.
                 let written = e.range().and_then(|r| text.get(r)).unwrap_or_default();
                 let mut d = if e.kind() == minijinja::ErrorKind::UndefinedError && !written.is_empty() {
-                    Diagnostic::error(format!("template error: `{written}` is undefined")).hint(
+                    Diagnostic::error(Code::Template, format!("template error: `{written}` is undefined")).hint(
                         "templates see `name`, `namespace`, `instance`, `environment`, `labels`, `components` and `profile`",
                     )
                 } else {
                     let why = e.detail().map(String::from).unwrap_or_else(|| e.kind().to_string());
-                    Diagnostic::error(format!("template error: {why}"))
+                    Diagnostic::error(Code::Template, format!("template error: {why}"))
                 };
                 d = d.at(Some(span)).note(format!("in `extraManifests[{i}]`"));
                 errors.push(d);
@@ -196,7 +201,9 @@ pub fn load(
         if clash || seen.insert(o.id(), *span).is_some() {
             let hint = if clash { "kgen renders it already: change it with `patches`" } else { "keep one of them" };
             errors.push(
-                Diagnostic::error(format!("{} is in the bundle already", describe(o))).at(Some(*span)).hint(hint),
+                Diagnostic::error(Code::DuplicateObject, format!("{} is in the bundle already", describe(o)))
+                    .at(Some(*span))
+                    .hint(hint),
             );
         }
     }
@@ -329,21 +336,30 @@ fn object(doc: &Node, app: &App, policy: &crate::check::Policy) -> Result<(Objec
     // Until a document has the fields of a manifest, it may be any file:
     // its problems are located, never shown.
     let Some(map) = doc.as_map() else {
-        return Err(Diagnostic::error(format!("a manifest is a mapping, found {}", doc.describe_kind()))
-            .at(Some(doc.span))
-            .without_snippet()
-            .into());
+        return Err(Diagnostic::error(
+            Code::ExtraManifest,
+            format!("a manifest is a mapping, found {}", doc.describe_kind()),
+        )
+        .at(Some(doc.span))
+        .without_snippet()
+        .into());
     };
     let mut errors = Vec::new();
     let mut text = |key: &str, hint: &str| match map.get(key) {
         Some(n) if matches!(n.value, Value::Scalar(_)) && !n.is_null() => n.as_str().map(String::from),
         Some(n) => {
-            errors.push(Diagnostic::error(format!("`{key}` must be text, found {}", n.describe())).at(Some(n.span)));
+            errors.push(
+                Diagnostic::error(Code::ExtraManifest, format!("`{key}` must be text, found {}", n.describe()))
+                    .at(Some(n.span)),
+            );
             None
         }
         None => {
-            errors
-                .push(Diagnostic::error(format!("the manifest has no `{key}`")).at(Some(start)).hint(hint.to_string()));
+            errors.push(
+                Diagnostic::error(Code::ExtraManifest, format!("the manifest has no `{key}`"))
+                    .at(Some(start))
+                    .hint(hint.to_string()),
+            );
             None
         }
     };
@@ -353,19 +369,21 @@ fn object(doc: &Node, app: &App, policy: &crate::check::Policy) -> Result<(Objec
         Some(m) => match m.get("name") {
             Some(n) if n.as_str().is_some_and(|s| !s.is_empty()) => true,
             Some(n) => {
-                errors.push(Diagnostic::error("`metadata.name` must be text").at(Some(n.span)));
+                errors.push(Diagnostic::error(Code::ExtraManifest, "`metadata.name` must be text").at(Some(n.span)));
                 false
             }
             None => {
                 errors.push(
-                    Diagnostic::error("the manifest has no `metadata.name`")
+                    Diagnostic::error(Code::ExtraManifest, "the manifest has no `metadata.name`")
                         .at(Some(map.get("metadata").expect("present").span)),
                 );
                 false
             }
         },
         None => {
-            errors.push(Diagnostic::error("the manifest has no `metadata` with a `name`").at(Some(start)));
+            errors.push(
+                Diagnostic::error(Code::ExtraManifest, "the manifest has no `metadata` with a `name`").at(Some(start)),
+            );
             false
         }
     };
@@ -397,7 +415,7 @@ fn object(doc: &Node, app: &App, policy: &crate::check::Policy) -> Result<(Objec
             .into_iter()
             .map(|(why, at, redact)| {
                 let span = doc.span_of(&at);
-                Diagnostic::error(why)
+                Diagnostic::error(Code::ExtraManifest, why)
                     .at(Some(span))
                     .redact(crate::diagnostic::Redaction { span, kind: redact })
                     .hint("keep credentials in a Secret and read them with `secretKeyRef` or `$(VAR)`")
@@ -424,9 +442,12 @@ fn object(doc: &Node, app: &App, policy: &crate::check::Policy) -> Result<(Objec
     let meta = object.metadata_mut();
     if cluster_scoped {
         if let Some(ns) = &meta.namespace {
-            return Err(Diagnostic::error(format!("a {kind} is cluster-wide and has no namespace, found `{ns}`"))
-                .at(Some(start))
-                .into());
+            return Err(Diagnostic::error(
+                Code::ExtraManifest,
+                format!("a {kind} is cluster-wide and has no namespace, found `{ns}`"),
+            )
+            .at(Some(start))
+            .into());
         }
     } else if meta.namespace.is_none() {
         meta.namespace = Some(app.namespace.clone());

@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde_json::Value;
 
 use crate::check::describe;
+use crate::diagnostic::Code;
 use crate::diagnostic::{Diagnostic, Errors, MAX_DIAGNOSTICS, Redaction, did_you_mean, more_problems};
 use crate::object::Object;
 use crate::path;
@@ -58,7 +59,7 @@ pub fn apply(
         if matching.is_empty() {
             if errors.len() >= MAX_DIAGNOSTICS {
                 // Not shown: the hint's search is not worth its time.
-                errors.push(Diagnostic::error("the patch targets an object that is not in the bundle"));
+                errors.push(Diagnostic::error(Code::Patch, "the patch targets an object that is not in the bundle"));
                 continue;
             }
             let names = names_by_kind.get_or_insert_with(|| {
@@ -73,7 +74,8 @@ pub fn apply(
         }
         if patch.json.is_empty() && patch.merge.is_none() {
             errors.push(locate(
-                Diagnostic::error("the patch changes nothing").hint("add `json` operations or a `merge` patch"),
+                Diagnostic::error(Code::Patch, "the patch changes nothing")
+                    .hint("add `json` operations or a `merge` patch"),
                 &at(&[]),
             ));
             continue;
@@ -84,10 +86,10 @@ pub fn apply(
             // held to: it changes through the profile only.
             if matches!(object, Object::Namespace(_)) && object.name() == policy.namespace {
                 errors.push(locate(
-                    Diagnostic::error(format!(
-                        "a patch cannot change {}, which kgen creates for the app",
-                        describe(object)
-                    ))
+                    Diagnostic::error(
+                        Code::Patch,
+                        format!("a patch cannot change {}, which kgen creates for the app", describe(object)),
+                    )
                     .hint(
                         "set `namespace.name`, `namespace.podSecurity`, `namespace.labels` or `namespace.annotations`",
                     ),
@@ -103,7 +105,7 @@ pub fn apply(
                         object.name()
                     );
                     errors.push(
-                        locate(Diagnostic::error(why.clone()).hint(hint), &at(p))
+                        locate(Diagnostic::error(Code::Patch, why.clone()).hint(hint), &at(p))
                             .note(format!("in {}", describe(object))),
                     );
                 }
@@ -116,7 +118,7 @@ pub fn apply(
             for (j, op) in patch.json.iter().enumerate() {
                 if let Err((why, field)) = apply_operation(&mut patched, op) {
                     errors.push(
-                        locate(Diagnostic::error(why), &at(&path!["json", j, field]))
+                        locate(Diagnostic::error(Code::Patch, why), &at(&path!["json", j, field]))
                             .note(format!("in {}", describe(object))),
                     );
                     failed = true;
@@ -127,7 +129,9 @@ pub fn apply(
             if let Some(merge) = patch.merge.as_ref().filter(|_| !failed) {
                 let mut where_ = at(&path!["merge"]);
                 if let Err(why) = merge_patch(&mut value, merge, None, &mut where_) {
-                    errors.push(locate(Diagnostic::error(why), &where_).note(format!("in {}", describe(object))));
+                    errors.push(
+                        locate(Diagnostic::error(Code::Patch, why), &where_).note(format!("in {}", describe(object))),
+                    );
                     failed = true;
                 }
             }
@@ -139,7 +143,7 @@ pub fn apply(
                 let p = locate_in_patch(loaded, i, &object_path);
                 let span = loaded.span_of(&p);
                 errors.push(
-                    locate(Diagnostic::error(why).redact(Redaction { span, kind }), &p)
+                    locate(Diagnostic::error(Code::Patch, why).redact(Redaction { span, kind }), &p)
                         .hint("keep credentials in a Secret and read them with `secretKeyRef` or `$(VAR)`")
                         .note(format!("in {} after `patches[{i}]`", describe(object))),
                 );
@@ -245,7 +249,7 @@ fn secret_values_touched(patch: &crate::profile::Patch) -> Vec<(String, Vec<Path
 }
 
 fn unknown_target(names_by_kind: &BTreeMap<String, Vec<String>>, kind: &str, name: &str) -> Diagnostic {
-    let d = Diagnostic::error(format!("the patch targets {kind} `{name}`, which is not in the bundle"));
+    let d = Diagnostic::error(Code::Patch, format!("the patch targets {kind} `{name}`, which is not in the bundle"));
     let Some(same_kind) = names_by_kind.get(kind) else {
         let kinds = names_by_kind.keys().map(String::as_str);
         return match did_you_mean(kind, kinds.clone()) {
@@ -269,13 +273,13 @@ fn revalidate(original: &Object, value: Value) -> Result<Object, Vec<(Diagnostic
     let api_version = value.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
     if kind != original.kind() || api_version != original.api_version() {
         return Err(vec![(
-            Diagnostic::error("a patch cannot change an object's apiVersion or kind")
+            Diagnostic::error(Code::Patch, "a patch cannot change an object's apiVersion or kind")
                 .hint("add the other object with `extraManifests` instead"),
             Vec::new(),
         )]);
     }
     if !Object::is_typed_kind(api_version, kind) {
-        return Object::from_json(value).map_err(|why| vec![(Diagnostic::error(why), Vec::new())]);
+        return Object::from_json(value).map_err(|why| vec![(Diagnostic::error(Code::Patch, why), Vec::new())]);
     }
     let node = yaml::from_json(&value, Default::default());
     let ctx = yaml::de::Context::new(&[]);

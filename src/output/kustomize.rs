@@ -28,6 +28,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::{Map, Value, json};
 
+use crate::diagnostic::Code;
 use crate::diagnostic::{Diagnostic, Errors};
 use crate::model::refs::{self, Piece, Ref};
 use crate::object::Object;
@@ -436,7 +437,7 @@ fn dollars(v: &Value, at: &mut Vec<Step>, out: &mut Vec<(Vec<Step>, String)>) {
 }
 
 fn bug(message: String) -> Errors {
-    Diagnostic::error(format!("cannot write the kustomization: {message}"))
+    Diagnostic::error(Code::WriteFile, format!("cannot write the kustomization: {message}"))
         .note("this is a bug in kgen, please report it; without --kustomize the folder is written")
         .into()
 }

@@ -19,6 +19,7 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use crate::diagnostic::Code;
 use crate::diagnostic::{Diagnostic, Errors};
 use crate::files;
 use crate::profile::load::io_reason;
@@ -152,7 +153,7 @@ fn lock(dir: &Path) -> Result<Lock, Errors> {
         Ok(f) => f,
         Err(why) => {
             remove_created(dir, created.as_deref());
-            return Err(Diagnostic::error(format!("cannot lock `{}`: {why}", path.display()))
+            return Err(Diagnostic::error(Code::OutDir, format!("cannot lock `{}`: {why}", path.display()))
                 .hint("kgen keeps an empty lock file of this name in the output directory: move away what is there")
                 .into());
         }
@@ -165,10 +166,13 @@ fn lock(dir: &Path) -> Result<Lock, Errors> {
             let mut lock = lock;
             lock.created_file = false;
             drop(lock);
-            Diagnostic::error(format!(
-                "another kgen is writing into `{}` now (it holds `{LOCK_FILE}` there); nothing was written",
-                dir.display()
-            ))
+            Diagnostic::error(
+                Code::OutDir,
+                format!(
+                    "another kgen is writing into `{}` now (it holds `{LOCK_FILE}` there); nothing was written",
+                    dir.display()
+                ),
+            )
             .hint("run one kgen per output directory at a time, then run this one again")
         }
         .into()),
@@ -194,7 +198,7 @@ fn remove_stale_staging(dir: &Path) {
 }
 
 fn fail(message: String) -> Errors {
-    Errors::one(Diagnostic::error(message))
+    Errors::one(Diagnostic::error(Code::OutDir, message))
 }
 
 /// A name kgen writes: plain characters, no path, not hidden.
@@ -277,9 +281,12 @@ pub fn subdirectory(root: &Path, parts: &[&str]) -> Result<PathBuf, Errors> {
             Ok(m) if m.file_type().is_dir() => {}
             Ok(m) => {
                 let what = if m.file_type().is_symlink() { "a symbolic link" } else { "not a directory" };
-                return Err(Diagnostic::error(format!("refusing to write into `{}`: it is {what}", dir.display()))
-                    .hint("kgen writes only into folders it can create itself under the output directory")
-                    .into());
+                return Err(Diagnostic::error(
+                    Code::OutDir,
+                    format!("refusing to write into `{}`: it is {what}", dir.display()),
+                )
+                .hint("kgen writes only into folders it can create itself under the output directory")
+                .into());
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(fail(format!("cannot inspect `{}`: {}", dir.display(), io_reason(&e)))),
@@ -338,7 +345,7 @@ pub fn plan(dir: &Path, files: Vec<OutFile>) -> Result<Plan, Errors> {
         }
     }
     if !conflicts.is_empty() {
-        return Err(Diagnostic::error(format!(
+        return Err(Diagnostic::error(Code::OutDir, format!(
             "refusing to overwrite {} in `{}`",
             conflicts.join(", "),
             dir.display()
@@ -538,10 +545,10 @@ pub fn read_owned(dir: &Path) -> Result<BTreeMap<String, BTreeSet<String>>, Erro
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
         Err(e) => return Err(fail(format!("cannot read `{}`: {}", path.display(), io_reason(&e)))),
         Ok(m) if !m.file_type().is_file() => {
-            return Err(Diagnostic::error(format!(
-                "`{}` is not a regular file; kgen neither reads nor replaces it",
-                path.display()
-            ))
+            return Err(Diagnostic::error(
+                Code::OutDir,
+                format!("`{}` is not a regular file; kgen neither reads nor replaces it", path.display()),
+            )
             .hint("remove it (kgen then treats every file in the directory as not its own)")
             .into());
         }

@@ -3,6 +3,7 @@
 //! `deployments/x`, `deploy/x`),
 //! and `-o name`'s `kind.group/name` lines.
 
+use crate::diagnostic::Code;
 use crate::diagnostic::Diagnostic;
 use crate::object::Object;
 
@@ -24,7 +25,7 @@ impl Selector {
     pub fn parse(text: &str) -> Result<Selector, Box<Diagnostic>> {
         let bad = || {
             Box::new(
-                Diagnostic::error(format!("`--show-only {text}`: expected KIND/NAME"))
+                Diagnostic::error(Code::Usage, format!("`--show-only {text}`: expected KIND/NAME"))
                     .hint("for example `--show-only deployment/clockwork` or `--show-only service/clockwork`"),
             )
         };
@@ -103,7 +104,8 @@ pub fn to_names<'a>(objects: impl IntoIterator<Item = &'a Object>) -> String {
 /// The error for a selector no render matched, with the objects closest to
 /// it among `names` (every rendered object's `kubectl_name`).
 pub fn unmatched(selector: &Selector, names: &[String]) -> Diagnostic {
-    let mut d = Diagnostic::error(format!("`--show-only {}` matches no rendered object", selector.text));
+    let mut d =
+        Diagnostic::error(Code::ShowOnly, format!("`--show-only {}` matches no rendered object", selector.text));
     // Closest first: objects of the kind (or a kind a typo away), nearest
     // name first; then objects of other kinds whose name is a typo away.
     let kind_of = |n: &str| n.split(['.', '/']).next().unwrap_or_default().to_string();

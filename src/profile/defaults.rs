@@ -18,6 +18,7 @@
 
 use std::path::Path;
 
+use crate::diagnostic::Code;
 use crate::diagnostic::{Diagnostic, Errors};
 use crate::files;
 use crate::source::{Source, SourceMap, Span};
@@ -60,7 +61,7 @@ impl Defaults {
         sources: &mut SourceMap,
     ) -> Result<Defaults, Errors> {
         let unreadable = |reason: String| -> Errors {
-            Diagnostic::error(format!("cannot read defaults file `{name}`: {reason}"))
+            Diagnostic::error(Code::ReadFile, format!("cannot read defaults file `{name}`: {reason}"))
                 .at(Some(at))
                 .path("defaults")
                 .into()
@@ -72,16 +73,19 @@ impl Defaults {
         let id = sources.add(Source::new(dir.join(name).display().to_string(), text));
         let root = parse_one(sources.get(id), id, &Limits::default())?;
         let Some(map) = root.as_map() else {
-            return Err(Diagnostic::error(format!("a defaults file is a mapping, found {}", root.describe()))
-                .at(Some(root.span))
-                .hint("write `defaults:` (fields) and `limits:` (rules)")
-                .into());
+            return Err(Diagnostic::error(
+                Code::DefaultsFile,
+                format!("a defaults file is a mapping, found {}", root.describe()),
+            )
+            .at(Some(root.span))
+            .hint("write `defaults:` (fields) and `limits:` (rules)")
+            .into());
         };
         let mut errors = Vec::new();
         for entry in &map.entries {
             if !matches!(entry.key.as_str(), "defaults" | "limits") {
                 errors.push(
-                    Diagnostic::error(format!("unknown field `{}` in a defaults file", entry.key))
+                    Diagnostic::error(Code::DefaultsFile, format!("unknown field `{}` in a defaults file", entry.key))
                         .at(Some(entry.key_span))
                         .hint("a defaults file has `defaults` and `limits`"),
                 );
@@ -94,7 +98,7 @@ impl Defaults {
                     for key in ["environments", "apiVersion", "kind", "name", "defaults"] {
                         if let Some(e) = m.entry(key) {
                             errors.push(
-                                Diagnostic::error(format!("`{key}` cannot be a shared default"))
+                                Diagnostic::error(Code::DefaultsFile, format!("`{key}` cannot be a shared default"))
                                     .at(Some(e.key_span))
                                     .path(format!("defaults.{key}")),
                             );
@@ -102,8 +106,11 @@ impl Defaults {
                     }
                 }
                 None => errors.push(
-                    Diagnostic::error(format!("`defaults` is a mapping of profile fields, found {}", base.describe()))
-                        .at(Some(base.span)),
+                    Diagnostic::error(
+                        Code::DefaultsFile,
+                        format!("`defaults` is a mapping of profile fields, found {}", base.describe()),
+                    )
+                    .at(Some(base.span)),
                 ),
             }
         }
@@ -116,7 +123,7 @@ impl Defaults {
                     match limit(item) {
                         Ok(l) => limits.push(l),
                         Err(message) => errors.push(
-                            Diagnostic::error(message)
+                            Diagnostic::error(Code::DefaultsFile, message)
                                 .at(Some(item.span))
                                 .path(format!("limits[{i}]"))
                                 .hint("write `{field: PATH, max|min|equals|oneOf|prefix: VALUE}`"),
@@ -125,8 +132,11 @@ impl Defaults {
                 }
             }
             Some(node) => errors.push(
-                Diagnostic::error(format!("`limits` is a list of rules, found {}", node.describe()))
-                    .at(Some(node.span)),
+                Diagnostic::error(
+                    Code::DefaultsFile,
+                    format!("`limits` is a list of rules, found {}", node.describe()),
+                )
+                .at(Some(node.span)),
             ),
         }
         if !errors.is_empty() {
@@ -175,11 +185,14 @@ impl Defaults {
             let start = limit.span.start;
             let file = sources.get(limit.span.source).name.clone();
             errors.push(
-                Diagnostic::error(format!(
-                    "`{}` is {shown}, which the shared defaults do not allow: {}",
-                    limit.field_text,
-                    limit.rule.describe()
-                ))
+                Diagnostic::error(
+                    Code::DefaultsLimit,
+                    format!(
+                        "`{}` is {shown}, which the shared defaults do not allow: {}",
+                        limit.field_text,
+                        limit.rule.describe()
+                    ),
+                )
                 .at(Some(root.span_of(&limit.field)))
                 .path(limit.field_text.clone())
                 .note(format!("the limit is at {file}:{}:{}", start.line, start.column))

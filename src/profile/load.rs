@@ -7,6 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use super::{Profile, SCALAR_SHORTHANDS, component_only_fields, shorthand_field};
+use crate::diagnostic::Code;
 use crate::diagnostic::{Diagnostic, Errors, did_you_mean};
 pub use crate::files::io_reason;
 use crate::files::{self, ReadError};
@@ -136,7 +137,7 @@ impl Parsed {
                 && k == "environments"
             {
                 // The environment is merged before `--set`: this would be ignored.
-                return Err(Diagnostic::error("`--set` cannot change `environments`")
+                return Err(Diagnostic::error(Code::SetOption, "`--set` cannot change `environments`")
                     .at(Some(*span))
                     .hint(
                         "--set applies after the environment is merged: set the field itself, e.g. `--set replicas=3`",
@@ -203,13 +204,13 @@ pub fn parse(path: &Path, sources: &mut SourceMap) -> Result<Parsed, Errors> {
             let id = sources.add(Source::new(name.clone(), prefix));
             let source = sources.get(id);
             let pos = source.pos_of_offset(valid_up_to);
-            return Err(Diagnostic::error("the profile is not valid UTF-8 text")
+            return Err(Diagnostic::error(Code::ReadFile, "the profile is not valid UTF-8 text")
                 .at(Some(Span { source: id, start: pos, end: pos }))
                 .hint("save the file as UTF-8")
                 .into());
         }
         Err(e) => {
-            let mut d = Diagnostic::error(format!("cannot read profile `{name}`: {}", e.reason()));
+            let mut d = Diagnostic::error(Code::ReadFile, format!("cannot read profile `{name}`: {}", e.reason()));
             if e.is_not_found() && path == Path::new("kgen.yaml") {
                 d = d.hint("with no PROFILE argument kgen reads ./kgen.yaml; `kgen init` writes a starter");
             }
@@ -231,10 +232,13 @@ pub fn parse_text(name: &str, text: String, sources: &mut SourceMap) -> Result<P
     let id = sources.add(Source::new(name, text));
     let mut root = parse_one(sources.get(id), id, &Limits::default())?;
     let Some(map) = root.as_map_mut() else {
-        return Err(Diagnostic::error(format!("a profile is a mapping of fields, found {}", root.describe()))
-            .at(Some(root.span))
-            .hint("start with `name: my-app` and `image: …`")
-            .into());
+        return Err(Diagnostic::error(
+            Code::ProfileShape,
+            format!("a profile is a mapping of fields, found {}", root.describe()),
+        )
+        .at(Some(root.span))
+        .hint("start with `name: my-app` and `image: …`")
+        .into());
     };
     let overlays = take_environments(map)?;
     let defaults = match map.remove("defaults") {
@@ -243,10 +247,10 @@ pub fn parse_text(name: &str, text: String, sources: &mut SourceMap) -> Result<P
         Some(e) => match e.value.as_str() {
             Some(name) => Some((name.to_string(), e.value.span)),
             None => {
-                return Err(Diagnostic::error(format!(
-                    "`defaults` names a defaults file, found {}",
-                    e.value.describe()
-                ))
+                return Err(Diagnostic::error(
+                    Code::ProfileShape,
+                    format!("`defaults` names a defaults file, found {}", e.value.describe()),
+                )
                 .at(Some(e.value.span))
                 .path("defaults")
                 .into());
@@ -258,7 +262,7 @@ pub fn parse_text(name: &str, text: String, sources: &mut SourceMap) -> Result<P
 }
 
 fn unknown_environment(env: &str, defined: &[String]) -> Diagnostic {
-    let mut d = Diagnostic::error(format!("unknown environment `{env}`"));
+    let mut d = Diagnostic::error(Code::UnknownEnvironment, format!("unknown environment `{env}`"));
     d = match defined.len() {
         0 => d.hint("this profile defines no environments; add them under `environments:`"),
         _ => {
@@ -283,7 +287,7 @@ fn read_values(path: &Path, sources: &mut SourceMap) -> Result<Node, Errors> {
             ReadError::NotUtf8 { .. } => "it is not UTF-8 text".to_string(),
             e => e.reason(),
         };
-        Errors::from(Diagnostic::error(format!("cannot read values file `{name}`: {reason}")))
+        Errors::from(Diagnostic::error(Code::ReadFile, format!("cannot read values file `{name}`: {reason}")))
     })?;
     let id = sources.add(Source::new(name, text));
     let node = parse_one(sources.get(id), id, &Limits::default())?;
@@ -293,7 +297,7 @@ fn read_values(path: &Path, sources: &mut SourceMap) -> Result<Node, Errors> {
             for key in ["environments", "apiVersion", "kind", "defaults"] {
                 if let Some(e) = m.entry(key) {
                     errors.push(
-                        Diagnostic::error(format!("`{key}` cannot be set in a values file"))
+                        Diagnostic::error(Code::ValuesFile, format!("`{key}` cannot be set in a values file"))
                             .at(Some(e.key_span))
                             .hint("a values file overlays the profile's fields, like an environment"),
                     );
@@ -302,9 +306,12 @@ fn read_values(path: &Path, sources: &mut SourceMap) -> Result<Node, Errors> {
             if errors.is_empty() { Ok(node) } else { Err(Errors(errors)) }
         }
         _ if node.is_null() => Ok(node),
-        _ => Err(Diagnostic::error(format!("a values file is a mapping of fields, found {}", node.describe()))
-            .at(Some(node.span))
-            .into()),
+        _ => Err(Diagnostic::error(
+            Code::ValuesFile,
+            format!("a values file is a mapping of fields, found {}", node.describe()),
+        )
+        .at(Some(node.span))
+        .into()),
     }
 }
 
@@ -317,10 +324,10 @@ fn take_environments(map: &mut Map) -> Result<Vec<Entry>, Errors> {
         return Ok(Vec::new());
     }
     let Value::Map(envs) = entry.value.value else {
-        return Err(Diagnostic::error(format!(
-            "`environments` maps names to overlays, found {}",
-            entry.value.describe()
-        ))
+        return Err(Diagnostic::error(
+            Code::ProfileShape,
+            format!("`environments` maps names to overlays, found {}", entry.value.describe()),
+        )
         .at(Some(entry.value.span))
         .into());
     };
@@ -328,7 +335,7 @@ fn take_environments(map: &mut Map) -> Result<Vec<Entry>, Errors> {
     for env in &envs.entries {
         if !is_dns_label(&env.key) {
             errors.push(
-                Diagnostic::error(format!("environment name `{}` is not valid", env.key))
+                Diagnostic::error(Code::ProfileShape, format!("environment name `{}` is not valid", env.key))
                     .at(Some(env.key_span))
                     .hint("use lowercase letters, digits and `-` (it names output folders)"),
             );
@@ -338,18 +345,24 @@ fn take_environments(map: &mut Map) -> Result<Vec<Entry>, Errors> {
                 for key in ["environments", "apiVersion", "kind", "defaults"] {
                     if let Some(e) = m.entry(key) {
                         errors.push(
-                            Diagnostic::error(format!("`{key}` cannot be set inside an environment"))
-                                .at(Some(e.key_span))
-                                .path(format!("environments.{}.{key}", env.key)),
+                            Diagnostic::error(
+                                Code::ProfileShape,
+                                format!("`{key}` cannot be set inside an environment"),
+                            )
+                            .at(Some(e.key_span))
+                            .path(format!("environments.{}.{key}", env.key)),
                         );
                     }
                 }
             }
             _ if env.value.is_null() => {}
             _ => errors.push(
-                Diagnostic::error(format!("an environment is a mapping of fields, found {}", env.value.describe()))
-                    .at(Some(env.value.span))
-                    .path(format!("environments.{}", env.key)),
+                Diagnostic::error(
+                    Code::ProfileShape,
+                    format!("an environment is a mapping of fields, found {}", env.value.describe()),
+                )
+                .at(Some(env.value.span))
+                .path(format!("environments.{}", env.key)),
             ),
         }
     }
@@ -375,7 +388,7 @@ fn parse_set(arg: &str, sources: &mut SourceMap) -> Result<(SetPath, Node), Erro
     let span =
         |from: usize, to: usize| Span { source: id, start: source.pos_of_offset(from), end: source.pos_of_offset(to) };
     let Some(eq) = find_unescaped_eq(arg) else {
-        return Err(Diagnostic::error("expected `--set path=value`")
+        return Err(Diagnostic::error(Code::SetOption, "expected `--set path=value`")
             .at(Some(span(0, arg.len())))
             .hint("for example `--set replicas=3` or `--set image.tag=1.10`")
             .into());
@@ -385,7 +398,7 @@ fn parse_set(arg: &str, sources: &mut SourceMap) -> Result<(SetPath, Node), Erro
     let mut start = 0;
     let mut chars = arg[..eq].char_indices().peekable();
     let bad = |at: usize, why: &str| -> Errors {
-        Diagnostic::error(format!("invalid `--set` path: {why}")).at(Some(span(at, eq))).into()
+        Diagnostic::error(Code::SetOption, format!("invalid `--set` path: {why}")).at(Some(span(at, eq))).into()
     };
     while let Some((i, c)) = chars.next() {
         match c {
@@ -425,7 +438,7 @@ fn parse_set(arg: &str, sources: &mut SourceMap) -> Result<(SetPath, Node), Erro
     }
     let max_depth = Limits::default().max_depth;
     if path.len() > max_depth {
-        return Err(Diagnostic::error(format!("the `--set` path is deeper than {max_depth} levels"))
+        return Err(Diagnostic::error(Code::SetOption, format!("the `--set` path is deeper than {max_depth} levels"))
             .at(Some(span(0, eq)))
             .hint("a profile nests no deeper than that either")
             .into());
@@ -497,10 +510,13 @@ fn comma_joined(arg: &str, eq: usize, path: &SetPath, span: &dyn Fn(usize, usize
     let (from, to) = first?;
     let split = paths.iter().map(|p| format!("--set {p}=…")).collect::<Vec<_>>().join(" ");
     Some(
-        Diagnostic::error(format!(
-            "`--set {}=…` holds more than one assignment: `{}` after a comma is a field of the profile",
-            paths[0], paths[1]
-        ))
+        Diagnostic::error(
+            Code::SetOption,
+            format!(
+                "`--set {}=…` holds more than one assignment: `{}` after a comma is a field of the profile",
+                paths[0], paths[1]
+            ),
+        )
         .at(Some(span(from, to)))
         .without_snippet()
         .hint(format!("one assignment per --set: {split}"))
@@ -629,9 +645,12 @@ fn apply_set(root: &mut Node, index: &mut SetIndex, path: &SetPath, value: Node)
         let not_container = |what: &str, node: &Node, walked: &[PathSegment]| -> Errors {
             let at =
                 if walked.is_empty() { "the profile".to_string() } else { format!("`{}`", yaml::format_path(walked)) };
-            Diagnostic::error(format!("cannot set `{}`: {at} is {}, not {what}", set_path_text(path), node.describe()))
-                .at(Some(*seg_span))
-                .into()
+            Diagnostic::error(
+                Code::SetOption,
+                format!("cannot set `{}`: {at} is {}, not {what}", set_path_text(path), node.describe()),
+            )
+            .at(Some(*seg_span))
+            .into()
         };
         match seg {
             PathSegment::Key(k) => {
@@ -683,12 +702,15 @@ fn apply_set(root: &mut Node, index: &mut SetIndex, path: &SetPath, value: Node)
                 }
                 let Value::Seq(items) = &mut node.value else { unreachable!("checked above") };
                 if *n > items.len() {
-                    return Err(Diagnostic::error(format!(
-                        "cannot set `{}`: the list has {} item(s), so the next index is {}",
-                        set_path_text(path),
-                        items.len(),
-                        items.len()
-                    ))
+                    return Err(Diagnostic::error(
+                        Code::SetOption,
+                        format!(
+                            "cannot set `{}`: the list has {} item(s), so the next index is {}",
+                            set_path_text(path),
+                            items.len(),
+                            items.len()
+                        ),
+                    )
                     .at(Some(*seg_span))
                     .into());
                 }
@@ -720,9 +742,12 @@ fn expand_shorthand(root: &mut Node) -> Result<Vec<PathSegment>, Errors> {
     let fields = component_only_fields();
     let span = root.span;
     let Some(map) = root.as_map_mut() else {
-        return Err(Diagnostic::error(format!("a profile is a mapping of fields, found {}", root.describe()))
-            .at(Some(span))
-            .into());
+        return Err(Diagnostic::error(
+            Code::ProfileShape,
+            format!("a profile is a mapping of fields, found {}", root.describe()),
+        )
+        .at(Some(span))
+        .into());
     };
     let has_components = map.get("components").is_some_and(|n| !n.is_null());
     if has_components {
@@ -730,10 +755,10 @@ fn expand_shorthand(root: &mut Node) -> Result<Vec<PathSegment>, Errors> {
         for e in &map.entries {
             if fields.contains(&e.key.as_str()) || e.key == "component" {
                 errors.push(
-                    Diagnostic::error(format!(
-                        "`{}` belongs to a component, and this profile lists `components`",
-                        e.key
-                    ))
+                    Diagnostic::error(
+                        Code::ProfileShape,
+                        format!("`{}` belongs to a component, and this profile lists `components`", e.key),
+                    )
                     .at(Some(e.key_span))
                     .path(e.key.clone())
                     .hint(format!("move `{}` under each component that needs it", e.key)),

@@ -17,6 +17,7 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
 
 use super::{Node, PathSegment, Style, Value, format_path, is_null_word};
+use crate::diagnostic::Code;
 use crate::diagnostic::{Diagnostic, Errors, MAX_DIAGNOSTICS, did_you_mean, more_problems};
 
 /// Settings and the diagnostics sink for one deserialization.
@@ -77,7 +78,7 @@ pub fn from_node<T: de::DeserializeOwned>(node: &Node, ctx: &Context) -> Result<
         Ok(_) => Err(Errors(errors)),
         Err(e) => {
             if !e.recorded {
-                errors.push(Diagnostic::error(e.message).at(Some(node.span)));
+                errors.push(Diagnostic::error(Code::FieldType, e.message).at(Some(node.span)));
             }
             Err(Errors(errors))
         }
@@ -138,7 +139,8 @@ struct NodeDe<'de, 'p> {
 
 impl<'de, 'p> NodeDe<'de, 'p> {
     fn report(&self, message: impl Into<String>, hint: Option<String>) {
-        let mut d = Diagnostic::error(message).at(Some(self.node.span)).path(self.ctx.display(self.path));
+        let mut d =
+            Diagnostic::error(Code::FieldType, message).at(Some(self.node.span)).path(self.ctx.display(self.path));
         if let Some(h) = hint {
             d = d.hint(h);
         }
@@ -580,7 +582,7 @@ impl<'de, 'p> MapAccess<'de, 'p> {
             p => format!(" in `{p}`"),
         };
         self.ctx.record(
-            Diagnostic::error(format!("unknown field `{}`{where_}", entry.key))
+            Diagnostic::error(Code::UnknownField, format!("unknown field `{}`{where_}", entry.key))
                 .at(Some(entry.key_span))
                 .path(self.ctx.display(&path))
                 .hint(hint),
@@ -673,7 +675,7 @@ impl<'de> de::VariantAccess<'de> for VariantAccess<'de, '_> {
     fn unit_variant(self) -> Result<(), Error> {
         let key = &self.entry.key;
         self.ctx.record(
-            Diagnostic::error(format!("expected `{key}` alone, found a mapping"))
+            Diagnostic::error(Code::FieldType, format!("expected `{key}` alone, found a mapping"))
                 .at(Some(self.node.span))
                 .path(self.ctx.display(self.path))
                 .hint(format!("write the value by itself: `{key}`")),

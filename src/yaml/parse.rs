@@ -12,6 +12,7 @@ use std::collections::{HashMap, HashSet};
 use saphyr_parser::{Event, Marker, Parser, ScalarStyle, Span as YSpan};
 
 use super::{Entry, Map, Node, Style, Value};
+use crate::diagnostic::Code;
 use crate::diagnostic::{Diagnostic, Errors};
 use crate::source::{Pos, Source, SourceId, Span};
 
@@ -36,12 +37,12 @@ impl Default for Limits {
 pub fn parse_one(source: &Source, id: SourceId, limits: &Limits) -> Result<Node, Errors> {
     let mut docs = parse_all(source, id, limits)?;
     match docs.len() {
-        0 => Err(Diagnostic::error("the file is empty")
+        0 => Err(Diagnostic::error(Code::DocumentCount, "the file is empty")
             .at(Some(Span { source: id, ..Span::default() }))
             .hint("a profile needs at least `name:` and `image:`; `kgen init` writes a starter")
             .into()),
         1 => Ok(docs.pop().expect("one document")),
-        _ => Err(Diagnostic::error("expected one YAML document, found several")
+        _ => Err(Diagnostic::error(Code::DocumentCount, "expected one YAML document, found several")
             .at(Some(docs[1].span))
             .hint("a profile is a single document: remove the `---` separators")
             .into()),
@@ -83,7 +84,7 @@ pub fn parse_all(source: &Source, id: SourceId, limits: &Limits) -> Result<Vec<N
 /// The diagnostic for a text over `max_bytes`.
 pub fn too_large(id: SourceId, max_bytes: usize) -> Diagnostic {
     let size = crate::files::format_size(max_bytes as u64);
-    Diagnostic::error(format!("the text is larger than {size}, the most kgen reads here"))
+    Diagnostic::error(Code::InputLimit, format!("the text is larger than {size}, the most kgen reads here"))
         .at(Some(Span { source: id, ..Span::default() }))
         .hint("a profile describes an app; large data belongs in the image or a volume")
 }
@@ -91,9 +92,12 @@ pub fn too_large(id: SourceId, max_bytes: usize) -> Diagnostic {
 /// A diagnostic for a parser error; `rest` is the text from its position.
 fn scan_error(info: &str, rest: &str, limits: &Limits) -> Diagnostic {
     if info.contains("recursion limit") {
-        return Diagnostic::error(format!("the document nests deeper than {} levels", limits.max_depth));
+        return Diagnostic::error(
+            Code::InputLimit,
+            format!("the document nests deeper than {} levels", limits.max_depth),
+        );
     }
-    let d = Diagnostic::error(format!("invalid YAML: {info}"));
+    let d = Diagnostic::error(Code::YamlSyntax, format!("invalid YAML: {info}"));
     if info.contains("tab") {
         d.hint("YAML indentation must use spaces, not tabs")
     } else if info.contains("quoted scalar") {
@@ -190,16 +194,16 @@ impl<'a> Builder<'a> {
     }
 
     fn error(&self, message: impl Into<String>, span: Span) -> Errors {
-        Diagnostic::error(message).at(Some(span)).into()
+        Diagnostic::error(Code::YamlSyntax, message).at(Some(span)).into()
     }
 
     fn count(&mut self, n: usize, span: Span) -> Result<(), Errors> {
         self.nodes += n;
         if self.nodes > self.limits.max_nodes {
-            return Err(Diagnostic::error(format!(
-                "the document expands to more than {} nodes",
-                self.limits.max_nodes
-            ))
+            return Err(Diagnostic::error(
+                Code::InputLimit,
+                format!("the document expands to more than {} nodes", self.limits.max_nodes),
+            )
             .at(Some(span))
             .hint("aliases (`*name`) that repeat large anchors multiply the document's size")
             .into());
@@ -292,9 +296,12 @@ impl<'a> Builder<'a> {
 
     fn push(&mut self, frame: Frame, span: Span) -> Result<(), Errors> {
         if self.stack.len() >= self.limits.max_depth {
-            return Err(Diagnostic::error(format!("the document nests deeper than {} levels", self.limits.max_depth))
-                .at(Some(span))
-                .into());
+            return Err(Diagnostic::error(
+                Code::InputLimit,
+                format!("the document nests deeper than {} levels", self.limits.max_depth),
+            )
+            .at(Some(span))
+            .into());
         }
         self.stack.push(frame);
         Ok(())
@@ -314,7 +321,9 @@ impl<'a> Builder<'a> {
             Frame::Map { map, key, merges, seen, .. } => match key.take() {
                 None => {
                     let Value::Scalar(s) = node.value else {
-                        return Err(Diagnostic::error("mapping keys must be plain strings").at(Some(node.span)).into());
+                        return Err(Diagnostic::error(Code::YamlSyntax, "mapping keys must be plain strings")
+                            .at(Some(node.span))
+                            .into());
                     };
                     let is_merge = s.text == "<<" && s.style == Style::Plain && !from_alias;
                     *key = Some((s.text, node.span, is_merge));
@@ -323,7 +332,7 @@ impl<'a> Builder<'a> {
                 Some((k, key_span, false)) => {
                     if let Some(first) = earlier_entry(map, seen, &k) {
                         let line = first.key_span.start.line;
-                        return Err(Diagnostic::error(format!("duplicate key `{k}`"))
+                        return Err(Diagnostic::error(Code::DuplicateKey, format!("duplicate key `{k}`"))
                             .at(Some(key_span))
                             .hint(format!("`{k}` is already defined on line {line}; keep one of them"))
                             .into());
@@ -379,7 +388,7 @@ fn unsupported_tag(tag: &saphyr_parser::Tag, span: Span) -> Errors {
         Some(suffix) => format!("!!{suffix}"),
         None => format!("{}{}", tag.handle, tag.suffix),
     };
-    Diagnostic::error(format!("unsupported YAML tag `{written}`"))
+    Diagnostic::error(Code::YamlSyntax, format!("unsupported YAML tag `{written}`"))
         .at(Some(span))
         .hint("kgen reads plain YAML values; remove the tag (`!!str` is the one tag it takes)")
         .into()

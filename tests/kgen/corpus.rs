@@ -20,7 +20,7 @@ use std::process::Stdio;
 
 use crate::support::{kgen, repo, scratch};
 
-fn corpus_dir() -> PathBuf {
+pub(super) fn corpus_dir() -> PathBuf {
     repo().join("tests/kgen/corpus")
 }
 
@@ -193,16 +193,16 @@ const CASE_TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(20);
 /// The profile every generated `--set` case renders.
 const SET_BASE: &str = "name: shop\nimage: shop:1.0\n";
 
-struct Case {
-    name: String,
-    args: Vec<String>,
-    input: Vec<u8>,
+pub(super) struct Case {
+    pub(super) name: String,
+    pub(super) args: Vec<String>,
+    pub(super) input: Vec<u8>,
     /// The file to run on, relative to the working directory.
-    file: PathBuf,
-    stdin: bool,
+    pub(super) file: PathBuf,
+    pub(super) stdin: bool,
 }
 
-fn static_cases() -> Vec<Case> {
+pub(super) fn static_cases() -> Vec<Case> {
     let dir = corpus_dir();
     let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap()
@@ -263,10 +263,16 @@ fn wide_cases(dir: &Path) -> Vec<Case> {
 
 /// Run one case; returns (exit code, stdout, stderr).
 fn run_case(case: &Case, cwd: &Path) -> (Option<i32>, Vec<u8>, String) {
+    run_case_with(case, cwd, &[])
+}
+
+/// Run one case with `extra` arguments after the subcommand.
+pub(super) fn run_case_with(case: &Case, cwd: &Path, extra: &[&str]) -> (Option<i32>, Vec<u8>, String) {
     let mut args: Vec<String> = Vec::new();
     if case.args.first().is_none_or(|a| a != "check") {
         args.push("render".into());
     }
+    args.extend(extra.iter().map(|a| a.to_string()));
     args.extend(case.args.iter().cloned());
     if !case.stdin {
         args.push(case.file.to_string_lossy().into_owned());

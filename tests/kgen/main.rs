@@ -4,6 +4,7 @@ mod batch;
 mod bootstrap;
 mod commands;
 mod corpus;
+mod diagnostics;
 mod diff;
 mod docs;
 mod escape_hatches;

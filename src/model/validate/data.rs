@@ -4,6 +4,7 @@
 
 use super::workload::preset;
 use super::{Builder, CredentialPlace};
+use crate::diagnostic::Code;
 use crate::diagnostic::Diagnostic;
 use crate::model::names::{self, NameRule};
 use crate::model::refs::TextRefs;
@@ -30,11 +31,11 @@ impl Builder<'_> {
         for (key, db) in &p.databases {
             let at = path!["databases", key].to_vec();
             if let Err(why) = names::dns1123_label(key, 63) {
-                self.key_error(&at, format!("database name `{key}` {why}"));
+                self.key_error(Code::DataRule, &at, format!("database name `{key}` {why}"));
                 continue;
             }
             if p.components.contains_key(key) {
-                self.key_error(&at, format!("`{key}` names both a database and a component"));
+                self.key_error(Code::DataRule, &at, format!("`{key}` names both a database and a component"));
             }
             let used_by: Vec<String> = p
                 .components
@@ -53,7 +54,7 @@ impl Builder<'_> {
                 }
             });
             if let Err(why) = names::env_var_name(&env) {
-                self.error(&[at.as_slice(), &path!["env"]].concat(), format!("variable `{env}` {why}"));
+                self.error(Code::DataRule, &[at.as_slice(), &path!["env"]].concat(), format!("variable `{env}` {why}"));
             }
             let name = db.name.clone().unwrap_or_else(|| format!("{app}-{key}"));
             let kind = match (engine, mode) {
@@ -81,6 +82,7 @@ impl Builder<'_> {
                         format!("declared databases: {}", declared.join(", "))
                     };
                     self.error_hint(
+                        Code::DataRule,
                         &path!["components", ckey, "databases", i],
                         format!("component `{ckey}` uses database `{used}`, which the profile does not define"),
                         hint,
@@ -182,7 +184,7 @@ impl Builder<'_> {
                     _ => "remove it",
                 };
                 self.diag(
-                    Diagnostic::error(format!("`{field}` does not apply to {what}")).hint(hint),
+                    Diagnostic::error(Code::DataRule, format!("`{field}` does not apply to {what}")).hint(hint),
                     &[at, &path![field]].concat(),
                     true,
                 );
@@ -190,6 +192,7 @@ impl Builder<'_> {
         }
         if mode == DatabaseMode::Managed && db.url.is_none() {
             self.error_hint(
+                Code::DataRule,
                 at,
                 "a managed database needs `url`",
                 "add `url: {secret: <name>, key: DATABASE_URL}` (an existing Secret)",
@@ -210,6 +213,7 @@ impl Builder<'_> {
             [one] => one.clone(),
             [] => {
                 self.error_hint(
+                    Code::DataRule,
                     at,
                     format!("no component uses the sqlite database `{key}`"),
                     "list it in a component's `databases`",
@@ -217,7 +221,7 @@ impl Builder<'_> {
                 return None;
             }
             many => {
-                self.error_hint(
+                self.error_hint(Code::DataRule,
                     at,
                     format!("the sqlite database `{key}` is used by {} components ({})", many.len(), many.join(", ")),
                     "SQLite has a single writer and its file lives on one pod's volume: give it to one component (its `databases`), or use `engine: postgres`",
@@ -228,6 +232,7 @@ impl Builder<'_> {
         let c = &p.components[&component];
         if c.autoscaling.as_ref().is_some_and(|a| a.enabled != Some(false)) {
             self.error_hint(
+                Code::DataRule,
                 &path!["components", &component, "autoscaling"],
                 format!("`{component}` keeps an SQLite database, so it cannot autoscale"),
                 "SQLite allows one writer and locks its file on one node's volume; to scale out use `engine: postgres`",
@@ -235,7 +240,7 @@ impl Builder<'_> {
         }
         let replicas = c.replicas.unwrap_or(1);
         if replicas > 1 {
-            self.error_hint(
+            self.error_hint(Code::DataRule,
                 &path!["components", &component, "replicas"],
                 format!("`{component}` keeps an SQLite database, so it runs exactly one replica (found {replicas})"),
                 "SQLite allows one writer and locks its file on one node's volume; for more replicas use `engine: postgres`",
@@ -243,6 +248,7 @@ impl Builder<'_> {
         }
         if p.databases.values().filter(|d| d.engine == Some(Engine::Sqlite)).count() > 1 {
             self.error_hint(
+                Code::DataRule,
                 at,
                 "only one sqlite database per app is supported",
                 "keep the tables in one file, or use postgres",
@@ -252,6 +258,7 @@ impl Builder<'_> {
         let parent = path.rsplit_once('/').map(|(d, _)| d.to_string()).unwrap_or_default();
         if !path.starts_with('/') || parent.is_empty() || path.ends_with('/') {
             self.error(
+                Code::DataRule,
                 &[at, &path!["path"]].concat(),
                 format!("`{path}` must be an absolute file path in a directory, such as /app/data/app.db"),
             );
@@ -298,6 +305,7 @@ impl Builder<'_> {
                 Some(m) => m,
                 None => {
                     self.error(
+                        Code::DataRule,
                         &[at, &path!["version"]].concat(),
                         format!("version `{v}` is not a PostgreSQL major version such as 16 or 17"),
                     );
@@ -318,6 +326,7 @@ impl Builder<'_> {
                 Some(m) => m,
                 None => {
                     self.error_hint(
+                        Code::DataRule,
                         &[at, &path!["image"]].concat(),
                         format!("cannot tell the PostgreSQL version of `{image}`"),
                         "add `version: <major>`: it decides where the data directory goes",
@@ -358,7 +367,12 @@ impl Builder<'_> {
                 names::dns1123_subdomain(s, 253)
             });
         } else if db.storage.existing_claim == Some(true) {
-            self.error_hint(&storage_at, "`existingClaim` needs the claim's name in `claim`", "add `claim: <name>`");
+            self.error_hint(
+                Code::DataRule,
+                &storage_at,
+                "`existingClaim` needs the claim's name in `claim`",
+                "add `claim: <name>`",
+            );
         }
         let resources =
             self.resources_or(&[at, &path!["resources"]].concat(), db.resources.as_ref(), database_resources());
@@ -377,9 +391,14 @@ impl Builder<'_> {
         }
         for (file, content) in &db.init_scripts {
             if let Err(why) = names::data_key(file) {
-                self.key_error(&[at, &path!["initScripts", file]].concat(), format!("script name `{file}` {why}"));
+                self.key_error(
+                    Code::DataRule,
+                    &[at, &path!["initScripts", file]].concat(),
+                    format!("script name `{file}` {why}"),
+                );
             } else if !(file.ends_with(".sql") || file.ends_with(".sh") || file.ends_with(".sql.gz")) {
                 self.key_error(
+                    Code::DataRule,
                     &[at, &path!["initScripts", file]].concat(),
                     format!("`{file}` must end in .sql, .sql.gz or .sh (the image runs only those)"),
                 );
@@ -432,13 +451,14 @@ impl Builder<'_> {
         );
         if w.command.trim().is_empty() || w.command.contains('\n') || w.command.contains('\0') {
             self.error(
+                Code::DataRule,
                 &[here.as_slice(), &path!["command"]].concat(),
                 "the archive command must be one non-empty line",
             );
             ok = false;
         }
         if db.image.is_none() {
-            self.error_hint(
+            self.error_hint(Code::DataRule,
                 &here,
                 "WAL archiving needs an image with the archive tool: the stock PostgreSQL images have none, so every segment would fail to archive and the volume would fill",
                 "set `image` to one that carries the tool (e.g. the AWS CLI or wal-g), or use `mode: operator` (CloudNativePG's Barman Cloud plugin archives WAL)",
@@ -456,6 +476,7 @@ impl Builder<'_> {
                 for key in w.service_account_annotations.keys() {
                     if let Err(why) = names::qualified_key(key) {
                         self.key_error(
+                            Code::DataRule,
                             &[here.as_slice(), &path!["serviceAccountAnnotations", key]].concat(),
                             format!("annotation `{key}` {why}"),
                         );
@@ -465,13 +486,14 @@ impl Builder<'_> {
             }
             (Some(_), false) => {
                 self.error(
+                    Code::DataRule,
                     &here,
                     "give the archive tool's credentials one way: `secret` or `serviceAccountAnnotations`",
                 );
                 None
             }
             (None, true) => {
-                self.error_hint(
+                self.error_hint(Code::DataRule,
                     &here,
                     "WAL archiving needs the archive tool's credentials",
                     "add `secret: <Secret with the tool's environment>` or `serviceAccountAnnotations` for a cloud identity (e.g. `eks.amazonaws.com/role-arn`)",
@@ -522,6 +544,7 @@ impl Builder<'_> {
         self.database_name(at, db, name, NameRule::StatefulSet);
         if engine == Engine::Timescaledb && db.image.is_none() {
             self.error_hint(
+                Code::DataRule,
                 at,
                 "CloudNativePG's images do not include TimescaleDB",
                 "set `image` to a CloudNativePG-compatible image with TimescaleDB, or use `mode: in-cluster`",
@@ -542,6 +565,7 @@ impl Builder<'_> {
         let storage = self.storage_request(&[at, &path!["storage"]].concat(), &db.storage, "10Gi");
         if db.storage.claim.is_some() {
             self.error(
+                Code::DataRule,
                 &[at, &path!["storage", "claim"]].concat(),
                 "the operator creates its own claims; `claim` does not apply",
             );
@@ -552,6 +576,7 @@ impl Builder<'_> {
         self.override_parameters(at, &mut parameters, db);
         if let Some(i) = parameters.iter().position(|(k, _)| k == "shared_preload_libraries") {
             self.error_hint(
+                Code::DataRule,
                 &[at, &path!["parameters", "shared_preload_libraries"]].concat(),
                 "CloudNativePG manages shared_preload_libraries itself",
                 "remove it; TimescaleDB is preloaded for `engine: timescaledb`",
@@ -579,7 +604,7 @@ impl Builder<'_> {
         }
         let instances = db.instances.unwrap_or(3);
         if instances == 0 {
-            self.error(&[at, &path!["instances"]].concat(), "instances must be at least 1");
+            self.error(Code::DataRule, &[at, &path!["instances"]].concat(), "instances must be at least 1");
         }
         self.int32(&[at, &path!["instances"]].concat(), "instances", instances);
         let backup = db.backup.as_ref().filter(|b| b.enabled != Some(false)).and_then(|b| {
@@ -601,8 +626,11 @@ impl Builder<'_> {
             for (field, is_set, hint) in elsewhere {
                 if is_set {
                     self.diag(
-                        Diagnostic::error(format!("`backup.{field}` does not apply to an operator database"))
-                            .hint(hint),
+                        Diagnostic::error(
+                            Code::DataRule,
+                            format!("`backup.{field}` does not apply to an operator database"),
+                        )
+                        .hint(hint),
                         &[bat.as_slice(), &path![field]].concat(),
                         true,
                     );
@@ -618,6 +646,7 @@ impl Builder<'_> {
                 }
                 None => {
                     self.error_hint(
+                        Code::DataRule,
                         &bat,
                         "operator backups go to object storage through the Barman Cloud Plugin",
                         "add `objectStore: <name of an ObjectStore (barmancloud.cnpg.io/v1)>`",
@@ -645,7 +674,8 @@ impl Builder<'_> {
         if let Err(why) = rule.check(name).and_then(|()| NameRule::Service.check(name)) {
             let field = if db.name.is_some() { [at, &path!["name"]].concat() } else { at.to_vec() };
             self.diag(
-                Diagnostic::error(format!("database object name `{name}` {why}")).hint("set a shorter `name`"),
+                Diagnostic::error(Code::ObjectName, format!("database object name `{name}` {why}"))
+                    .hint("set a shorter `name`"),
                 &field,
                 db.name.is_none(),
             );
@@ -667,6 +697,7 @@ impl Builder<'_> {
                 && value.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
             if !ok {
                 self.error_hint(
+                    Code::DataRule,
                     &here,
                     format!("{field} name `{value}` is not a plain SQL name"),
                     "use lowercase letters, digits and `_`, starting with a letter (at most 63)",
@@ -687,14 +718,14 @@ impl Builder<'_> {
             if k.is_empty()
                 || !k.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'.')
             {
-                self.key_error(&here, format!("`{k}` is not a PostgreSQL setting name"));
+                self.key_error(Code::DataRule, &here, format!("`{k}` is not a PostgreSQL setting name"));
             }
             if v.contains('\n') || v.contains('\0') {
-                self.error(&here, "a setting's value must be one line");
+                self.error(Code::DataRule, &here, "a setting's value must be one line");
             }
             if ["archive_command", "archive_library", "archive_mode"].contains(&k.as_str()) {
                 self.diag(
-                    Diagnostic::error(format!("`{k}` is set by `walArchive`"))
+                    Diagnostic::error(Code::DataRule, format!("`{k}` is set by `walArchive`"))
                         .hint("use `walArchive: {command, secret | serviceAccountAnnotations}` with an `image` that carries the tool"),
                     &here,
                     true,
@@ -713,7 +744,7 @@ impl Builder<'_> {
             && word.len() <= 63
             && word.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
         if !ok {
-            self.error(at, format!("{what} `{word}` is not a valid name"));
+            self.error(Code::DataRule, at, format!("{what} `{word}` is not a valid name"));
         }
         ok
     }
@@ -723,6 +754,7 @@ impl Builder<'_> {
             !tz.is_empty() && tz.len() <= 64 && tz.bytes().all(|b| b.is_ascii_alphanumeric() || b"/_+-".contains(&b));
         if !ok {
             self.error_hint(
+                Code::DataRule,
                 at,
                 format!("`{tz}` is not a time zone name"),
                 "use an IANA name such as UTC or Europe/Berlin",
@@ -767,6 +799,7 @@ impl Builder<'_> {
         self.check_cron(&[bat.as_slice(), &path!["schedule"]].concat(), &schedule);
         if b.object_store.is_some() {
             self.error_hint(
+                Code::DataRule,
                 &[bat.as_slice(), &path!["objectStore"]].concat(),
                 "`objectStore` applies to operator databases",
                 "remove it",
@@ -776,12 +809,21 @@ impl Builder<'_> {
         let restore_name = format!("{name}-restore");
         for (what, job) in [("backup", &backup_name), ("restore", &restore_name)] {
             if let Err(why) = NameRule::CronJob.check(job) {
-                self.error_hint(&bat, format!("{what} CronJob name `{job}` {why}"), "set a shorter database `name`");
+                self.error_hint(
+                    Code::DataRule,
+                    &bat,
+                    format!("{what} CronJob name `{job}` {why}"),
+                    "set a shorter database `name`",
+                );
             }
         }
         let retention_days = b.retention_days.unwrap_or(7);
         if retention_days == 0 {
-            self.error(&[bat.as_slice(), &path!["retentionDays"]].concat(), "retentionDays must be at least 1");
+            self.error(
+                Code::DataRule,
+                &[bat.as_slice(), &path!["retentionDays"]].concat(),
+                "retentionDays must be at least 1",
+            );
         }
         // Every copy the schedule can keep within the retention, each at
         // most as large as the data (a dump is usually much smaller).
@@ -806,6 +848,7 @@ impl Builder<'_> {
             Some(s) if s >= 1 => s,
             Some(_) => {
                 self.error(
+                    Code::DataRule,
                     &[bat.as_slice(), &path!["activeDeadlineSeconds"]].concat(),
                     "activeDeadlineSeconds must be at least 1",
                 );
@@ -840,7 +883,7 @@ impl Builder<'_> {
                 "five fields: minute (0-59) hour (0-23) day-of-month (1-31) month (1-12) day-of-week (0-6, \
                  Sunday is 0), e.g. `0 2 * * *`, or a macro such as `@daily`"
             };
-            self.error_hint(at, format!("`{schedule}` is not a cron schedule: {why}"), hint);
+            self.error_hint(Code::DataRule, at, format!("`{schedule}` is not a cron schedule: {why}"), hint);
         }
     }
 
@@ -853,14 +896,15 @@ impl Builder<'_> {
     ) -> StorageRequest {
         let size = s.size.clone().unwrap_or_else(|| default_size.to_string());
         if let Err(why) = quantity::parse(&size) {
-            self.error(&[at, &path!["size"]].concat(), why);
+            self.error(Code::DataRule, &[at, &path!["size"]].concat(), why);
         } else if quantity::parse(&size).is_ok_and(|b| b < 1.0) {
-            self.error(&[at, &path!["size"]].concat(), format!("size `{size}` is too small"));
+            self.error(Code::DataRule, &[at, &path!["size"]].concat(), format!("size `{size}` is too small"));
         }
         let access_modes = s.access_modes.clone().unwrap_or_else(|| vec!["ReadWriteOnce".into()]);
         for (i, m) in access_modes.iter().enumerate() {
             if !matches!(m.as_str(), "ReadWriteOnce" | "ReadOnlyMany" | "ReadWriteMany" | "ReadWriteOncePod") {
                 self.error_hint(
+                    Code::DataRule,
                     &[at, &path!["accessModes", i]].concat(),
                     format!("unknown access mode `{m}`"),
                     "use ReadWriteOnce, ReadWriteOncePod, ReadOnlyMany or ReadWriteMany",
@@ -877,6 +921,7 @@ impl Builder<'_> {
             Some(profile::StorageProvider::Kind | profile::StorageProvider::Minikube) => {
                 if s.class.is_some() {
                     self.error_hint(
+                        Code::DataRule,
                         &[at, &path!["class"]].concat(),
                         "kind and minikube use their `standard` class",
                         "remove `class`",
@@ -891,6 +936,7 @@ impl Builder<'_> {
                 if let Some(existing) = self.storage_classes.iter().find(|c| c.name == name) {
                     if *existing != class {
                         self.error(
+                            Code::DataRule,
                             &[at, &path!["class"]].concat(),
                             format!("StorageClass `{name}` is defined twice, differently"),
                         );
@@ -910,11 +956,11 @@ impl Builder<'_> {
         let at = path!["cache"].to_vec();
         let name = c.name.clone().unwrap_or_else(|| format!("{app}-redis"));
         if let Err(why) = NameRule::Service.check(&name) {
-            self.error(&at, format!("cache name `{name}` {why}"));
+            self.error(Code::DataRule, &at, format!("cache name `{name}` {why}"));
         }
         let key = "redis".to_string();
         if p.components.contains_key(&key) || p.databases.contains_key(&key) {
-            self.error(&at, "the cache's component label `redis` is also a component or database name");
+            self.error(Code::DataRule, &at, "the cache's component label `redis` is also a component or database name");
         }
         let resources = self.resources_or(&path!["cache", "resources"], c.resources.as_ref(), cache_resources());
         let max_memory = c.max_memory.clone().unwrap_or_else(|| {
@@ -929,6 +975,7 @@ impl Builder<'_> {
             );
         if !memory_ok {
             self.error(
+                Code::DataRule,
                 &path!["cache", "maxMemory"],
                 format!("`{max_memory}` is not a Redis memory size such as 200mb"),
             );
@@ -955,6 +1002,7 @@ impl Builder<'_> {
         ];
         if !POLICIES.contains(&policy.as_str()) {
             self.error_hint(
+                Code::DataRule,
                 &path!["cache", "maxMemoryPolicy"],
                 format!("unknown eviction policy `{policy}`"),
                 format!("use one of: {}", POLICIES.join(", ")),
@@ -963,7 +1011,7 @@ impl Builder<'_> {
         self.image_field(&path!["cache", "image"], c.image.as_deref());
         let env = c.env.clone().unwrap_or_else(|| "REDIS_URL".into());
         if let Err(why) = names::env_var_name(&env) {
-            self.error(&path!["cache", "env"], format!("variable `{env}` {why}"));
+            self.error(Code::DataRule, &path!["cache", "env"], format!("variable `{env}` {why}"));
         }
         // Redis always has a password: the profile's, or one kgen's
         // credentials Job generates.
@@ -1023,10 +1071,10 @@ impl Builder<'_> {
                 if let Some(existing) = c.env.iter().position(|v| v.name == var.name) {
                     let here = path!["components", &c.key, "env", &var.name];
                     self.diag(
-                        Diagnostic::error(format!(
-                            "`{}` is set by {origin} and also in the profile's env or secrets",
-                            var.name
-                        ))
+                        Diagnostic::error(
+                            Code::DataRule,
+                            format!("`{}` is set by {origin} and also in the profile's env or secrets", var.name),
+                        )
                         .hint("remove one, or give the database another `env` name"),
                         &here,
                         true,
@@ -1049,6 +1097,7 @@ impl Builder<'_> {
             Some(k) if components.iter().any(|c| &c.key == k) => k.clone(),
             Some(k) => {
                 self.error(
+                    Code::DataRule,
                     &path!["migrations", "component"],
                     format!("migrations use component `{k}`, which the profile does not define"),
                 );
@@ -1062,6 +1111,7 @@ impl Builder<'_> {
                 Some(db) => Some(*db),
                 None => {
                     self.error(
+                        Code::DataRule,
                         &path!["migrations", "database"],
                         format!("migrations use database `{d}`, which component `{key}` does not use"),
                     );
@@ -1072,6 +1122,7 @@ impl Builder<'_> {
         };
         if database.is_none() {
             self.error_hint(
+                Code::DataRule,
                 &at,
                 format!("migrations need a database, and component `{key}` uses none"),
                 "declare one under `databases`",
@@ -1082,7 +1133,7 @@ impl Builder<'_> {
         if !auto_env.is_empty()
             && let Err(why) = names::env_var_name(&auto_env)
         {
-            self.error(&path!["migrations", "autoMigrateEnv"], format!("variable `{auto_env}` {why}"));
+            self.error(Code::DataRule, &path!["migrations", "autoMigrateEnv"], format!("variable `{auto_env}` {why}"));
         }
         let component = components.iter_mut().find(|c| c.key == key).expect("found above");
         if !auto_env.is_empty() {
@@ -1102,7 +1153,7 @@ impl Builder<'_> {
                     };
                     if set {
                         self.diag(
-                            Diagnostic::error(format!("`{field}` does not apply to strategy auto"))
+                            Diagnostic::error(Code::DataRule, format!("`{field}` does not apply to strategy auto"))
                                 .hint("the app migrates itself on start"),
                             &path!["migrations", field],
                             true,
@@ -1116,6 +1167,7 @@ impl Builder<'_> {
             Some(c) if !c.is_empty() => c.clone(),
             _ => {
                 self.error_hint(
+                    Code::DataRule,
                     &at,
                     "migrations need a `command`",
                     "for example `command: [/app/server, migrate, up]`",
@@ -1150,7 +1202,7 @@ impl Builder<'_> {
             ("ttlSecondsAfterFinished", ttl < 0),
         ] {
             if bad {
-                self.error(&path!["migrations", field], format!("{field} is out of range"));
+                self.error(Code::DataRule, &path!["migrations", field], format!("{field} is out of range"));
             }
         }
         Some(Migrations {

@@ -13,6 +13,7 @@ pub(super) use data::mark_references;
 use super::image::ImageRef;
 use super::*;
 use super::{credentials, names};
+use crate::diagnostic::Code;
 use crate::diagnostic::{Collector, Diagnostic, Errors, Redaction};
 use crate::kube;
 use crate::path;
@@ -128,21 +129,28 @@ impl Builder<'_> {
         self.out.push(d.at(Some(span)).path(self.loaded.display_path(path)));
     }
 
-    pub(super) fn error(&mut self, path: &[PathSegment], message: impl Into<String>) {
-        self.diag(Diagnostic::error(message), path, false);
+    pub(super) fn error(&mut self, code: Code, path: &[PathSegment], message: impl Into<String>) {
+        self.diag(Diagnostic::error(code, message), path, false);
     }
 
-    pub(super) fn error_hint(&mut self, path: &[PathSegment], message: impl Into<String>, hint: impl Into<String>) {
-        self.diag(Diagnostic::error(message).hint(hint), path, false);
+    pub(super) fn error_hint(
+        &mut self,
+        code: Code,
+        path: &[PathSegment],
+        message: impl Into<String>,
+        hint: impl Into<String>,
+    ) {
+        self.diag(Diagnostic::error(code, message).hint(hint), path, false);
     }
 
     /// An error about a map key (a component name, a label key, …).
-    pub(super) fn key_error(&mut self, path: &[PathSegment], message: impl Into<String>) {
-        self.diag(Diagnostic::error(message), path, true);
+    pub(super) fn key_error(&mut self, code: Code, path: &[PathSegment], message: impl Into<String>) {
+        self.diag(Diagnostic::error(code, message), path, true);
     }
 
+    /// A profile that works, but likely not as meant ([`Code::Advice`]).
     pub(super) fn warning(&mut self, path: &[PathSegment], message: impl Into<String>, hint: impl Into<String>) {
-        self.diag(Diagnostic::warning(message).hint(hint), path, false);
+        self.diag(Diagnostic::warning(Code::Advice, message).hint(hint), path, false);
     }
 
     /// Refuse a credential written as plain text in the profile, where
@@ -167,7 +175,7 @@ impl Builder<'_> {
             && credentials::is_plain_value(value)
         {
             let message = format!("{what} `{n}` looks like a credential, written as plain text");
-            (Diagnostic::error(message).hint(keep_in_secret), Redact::Whole)
+            (Diagnostic::error(Code::PlainCredential, message).hint(keep_in_secret), Redact::Whole)
         } else if credentials::has_url_password(value) {
             let hint = if matches!(place, CredentialPlace::Annotation(_)) {
                 "anyone who can read the object reads its annotations: keep credentials in a Secret".to_string()
@@ -184,7 +192,7 @@ impl Builder<'_> {
                 None => what.to_string(),
             };
             let message = format!("{subject} contains a URL with a password (`user:password@`)");
-            (Diagnostic::error(message).hint(hint), Redact::UrlPasswords)
+            (Diagnostic::error(Code::PlainCredential, message).hint(hint), Redact::UrlPasswords)
         } else if let Some(shape) = credentials::credential_shape(value) {
             let subject = match name {
                 Some(n) => format!("{what} `{n}`"),
@@ -198,7 +206,7 @@ impl Builder<'_> {
                 pass_through_env
             };
             let message = format!("{subject} holds what looks like {shape}, written as plain text");
-            (Diagnostic::error(message).hint(hint), Redact::Whole)
+            (Diagnostic::error(Code::PlainCredential, message).hint(hint), Redact::Whole)
         } else {
             return;
         };
@@ -232,6 +240,7 @@ impl Builder<'_> {
             Ok(_) => true,
             Err(why) => {
                 self.error_hint(
+                    Code::ConfigRule,
                     path,
                     format!("image `{image}`: {why}"),
                     "write it as `[registry/]repository[:tag][@sha256:digest]`, e.g. `postgres:17`",
@@ -244,7 +253,7 @@ impl Builder<'_> {
     /// Refuse a count above what the Kubernetes API keeps (an int32).
     pub(super) fn int32(&mut self, path: &[PathSegment], field: &str, value: u32) {
         if value > INT32_MAX {
-            self.error(path, format!("{field} {value} is more than Kubernetes allows ({INT32_MAX})"));
+            self.error(Code::ConfigRule, path, format!("{field} {value} is more than Kubernetes allows ({INT32_MAX})"));
         }
     }
 
@@ -257,7 +266,7 @@ impl Builder<'_> {
         rule: impl Fn(&str) -> Result<(), String>,
     ) {
         if let Err(why) = rule(value) {
-            self.error(path, format!("{what} `{value}` {why}"));
+            self.error(Code::ConfigRule, path, format!("{what} `{value}` {why}"));
         }
     }
 
@@ -267,6 +276,7 @@ impl Builder<'_> {
             && v != API_VERSION
         {
             self.error_hint(
+                Code::ConfigRule,
                 &path!["apiVersion"],
                 format!("unsupported apiVersion `{v}`"),
                 format!("this kgen reads `{API_VERSION}`"),
@@ -275,11 +285,21 @@ impl Builder<'_> {
         if let Some(k) = &p.kind
             && k != "App"
         {
-            self.error_hint(&path!["kind"], format!("unsupported kind `{k}`"), "a profile's kind is `App`");
+            self.error_hint(
+                Code::ProfileShape,
+                &path!["kind"],
+                format!("unsupported kind `{k}`"),
+                "a profile's kind is `App`",
+            );
         }
         let name = p.name.clone();
         if name.is_empty() {
-            self.error_hint(&[], "the profile has no `name`", "add `name: my-app` (lowercase letters, digits and `-`)");
+            self.error_hint(
+                Code::ProfileShape,
+                &[],
+                "the profile has no `name`",
+                "add `name: my-app` (lowercase letters, digits and `-`)",
+            );
         } else {
             self.apply_rule(&path!["name"], "app name", &name, |s| names::dns1035_label(s, 63));
         }
@@ -314,12 +334,15 @@ impl Builder<'_> {
         let expansion = p.components.len().saturating_mul(COMPONENT_COST + shared);
         if expansion > EXPANSION_BUDGET {
             self.diag(
-                Diagnostic::error(format!(
-                    "the profile would render about {expansion} entries ({} components, each with {} shared \
+                Diagnostic::error(
+                    Code::InputLimit,
+                    format!(
+                        "the profile would render about {expansion} entries ({} components, each with {} shared \
                      entries), more than the {EXPANSION_BUDGET} kgen renders",
-                    p.components.len(),
-                    COMPONENT_COST + shared
-                ))
+                        p.components.len(),
+                        COMPONENT_COST + shared
+                    ),
+                )
                 .hint("split the app into several profiles"),
                 &path!["components"],
                 true,

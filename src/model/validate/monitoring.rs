@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use indexmap::IndexMap;
 
 use super::{Builder, MetaMap};
+use crate::diagnostic::Code;
 use crate::model::names;
 use crate::model::*;
 use crate::path;
@@ -48,6 +49,7 @@ impl Builder<'_> {
             && t > i
         {
             self.error_hint(
+                Code::MonitoringRule,
                 &[&at[..], &path!["scrapeTimeout"]].concat(),
                 format!("scrapeTimeout `{timeout}` is longer than the interval `{interval}`"),
                 "Prometheus refuses a scrape timeout longer than the scrape interval",
@@ -74,6 +76,7 @@ impl Builder<'_> {
         let error_status = e.error_status.clone().unwrap_or_else(|| "5..".into());
         if error_status.is_empty() || error_status.contains(['\n', '\r', '\0']) {
             self.error_hint(
+                Code::MonitoringRule,
                 &[&at[..], &path!["errorRate", "errorStatus"]].concat(),
                 "errorStatus must be a one-line regular expression",
                 "for example `5..` or `5..|429`",
@@ -83,6 +86,7 @@ impl Builder<'_> {
         self.apply_rule(&[&at[..], &path!["latency", "metric"]].concat(), "metric name", &duration, metric_name);
         if duration.ends_with("_bucket") {
             self.error_hint(
+                Code::MonitoringRule,
                 &[&at[..], &path!["latency", "metric"]].concat(),
                 format!("metric `{duration}` names the histogram's buckets"),
                 format!("give the histogram's name, `{}`", duration.trim_end_matches("_bucket")),
@@ -118,6 +122,7 @@ impl Builder<'_> {
         let latency_quantile = l.quantile.unwrap_or(0.95);
         if !(latency_quantile > 0.0 && latency_quantile < 1.0) {
             self.error_hint(
+                Code::MonitoringRule,
                 &path!["monitoring", "alerts", "latency", "quantile"],
                 format!("quantile {latency_quantile} is not between 0 and 1"),
                 "0.95 is the 95th percentile",
@@ -127,7 +132,7 @@ impl Builder<'_> {
             let at = path!["monitoring", "alerts", key, "window"];
             let w = b.duration(&at, value, "5m");
             if parse_duration(&w) == Ok(0) {
-                b.error(&at, "a rate window must be longer than 0");
+                b.error(Code::MonitoringRule, &at, "a rate window must be longer than 0");
             }
             w
         };
@@ -188,7 +193,7 @@ impl Builder<'_> {
                         ),
                         None => (format!("threshold {t} must be more than 0"), format!("e.g. {default}")),
                     };
-                    self.error_hint(&[&at[..], &path!["threshold"]].concat(), message, hint);
+                    self.error_hint(Code::MonitoringRule, &[&at[..], &path!["threshold"]].concat(), message, hint);
                 }
                 t
             }
@@ -201,22 +206,40 @@ impl Builder<'_> {
         let labels = self.object_labels(d.labels.as_ref(), "monitoring.dashboard.labels", DASHBOARD_LABEL);
         let title = d.title.clone().unwrap_or_else(|| app.to_string());
         if title.trim().is_empty() {
-            self.error(&[&at[..], &path!["title"]].concat(), "the dashboard's title must not be empty");
+            self.error(
+                Code::MonitoringRule,
+                &[&at[..], &path!["title"]].concat(),
+                "the dashboard's title must not be empty",
+            );
         }
         if let Some(folder) = &d.folder
             && (folder.trim().is_empty() || folder.contains(['\n', '\r']))
         {
-            self.error(&[&at[..], &path!["folder"]].concat(), "the folder must be a one-line name");
+            self.error(
+                Code::MonitoringRule,
+                &[&at[..], &path!["folder"]].concat(),
+                "the folder must be a one-line name",
+            );
         }
         let mut panels = Vec::new();
         for (i, p) in d.panels.iter().enumerate() {
             let here = [&at[..], &path!["panels", i]].concat();
             if p.title.trim().is_empty() {
-                self.error_hint(&here, "a panel needs a `title`", "add `title: Requests per second`");
+                self.error_hint(
+                    Code::MonitoringRule,
+                    &here,
+                    "a panel needs a `title`",
+                    "add `title: Requests per second`",
+                );
             }
             let queries = p.expr.as_slice().to_vec();
             if queries.is_empty() {
-                self.error_hint(&here, "a panel needs a query in `expr`", "add `expr: sum(rate(my_metric[5m]))`");
+                self.error_hint(
+                    Code::MonitoringRule,
+                    &here,
+                    "a panel needs a query in `expr`",
+                    "add `expr: sum(rate(my_metric[5m]))`",
+                );
             }
             for (j, q) in queries.iter().enumerate() {
                 if q.trim().is_empty() || q.contains('\0') {
@@ -225,7 +248,7 @@ impl Builder<'_> {
                     if matches!(p.expr, profile::TextOrList::Many(_)) {
                         at.push(j.into());
                     }
-                    self.error(&at, "a query must not be empty");
+                    self.error(Code::MonitoringRule, &at, "a query must not be empty");
                 }
             }
             let legends = p.legend.as_slice();
@@ -235,6 +258,7 @@ impl Builder<'_> {
             };
             if legends.len() > 1 && legends.len() != queries.len() {
                 self.error_hint(
+                    Code::MonitoringRule,
                     &[here.as_slice(), &path!["legend"]].concat(),
                     format!("{} legends for {} queries", legends.len(), queries.len()),
                     "give one legend for every query, or a list with one per query",
@@ -244,6 +268,7 @@ impl Builder<'_> {
             let unit = p.unit.clone().unwrap_or_else(|| "short".into());
             if unit.is_empty() || !unit.bytes().all(|b| b.is_ascii_graphic()) {
                 self.error_hint(
+                    Code::MonitoringRule,
                     &[here.as_slice(), &path!["unit"]].concat(),
                     format!("`{unit}` is not a Grafana unit"),
                     "use a unit id such as `s`, `bytes`, `reqps`, `percentunit` or `short`",
@@ -273,6 +298,7 @@ impl Builder<'_> {
         let v = value.unwrap_or(default).to_string();
         if let Err(why) = parse_duration(&v) {
             self.error_hint(
+                Code::MonitoringRule,
                 at,
                 format!("`{v}` is not a Prometheus duration: {why}"),
                 "for example `30s`, `5m` or `1h30m`",
@@ -302,7 +328,11 @@ impl Builder<'_> {
             }
             let path = m.path.clone().unwrap_or_else(|| "/metrics".into());
             if !path.starts_with('/') || path.contains(char::is_whitespace) {
-                self.error(&[&at[..], &path!["path"]].concat(), format!("metrics path `{path}` must start with `/`"));
+                self.error(
+                    Code::MonitoringRule,
+                    &[&at[..], &path!["path"]].concat(),
+                    format!("metrics path `{path}` must start with `/`"),
+                );
             }
             let port = match &m.port {
                 Some(name) => match c.ports.iter().find(|p| &p.name == name) {
@@ -315,6 +345,7 @@ impl Builder<'_> {
                             format!("declared ports: {}", declared.join(", "))
                         };
                         self.error_hint(
+                            Code::MonitoringRule,
                             &[&at[..], &path!["port"]].concat(),
                             format!("metrics are served on port `{name}`, which the component does not declare"),
                             hint,
@@ -324,6 +355,7 @@ impl Builder<'_> {
                 },
                 None if explicit && c.ports.is_empty() => {
                     self.error_hint(
+                        Code::MonitoringRule,
                         &at,
                         "metrics need a port, and the component declares none",
                         "declare it under the component's `ports`",
@@ -332,6 +364,7 @@ impl Builder<'_> {
                 }
                 None if explicit && !c.ports.iter().any(Port::is_tcp) => {
                     self.error_hint(
+                        Code::MonitoringRule,
                         &at,
                         "metrics need a TCP port, and the component declares none",
                         "declare it under the component's `ports`",
@@ -342,6 +375,7 @@ impl Builder<'_> {
             };
             if let Some(p) = port.filter(|p| !p.is_tcp()) {
                 self.error_hint(
+                    Code::MonitoringRule,
                     &[&at[..], &path!["port"]].concat(),
                     format!("Prometheus scrapes over TCP, but port `{}` is {} port", p.name, p.protocol_with_article()),
                     "serve metrics on a TCP port",
@@ -358,6 +392,7 @@ impl Builder<'_> {
                     if c.service.is_none() { "the component has no Service" } else { "its Service does not expose it" };
                 let here = if m.port.is_some() { [&at[..], &path!["port"]].concat() } else { at.to_vec() };
                 self.error_hint(
+                    Code::MonitoringRule,
                     &here,
                     format!("Prometheus cannot scrape port `{}`: {why}", port.name),
                     "ServiceMonitors scrape through the Service: expose the port, or set `metrics: {enabled: false}`",

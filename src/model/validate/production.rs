@@ -2,6 +2,7 @@
 //! routing (Ingress, Gateway API, TLS issuers), NetworkPolicies and RBAC.
 
 use super::{Builder, MetaMap};
+use crate::diagnostic::Code;
 use crate::diagnostic::Diagnostic;
 use crate::model::names;
 use crate::model::*;
@@ -38,16 +39,16 @@ impl Builder<'_> {
             let here = [at, &path!["autoscaling"]].concat();
             let min = a.min.unwrap_or(2);
             let Some(max) = a.max else {
-                self.error_hint(&here, "autoscaling needs `max`", "add `max: <most replicas>`");
+                self.error_hint(Code::ProductionRule, &here, "autoscaling needs `max`", "add `max: <most replicas>`");
                 return None;
             };
             if min == 0 {
-                self.error(&[here.as_slice(), &path!["min"]].concat(), "min must be at least 1");
+                self.error(Code::ProductionRule, &[here.as_slice(), &path!["min"]].concat(), "min must be at least 1");
             }
             self.int32(&[here.as_slice(), &path!["min"]].concat(), "autoscaling min", min);
             self.int32(&[here.as_slice(), &path!["max"]].concat(), "autoscaling max", max);
             if min > max {
-                self.error_hint(
+                self.error_hint(Code::ProductionRule,
                     &[here.as_slice(), &path!["min"]].concat(),
                     format!("autoscaling min {min} is more than max {max}"),
                     "min is the fewest replicas, max the most",
@@ -55,7 +56,7 @@ impl Builder<'_> {
             }
             for (field, v) in [("cpu", a.cpu), ("memory", a.memory)] {
                 if v.is_some_and(|p| p == 0 || p > 1000) {
-                    self.error(
+                    self.error(Code::ProductionRule,
                         &[here.as_slice(), &path![field]].concat(),
                         format!("{field} is a percentage of the request, 1 to 1000"),
                     );
@@ -68,16 +69,16 @@ impl Builder<'_> {
                     && m.name.starts_with(|ch: char| ch.is_ascii_alphabetic() || ch == '_' || ch == ':')
                     && m.name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b':');
                 if !ok {
-                    self.error(
+                    self.error(Code::ProductionRule,
                         &[mat.as_slice(), &path!["name"]].concat(),
                         format!("`{}` is not a metric name", m.name),
                     );
                 }
                 if let Err(why) = quantity::parse(&m.target) {
-                    self.error(&[mat.as_slice(), &path!["target"]].concat(), why);
+                    self.error(Code::ProductionRule, &[mat.as_slice(), &path!["target"]].concat(), why);
                 }
                 if a.keda.is_some() && m.query.is_none() {
-                    self.error_hint(
+                    self.error_hint(Code::ProductionRule,
                         &mat,
                         "KEDA scales on a PromQL query",
                         "add `query:` giving the metric's total over the component's pods",
@@ -103,7 +104,7 @@ impl Builder<'_> {
             };
             let stabilization = a.scale_down_stabilization_seconds.unwrap_or(300);
             if !(0..=3600).contains(&stabilization) {
-                self.error(&[here.as_slice(), &path!["scaleDownStabilizationSeconds"]].concat(), "must be 0 to 3600");
+                self.error(Code::ProductionRule, &[here.as_slice(), &path!["scaleDownStabilizationSeconds"]].concat(), "must be 0 to 3600");
             }
             Some(Autoscaling {
                 min,
@@ -155,7 +156,12 @@ impl Builder<'_> {
         }
         let budget = match (&spec.min_available, &spec.max_unavailable) {
             (Some(_), Some(_)) => {
-                self.error_hint(&here, "give minAvailable or maxUnavailable, not both", "Kubernetes takes one of them");
+                self.error_hint(
+                    Code::ProductionRule,
+                    &here,
+                    "give minAvailable or maxUnavailable, not both",
+                    "Kubernetes takes one of them",
+                );
                 return None;
             }
             (Some(m), None) => DisruptionBudget::MinAvailable(convert(m)),
@@ -179,7 +185,7 @@ impl Builder<'_> {
             }
         };
         if blocks {
-            self.error_hint(
+            self.error_hint(Code::ProductionRule,
                 &here,
                 format!("this disruption budget lets no pod of `{key}` be evicted ({what})"),
                 "node drains and cluster upgrades would hang: allow at least one pod to be down (e.g. `maxUnavailable: 1`), or run more replicas",
@@ -199,7 +205,7 @@ impl Builder<'_> {
         let ingress = p.ingress.as_ref().filter(|i| i.enabled != Some(false)).and_then(|i| {
             let at = path!["ingress"].to_vec();
             let Some(class_name) = i.class_name.clone() else {
-                self.error_hint(
+                self.error_hint(Code::ProductionRule,
                     &at,
                     "an Ingress needs `className`",
                     "name the IngressClass of your controller (kubectl get ingressclass); kgen assumes no default class",
@@ -211,7 +217,7 @@ impl Builder<'_> {
             let tls = i.tls.as_ref().and_then(|t| {
                 let tat = path!["ingress", "tls"];
                 if i.hosts.is_empty() {
-                    self.error_hint(&tat, "TLS needs hosts", "list the hosts under `ingress.hosts`: a certificate is issued for host names");
+                    self.error_hint(Code::ProductionRule, &tat, "TLS needs hosts", "list the hosts under `ingress.hosts`: a certificate is issued for host names");
                     return None;
                 }
                 let secret_name = t.secret_name.clone().unwrap_or_else(|| format!("{}-tls", p.name));
@@ -219,13 +225,13 @@ impl Builder<'_> {
                 let room = if i.hosts.iter().any(|h| h.websocket == Some(true)) { "-ws".len() } else { 0 };
                 if let Err(why) = names::dns1123_subdomain(&secret_name, 253 - room) {
                     let here = [tat.as_slice(), &path!["secretName"]].concat();
-                    let d = Diagnostic::error(format!("Secret name `{secret_name}` {why}"));
+                    let d = Diagnostic::error(Code::ObjectName, format!("Secret name `{secret_name}` {why}"));
                     let d = if room > 0 { d.hint("WebSocket hosts use a certificate of their own, `<secretName>-ws`") } else { d };
                     self.diag(d, &here, false);
                 }
                 let chosen = [t.cluster_issuer.is_some(), t.issuer.is_some(), t.acme.is_some(), t.self_signed == Some(true)];
                 if chosen.iter().filter(|&&b| b).count() > 1 {
-                    self.error_hint(&tat, "choose one of clusterIssuer, issuer, acme and selfSigned", "each names where the certificate comes from");
+                    self.error_hint(Code::ProductionRule, &tat, "choose one of clusterIssuer, issuer, acme and selfSigned", "each names where the certificate comes from");
                 }
                 let annotation = if let Some(ci) = &t.cluster_issuer {
                     Some(("cert-manager.io/cluster-issuer", ci.clone()))
@@ -233,11 +239,11 @@ impl Builder<'_> {
                     Some(("cert-manager.io/issuer", is.clone()))
                 } else if let Some(acme) = &t.acme {
                     if !acme.email.contains('@') || acme.email.contains(char::is_whitespace) {
-                        self.error(&[tat.as_slice(), &path!["acme", "email"]].concat(), format!("`{}` is not an e-mail address", acme.email));
+                        self.error(Code::ProductionRule, &[tat.as_slice(), &path!["acme", "email"]].concat(), format!("`{}` is not an e-mail address", acme.email));
                     }
                     for (n, h) in i.hosts.iter().enumerate() {
                         if h.host.starts_with("*.") {
-                            self.error_hint(
+                            self.error_hint(Code::ProductionRule,
                                 &path!["ingress", "hosts", n, "host"],
                                 format!("Let's Encrypt issues no wildcard certificate for `{}` over HTTP-01, the challenge of `tls.acme`", h.host),
                                 "use `tls.clusterIssuer` with an issuer that solves DNS-01, or list the host names",
@@ -271,6 +277,7 @@ impl Builder<'_> {
             let at = path!["gateway"].to_vec();
             let Some(name) = g.name.clone() else {
                 self.error_hint(
+                    Code::ProductionRule,
                     &at,
                     "gateway routes need the Gateway's `name`",
                     "add `name:` (and `namespace:` when it lives elsewhere)",
@@ -302,7 +309,12 @@ impl Builder<'_> {
     ) -> Vec<RouteHost> {
         let mut out: Vec<RouteHost> = Vec::new();
         if hosts.is_empty() {
-            self.error_hint(at, "routing needs at least one host", "add `hosts: [{host: app.example.com}]`");
+            self.error_hint(
+                Code::ProductionRule,
+                at,
+                "routing needs at least one host",
+                "add `hosts: [{host: app.example.com}]`",
+            );
         }
         for (i, h) in hosts.iter().enumerate() {
             let hat = [at, &path!["hosts", i]].concat();
@@ -314,10 +326,18 @@ impl Builder<'_> {
                     Err("must be a fully qualified name such as app.example.com".into())
                 }
             }) {
-                self.error(&[hat.as_slice(), &path!["host"]].concat(), format!("host `{}` {why}", h.host));
+                self.error(
+                    Code::ProductionRule,
+                    &[hat.as_slice(), &path!["host"]].concat(),
+                    format!("host `{}` {why}", h.host),
+                );
             }
             if out.iter().any(|o| o.host == h.host) {
-                self.error(&[hat.as_slice(), &path!["host"]].concat(), format!("host `{}` is listed twice", h.host));
+                self.error(
+                    Code::ProductionRule,
+                    &[hat.as_slice(), &path!["host"]].concat(),
+                    format!("host `{}` is listed twice", h.host),
+                );
             }
             let default_path = [profile::RoutePath::default()];
             let paths: &[profile::RoutePath] = if h.paths.is_empty() { &default_path } else { &h.paths };
@@ -326,7 +346,7 @@ impl Builder<'_> {
                 let pat = if h.paths.is_empty() { hat.clone() } else { [hat.as_slice(), &path!["paths", j]].concat() };
                 let path = rp.path.clone().unwrap_or_else(|| "/".into());
                 if !path.starts_with('/') {
-                    self.error(&pat, format!("path `{path}` must start with `/`"));
+                    self.error(Code::ProductionRule, &pat, format!("path `{path}` must start with `/`"));
                 }
                 let path_type = match rp.path_type.unwrap_or(profile::PathType::Prefix) {
                     profile::PathType::Prefix => "Prefix",
@@ -345,7 +365,7 @@ impl Builder<'_> {
                 n += 1;
             }
             if !ingress && let Err(why) = names::dns1123_subdomain(&name, 253) {
-                self.error(&hat, format!("HTTPRoute name `{name}` {why}"));
+                self.error(Code::ProductionRule, &hat, format!("HTTPRoute name `{name}` {why}"));
             }
             out.push(RouteHost { name, host: h.host.clone(), websocket: h.websocket == Some(true), paths: routes });
         }
@@ -362,11 +382,16 @@ impl Builder<'_> {
     ) -> Option<Backend> {
         if let Some(s) = &rp.service {
             if rp.component.is_some() || rp.port.is_some() {
-                self.error_hint(at, "a path goes to a component or to a `service`, not both", "remove one");
+                self.error_hint(
+                    Code::ProductionRule,
+                    at,
+                    "a path goes to a component or to a `service`, not both",
+                    "remove one",
+                );
             }
             let ns = s.namespace.clone().unwrap_or_else(|| namespace.to_string());
             if ingress && ns != namespace {
-                self.error_hint(
+                self.error_hint(Code::ProductionRule,
                     &[at, &path!["service", "namespace"]].concat(),
                     format!("an Ingress cannot route to Service `{}` in namespace `{ns}`", s.name),
                     "an Ingress reaches Services in its own namespace only: route this host with `gateway` (kgen adds a ReferenceGrant), or let the stack in that namespace expose it with its own Ingress",
@@ -377,7 +402,7 @@ impl Builder<'_> {
                 names::dns1035_label(n, 63)
             });
             if s.port == 0 {
-                self.error(&[at, &path!["service", "port"]].concat(), "port 0 is not allowed");
+                self.error(Code::ProductionRule, &[at, &path!["service", "port"]].concat(), "port 0 is not allowed");
             }
             return Some(Backend::External { name: s.name.clone(), namespace: ns, port: s.port });
         }
@@ -387,6 +412,7 @@ impl Builder<'_> {
                 Some(c) if c.service.is_some() => c,
                 Some(_) => {
                     self.error_hint(
+                        Code::ProductionRule,
                         &[at, &path!["component"]].concat(),
                         format!("component `{k}` has no Service to route to"),
                         "give it `ports`",
@@ -395,6 +421,7 @@ impl Builder<'_> {
                 }
                 None => {
                     self.error(
+                        Code::ProductionRule,
                         &[at, &path!["component"]].concat(),
                         format!("route to component `{k}`, which the profile does not define"),
                     );
@@ -404,7 +431,12 @@ impl Builder<'_> {
             None => match with_service.first() {
                 Some(c) => c,
                 None => {
-                    self.error_hint(at, "nothing to route to: no component has a Service", "give a component `ports`");
+                    self.error_hint(
+                        Code::ProductionRule,
+                        at,
+                        "nothing to route to: no component has a Service",
+                        "give a component `ports`",
+                    );
                     return None;
                 }
             },
@@ -416,6 +448,7 @@ impl Builder<'_> {
                 None => {
                     let names: Vec<String> = exposed.iter().map(|p| format!("`{}`", p.name)).collect();
                     self.error_hint(
+                        Code::ProductionRule,
                         &[at, &path!["port"]].concat(),
                         format!("component `{}` exposes no port `{name}`", component.key),
                         format!("its Service ports: {}", names.join(", ")),
@@ -427,6 +460,7 @@ impl Builder<'_> {
                 Some(p) => *p,
                 None => {
                     self.error_hint(
+                        Code::ProductionRule,
                         at,
                         format!("component `{}` exposes no TCP port to route HTTP to", component.key),
                         "declare a TCP port under its `ports`",
@@ -437,6 +471,7 @@ impl Builder<'_> {
         };
         if !port.is_tcp() {
             self.error_hint(
+                Code::ProductionRule,
                 &[at, &path!["port"]].concat(),
                 format!("HTTP is routed over TCP, but port `{}` is {} port", port.name, port.protocol_with_article()),
                 "route to a TCP port: Ingresses and HTTPRoutes carry HTTP only",
@@ -526,6 +561,7 @@ impl Builder<'_> {
         let default_deny = n.default_deny.unwrap_or(false);
         if default_deny && !namespace_created {
             self.error_hint(
+                Code::ProductionRule,
                 &path!["networkPolicy", "defaultDeny"],
                 "a namespace-wide default deny is only made in a namespace kgen creates",
                 "in a shared namespace it would cut off other apps; kgen's policies already isolate this app's pods",
@@ -537,6 +573,7 @@ impl Builder<'_> {
                 Some((_, ns)) => Some(ns.to_string()),
                 None => {
                     self.error_hint(
+                        Code::ProductionRule,
                         &at,
                         format!("which namespace does the `{}` ingress controller run in?", i.class_name),
                         "set `networkPolicy.ingressNamespace` so that its traffic is allowed in",
@@ -560,11 +597,11 @@ impl Builder<'_> {
             }
             for c in &peer.components {
                 if !self.loaded.profile.components.contains_key(c) {
-                    self.error(&pat, format!("component `{c}` is not defined"));
+                    self.error(Code::ProductionRule, &pat, format!("component `{c}` is not defined"));
                 }
             }
             if peer.ports.contains(&0) {
-                self.error(&pat, "port 0 is not allowed");
+                self.error(Code::ProductionRule, &pat, "port 0 is not allowed");
             }
             // Each port must be one that a component it lets in listens on.
             let components = &self.loaded.profile.components;
@@ -583,6 +620,7 @@ impl Builder<'_> {
                         format!("their ports: {}", crate::diagnostic::short_list(declared.iter().map(String::as_str)))
                     };
                     self.error_hint(
+                        Code::ProductionRule,
                         &[pat.as_slice(), &path!["ports", j]].concat(),
                         format!("port {port} is not a port of the components this rule lets traffic in to"),
                         hint,
@@ -605,6 +643,7 @@ impl Builder<'_> {
             for cidr in std::iter::once(&e.cidr).chain(&e.except) {
                 if !is_cidr(cidr) {
                     self.error_hint(
+                        Code::ProductionRule,
                         &eat,
                         format!("`{cidr}` is not an address range"),
                         "write it as an IP range such as 10.0.0.0/8 or 0.0.0.0/0",
@@ -612,13 +651,14 @@ impl Builder<'_> {
                 }
             }
             if e.ports.contains(&0) {
-                self.error(&eat, "port 0 is not allowed");
+                self.error(Code::ProductionRule, &eat, "port 0 is not allowed");
             }
             egress.push(Egress { cidr: e.cidr.clone(), except: e.except.clone(), ports: e.ports.clone() });
         }
         let api_server_cidr = n.api_server_cidr.clone().unwrap_or_else(|| "0.0.0.0/0".into());
         if !is_cidr(&api_server_cidr) {
             self.error(
+                Code::ProductionRule,
                 &path!["networkPolicy", "apiServerCidr"],
                 format!("`{api_server_cidr}` is not an address range"),
             );
@@ -629,26 +669,28 @@ impl Builder<'_> {
     pub(super) fn rbac(&mut self) -> Vec<RbacRule> {
         let Some(r) = &self.loaded.profile.rbac else { return Vec::new() };
         if r.rules.is_empty() {
-            self.error_hint(&path!["rbac"], "`rbac` has no rules", "add rules, or remove `rbac`");
+            self.error_hint(Code::ProductionRule, &path!["rbac"], "`rbac` has no rules", "add rules, or remove `rbac`");
         }
         let mut out = Vec::new();
         for (i, rule) in r.rules.iter().enumerate() {
             let at = path!["rbac", "rules", i];
             if rule.api_groups.is_empty() {
                 self.error_hint(
+                    Code::ProductionRule,
                     &at,
                     "a rule needs `apiGroups`",
                     "use [\"\"] for the core group (configmaps, pods, secrets)",
                 );
             }
             if rule.resources.is_empty() || rule.verbs.is_empty() {
-                self.error(&at, "a rule needs `resources` and `verbs`");
+                self.error(Code::ProductionRule, &at, "a rule needs `resources` and `verbs`");
             }
             for (field, values) in
                 [("apiGroups", &rule.api_groups), ("resources", &rule.resources), ("verbs", &rule.verbs)]
             {
                 if values.iter().any(|v| v == "*") {
                     self.error_hint(
+                        Code::ProductionRule,
                         &[at.as_slice(), &path![field]].concat(),
                         format!("`*` in {field} grants more than the app needs"),
                         "list exactly what the app uses (least privilege)",
@@ -658,6 +700,7 @@ impl Builder<'_> {
             for v in &rule.verbs {
                 if v != "*" && !VERBS.contains(&v.as_str()) {
                     self.error_hint(
+                        Code::ProductionRule,
                         &[at.as_slice(), &path!["verbs"]].concat(),
                         format!("unknown verb `{v}`"),
                         format!("use {}", VERBS.join(", ")),

@@ -1,0 +1,179 @@
+//! Diagnostics as data (`--message-format json|github`) and the exit
+//! status of each command.
+
+use crate::corpus::{corpus_dir, run_case_with, static_cases};
+use crate::support::{kgen, repo, scratch};
+
+/// Values the corpus writes as credentials: never in any output that
+/// does not show them for people too.
+const SECRETS: &[&str] = &["hunter2", "s3cret", "AKIAIOSFODNN7EXAMPLE", "dDBrZW4", ":pw@"];
+
+fn documented_codes() -> String {
+    std::fs::read_to_string(repo().join("docs/diagnostics.md")).unwrap()
+}
+
+/// Every corpus case as JSON: one object a line, each with a documented
+/// code, and a location wherever the human form has one; the same exit
+/// status, nothing on stdout, and no credential.
+#[test]
+fn corpus_cases_as_json_lines() {
+    let docs = documented_codes();
+    let mut failures = Vec::new();
+    for case in static_cases() {
+        let human = std::fs::read_to_string(corpus_dir().join(format!("{}.stderr", case.name))).unwrap();
+        let (code, stdout, stderr) = run_case_with(&case, &corpus_dir(), &["--message-format", "json"]);
+        let mut problems = Vec::new();
+        if code != Some(1) {
+            problems.push(format!("exit status {code:?}"));
+        }
+        if !stdout.is_empty() && case.args.first().is_none_or(|a| a != "check") {
+            problems.push("stdout is not empty".into());
+        }
+        let mut located = false;
+        let mut errors = 0;
+        for line in stderr.lines() {
+            let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
+                problems.push(format!("not JSON: {line}"));
+                continue;
+            };
+            let c = v["code"].as_str().unwrap_or_default();
+            if !docs.contains(&format!("| `{c}` |")) {
+                problems.push(format!("undocumented code `{c}`"));
+            }
+            for field in ["message", "severity"] {
+                if !v[field].is_string() {
+                    problems.push(format!("no {field}: {line}"));
+                }
+            }
+            errors += usize::from(v["severity"] == "error");
+            located |= v["file"].is_string() && v["line"].as_u64().is_some_and(|l| l >= 1) && v["column"].is_u64();
+        }
+        if errors == 0 {
+            problems.push("no error".into());
+        }
+        if human.contains(" --> ") && !located {
+            problems.push("the human form is located, the JSON is not".into());
+        }
+        for secret in SECRETS.iter().filter(|s| !human.contains(*s)) {
+            if stderr.contains(secret) {
+                problems.push(format!("shows `{secret}`"));
+            }
+        }
+        if !problems.is_empty() {
+            failures.push(format!("{}: {}\n{stderr}", case.name, problems.join("; ")));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// GitHub annotations: one workflow command a line, titled with the code,
+/// located like the human form, and no credential.
+#[test]
+fn corpus_cases_as_github_annotations() {
+    let mut failures = Vec::new();
+    for case in static_cases() {
+        let human = std::fs::read_to_string(corpus_dir().join(format!("{}.stderr", case.name))).unwrap();
+        let (code, _, stderr) = run_case_with(&case, &corpus_dir(), &["--message-format", "github"]);
+        let mut problems = Vec::new();
+        if code != Some(1) {
+            problems.push(format!("exit status {code:?}"));
+        }
+        for line in stderr.lines() {
+            // `::error PROPERTIES::MESSAGE`: the title (the only
+            // property with a space) last, the code in it.
+            let rest = line.strip_prefix("::error ").or_else(|| line.strip_prefix("::warning "));
+            let shaped = rest.and_then(|r| r.split_once("::")).is_some_and(|(props, message)| {
+                let (before, code) = props.split_once("title=kgen ").unwrap_or((" ", ""));
+                !before.contains(' ')
+                    && code.len() == 5
+                    && code.starts_with('K')
+                    && code[1..].bytes().all(|b| b.is_ascii_digit())
+                    && !message.is_empty()
+            });
+            if !shaped {
+                problems.push(format!("not a workflow command: {line}"));
+            }
+        }
+        if human.contains(" --> ") && !stderr.contains("file=") {
+            problems.push("not located".into());
+        }
+        if human.contains(" --> ") && !(stderr.contains(",line=") && stderr.contains(",col=")) {
+            problems.push("no line and column".into());
+        }
+        for secret in SECRETS.iter().filter(|s| !human.contains(*s)) {
+            if stderr.contains(secret) {
+                problems.push(format!("shows `{secret}`"));
+            }
+        }
+        if !problems.is_empty() {
+            failures.push(format!("{}: {}\n{stderr}", case.name, problems.join("; ")));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn one_json_diagnostic_in_full() {
+    let dir = scratch("diagnostics-json");
+    std::fs::write(dir.join("kgen.yaml"), "name: shop\nimage: shop:1.0\nreplicas: three\n").unwrap();
+    let out = kgen().args(["check", "--message-format", "json", "kgen.yaml"]).current_dir(&dir).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let lines: Vec<serde_json::Value> = stderr.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    let d = &lines[0];
+    assert_eq!(d["code"], "K0201", "{d}");
+    assert_eq!(d["severity"], "error");
+    assert_eq!((d["file"].as_str(), d["line"].as_u64(), d["column"].as_u64()), (Some("kgen.yaml"), Some(3), Some(11)));
+    assert_eq!(d["path"], "replicas");
+    assert!(d["hints"].is_array() && d["notes"].is_array(), "{d}");
+    // stdout (the data) is the same as for people.
+    let human = kgen().args(["check", "kgen.yaml"]).current_dir(&dir).output().unwrap();
+    assert_eq!(out.stdout, human.stdout);
+    // GitHub: the annotation names the file, line and column.
+    let out = kgen().args(["check", "--message-format", "github", "kgen.yaml"]).current_dir(&dir).output().unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.starts_with("::error file=kgen.yaml,line=3,col=11,endLine=3,endColumn=16,title=kgen K0201::"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}
+
+/// The exit status of each command, as docs/commands.md tables them.
+#[test]
+fn exit_statuses_per_command() {
+    let dir = scratch("diagnostics-exit");
+    std::fs::write(dir.join("good.yaml"), "name: shop\nimage: shop:1.0\nenvironments:\n  prod: {replicas: 3}\n")
+        .unwrap();
+    std::fs::write(dir.join("bad.yaml"), "name: shop\nimage: shop:1.0\nreplicas: three\n").unwrap();
+    let status = |args: &[&str]| kgen().args(args).current_dir(&dir).output().unwrap().status.code();
+    let cases: &[(&[&str], i32)] = &[
+        (&["render", "good.yaml"], 0),
+        (&["render", "bad.yaml"], 1),
+        (&["render", "good.yaml", "--kube-version", "one"], 2),
+        (&["render", "good.yaml", "--show-only", "nonsense"], 2),
+        (&["render", "--no-such-flag"], 2),
+        (&["check", "good.yaml"], 0),
+        (&["check", "bad.yaml"], 1),
+        (&["check", "good.yaml", "--kube-version", "one"], 2),
+        (&["diff", "good.yaml", "--to-env", "prod", "--stat"], 1),
+        (&["diff", "good.yaml", "--env", "prod", "--to-env", "prod"], 0),
+        (&["diff", "bad.yaml", "--to-env", "prod"], 2),
+        (&["bootstrap", "kind", "bad.yaml"], 1),
+        (&["bootstrap", "kind", "good.yaml", "--kube-version", "one"], 2),
+        (&["init", "good.yaml"], 1),
+        (&["init", "-", "--name", "Not_A_Name"], 2),
+        (&["man", "no-such-command"], 2),
+    ];
+    for (args, want) in cases {
+        for format in ["human", "json"] {
+            let mut all = args.to_vec();
+            all.extend(["--message-format", format]);
+            if args.contains(&"--no-such-flag") {
+                all.truncate(args.len());
+            }
+            assert_eq!(status(&all), Some(*want), "kgen {}", all.join(" "));
+        }
+    }
+}
