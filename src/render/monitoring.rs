@@ -292,17 +292,42 @@ impl Monitored {
 /// The alerting rules that apply to what the app runs.
 fn rules(app: &App, m: &Monitoring, a: &Alerts, t: &Monitored) -> Vec<Rule> {
     let ns = &app.namespace_in_text();
-    let prefix = camel_case(&app.name);
+    let r = RuleMaker { app, ns, prefix: camel_case(&app.name) };
     let mut rules = Vec::new();
-    let rule = |name: &str, alert: &Alert, expr: String, summary: String, description: String| Rule {
-        alert: Some(format!("{prefix}{name}")),
-        expr,
-        for_: Some(alert.for_.clone()),
-        labels: BTreeMap::from([("severity".to_string(), alert.severity.to_string())]),
-        annotations: BTreeMap::from([("summary".to_string(), summary), ("description".to_string(), description)]),
-        ..Default::default()
-    };
+    down_rules(&r, a, t, &mut rules);
+    database_down_rules(&r, m, a, &mut rules);
+    wal_archive_rules(&r, m, a, &mut rules);
+    backup_rules(&r, a, &mut rules);
+    http_rules(&r, m, a, t, &mut rules);
+    resource_rules(&r, a, t, &mut rules);
+    volume_rules(&r, a, t, &mut rules);
+    rules
+}
 
+/// What every alert rule of the app shares: its namespace as PromQL
+/// text, and the prefix of its alert names.
+struct RuleMaker<'a> {
+    app: &'a App,
+    ns: &'a str,
+    prefix: String,
+}
+
+impl RuleMaker<'_> {
+    fn rule(&self, name: &str, alert: &Alert, expr: String, summary: String, description: String) -> Rule {
+        Rule {
+            alert: Some(format!("{}{name}", self.prefix)),
+            expr,
+            for_: Some(alert.for_.clone()),
+            labels: BTreeMap::from([("severity".to_string(), alert.severity.to_string())]),
+            annotations: BTreeMap::from([("summary".to_string(), summary), ("description".to_string(), description)]),
+            ..Default::default()
+        }
+    }
+}
+
+/// `…Down`: each component with no pod up (its metrics targets when scraped).
+fn down_rules(r: &RuleMaker, a: &Alerts, t: &Monitored, rules: &mut Vec<Rule>) {
+    let (app, ns) = (r.app, r.ns);
     if let Some(alert) = &a.app_down {
         for c in &app.components {
             let scraped = t.scraped.iter().find(|(k, _)| *k == c.key);
@@ -328,12 +353,16 @@ fn rules(app: &App, m: &Monitoring, a: &Alerts, t: &Monitored) -> Vec<Rule> {
                     format!("No pod of {ns}/{workload} has been available for {}.", alert.for_),
                 )
             };
-            let mut r = rule("Down", alert, expr, format!("{workload} is down"), how);
+            let mut r = r.rule("Down", alert, expr, format!("{workload} is down"), how);
             r.labels.insert("component".into(), c.key.clone());
             rules.push(r);
         }
     }
+}
 
+/// `…DatabaseDown`: each database kgen runs, by its exporter or operator when scraped.
+fn database_down_rules(r: &RuleMaker, m: &Monitoring, a: &Alerts, rules: &mut Vec<Rule>) {
+    let (app, ns) = (r.app, r.ns);
     if let Some(alert) = &a.database_down {
         for db in &app.databases {
             let (name, expr, how) = match &db.kind {
@@ -384,12 +413,16 @@ fn rules(app: &App, m: &Monitoring, a: &Alerts, t: &Monitored) -> Vec<Rule> {
                 }
                 DatabaseKind::Sqlite(_) | DatabaseKind::Managed(_) => continue,
             };
-            let mut r = rule("DatabaseDown", alert, expr, format!("database {name} is down"), how);
+            let mut r = r.rule("DatabaseDown", alert, expr, format!("database {name} is down"), how);
             r.labels.insert("database".into(), name);
             rules.push(r);
         }
     }
+}
 
+/// `…WalArchiveFailing`: failed WAL archiving, from the exporter.
+fn wal_archive_rules(r: &RuleMaker, m: &Monitoring, a: &Alerts, rules: &mut Vec<Rule>) {
+    let (app, ns) = (r.app, r.ns);
     if let Some(alert) = &a.wal_archive
         && m.scrape.is_some()
     {
@@ -401,7 +434,7 @@ fn rules(app: &App, m: &Monitoring, a: &Alerts, t: &Monitored) -> Vec<Rule> {
             let job = app.name_in_text("Service", &p.name);
             let name = app.name_in_text("StatefulSet", &p.name);
             let failed = format!("pg_stat_archiver_failed_count{{namespace=\"{ns}\", job=\"{job}\"}}");
-            let mut r = rule(
+            let mut r = r.rule(
                 "WalArchiveFailing",
                 alert,
                 format!("max by (namespace, job) (increase({failed}[10m])) > 0"),
@@ -414,7 +447,11 @@ fn rules(app: &App, m: &Monitoring, a: &Alerts, t: &Monitored) -> Vec<Rule> {
             rules.push(r);
         }
     }
+}
 
+/// `…BackupFailed` and `…BackupOverdue`: each backup CronJob.
+fn backup_rules(r: &RuleMaker, a: &Alerts, rules: &mut Vec<Rule>) {
+    let (app, ns) = (r.app, r.ns);
     if let Some(alert) = &a.backup {
         for b in app.databases.iter().filter_map(|db| match &db.kind {
             DatabaseKind::Sqlite(s) => s.backup.as_ref(),
@@ -426,7 +463,7 @@ fn rules(app: &App, m: &Monitoring, a: &Alerts, t: &Monitored) -> Vec<Rule> {
             // A Job of the CronJob is `<name>-<minutes since the epoch>`; a
             // failed one is kept (failedJobsHistoryLimit) until its TTL.
             let jobs = format!("namespace=\"{ns}\", job_name=~\"{}-[0-9]+\"", regex_literal(&name));
-            let mut failed = rule(
+            let mut failed = r.rule(
                 "BackupFailed",
                 alert,
                 format!("max by (namespace, job_name) (kube_job_status_failed{{{jobs}}}) > 0"),
@@ -441,7 +478,7 @@ fn rules(app: &App, m: &Monitoring, a: &Alerts, t: &Monitored) -> Vec<Rule> {
             // run's deadline and the hour a late start is allowed; a CronJob
             // that never succeeded counts from its creation.
             let overdue = b.longest_gap_seconds + b.active_deadline_seconds.unsigned_abs() + 3600;
-            let mut stale = rule(
+            let mut stale = r.rule(
                 "BackupOverdue",
                 alert,
                 format!(
@@ -457,7 +494,11 @@ fn rules(app: &App, m: &Monitoring, a: &Alerts, t: &Monitored) -> Vec<Rule> {
             rules.push(stale);
         }
     }
+}
 
+/// `…HighErrorRate` and `…HighLatency`: each scraped component's HTTP metrics.
+fn http_rules(r: &RuleMaker, m: &Monitoring, a: &Alerts, t: &Monitored, rules: &mut Vec<Rule>) {
+    let ns = r.ns;
     let requests = &m.http.requests;
     if let Some(alert) = &a.error_rate {
         let status = &m.http.status_label;
@@ -465,7 +506,7 @@ fn rules(app: &App, m: &Monitoring, a: &Alerts, t: &Monitored) -> Vec<Rule> {
         let window = &a.error_rate_window;
         for (key, job) in &t.scraped {
             let sel = format!("namespace=\"{ns}\", job=\"{job}\"");
-            let mut r = rule(
+            let mut r = r.rule(
                 "HighErrorRate",
                 alert,
                 format!(
@@ -487,7 +528,7 @@ fn rules(app: &App, m: &Monitoring, a: &Alerts, t: &Monitored) -> Vec<Rule> {
         let q = a.latency_quantile;
         let window = &a.latency_window;
         for (key, job) in &t.scraped {
-            let mut r = rule(
+            let mut r = r.rule(
                 "HighLatency",
                 alert,
                 format!(
@@ -505,6 +546,11 @@ fn rules(app: &App, m: &Monitoring, a: &Alerts, t: &Monitored) -> Vec<Rule> {
             rules.push(r);
         }
     }
+}
+
+/// `…HighCpu` and `…HighMemory`: containers near their limits.
+fn resource_rules(r: &RuleMaker, a: &Alerts, t: &Monitored, rules: &mut Vec<Rule>) {
+    let ns = r.ns;
     for (alert, name, resource, usage, what) in [
         (
             &a.cpu,
@@ -527,7 +573,7 @@ fn rules(app: &App, m: &Monitoring, a: &Alerts, t: &Monitored) -> Vec<Rule> {
         let Some(pods) = pods else { continue };
         let sel = format!("namespace=\"{ns}\", pod=~\"{pods}\"");
         let usage = usage.replace("SEL", &sel);
-        rules.push(rule(
+        rules.push(r.rule(
             name,
             alert,
             format!(
@@ -541,11 +587,16 @@ fn rules(app: &App, m: &Monitoring, a: &Alerts, t: &Monitored) -> Vec<Rule> {
             ),
         ));
     }
+}
+
+/// `…VolumeFillingUp`: the app's claims.
+fn volume_rules(r: &RuleMaker, a: &Alerts, t: &Monitored, rules: &mut Vec<Rule>) {
+    let ns = r.ns;
     if let Some(alert) = &a.pvc_usage
         && !t.claims.is_empty()
     {
         let sel = format!("namespace=\"{ns}\", persistentvolumeclaim=~\"{}\"", t.claims.join("|"));
-        rules.push(rule(
+        rules.push(r.rule(
             "VolumeFillingUp",
             alert,
             format!(
@@ -559,7 +610,6 @@ fn rules(app: &App, m: &Monitoring, a: &Alerts, t: &Monitored) -> Vec<Rule> {
             ),
         ));
     }
-    rules
 }
 
 /// The dashboard ConfigMap: one JSON file, labelled for Grafana's sidecar.
