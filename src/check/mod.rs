@@ -121,35 +121,7 @@ pub fn check(objects: &[Object], external: &External, policy: &Policy) -> Vec<Di
             claims_come_first(&bundle, o, &mut out);
         }
         match o {
-            Object::Service(s) => {
-                let spec = s.spec.as_ref();
-                if let Some(selector) = spec.and_then(|s| s.selector.as_ref()).filter(|s| !s.is_empty()) {
-                    let selected = bundle.pods_matching(o.namespace(), &|l| map_selects(selector, l));
-                    if selected.is_empty() {
-                        out.push(
-                            Diagnostic::error(Code::Selector, format!("{} selects no pods in the bundle", describe(o)))
-                                .hint(format!("its selector is {}", show_labels(selector))),
-                        );
-                    }
-                    for port in spec.and_then(|s| s.ports.as_ref()).into_iter().flatten() {
-                        if let Some(IntOrString::String(target)) = &port.target_port
-                            && !selected.is_empty()
-                            && !selected.iter().any(|p| declares_port(p.spec, target))
-                        {
-                            out.push(
-                                Diagnostic::error(
-                                    Code::PortReference,
-                                    format!(
-                                        "{} targets port `{target}`, which no container of its pods declares",
-                                        describe(o)
-                                    ),
-                                )
-                                .hint(port_hint(&selected)),
-                            );
-                        }
-                    }
-                }
-            }
+            Object::Service(s) => service_problems(&bundle, o, s, &mut out),
             Object::HorizontalPodAutoscaler(h) => {
                 if let Some(t) = h.spec.as_ref().map(|s| &s.scale_target_ref)
                     && !bundle.has(&t.kind, o.namespace(), &t.name)
@@ -185,87 +157,145 @@ pub fn check(objects: &[Object], external: &External, policy: &Policy) -> Vec<Di
                     ));
                 }
             }
-            Object::Ingress(i) => {
-                let spec = i.spec.as_ref();
-                let rules = spec.and_then(|s| s.rules.as_ref()).into_iter().flatten();
-                let backends = rules
-                    .filter_map(|r| r.http.as_ref())
-                    .flat_map(|h| h.paths.iter().map(|p| &p.backend))
-                    .chain(spec.and_then(|s| s.default_backend.as_ref()));
-                for backend in backends {
-                    let Some(svc) = &backend.service else { continue };
-                    let Some(Object::Service(target)) = bundle.get("Service", o.namespace(), &svc.name) else {
-                        out.push(Diagnostic::error(
-                            Code::MissingReference,
-                            format!("{} routes to Service `{}`, which is not in the bundle", describe(o), svc.name),
-                        ));
-                        continue;
-                    };
-                    if let Some(port) = svc.port.as_ref().and_then(|p| p.name.as_ref()) {
-                        let ports = target.spec.as_ref().and_then(|s| s.ports.as_ref());
-                        if !ports.into_iter().flatten().any(|p| p.name.as_ref() == Some(port)) {
-                            out.push(Diagnostic::error(
-                                Code::PortReference,
-                                format!(
-                                    "{} routes to port `{port}` of Service `{}`, which has no such port",
-                                    describe(o),
-                                    svc.name
-                                ),
-                            ));
-                        }
-                    }
-                }
-            }
-            // A monitor of its own namespace must find a Service there that
-            // names every port it scrapes.
+            Object::Ingress(i) => ingress_problems(&bundle, o, i, &mut out),
             Object::ServiceMonitor(m) if m.spec.namespace_selector.is_none() => {
-                let services: Vec<&k8s_openapi::api::core::v1::Service> = bundle
-                    .objects
-                    .values()
-                    .filter_map(|s| match s {
-                        Object::Service(svc) if s.namespace() == o.namespace() => Some(&**svc),
-                        _ => None,
-                    })
-                    .filter(|svc| selects(&m.spec.selector, svc.metadata.labels.as_ref().unwrap_or(&NO_LABELS)))
-                    .collect();
-                if services.is_empty() {
-                    let shown = m.spec.selector.match_labels.as_ref().map(show_labels).unwrap_or_default();
-                    out.push(
-                        Diagnostic::error(Code::Selector, format!("{} selects no Service in the bundle", describe(o)))
-                            .hint(format!("its selector is {shown}")),
-                    );
-                }
-                for port in m.spec.endpoints.iter().filter_map(|e| e.port.as_ref()) {
-                    let named = |svc: &&k8s_openapi::api::core::v1::Service| {
-                        let ports = svc.spec.as_ref().and_then(|s| s.ports.as_ref());
-                        ports.into_iter().flatten().any(|p| p.name.as_ref() == Some(port))
-                    };
-                    if !services.is_empty() && !services.iter().any(named) {
-                        out.push(Diagnostic::error(
-                            Code::PortReference,
-                            format!("{} scrapes port `{port}`, which no Service it selects names", describe(o)),
-                        ));
-                    }
-                }
+                service_monitor_problems(&bundle, o, m, &mut out)
             }
-            Object::RoleBinding(rb) => {
-                if rb.role_ref.kind == "Role" && !bundle.has("Role", o.namespace(), &rb.role_ref.name) {
-                    out.push(Diagnostic::error(
-                        Code::MissingReference,
-                        format!("{} binds Role `{}`, which is not in the bundle", describe(o), rb.role_ref.name),
-                    ));
-                }
-                for s in rb.subjects.iter().flatten().filter(|s| s.kind == "ServiceAccount") {
-                    let ns = s.namespace.as_deref().or(o.namespace());
-                    if ns == o.namespace() && !bundle.service_account(ns, &s.name) {
-                        out.push(missing(o, "ServiceAccount", &s.name, "binds"));
-                    }
-                }
-            }
+            Object::RoleBinding(rb) => role_binding_problems(&bundle, o, rb, &mut out),
             _ => {}
         }
     }
     out
+}
+
+/// A Service selects pods of the bundle, and the ports it targets by name are theirs.
+fn service_problems(
+    bundle: &BundleIndex,
+    o: &Object,
+    s: &k8s_openapi::api::core::v1::Service,
+    out: &mut Vec<Diagnostic>,
+) {
+    let spec = s.spec.as_ref();
+    if let Some(selector) = spec.and_then(|s| s.selector.as_ref()).filter(|s| !s.is_empty()) {
+        let selected = bundle.pods_matching(o.namespace(), &|l| map_selects(selector, l));
+        if selected.is_empty() {
+            out.push(
+                Diagnostic::error(Code::Selector, format!("{} selects no pods in the bundle", describe(o)))
+                    .hint(format!("its selector is {}", show_labels(selector))),
+            );
+        }
+        for port in spec.and_then(|s| s.ports.as_ref()).into_iter().flatten() {
+            if let Some(IntOrString::String(target)) = &port.target_port
+                && !selected.is_empty()
+                && !selected.iter().any(|p| declares_port(p.spec, target))
+            {
+                out.push(
+                    Diagnostic::error(
+                        Code::PortReference,
+                        format!("{} targets port `{target}`, which no container of its pods declares", describe(o)),
+                    )
+                    .hint(port_hint(&selected)),
+                );
+            }
+        }
+    }
+}
+
+/// An Ingress routes to Services of the bundle, on ports they name.
+fn ingress_problems(
+    bundle: &BundleIndex,
+    o: &Object,
+    i: &k8s_openapi::api::networking::v1::Ingress,
+    out: &mut Vec<Diagnostic>,
+) {
+    let spec = i.spec.as_ref();
+    let rules = spec.and_then(|s| s.rules.as_ref()).into_iter().flatten();
+    let backends = rules
+        .filter_map(|r| r.http.as_ref())
+        .flat_map(|h| h.paths.iter().map(|p| &p.backend))
+        .chain(spec.and_then(|s| s.default_backend.as_ref()));
+    for backend in backends {
+        let Some(svc) = &backend.service else { continue };
+        let Some(Object::Service(target)) = bundle.get("Service", o.namespace(), &svc.name) else {
+            out.push(Diagnostic::error(
+                Code::MissingReference,
+                format!("{} routes to Service `{}`, which is not in the bundle", describe(o), svc.name),
+            ));
+            continue;
+        };
+        if let Some(port) = svc.port.as_ref().and_then(|p| p.name.as_ref()) {
+            let ports = target.spec.as_ref().and_then(|s| s.ports.as_ref());
+            if !ports.into_iter().flatten().any(|p| p.name.as_ref() == Some(port)) {
+                out.push(Diagnostic::error(
+                    Code::PortReference,
+                    format!(
+                        "{} routes to port `{port}` of Service `{}`, which has no such port",
+                        describe(o),
+                        svc.name
+                    ),
+                ));
+            }
+        }
+    }
+}
+
+/// A monitor of its own namespace must find a Service there that names
+/// every port it scrapes.
+fn service_monitor_problems(
+    bundle: &BundleIndex,
+    o: &Object,
+    m: &crate::crd::prometheus::ServiceMonitor,
+    out: &mut Vec<Diagnostic>,
+) {
+    let services: Vec<&k8s_openapi::api::core::v1::Service> = bundle
+        .objects
+        .values()
+        .filter_map(|s| match s {
+            Object::Service(svc) if s.namespace() == o.namespace() => Some(&**svc),
+            _ => None,
+        })
+        .filter(|svc| selects(&m.spec.selector, svc.metadata.labels.as_ref().unwrap_or(&NO_LABELS)))
+        .collect();
+    if services.is_empty() {
+        let shown = m.spec.selector.match_labels.as_ref().map(show_labels).unwrap_or_default();
+        out.push(
+            Diagnostic::error(Code::Selector, format!("{} selects no Service in the bundle", describe(o)))
+                .hint(format!("its selector is {shown}")),
+        );
+    }
+    for port in m.spec.endpoints.iter().filter_map(|e| e.port.as_ref()) {
+        let named = |svc: &&k8s_openapi::api::core::v1::Service| {
+            let ports = svc.spec.as_ref().and_then(|s| s.ports.as_ref());
+            ports.into_iter().flatten().any(|p| p.name.as_ref() == Some(port))
+        };
+        if !services.is_empty() && !services.iter().any(named) {
+            out.push(Diagnostic::error(
+                Code::PortReference,
+                format!("{} scrapes port `{port}`, which no Service it selects names", describe(o)),
+            ));
+        }
+    }
+}
+
+/// A RoleBinding binds a Role and ServiceAccounts of the bundle.
+fn role_binding_problems(
+    bundle: &BundleIndex,
+    o: &Object,
+    rb: &k8s_openapi::api::rbac::v1::RoleBinding,
+    out: &mut Vec<Diagnostic>,
+) {
+    if rb.role_ref.kind == "Role" && !bundle.has("Role", o.namespace(), &rb.role_ref.name) {
+        out.push(Diagnostic::error(
+            Code::MissingReference,
+            format!("{} binds Role `{}`, which is not in the bundle", describe(o), rb.role_ref.name),
+        ));
+    }
+    for s in rb.subjects.iter().flatten().filter(|s| s.kind == "ServiceAccount") {
+        let ns = s.namespace.as_deref().or(o.namespace());
+        if ns == o.namespace() && !bundle.service_account(ns, &s.name) {
+            out.push(missing(o, "ServiceAccount", &s.name, "binds"));
+        }
+    }
 }
 
 /// `Kind/namespace/name` without the kind's API group; objects are unique
