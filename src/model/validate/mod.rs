@@ -271,6 +271,55 @@ impl Builder<'_> {
     }
 
     fn app(&mut self, inputs: &Inputs) -> App {
+        let (name, instance, part_of) = self.identity();
+        let p = &self.loaded.profile;
+        let namespace = self.namespace(&name);
+        let labels = self.metadata_map(&p.labels, "labels", MetaMap::Labels);
+        let annotations = self.metadata_map(&p.annotations, "annotations", MetaMap::Annotations);
+        for (i, s) in p.image_pull_secrets.iter().enumerate() {
+            self.apply_rule(&path!["imagePullSecrets", i], "secret name", s, |s| names::dns1123_subdomain(s, 253));
+        }
+        let service_account = self.service_account(&name);
+        let config_map = self.config_map(&name);
+        let mut secrets = self.secrets(inputs);
+        let security = self.security();
+        let parts = if self.expands_too_far(&secrets) {
+            Parts::default()
+        } else {
+            self.parts(inputs, &name, &namespace, &config_map, &mut secrets)
+        };
+        App {
+            name,
+            instance,
+            part_of,
+            version: parts.version,
+            namespace: namespace.0,
+            namespace_object: namespace.1,
+            labels,
+            annotations,
+            image_pull_secrets: parts.image_pull_secrets,
+            service_account,
+            config_map,
+            secrets,
+            security,
+            components: parts.components,
+            databases: parts.databases,
+            cache: parts.cache,
+            migrations: parts.migrations,
+            storage_classes: std::mem::take(&mut self.storage_classes),
+            ingress: parts.ingress,
+            gateway: parts.gateway,
+            issuer: parts.issuer,
+            network_policy: parts.network_policy,
+            rbac: parts.rbac,
+            monitoring: parts.monitoring,
+            text_refs: Default::default(),
+        }
+    }
+
+    /// `apiVersion`, `kind`, and the app's name, instance and `partOf`
+    /// (the last two default to the name, and are checked with it).
+    fn identity(&mut self) -> (String, String, String) {
         let p = &self.loaded.profile;
         if let Some(v) = &p.api_version
             && v != API_VERSION
@@ -313,19 +362,13 @@ impl Builder<'_> {
             self.apply_rule(&path!["partOf"], "partOf", &part_of, names::label_value);
         }
 
-        let namespace = self.namespace(&name);
-        let labels = self.metadata_map(&p.labels, "labels", MetaMap::Labels);
-        let annotations = self.metadata_map(&p.annotations, "annotations", MetaMap::Annotations);
-        for (i, s) in p.image_pull_secrets.iter().enumerate() {
-            self.apply_rule(&path!["imagePullSecrets", i], "secret name", s, |s| names::dns1123_subdomain(s, 253));
-        }
-        let service_account = self.service_account(&name);
-        let config_map = self.config_map(&name);
-        let mut secrets = self.secrets(inputs);
-        let security = self.security();
+        (name, instance, part_of)
+    }
 
-        // What every component copies: refuse a profile that would render
-        // far more than it says (many components times many shared entries).
+    /// Whether the profile would render far more than it says (many
+    /// components times many entries each copies); an error if so.
+    fn expands_too_far(&mut self, secrets: &[Secret]) -> bool {
+        let p = &self.loaded.profile;
         let shared = p.env.len()
             + secrets.iter().map(|s| s.env.len()).sum::<usize>()
             + p.pod_annotations.len()
@@ -347,53 +390,41 @@ impl Builder<'_> {
                 &path!["components"],
                 true,
             );
-            return App {
-                name,
-                instance,
-                part_of,
-                version: None,
-                namespace: namespace.0,
-                namespace_object: namespace.1,
-                labels,
-                annotations,
-                image_pull_secrets: Vec::new(),
-                service_account,
-                config_map,
-                secrets,
-                security,
-                components: Vec::new(),
-                databases: Vec::new(),
-                cache: None,
-                migrations: None,
-                storage_classes: Vec::new(),
-                ingress: None,
-                gateway: None,
-                issuer: None,
-                network_policy: None,
-                rbac: Vec::new(),
-                monitoring: None,
-                text_refs: Default::default(),
-            };
+            return true;
         }
-        let databases = self.databases(&name);
-        let cache = self.cache(&name);
+        false
+    }
+
+    /// What runs, what it uses and what watches it: components, data,
+    /// migrations, routing, network policies, RBAC, monitoring.
+    fn parts(
+        &mut self,
+        inputs: &Inputs,
+        name: &str,
+        (namespace, created_namespace): &(String, Option<NamespaceObject>),
+        config_map: &Option<ConfigMap>,
+        secrets: &mut [Secret],
+    ) -> Parts {
+        let p = &self.loaded.profile;
+        let databases = self.databases(name);
+        let cache = self.cache(name);
         let mut components = Vec::new();
         let keys: Vec<String> = p.components.keys().cloned().collect();
         for key in &keys {
-            if let Some(c) = self.component(key, &name, &secrets, &config_map) {
+            if let Some(c) = self.component(key, name, secrets, config_map) {
                 components.push(c);
             }
         }
         self.attach_data(&mut components, &databases, &cache);
-        self.created_secret_keys(inputs, &mut secrets, &databases, &cache);
+        self.created_secret_keys(inputs, secrets, &databases, &cache);
         let migrations = self.migrations(&mut components, &databases);
-        let (ingress, gateway, issuer) = self.routing(&components, &namespace.0);
-        let network_policy = self.network_policy(namespace.1.is_some(), &ingress, &gateway);
+        let (ingress, gateway, issuer) = self.routing(&components, namespace);
+        let network_policy = self.network_policy(created_namespace.is_some(), &ingress, &gateway);
         if let Some(np) = &network_policy {
-            self.unreachable_endpoints(np, &config_map, &components, &databases, &cache);
+            self.unreachable_endpoints(np, config_map, &components, &databases, &cache);
         }
         let rbac = self.rbac();
-        let monitoring = self.monitoring(&name);
+        let monitoring = self.monitoring(name);
         self.attach_metrics(&mut components, monitoring.is_some());
         self.unwatched_archives(&databases, monitoring.as_ref());
         let version = match &p.version {
@@ -403,32 +434,19 @@ impl Builder<'_> {
             }
             None => self.version_from_image(&components),
         };
-        App {
-            name,
-            instance,
-            part_of,
+        Parts {
             version,
-            namespace: namespace.0,
-            namespace_object: namespace.1,
-            labels,
-            annotations,
             image_pull_secrets: p.image_pull_secrets.clone(),
-            service_account,
-            config_map,
-            secrets,
-            security,
             components,
             databases,
             cache,
             migrations,
-            storage_classes: std::mem::take(&mut self.storage_classes),
             ingress,
             gateway,
             issuer,
             network_policy,
             rbac,
             monitoring,
-            text_refs: Default::default(),
         }
     }
 
@@ -439,4 +457,22 @@ impl Builder<'_> {
         names::label_value(&tag).ok()?;
         Some(tag)
     }
+}
+
+/// The parts of an [`App`] that a profile too large to render leaves
+/// empty (see `Builder::expands_too_far`).
+#[derive(Default)]
+struct Parts {
+    version: Option<String>,
+    image_pull_secrets: Vec<String>,
+    components: Vec<Component>,
+    databases: Vec<Database>,
+    cache: Option<Cache>,
+    migrations: Option<Migrations>,
+    ingress: Option<Ingress>,
+    gateway: Option<Gateway>,
+    issuer: Option<Issuer>,
+    network_policy: Option<NetworkPolicy>,
+    rbac: Vec<RbacRule>,
+    monitoring: Option<Monitoring>,
 }
