@@ -27,23 +27,7 @@ impl Builder<'_> {
         let c = &p.components[key];
         let at = path!["components", key].to_vec();
         let name = naming::component_object_name(app, key);
-        // A component named after the app is checked with the app's name.
-        if key != app {
-            if let Err(why) = names::dns1123_label(key, 63) {
-                self.key_error(Code::WorkloadRule, &at, format!("component name `{key}` {why}"));
-            } else if !app.is_empty() {
-                let has_service = c.service.enabled != Some(false) && !c.ports.is_empty();
-                let rule = if has_service { NameRule::Service } else { NameRule::Label };
-                if let Err(why) = rule.check(&name) {
-                    self.diag(
-                        Diagnostic::error(Code::ObjectName, format!("object name `{name}` {why}"))
-                            .hint("objects are named `<app>-<component>`: shorten the app or the component name"),
-                        &at,
-                        true,
-                    );
-                }
-            }
-        }
+        self.component_name_rules(key, app, c, &at, &name);
 
         let container_name = self.container_name(&at, key, c);
         let image = self.image(key, c);
@@ -70,52 +54,8 @@ impl Builder<'_> {
                 self.no_credential(&here, CredentialPlace::Command(&format!("`{field}`")), arg);
             }
         }
-        let mut pod_annotations = if key == p.components.keys().next().map_or("", String::as_str) {
-            self.metadata_map(&p.pod_annotations, "podAnnotations", MetaMap::PodAnnotations)
-        } else {
-            p.pod_annotations.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
-        };
-        let mut at_annotations = at.clone();
-        at_annotations.push("podAnnotations".into());
-        let own = self.metadata_map_at(&c.pod_annotations, &at_annotations, MetaMap::PodAnnotations);
-        pod_annotations.extend(own);
-        let mut at_service = at.clone();
-        at_service.extend(path!["service", "annotations"]);
-        self.metadata_map_at(&c.service.annotations, &at_service, MetaMap::Annotations);
-        let mut at_labels = at.clone();
-        at_labels.push("podLabels".into());
-        for (k, v) in &c.pod_labels {
-            let mut at = at_labels.clone();
-            at.push(k.into());
-            if let Err(why) = names::qualified_key(k) {
-                self.key_error(Code::WorkloadRule, &at, format!("key `{k}` {why}"));
-            } else if RESERVED_LABELS.contains(&k.as_str()) {
-                self.key_error(Code::WorkloadRule, &at, format!("label `{k}` is set by kgen"));
-            }
-            if let Err(why) = names::label_value(v) {
-                self.error(Code::WorkloadRule, &at, format!("label value `{v}` {why}"));
-            }
-        }
-        let mut at_selector = at.clone();
-        at_selector.push("nodeSelector".into());
-        for (k, v) in &c.node_selector {
-            let mut at = at_selector.clone();
-            at.push(k.into());
-            if let Err(why) = names::qualified_key(k) {
-                self.key_error(Code::WorkloadRule, &at, format!("node label key `{k}` {why}"));
-            }
-            if let Err(why) = names::label_value(v) {
-                self.error(Code::WorkloadRule, &at, format!("node label value `{v}` {why}"));
-            }
-        }
-        self.tolerations(&at, c);
-        if let Some(g) = c.termination_grace_period_seconds
-            && g < 0
-        {
-            let mut at = at.clone();
-            at.push("terminationGracePeriodSeconds".into());
-            self.error(Code::WorkloadRule, &at, "terminationGracePeriodSeconds must be 0 or more");
-        }
+        let pod_annotations = self.pod_annotations(key, c, &at);
+        self.placement_rules(c, &at);
         let (image, pull_policy) = image?;
         Some(Component {
             key: key.to_string(),
@@ -148,6 +88,84 @@ impl Builder<'_> {
             priority_class_name,
             metrics: None,
         })
+    }
+
+    /// The component's name, and the `<app>-<component>` name of its
+    /// objects (a component named after the app is checked with the app).
+    fn component_name_rules(&mut self, key: &str, app: &str, c: &profile::Component, at: &[PathSegment], name: &str) {
+        if key != app {
+            if let Err(why) = names::dns1123_label(key, 63) {
+                self.key_error(Code::WorkloadRule, at, format!("component name `{key}` {why}"));
+            } else if !app.is_empty() {
+                let has_service = c.service.enabled != Some(false) && !c.ports.is_empty();
+                let rule = if has_service { NameRule::Service } else { NameRule::Label };
+                if let Err(why) = rule.check(name) {
+                    self.diag(
+                        Diagnostic::error(Code::ObjectName, format!("object name `{name}` {why}"))
+                            .hint("objects are named `<app>-<component>`: shorten the app or the component name"),
+                        at,
+                        true,
+                    );
+                }
+            }
+        }
+    }
+
+    /// The pod annotations of the component: the app's (checked once, with
+    /// the first component) and its own; its Service's annotations checked.
+    fn pod_annotations(&mut self, key: &str, c: &profile::Component, at: &[PathSegment]) -> BTreeMap<String, String> {
+        let p = &self.loaded.profile;
+        let mut pod_annotations = if key == p.components.keys().next().map_or("", String::as_str) {
+            self.metadata_map(&p.pod_annotations, "podAnnotations", MetaMap::PodAnnotations)
+        } else {
+            p.pod_annotations.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+        };
+        let mut at_annotations = at.to_vec();
+        at_annotations.push("podAnnotations".into());
+        let own = self.metadata_map_at(&c.pod_annotations, &at_annotations, MetaMap::PodAnnotations);
+        pod_annotations.extend(own);
+        let mut at_service = at.to_vec();
+        at_service.extend(path!["service", "annotations"]);
+        self.metadata_map_at(&c.service.annotations, &at_service, MetaMap::Annotations);
+        pod_annotations
+    }
+
+    /// Pod labels, node selector, tolerations and the grace period.
+    fn placement_rules(&mut self, c: &profile::Component, at: &[PathSegment]) {
+        let mut at_labels = at.to_vec();
+        at_labels.push("podLabels".into());
+        for (k, v) in &c.pod_labels {
+            let mut at = at_labels.clone();
+            at.push(k.into());
+            if let Err(why) = names::qualified_key(k) {
+                self.key_error(Code::WorkloadRule, &at, format!("key `{k}` {why}"));
+            } else if RESERVED_LABELS.contains(&k.as_str()) {
+                self.key_error(Code::WorkloadRule, &at, format!("label `{k}` is set by kgen"));
+            }
+            if let Err(why) = names::label_value(v) {
+                self.error(Code::WorkloadRule, &at, format!("label value `{v}` {why}"));
+            }
+        }
+        let mut at_selector = at.to_vec();
+        at_selector.push("nodeSelector".into());
+        for (k, v) in &c.node_selector {
+            let mut at = at_selector.clone();
+            at.push(k.into());
+            if let Err(why) = names::qualified_key(k) {
+                self.key_error(Code::WorkloadRule, &at, format!("node label key `{k}` {why}"));
+            }
+            if let Err(why) = names::label_value(v) {
+                self.error(Code::WorkloadRule, &at, format!("node label value `{v}` {why}"));
+            }
+        }
+        self.tolerations(at, c);
+        if let Some(g) = c.termination_grace_period_seconds
+            && g < 0
+        {
+            let mut at = at.to_vec();
+            at.push("terminationGracePeriodSeconds".into());
+            self.error(Code::WorkloadRule, &at, "terminationGracePeriodSeconds must be 0 or more");
+        }
     }
 
     /// Tolerations as the API server checks them: a label key (empty only
