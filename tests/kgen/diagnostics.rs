@@ -54,16 +54,18 @@ fn corpus_cases_as_json_lines() {
         if human.contains(" --> ") && !located {
             problems.push("the human form is located, the JSON is not".into());
         }
-        for secret in SECRETS.iter().filter(|s| !human.contains(*s)) {
-            if stderr.contains(secret) {
-                problems.push(format!("shows `{secret}`"));
-            }
-        }
+        problems.extend(shown_credentials(&human, &stderr));
         if !problems.is_empty() {
             failures.push(format!("{}: {}\n{stderr}", case.name, problems.join("; ")));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// A problem for each corpus credential the machine-readable form shows
+/// that the human form (which masks them) does not.
+fn shown_credentials(human: &str, stderr: &str) -> Vec<String> {
+    SECRETS.iter().filter(|s| !human.contains(*s) && stderr.contains(*s)).map(|s| format!("shows `{s}`")).collect()
 }
 
 /// GitHub annotations: one workflow command a line, titled with the code,
@@ -100,11 +102,7 @@ fn corpus_cases_as_github_annotations() {
         if human.contains(" --> ") && !(stderr.contains(",line=") && stderr.contains(",col=")) {
             problems.push("no line and column".into());
         }
-        for secret in SECRETS.iter().filter(|s| !human.contains(*s)) {
-            if stderr.contains(secret) {
-                problems.push(format!("shows `{secret}`"));
-            }
-        }
+        problems.extend(shown_credentials(&human, &stderr));
         if !problems.is_empty() {
             failures.push(format!("{}: {}\n{stderr}", case.name, problems.join("; ")));
         }
