@@ -128,13 +128,14 @@ macro_rules! objects {
                 }
             }
 
-            /// The object as JSON: `apiVersion`, `kind` and `metadata` first,
-            /// then the other fields in the order of the type (alphabetical
-            /// for Kubernetes types), with `name` first in list items.
+            /// The object as JSON, keys in the order its YAML has
+            /// ([`crate::yaml::emit::order_json`]): `apiVersion`, `kind`
+            /// and `metadata` first, then the fields in the order of the
+            /// type (alphabetical for Kubernetes types), with `name` first
+            /// in list items.
             pub fn to_value(&self) -> serde_json::Value {
                 let mut value = self.to_unordered_value();
-                front_keys(&mut value, &["apiVersion", "kind", "metadata"]);
-                names_first(&mut value);
+                crate::yaml::emit::order_json(&mut value);
                 value
             }
 
@@ -277,38 +278,6 @@ impl Object {
             Some(ns) => format!("{}/{ns}/{}", self.kind(), self.name()),
             None => format!("{}/{}", self.kind(), self.name()),
         }
-    }
-}
-
-/// Move `keys` (those present) to the front of a JSON object, in order.
-fn front_keys(value: &mut serde_json::Value, keys: &[&str]) {
-    let serde_json::Value::Object(map) = value else {
-        return;
-    };
-    if keys.iter().enumerate().all(|(i, k)| map.keys().nth(i).is_none_or(|m| m == k)) {
-        return;
-    }
-    let mut old = std::mem::take(map);
-    for k in keys {
-        if let Some(v) = old.shift_remove(*k) {
-            map.insert((*k).to_string(), v);
-        }
-    }
-    map.extend(old);
-}
-
-/// In every list of objects, put each item's `name` first (containers,
-/// ports, env, volumes read better that way).
-fn names_first(value: &mut serde_json::Value) {
-    match value {
-        serde_json::Value::Array(items) => {
-            for item in items {
-                front_keys(item, &["name"]);
-                names_first(item);
-            }
-        }
-        serde_json::Value::Object(map) => map.values_mut().for_each(names_first),
-        _ => {}
     }
 }
 

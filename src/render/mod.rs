@@ -23,12 +23,15 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 
 use crate::kube;
 use crate::model::App;
-use crate::object::{self, Object};
+use crate::object::Object;
 
 /// The value of `app.kubernetes.io/managed-by` on everything kgen renders.
 pub const MANAGED_BY: &str = "kgen";
 
-/// Render every object of the app, in install order.
+/// Render every object of the app, in the order this function makes them
+/// (by concern, a component's objects together); the pipeline puts the
+/// whole bundle in install order once, after extra manifests and patches
+/// ([`crate::object::sort`]).
 pub fn render(app: &App) -> Vec<Object> {
     let mut out = Vec::new();
     identity::render(app, &mut out);
@@ -49,7 +52,6 @@ pub fn render(app: &App) -> Vec<Object> {
     no_service_links(&mut out);
     reload_on_rotation(app, &mut out);
     lifecycle::finish(&mut out);
-    object::sort(&mut out);
     out
 }
 

@@ -4,13 +4,61 @@
 //!
 //! Every string that either reader could take for a boolean, number, date or
 //! null (`on`, `no`, `1_000`, `1:30`, `2026-01-01`, `8080`, …) is quoted;
-//! multi-line text becomes a literal block. Keys keep the value's order,
-//! except that a document's `metadata` follows its `kind`, and a list
-//! item's `name` comes first (containers, ports, env read better so).
+//! multi-line text becomes a literal block.
+//!
+//! The one key-order rule of kgen's output lives here too, applied by the
+//! emitter as it writes and by [`order_json`] to JSON values (the JSON
+//! output, diffs): keys keep the value's order, except that a document
+//! starts with [`DOCUMENT_LEADS`] and a list item with [`LIST_ITEM_LEADS`]
+//! (containers, ports, env read better so).
 
 use std::fmt::Write as _;
 
 use serde::ser::{self, Serialize};
+
+/// The keys a document starts with, in this order (those it has).
+pub const DOCUMENT_LEADS: &[&str] = &["apiVersion", "kind", "metadata"];
+
+/// The keys a mapping in a list starts with.
+pub const LIST_ITEM_LEADS: &[&str] = &["name"];
+
+/// Apply the key-order rule to a JSON value: the same order the emitter
+/// writes, so JSON and YAML output agree.
+pub fn order_json(value: &mut serde_json::Value) {
+    lead_with(value, DOCUMENT_LEADS);
+    items_lead(value);
+}
+
+fn items_lead(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Array(items) => {
+            for item in items {
+                lead_with(item, LIST_ITEM_LEADS);
+                items_lead(item);
+            }
+        }
+        serde_json::Value::Object(map) => map.values_mut().for_each(items_lead),
+        _ => {}
+    }
+}
+
+/// Move `leads` (those present) to the front of a JSON mapping, in order.
+fn lead_with(value: &mut serde_json::Value, leads: &[&str]) {
+    let serde_json::Value::Object(map) = value else {
+        return;
+    };
+    let present = leads.iter().filter(|k| map.contains_key(**k));
+    if present.zip(map.keys()).all(|(lead, key)| lead == key) {
+        return;
+    }
+    let mut old = std::mem::take(map);
+    for k in leads {
+        if let Some(v) = old.shift_remove(*k) {
+            map.insert((*k).to_string(), v);
+        }
+    }
+    map.extend(old);
+}
 
 /// Append `value` as one YAML document body (no `---`).
 pub fn write_document<T: Serialize + ?Sized>(out: &mut String, value: &T) {
@@ -113,9 +161,14 @@ impl<'a> Emitter<'a> {
             start,
             count: 0,
             known_empty: len == Some(0),
-            marks: Marks::default(),
+            leads: match self.pos {
+                Pos::Document => DOCUMENT_LEADS,
+                Pos::SeqItem(_) => LIST_ITEM_LEADS,
+                Pos::MapValue(_) => &[],
+            },
+            written: [None; DOCUMENT_LEADS.len()],
             key_start: 0,
-            key: Key::Other,
+            lead: None,
         })
     }
 
@@ -135,22 +188,15 @@ impl<'a> Emitter<'a> {
     }
 }
 
-/// Entries that move: a document's `kind` and `metadata`, a list item's
-/// `name` (byte ranges in the output; `line` is where the entry's line
-/// starts, before its indentation).
-#[derive(Default)]
-struct Marks {
-    kind_end: Option<usize>,
-    metadata: Option<(usize, usize)>,
-    name: Option<(usize, usize, usize)>,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Key {
-    Kind,
-    Metadata,
-    Name,
-    Other,
+/// A leading entry as written (byte offsets in the output): `line` where
+/// its line starts, `key` where its key starts (after the indentation),
+/// `end` after its value; `index` is its place among the mapping's entries.
+#[derive(Clone, Copy)]
+struct Entry {
+    index: usize,
+    line: usize,
+    key: usize,
+    end: usize,
 }
 
 struct MapEmitter<'a> {
@@ -163,35 +209,37 @@ struct MapEmitter<'a> {
     start: usize,
     count: usize,
     known_empty: bool,
-    marks: Marks,
+    /// The keys this mapping starts with (by its position), and where
+    /// each was written.
+    leads: &'static [&'static str],
+    written: [Option<Entry>; DOCUMENT_LEADS.len()],
     /// Where the current entry's line starts.
     key_start: usize,
-    key: Key,
+    /// The current entry's place in `leads`, if it leads.
+    lead: Option<usize>,
 }
 
 impl MapEmitter<'_> {
     fn begin_key(&mut self, key: &str) {
         self.key_start = self.out.len();
-        if !(self.inline_first && self.count == 0) {
+        if !self.inline(self.count) {
             indent(self.out, self.entry_indent);
         }
-        self.key = match (self.pos, key) {
-            (Pos::Document, "kind") => Key::Kind,
-            (Pos::Document, "metadata") => Key::Metadata,
-            (Pos::SeqItem(_), "name") if self.count > 0 => Key::Name,
-            _ => Key::Other,
-        };
+        self.lead = self.leads.iter().position(|lead| *lead == key);
         write_string(self.out, key, usize::MAX);
         self.out.push(':');
     }
 
+    /// Whether entry `index` shares the line of a list item's `-`.
+    fn inline(&self, index: usize) -> bool {
+        self.inline_first && index == 0
+    }
+
     fn end_value(&mut self) {
-        let end = self.out.len();
-        match self.key {
-            Key::Kind => self.marks.kind_end = Some(end),
-            Key::Metadata => self.marks.metadata = Some((self.key_start, end)),
-            Key::Name => self.marks.name = Some((self.key_start, self.key_start + self.entry_indent, end)),
-            Key::Other => {}
+        if let Some(rank) = self.lead {
+            let line = self.key_start;
+            let key = if self.inline(self.count) { line } else { line + self.entry_indent };
+            self.written[rank] = Some(Entry { index: self.count, line, key, end: self.out.len() });
         }
         self.count += 1;
     }
@@ -209,28 +257,33 @@ impl MapEmitter<'_> {
             }
             return Ok(());
         }
-        // metadata right after kind.
-        if let (Some(kind_end), Some((m_start, m_end))) = (self.marks.kind_end, self.marks.metadata)
-            && kind_end < m_start
-        {
-            let tail = self.out[kind_end..].to_string();
-            let (m_start, m_end) = (m_start - kind_end, m_end - kind_end);
-            self.out.truncate(kind_end);
-            self.out.push_str(&tail[m_start..m_end]);
-            self.out.push_str(&tail[..m_start]);
-            self.out.push_str(&tail[m_end..]);
+        let leads: Vec<Entry> = self.written.iter().flatten().copied().collect();
+        if leads.iter().enumerate().all(|(i, e)| e.index == i) {
+            return Ok(());
         }
-        // A list item's name first: it takes the `-` line, and the entry
-        // that had it gets its indentation.
-        if let Some((line, key, end)) = self.marks.name {
-            let tail = self.out[self.start..].to_string();
-            let (line, key, end) = (line - self.start, key - self.start, end - self.start);
-            self.out.truncate(self.start);
-            self.out.push_str(&tail[key..end]);
+        // The leading entries first, in order (the first takes a list
+        // item's `-` line), then the others as they were written.
+        let tail = self.out[self.start..].to_string();
+        let at = |offset: usize| offset - self.start;
+        self.out.truncate(self.start);
+        for (i, e) in leads.iter().enumerate() {
+            if !self.inline(i) {
+                indent(self.out, self.entry_indent);
+            }
+            self.out.push_str(&tail[at(e.key)..at(e.end)]);
+        }
+        if self.inline_first && leads.iter().all(|e| e.index != 0) {
+            // The entry that had the `-` line gets its indentation.
             indent(self.out, self.entry_indent);
-            self.out.push_str(&tail[..line]);
-            self.out.push_str(&tail[end..]);
         }
+        let mut cuts = leads;
+        cuts.sort_by_key(|e| e.line);
+        let mut from = 0;
+        for e in cuts {
+            self.out.push_str(&tail[from..at(e.line)]);
+            from = at(e.end);
+        }
+        self.out.push_str(&tail[from..]);
         Ok(())
     }
 }
@@ -960,6 +1013,72 @@ items:
     a: \"1\"
 ";
         assert_eq!(to_string(&v), expected);
+    }
+
+    #[test]
+    fn leading_keys_move_in_order_from_anywhere() {
+        let v = json!({
+            "spec": {"metadata": "stays", "name": "stays"},
+            "metadata": {"name": "m", "labels": {}},
+            "kind": "K",
+            "list": [
+                {"name": "n1"},
+                {"a": 1, "b": {"c": 2}, "name": "n2"},
+                {"a": [{"x": 1, "name": "inner"}]},
+                [{"b": 1, "name": "nested"}]
+            ],
+            "apiVersion": "v1"
+        });
+        let expected = "\
+apiVersion: v1
+kind: K
+metadata:
+  name: m
+  labels: {}
+spec:
+  metadata: stays
+  name: stays
+list:
+  - name: n1
+  - name: n2
+    a: 1
+    b:
+      c: 2
+  - a:
+      - name: inner
+        x: 1
+  -
+    - name: nested
+      b: 1
+";
+        assert_eq!(to_string(&v), expected);
+    }
+
+    /// JSON output and YAML output follow the one rule: the YAML the
+    /// emitter writes reads back with its keys in the order `order_json`
+    /// gives the JSON.
+    #[test]
+    fn json_and_yaml_order_agree() {
+        let values = [
+            json!({"kind": "K", "x": [{"b": 1, "name": "n"}], "metadata": {}, "apiVersion": "v"}),
+            json!({"metadata": {"name": "m"}, "kind": "K", "rest": [[{"a": true, "name": "x"}]]}),
+            json!([{"z": 1, "name": "a"}, {"name": "b"}, {"y": [{"q": 1, "name": "c"}]}]),
+            json!({"data": {"name": "not-a-list-item", "a": 1}, "apiVersion": "v"}),
+        ];
+        for v in values {
+            let text = to_string(&v);
+            let mut sources = crate::source::SourceMap::default();
+            let id = sources.add(crate::source::Source::new("emitted", text.clone()));
+            let node = crate::yaml::parse::parse_one(sources.get(id), id, &Default::default())
+                .unwrap_or_else(|_| panic!("the emitter's YAML parses: {text}"));
+            let mut ordered = v.clone();
+            order_json(&mut ordered);
+            assert_eq!(
+                serde_json::to_string(&crate::yaml::to_json(&node)).unwrap(),
+                serde_json::to_string(&ordered).unwrap(),
+                "{text}"
+            );
+        }
     }
 
     #[test]
