@@ -233,9 +233,18 @@ fn variants(
 /// (a problem of a profile's base shows in each of its environments).
 #[derive(Default)]
 pub struct Messages {
-    /// Message without its "with environment" note → the message as
-    /// first reported, and the environments that reported it, in order.
-    seen: Vec<(String, String, Vec<String>)>,
+    seen: Vec<Seen>,
+}
+
+/// A distinct message and where it was reported.
+struct Seen {
+    /// The message without its "with environment" note: what makes it
+    /// distinct.
+    key: String,
+    /// The message as first reported.
+    first: String,
+    /// The environments that reported it, in order.
+    environments: Vec<String>,
 }
 
 impl Messages {
@@ -244,13 +253,15 @@ impl Messages {
         let own_note = format!("\nnote: with environment `{environment}`");
         for message in rendered {
             let key = message.replace(&own_note, "");
-            match self.seen.iter_mut().find(|(k, _, _)| *k == key) {
-                Some((_, _, environments)) => {
-                    if !environments.iter().any(|e| e == environment) {
-                        environments.push(environment.to_string());
+            match self.seen.iter_mut().find(|s| s.key == key) {
+                Some(seen) => {
+                    if !seen.environments.iter().any(|e| e == environment) {
+                        seen.environments.push(environment.to_string());
                     }
                 }
-                None => self.seen.push((key, message.clone(), vec![environment.to_string()])),
+                None => {
+                    self.seen.push(Seen { key, first: message.clone(), environments: vec![environment.to_string()] })
+                }
             }
         }
     }
@@ -260,7 +271,7 @@ impl Messages {
         let human = reporter.is_human();
         let rendered: Vec<String> = std::mem::take(&mut self.seen)
             .into_iter()
-            .map(|(key, first, environments)| match environments.len() {
+            .map(|Seen { key, first, environments }| match environments.len() {
                 // Data stays one object a line; each environment's own
                 // diagnostic has its note.
                 _ if !human => first,

@@ -28,18 +28,26 @@ struct ProfileOutput {
     ids: Vec<String>,
     /// The objects, unless they are already in the YAML stream.
     objects: Vec<Object>,
-    /// With --kustomize: the app's namespace, and the objects rendered with
-    /// markers where text names objects (`pipeline::render_marked`).
-    marked: Option<(String, Vec<Object>)>,
-    /// With --show-only: which selectors matched an object of this render,
-    /// and the kubectl name of every object it rendered (for hints).
-    selected: Option<(Vec<bool>, Vec<String>)>,
+    /// With --kustomize: the render with markers.
+    marked: Option<Marked>,
+    /// With --show-only: what the selectors found.
+    selection: Option<Selection>,
 }
 
-impl ProfileOutput {
-    fn environment(&self) -> &str {
-        &self.environment
-    }
+/// The bundle rendered with markers where text names objects
+/// (`pipeline::render_marked`), and the app's namespace: what the
+/// kustomize writer compares the bundle with.
+struct Marked {
+    namespace: String,
+    objects: Vec<Object>,
+}
+
+/// What `--show-only` found in one render.
+struct Selection {
+    /// Per selector, in order: whether it matched an object of the render.
+    matched: Vec<bool>,
+    /// The kubectl name of every object rendered (for hints).
+    names: Vec<String>,
 }
 
 /// How each render is shaped, the same for every profile of a run.
@@ -54,6 +62,14 @@ struct Shape<'a> {
     format: crate::diagnostic::Format,
 }
 
+/// The renders a run asks for: each profile in each environment.
+struct Jobs<'a> {
+    list: Vec<(&'a Path, Options)>,
+    /// Renders attempted, counting profiles whose environments could not
+    /// be listed (reported already).
+    attempted: usize,
+}
+
 pub fn run(args: RenderArgs, reporter: &mut Reporter) -> Exit {
     let selectors = match args.show_only.iter().map(|s| Selector::parse(s)).collect::<Result<Vec<_>, _>>() {
         Ok(s) => s,
@@ -64,39 +80,63 @@ pub fn run(args: RenderArgs, reporter: &mut Reporter) -> Exit {
     };
     let paths = profile_paths(&args.profiles);
     let batch = args.out_dir.is_some() && (paths.len() > 1 || args.batch);
-    let mut jobs = Vec::new();
-    let mut attempted = 0;
-    for path in &paths {
-        // In batch mode without --env: the base and every environment.
+    let Some(jobs) = jobs(&args, &paths, batch, reporter) else {
+        return Exit::Usage;
+    };
+    // A YAML stream is written as each profile renders (and printed only
+    // once all have), so that a batch holds text, not objects.
+    let stream = args.out_dir.is_none() && args.output == Format::Yaml;
+    let shape = Shape { stream, kustomize: args.kustomize, selectors: &selectors, format: reporter.format() };
+    let (mut text, bundles) = render_jobs(&jobs, shape, reporter);
+    if let Err(problems) = all_rendered(&bundles, jobs.attempted, &selectors) {
+        reporter.report(&problems);
+        return Exit::Problems;
+    }
+    let Some(dir) = &args.out_dir else {
+        match args.output {
+            Format::Yaml => {}
+            Format::Json => text = output::to_json(bundles.iter().flat_map(|b| &b.objects)),
+            Format::Name => text = select::to_names(bundles.iter().flat_map(|b| &b.objects)),
+        }
+        return write_stdout(&text);
+    };
+    write_out_dir(dir, &bundles, batch, args.include_secrets, reporter)
+}
+
+/// Every profile in every environment asked for (in batch mode without
+/// `--env`: the base and every environment); `None` after reporting
+/// options that cannot be used.
+fn jobs<'a>(args: &RenderArgs, paths: &'a [PathBuf], batch: bool, reporter: &mut Reporter) -> Option<Jobs<'a>> {
+    let mut jobs = Jobs { list: Vec::new(), attempted: 0 };
+    for path in paths {
         let Some(envs) = variants(path, &args.profile, batch, reporter) else {
-            attempted += 1;
+            jobs.attempted += 1;
             continue;
         };
         for env in envs {
-            attempted += 1;
+            jobs.attempted += 1;
             match args.profile.options(env) {
-                Ok(options) => jobs.push((path.as_path(), options)),
+                Ok(options) => jobs.list.push((path.as_path(), options)),
                 Err(e) => {
                     reporter.report(&e.0);
-                    return Exit::Usage;
+                    return None;
                 }
             }
         }
     }
-    // A YAML stream is written as each profile renders (and printed only
-    // once all have), so that a batch holds text, not objects.
-    let stream = args.out_dir.is_none() && args.output == Format::Yaml;
+    Some(jobs)
+}
+
+/// Render every job; print each profile's messages once its last
+/// environment has rendered, each distinct one once. Returns the YAML
+/// stream (when streaming) and what is kept of each render that
+/// succeeded.
+fn render_jobs(jobs: &Jobs, shape: Shape, reporter: &mut Reporter) -> (String, Vec<ProfileOutput>) {
     let mut text = String::new();
-    let mut bundles: Vec<ProfileOutput> = Vec::new();
+    let mut bundles = Vec::new();
     let mut messages = Messages::default();
     let mut previous: Option<&Path> = None;
-    for (outcome, (path, options)) in
-        render_all(&jobs, Shape { stream, kustomize: args.kustomize, selectors: &selectors, format: reporter.format() })
-            .into_iter()
-            .zip(&jobs)
-    {
-        // A profile's messages are printed once its last environment has
-        // rendered, each distinct one once.
+    for (outcome, (path, options)) in render_all(&jobs.list, shape).into_iter().zip(&jobs.list) {
         if previous.is_some_and(|p| p != *path) {
             messages.flush(reporter);
         }
@@ -112,112 +152,61 @@ pub fn run(args: RenderArgs, reporter: &mut Reporter) -> Exit {
         }
     }
     messages.flush(reporter);
+    (text, bundles)
+}
+
+/// What stops the output of renders that each succeeded: a render that
+/// failed (its messages are printed; of several, this says how many), an
+/// object two renders make, a `--show-only` selector nothing matched.
+fn all_rendered(bundles: &[ProfileOutput], attempted: usize, selectors: &[Selector]) -> Result<(), Vec<Diagnostic>> {
     if bundles.len() < attempted {
-        if attempted > 1 {
-            reporter.report(&[Diagnostic::error(
+        let failed = attempted - bundles.len();
+        return Err(if attempted > 1 {
+            vec![Diagnostic::error(
                 Code::FailedRenders,
-                format!("{} of {attempted} renders failed; nothing was written", attempted - bundles.len()),
-            )]);
-        }
-        return Exit::Problems;
+                format!("{failed} of {attempted} renders failed; nothing was written"),
+            )]
+        } else {
+            Vec::new()
+        });
     }
     let renders: Vec<super::Rendered> =
-        bundles.iter().map(|b| super::Rendered { path: &b.path, environment: b.environment(), ids: &b.ids }).collect();
+        bundles.iter().map(|b| super::Rendered { path: &b.path, environment: &b.environment, ids: &b.ids }).collect();
     let duplicates = super::duplicate_objects(&renders);
     if !duplicates.is_empty() {
-        reporter.report(&duplicates);
-        return Exit::Problems;
+        return Err(duplicates);
     }
+    // A selector must match in some render (of several profiles, one).
+    let selections: Vec<&Selection> = bundles.iter().filter_map(|b| b.selection.as_ref()).collect();
+    let unmatched: Vec<Diagnostic> = selectors
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !selections.iter().any(|s| s.matched[*i]))
+        .map(|(_, selector)| {
+            let names: Vec<String> = selections.iter().flat_map(|s| s.names.iter().cloned()).collect();
+            select::unmatched(selector, &names)
+        })
+        .collect();
+    if unmatched.is_empty() { Ok(()) } else { Err(unmatched) }
+}
 
-    if !selectors.is_empty() {
-        // A selector must match in some render (of several profiles, one).
-        let unmatched: Vec<Diagnostic> = selectors
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| !bundles.iter().any(|b| b.selected.as_ref().is_some_and(|(m, _)| m[*i])))
-            .map(|(_, s)| {
-                let names: Vec<String> =
-                    bundles.iter().filter_map(|b| b.selected.as_ref()).flat_map(|(_, n)| n.clone()).collect();
-                select::unmatched(s, &names)
-            })
-            .collect();
-        if !unmatched.is_empty() {
-            reporter.report(&unmatched);
+/// Write every bundle into `dir` (in batch mode, a folder per app and
+/// environment) as one transaction: every target is checked and every
+/// file staged before any is moved into place.
+fn write_out_dir(
+    dir: &Path,
+    bundles: &[ProfileOutput],
+    batch: bool,
+    include_secrets: bool,
+    reporter: &mut Reporter,
+) -> Exit {
+    let plans = match plan_all(dir, bundles, batch, include_secrets, reporter) {
+        Ok(plans) => plans,
+        Err(e) => {
+            reporter.report(&e.0);
             return Exit::Problems;
         }
-    }
-    let Some(dir) = &args.out_dir else {
-        match args.output {
-            Format::Yaml => {}
-            Format::Json => text = output::to_json(bundles.iter().flat_map(|b| &b.objects)),
-            Format::Name => text = select::to_names(bundles.iter().flat_map(|b| &b.objects)),
-        }
-        return write_stdout(&text);
     };
-    // Check every target before writing any, so that a problem with one
-    // leaves all of them as they were.
-    let mut targets: BTreeMap<PathBuf, &ProfileOutput> = BTreeMap::new();
-    let mut plans = Vec::new();
-    for b in &bundles {
-        let target = if batch {
-            match out_dir::subdirectory(dir, &[&b.app, b.environment()]) {
-                Ok(target) => target,
-                Err(e) => {
-                    reporter.report(&e.0);
-                    out_dir::drop_in_reverse(plans);
-                    return Exit::Problems;
-                }
-            }
-        } else {
-            dir.clone()
-        };
-        if let Some(other) = targets.insert(target.clone(), b) {
-            let hint = if other.path != b.path {
-                "give the apps different `name`s"
-            } else {
-                "the profile is given twice, or has an environment named `base`, which is the folder of the profile without `--env`"
-            };
-            reporter.report(&[Diagnostic::error(
-                Code::OutDir,
-                format!(
-                    "`{}` ({}) and `{}` ({}) would both write `{}`; nothing was written",
-                    other.path.display(),
-                    other.environment,
-                    b.path.display(),
-                    b.environment,
-                    target.display()
-                ),
-            )
-            .hint(hint)]);
-            out_dir::drop_in_reverse(plans);
-            return Exit::Problems;
-        }
-        let (files, left_out) = match files_for(b, args.include_secrets) {
-            Ok(f) => f,
-            Err(e) => {
-                reporter.report(&e.0);
-                out_dir::drop_in_reverse(plans);
-                return Exit::Problems;
-            }
-        };
-        for secret in left_out {
-            reporter.report(&[Diagnostic::warning(Code::SecretLeftOut, format!(
-                "{secret} was not written into `{}`: its values stay out of a directory meant for git",
-                target.display()
-            ))
-            .hint("apply it apart (`kgen render` to stdout piped to `kubectl apply -f -`), keep it in a secret store (an ExternalSecret), or write it with --include-secrets")]);
-        }
-        match out_dir::plan(&target, files) {
-            Ok(plan) => plans.push(plan),
-            Err(e) => {
-                reporter.report(&e.0);
-                out_dir::drop_in_reverse(plans);
-                return Exit::Problems;
-            }
-        }
-    }
-    // All or nothing: every file of every folder is staged before any is
-    // moved into place.
     let dirs: Vec<PathBuf> = plans.iter().map(|p| p.dir().to_path_buf()).collect();
     match out_dir::apply_all(plans) {
         Ok(reports) => {
@@ -245,12 +234,84 @@ pub fn run(args: RenderArgs, reporter: &mut Reporter) -> Exit {
     Exit::Success
 }
 
+/// Plan every bundle's folder (nothing written yet); on a problem with
+/// one, the plans made so far are dropped (which unlocks their folders)
+/// and nothing is written.
+fn plan_all(
+    dir: &Path,
+    bundles: &[ProfileOutput],
+    batch: bool,
+    include_secrets: bool,
+    reporter: &mut Reporter,
+) -> Result<Vec<out_dir::Plan>, crate::diagnostic::Errors> {
+    let mut targets: BTreeMap<PathBuf, &ProfileOutput> = BTreeMap::new();
+    let mut plans = Vec::new();
+    for b in bundles {
+        match plan_one(dir, b, batch, include_secrets, &mut targets, reporter) {
+            Ok(plan) => plans.push(plan),
+            Err(e) => {
+                out_dir::drop_in_reverse(plans);
+                return Err(e);
+            }
+        }
+    }
+    Ok(plans)
+}
+
+/// Plan one bundle's folder: refused if another bundle of the run writes
+/// there; the Secrets left out are named in warnings.
+fn plan_one<'a>(
+    dir: &Path,
+    b: &'a ProfileOutput,
+    batch: bool,
+    include_secrets: bool,
+    targets: &mut BTreeMap<PathBuf, &'a ProfileOutput>,
+    reporter: &mut Reporter,
+) -> Result<out_dir::Plan, crate::diagnostic::Errors> {
+    let target = if batch { out_dir::subdirectory(dir, &[&b.app, &b.environment])? } else { dir.to_path_buf() };
+    if let Some(other) = targets.insert(target.clone(), b) {
+        let hint = if other.path != b.path {
+            "give the apps different `name`s"
+        } else {
+            "the profile is given twice, or has an environment named `base`, which is the folder of the profile without `--env`"
+        };
+        return Err(Diagnostic::error(
+            Code::OutDir,
+            format!(
+                "`{}` ({}) and `{}` ({}) would both write `{}`; nothing was written",
+                other.path.display(),
+                other.environment,
+                b.path.display(),
+                b.environment,
+                target.display()
+            ),
+        )
+        .hint(hint)
+        .into());
+    }
+    let (files, left_out) = files_for(b, include_secrets)?;
+    for secret in left_out {
+        reporter.report(&[Diagnostic::warning(Code::SecretLeftOut, format!(
+            "{secret} was not written into `{}`: its values stay out of a directory meant for git",
+            target.display()
+        ))
+        .hint("apply it apart (`kgen render` to stdout piped to `kubectl apply -f -`), keep it in a secret store (an ExternalSecret), or write it with --include-secrets")]);
+    }
+    out_dir::plan(&target, files)
+}
+
 /// A profile rendered in one environment: what is kept of it, its YAML
 /// when streaming, and its diagnostics as text.
 struct Outcome {
     bundle: Option<ProfileOutput>,
     yaml: String,
     messages: Vec<String>,
+}
+
+impl Outcome {
+    fn failed(messages: Vec<String>) -> Outcome {
+        Outcome { bundle: None, yaml: String::new(), messages }
+    }
 }
 
 /// Render every job, in parallel on the machine's cores when there are
@@ -312,7 +373,7 @@ fn render_chunk(jobs: &[(&Path, Options)], shape: Shape, only: bool) -> Vec<Outc
                     sources.truncate(mark);
                 }
             }
-            Err(messages) => out.push(Outcome { bundle: None, yaml: String::new(), messages: messages.clone() }),
+            Err(messages) => out.push(Outcome::failed(messages.clone())),
         }
     }
     if only {
@@ -344,16 +405,16 @@ fn render_one(
         Ok(r) => {
             let messages = show(&r.warnings, sources);
             let marked = match kustomize.then(|| pipeline::render_marked(&r, sources)).transpose() {
-                Ok(m) => m.map(|objects| (r.app.namespace.clone(), objects)),
-                Err(e) => return Outcome { bundle: None, yaml: String::new(), messages: show(&e.0, sources) },
+                Ok(m) => m.map(|objects| Marked { namespace: r.app.namespace.clone(), objects }),
+                Err(e) => return Outcome::failed(show(&e.0, sources)),
             };
             let Rendered { loaded, app, mut objects, warnings } = r;
             let ids = objects.iter().map(Object::id).collect();
-            let selected = (!selectors.is_empty()).then(|| {
+            let selection = (!selectors.is_empty()).then(|| {
                 let matched = selectors.iter().map(|s| objects.iter().any(|o| s.matches(o))).collect();
                 let names = objects.iter().map(select::kubectl_name).collect();
                 objects.retain(|o| selectors.iter().any(|s| s.matches(o)));
-                (matched, names)
+                Selection { matched, names }
             });
             let environment = loaded.environment.clone().unwrap_or_else(|| "base".into());
             let (yaml, kept, written) = if stream {
@@ -368,7 +429,7 @@ fn render_one(
                 ids,
                 objects: kept,
                 marked,
-                selected,
+                selection,
             };
             let leftovers = (loaded, app, written, warnings);
             if only {
@@ -376,7 +437,7 @@ fn render_one(
             }
             Outcome { bundle: Some(bundle), yaml, messages }
         }
-        Err(e) => Outcome { bundle: None, yaml: String::new(), messages: show(&e.0, sources) },
+        Err(e) => Outcome::failed(show(&e.0, sources)),
     }
 }
 
@@ -399,8 +460,8 @@ fn files_for(
             private: o.kind() == "Secret",
         })
         .collect();
-    if let Some((namespace, marked)) = &b.marked {
-        files.extend(output::kustomize::files(namespace, &named, marked)?);
+    if let Some(marked) = &b.marked {
+        files.extend(output::kustomize::files(&marked.namespace, &named, &marked.objects)?);
     }
     Ok((files, left_out))
 }
