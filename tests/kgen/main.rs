@@ -2,6 +2,7 @@
 
 mod batch;
 mod bootstrap;
+mod code_map;
 mod commands;
 mod corpus;
 mod diagnostics;
