@@ -7,7 +7,14 @@
 //! - `NN-name.yaml`: the profile, byte for byte (it may be invalid UTF-8);
 //! - `NN-name.args` (optional): extra arguments, one per line, placed before
 //!   the profile; a line `-` reads the profile from stdin instead;
-//! - `NN-name.stderr`: the whole expected stderr.
+//! - `NN-name.stderr`: the whole expected stderr;
+//! - or, for a case that needs files beside its profile (extra manifests,
+//!   patches), a folder `NN-name/` with the profile as `app.yaml`: it runs
+//!   in a scratch copy of the folder, to which [`PREPARED`] adds what git
+//!   cannot hold (FIFOs, links into `/dev`, sparse files).
+//!
+//! This is the one place whole error messages are kept: other tests check
+//! exit codes, parts of messages and what is on stdout.
 //!
 //! Inputs too large or too repetitive to keep in git are built by the
 //! [`GENERATED`] table instead, with the same `.stderr` files.
@@ -200,6 +207,47 @@ pub(super) struct Case {
     /// The file to run on, relative to the working directory.
     pub(super) file: PathBuf,
     pub(super) stdin: bool,
+    /// The working directory of a folder case (a scratch copy); others
+    /// run where they are told.
+    pub(super) dir: Option<PathBuf>,
+}
+
+/// Folder cases that need files git cannot hold, made in the case's
+/// scratch copy before it runs.
+const PREPARED: &[(&str, fn(&Path))] = &[("134-extra-manifests-not-regular-files", |dir| {
+    std::fs::create_dir(dir.join("templates")).unwrap();
+    std::os::unix::fs::symlink("/dev/urandom", dir.join("templates/random.yaml")).unwrap();
+    let mkfifo = std::process::Command::new("mkfifo").arg(dir.join("templates/fifo.yaml")).status().unwrap();
+    assert!(mkfifo.success());
+    // 200 MB, sparse: it costs no disk.
+    std::fs::File::create(dir.join("big.yaml")).unwrap().set_len(200 << 20).unwrap();
+})];
+
+/// A scratch copy of a folder case, prepared; each call its own, so that
+/// tests running at once do not share one.
+fn folder_copy(case: &Path) -> PathBuf {
+    static COPIES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = COPIES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let name = case.file_name().unwrap().to_string_lossy().into_owned();
+    let copy = scratch(&format!("corpus-folders/{n}/{name}"));
+    copy_tree(case, &copy);
+    if let Some((_, prepare)) = PREPARED.iter().find(|(n, _)| *n == name) {
+        prepare(&copy);
+    }
+    copy
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
 }
 
 pub(super) fn static_cases() -> Vec<Case> {
@@ -207,24 +255,24 @@ pub(super) fn static_cases() -> Vec<Case> {
     let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml") || p.is_dir())
         .collect();
     paths.sort();
     paths
         .into_iter()
         .map(|path| {
             let name = path.file_stem().unwrap().to_string_lossy().into_owned();
-            let args: Vec<String> = std::fs::read_to_string(path.with_extension("args"))
+            let args: Vec<String> = std::fs::read_to_string(dir.join(format!("{name}.args")))
                 .map(|t| t.lines().map(String::from).collect())
                 .unwrap_or_default();
             let stdin = args.iter().any(|a| a == "-");
-            Case {
-                input: std::fs::read(&path).unwrap(),
-                file: PathBuf::from(path.file_name().unwrap()),
-                name,
-                args,
-                stdin,
-            }
+            let (file, folder) = if path.is_dir() {
+                (PathBuf::from("app.yaml"), Some(folder_copy(&path)))
+            } else {
+                (PathBuf::from(path.file_name().unwrap()), None)
+            };
+            let input = std::fs::read(folder.as_deref().unwrap_or(&dir).join(&file)).unwrap();
+            Case { input, file, name, args, stdin, dir: folder }
         })
         .collect()
 }
@@ -245,7 +293,7 @@ fn generated_cases() -> Vec<Case> {
                 (PathBuf::from(format!("{name}.yaml")), input)
             };
             std::fs::write(dir.join(&file), &input).unwrap();
-            Case { name: name.to_string(), args, input, file, stdin }
+            Case { name: name.to_string(), args, input, file, stdin, dir: None }
         })
         .collect()
 }
@@ -256,7 +304,7 @@ fn wide_cases(dir: &Path) -> Vec<Case> {
             let (args, input) = build(dir);
             let file = PathBuf::from(format!("{name}.yaml"));
             std::fs::write(dir.join(&file), &input).unwrap();
-            Case { name: name.to_string(), args, input, file, stdin: false }
+            Case { name: name.to_string(), args, input, file, stdin: false, dir: None }
         })
         .collect()
 }
@@ -279,7 +327,7 @@ pub(super) fn run_case_with(case: &Case, cwd: &Path, extra: &[&str]) -> (Option<
     }
     let mut child = kgen()
         .args(&args)
-        .current_dir(cwd)
+        .current_dir(case.dir.as_deref().unwrap_or(cwd))
         .stdin(if case.stdin { Stdio::piped() } else { Stdio::null() })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -366,10 +414,15 @@ fn corpus_has_no_orphaned_expectations() {
         let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
         if path.extension().is_some_and(|x| x == "stderr" || x == "args") {
             assert!(
-                path.with_extension("yaml").exists() || generated.contains(&stem.as_str()),
+                path.with_extension("yaml").exists()
+                    || path.with_extension("").is_dir()
+                    || generated.contains(&stem.as_str()),
                 "{} has no case",
                 path.display()
             );
         }
+    }
+    for (name, _) in PREPARED {
+        assert!(corpus_dir().join(name).join("app.yaml").exists(), "PREPARED names {name}, which is no folder case");
     }
 }
