@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::model::naming;
 use crate::object::Object;
 
 /// One thing the cluster must provide.
@@ -130,8 +131,8 @@ pub fn of(objects: &[Object], generated: &[String]) -> Vec<Requirement> {
             "Certificate" => provided_secrets.extend(text("/spec/secretName").map(|s| (ns.clone(), s))),
             // CloudNativePG makes `<cluster>-app` and `<cluster>-superuser`.
             "Cluster" if o.api_version().starts_with("postgresql.cnpg.io/") => {
-                for suffix in ["app", "superuser"] {
-                    provided_secrets.insert((ns.clone(), format!("{}-{suffix}", o.name())));
+                for secret in [naming::cnpg_app_secret(o.name()), naming::cnpg_superuser_secret(o.name())] {
+                    provided_secrets.insert((ns.clone(), secret));
                 }
             }
             // cert-manager's ingress-shim issues the TLS Secrets.

@@ -81,7 +81,7 @@ impl External {
                 }
                 // The operator creates `<cluster>-app` with the connection URL.
                 DatabaseKind::Operator(o) => {
-                    e.secrets.insert(format!("{}-app", o.name));
+                    e.secrets.insert(naming::cnpg_app_secret(&o.name));
                 }
                 DatabaseKind::Sqlite(_) => {}
             }

@@ -17,13 +17,13 @@ use super::workload::{
     claim_spec, hardened_container, pod_security_context, pull_secrets, resources, small_tool_resources,
 };
 use super::{label_selector, meta, selector_labels, sha256_hex, support_pod_labels};
-use crate::model::{App, Cache};
+use crate::model::{App, Cache, naming};
 use crate::object::Object;
 
 pub fn render(app: &App, out: &mut Vec<Object>) {
     let Some(c) = &app.cache else { return };
     let config = redis_conf(c);
-    let config_name = format!("{}-config", c.name);
+    let config_name = naming::cache_config(&c.name);
     out.push(
         ConfigMap {
             metadata: meta(app, &config_name, Some(&c.key)),
@@ -49,7 +49,7 @@ pub fn render(app: &App, out: &mut Vec<Object>) {
                 Volume { name: "data".into(), empty_dir: Some(EmptyDirVolumeSource::default()), ..Default::default() }
             }
             Some(storage) => {
-                let claim_name = format!("{}-data", c.name);
+                let claim_name = naming::cache_claim(&c.name);
                 out.push(
                     PersistentVolumeClaim {
                         metadata: meta(app, &claim_name, Some(&c.key)),

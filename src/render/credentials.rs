@@ -17,7 +17,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use super::lifecycle::{self, InstallPhase};
 use super::workload::{API_TOKEN_VOLUME, api_token_volume, hardened_container, pod_security_context, pull_secrets};
 use super::{meta, sha256_hex, support_pod_labels};
-use crate::model::App;
+use crate::model::{App, naming};
 use crate::object::Object;
 
 /// The component label of the Job's pods and the suffix of its objects.
@@ -25,17 +25,12 @@ pub const COMPONENT: &str = "kgen-credentials";
 /// A small image with a POSIX shell and curl, to call the API server.
 pub const IMAGE: &str = "curlimages/curl:8.11.1";
 
-/// `<app>-credentials`: the ServiceAccount, Role and RoleBinding.
-pub fn account_name(app: &App) -> String {
-    format!("{}-credentials", app.name)
-}
-
 pub fn render(app: &App, out: &mut Vec<Object>) {
     let secrets = app.generated_secrets();
     if secrets.is_empty() {
         return;
     }
-    let account = account_name(app);
+    let account = naming::credentials_account(&app.name);
     out.push(
         ServiceAccount {
             metadata: meta(app, &account, Some(COMPONENT)),
@@ -103,12 +98,10 @@ pub fn render(app: &App, out: &mut Vec<Object>) {
         },
         VolumeMount { name: "tmp".into(), mount_path: "/tmp".into(), ..Default::default() },
     ]);
-    // Jobs are immutable: a new set of Secrets is a new Job.
-    // `<app>-credentials-<8 hex>`, at most 63 characters (a Job's name is a
-    // label value of its pods).
+    // Jobs are immutable: a new set of Secrets is a new Job, named with 8
+    // hex of its image and script.
     let hash = &sha256_hex(format!("{IMAGE}\n{script}").as_bytes())[..8];
-    let prefix: String = app.name.chars().take(63 - "-credentials-".len() - hash.len()).collect();
-    let name = format!("{}-credentials-{hash}", prefix.trim_end_matches('-'));
+    let name = naming::credentials_job(&app.name, hash);
     let mut metadata = meta(app, &name, Some(COMPONENT));
     lifecycle::tag(&mut metadata, InstallPhase::Setup);
     out.push(

@@ -210,7 +210,7 @@ fn in_cluster(app: &App, db: &Database, p: &Postgres, out: &mut Vec<Object>) {
         },
     ];
     if !p.init_scripts.is_empty() {
-        let init_name = format!("{}-init-scripts", p.name);
+        let init_name = naming::init_scripts(&p.name);
         out.push(
             ConfigMap {
                 metadata: meta(app, &init_name, Some(&db.key)),
@@ -352,14 +352,14 @@ fn operator(app: &App, db: &Database, o: &Operator, out: &mut Vec<Object>) {
             plugin_configuration: cnpg::PluginReference { name: cnpg::BARMAN_PLUGIN.into() },
             backup_owner_reference: "self".into(),
         };
-        out.push(cnpg::ScheduledBackup::new(meta(app, &format!("{}-backup", o.name), Some(&db.key)), spec).into());
+        out.push(cnpg::ScheduledBackup::new(meta(app, &naming::scheduled_backup(&o.name), Some(&db.key)), spec).into());
     }
 }
 
 /// A backup CronJob: hardened, one run at a time, writing to its own claim,
 /// with a deadline that grows with the data.
 fn backup_cron_job(app: &App, b: &Backup, component: &str, pod: PodSpec, container: Container) -> CronJob {
-    let backup_component = format!("{component}-backup");
+    let backup_component = naming::backup_component(component);
     let mut cron_job = cron_job(app, &b.name, &backup_component, pod, container);
     let spec = cron_job.spec.as_mut().expect("built above");
     spec.schedule = b.schedule.clone();
@@ -374,7 +374,7 @@ fn backup_cron_job(app: &App, b: &Backup, component: &str, pod: PodSpec, contain
 /// own) to start by hand, `kubectl create job --from=cronjob/<name>`; it
 /// restores `BACKUP_FILE` or the newest copy.
 fn restore_cron_job(app: &App, b: &Backup, component: &str, pod: PodSpec, container: Container) -> CronJob {
-    let mut cron_job = cron_job(app, &b.restore_name, &format!("{component}-restore"), pod, container);
+    let mut cron_job = cron_job(app, &b.restore_name, &naming::restore_component(component), pod, container);
     let spec = cron_job.spec.as_mut().expect("built above");
     spec.suspend = Some(true);
     // A schedule is required; suspended, it is never used.
@@ -489,7 +489,7 @@ fn sqlite_backup(app: &App, s: &Sqlite, b: &Backup, out: &mut Vec<Object>) {
         volumes: Some(volumes.clone()),
         ..Default::default()
     };
-    out.push(claim(app, &b.name, &format!("{}-backup", component.key), &b.storage).into());
+    out.push(claim(app, &b.name, &naming::backup_component(&component.key), &b.storage).into());
     out.push(backup_cron_job(app, b, &component.key, pod, container("backup", "backup-sqlite.sh")).into());
     // The app is stopped during a restore: no pod to be beside.
     let restore_pod = PodSpec { volumes: Some(volumes), ..Default::default() };
@@ -519,7 +519,7 @@ fn postgres_backup(app: &App, db: &Database, p: &Postgres, b: &Backup, out: &mut
     };
     let pod =
         PodSpec { volumes: Some(vec![password_volume(p), backup_volume(b), empty_dir("tmp")]), ..Default::default() };
-    out.push(claim(app, &b.name, &format!("{}-backup", db.key), &b.storage).into());
+    out.push(claim(app, &b.name, &naming::backup_component(&db.key), &b.storage).into());
     out.push(backup_cron_job(app, b, &db.key, pod.clone(), container("backup", "backup-postgres.sh")).into());
     out.push(restore_cron_job(app, b, &db.key, pod, container("restore", "restore-postgres.sh")).into());
 }

@@ -9,11 +9,11 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use super::lifecycle::{self, InstallPhase};
 use super::workload::{database_access, migration_container, pod_security_context, pull_secrets, writable_volumes};
 use super::{sha256_hex, versioned_labels, versioned_meta};
-use crate::model::{App, MigrationStrategy};
+use crate::model::{App, MigrationStrategy, naming};
 use crate::object::Object;
 
 /// Component label of migration Jobs.
-pub const COMPONENT: &str = "migrations";
+pub const COMPONENT: &str = naming::MIGRATIONS_COMPONENT;
 
 pub fn render(app: &App, out: &mut Vec<Object>) {
     let Some(m) = app.migrations.as_ref().filter(|m| m.strategy == MigrationStrategy::Job) else { return };
@@ -65,10 +65,9 @@ pub fn render(app: &App, out: &mut Vec<Object>) {
     );
 }
 
-/// `<app>-migrate-<8 hex of image and command>`, at most 63 characters.
+/// The Job's name (`naming::migration_job`) with 8 hex of its image and
+/// command.
 pub fn job_name(app: &App, m: &crate::model::Migrations) -> String {
     let identity = serde_json::to_vec(&(&m.image, &m.command, &m.args)).expect("strings serialize");
-    let hash = &sha256_hex(&identity)[..8];
-    let prefix: String = app.name.chars().take(63 - "-migrate-".len() - hash.len()).collect();
-    format!("{}-migrate-{hash}", prefix.trim_end_matches('-'))
+    naming::migration_job(&app.name, &sha256_hex(&identity)[..8])
 }

@@ -221,11 +221,18 @@ impl LimitedResource {
 impl Monitored {
     fn of(app: &App, m: &Monitoring) -> Monitored {
         // A Deployment's pods are `<name>-<template hash>-<5 characters>`, a
-        // StatefulSet's (and CloudNativePG's) `<name>-<ordinal>`.
+        // StatefulSet's `<name>-<ordinal>`, CloudNativePG's instances (pods
+        // and claims) `<cluster>-<serial>`.
         let deployment = |name: &str| {
-            format!("{}-[a-z0-9]{{1,10}}-[a-z0-9]{{5}}", regex_literal(&app.name_in_text("Deployment", name)))
+            naming::deployment_pod(
+                &regex_literal(&app.name_in_text("Deployment", name)),
+                "[a-z0-9]{1,10}",
+                "[a-z0-9]{5}",
+            )
         };
-        let ordinal = |kind: &str, name: &str| format!("{}-[0-9]+", regex_literal(&app.name_in_text(kind, name)));
+        let ordinal =
+            |name: &str| naming::statefulset_pod(&regex_literal(&app.name_in_text("StatefulSet", name)), "[0-9]+");
+        let instance = |name: &str| naming::cnpg_instance(&regex_literal(&app.name_in_text("Cluster", name)), "[0-9]+");
         // The claims of a StatefulSet's pods.
         let claims_of =
             |kind: &str, name: &str| naming::statefulset_claim(&regex_literal(&app.name_in_text(kind, name)), "[0-9]+");
@@ -241,7 +248,7 @@ impl Monitored {
             let limits_of = limits(&c.resources);
             match &c.sqlite_volume {
                 Some(_) => {
-                    workloads.push(MonitoredWorkload::new(ordinal("StatefulSet", &c.name), limits_of));
+                    workloads.push(MonitoredWorkload::new(ordinal(&c.name), limits_of));
                     claims.push(claims_of("StatefulSet", &c.name));
                 }
                 None => workloads.push(MonitoredWorkload::new(deployment(&c.name), limits_of)),
@@ -251,7 +258,7 @@ impl Monitored {
             match &db.kind {
                 DatabaseKind::InCluster(p) => {
                     let limits_of = limits(&p.resources);
-                    workloads.push(MonitoredWorkload::new(ordinal("StatefulSet", &p.name), limits_of));
+                    workloads.push(MonitoredWorkload::new(ordinal(&p.name), limits_of));
                     match &p.claim {
                         // A claim kgen does not create keeps its name.
                         Some(existing) if !p.create_claim => claims.push(regex_literal(existing)),
@@ -264,8 +271,8 @@ impl Monitored {
                 }
                 DatabaseKind::Operator(o) => {
                     let limits_of = limits(&o.resources);
-                    workloads.push(MonitoredWorkload::new(ordinal("Cluster", &o.name), limits_of));
-                    claims.push(ordinal("Cluster", &o.name));
+                    workloads.push(MonitoredWorkload::new(instance(&o.name), limits_of));
+                    claims.push(instance(&o.name));
                 }
                 DatabaseKind::Sqlite(s) => {
                     if let Some(b) = &s.backup {
@@ -462,7 +469,8 @@ fn backup_rules(r: &RuleMaker, a: &Alerts, rules: &mut Vec<Rule>) {
             let cron_job = format!("namespace=\"{ns}\", cronjob=\"{name}\"");
             // A Job of the CronJob is `<name>-<minutes since the epoch>`; a
             // failed one is kept (failedJobsHistoryLimit) until its TTL.
-            let jobs = format!("namespace=\"{ns}\", job_name=~\"{}-[0-9]+\"", regex_literal(&name));
+            let jobs =
+                format!("namespace=\"{ns}\", job_name=~\"{}\"", naming::cron_job_job(&regex_literal(&name), "[0-9]+"));
             let mut failed = r.rule(
                 "BackupFailed",
                 alert,
@@ -865,11 +873,12 @@ pub fn profile_promql(app: &App, query: &str) -> String {
     }
     let objects = named_objects(app);
     let named = |kind: &str, name: &str| objects.iter().any(|(k, n)| *k == kind && *n == name);
-    // `<StatefulSet>-<ordinal>`, marked.
+    // A pod `<StatefulSet>-<ordinal>`: the StatefulSet, marked, and the
+    // ordinal.
     let ordinal = |name: &str| {
         let (stem, n) = name.rsplit_once('-')?;
         (named("StatefulSet", stem) && !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
-            .then(|| format!("{}-{n}", app.name_in_text("StatefulSet", stem)))
+            .then(|| (app.name_in_text("StatefulSet", stem), n.to_string()))
     };
     let mut out = String::with_capacity(query.len());
     let mut rest = query;
@@ -907,8 +916,12 @@ pub fn profile_promql(app: &App, query: &str) -> String {
             _ if value.contains('\\') => None,
             Some("namespace") if value == app.namespace => Some(app.namespace_in_text()),
             _ if named(kind, value) => Some(app.name_in_text(kind, value)),
-            Some("pod") => ordinal(value),
-            Some("persistentvolumeclaim") => value.strip_prefix("data-").and_then(ordinal).map(|o| format!("data-{o}")),
+            Some("pod") => ordinal(value).map(|(sts, n)| naming::statefulset_pod(&sts, &n)),
+            Some("persistentvolumeclaim") => value
+                .strip_prefix(naming::DATA_CLAIM_TEMPLATE)
+                .and_then(|v| v.strip_prefix('-'))
+                .and_then(ordinal)
+                .map(|(sts, n)| naming::statefulset_claim(&sts, &n)),
             _ => None,
         };
         out.push('"');

@@ -15,8 +15,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::lifecycle::{self, InstallPhase};
-use super::migrations::COMPONENT as MIGRATIONS;
 use super::{label_selector, meta, selector_labels};
+use crate::model::naming::{self, MIGRATIONS_COMPONENT as MIGRATIONS};
 use crate::model::{self, App, Backend, DatabaseKind};
 use crate::object::Object;
 
@@ -31,7 +31,7 @@ pub fn render(app: &App, out: &mut Vec<Object>) {
         out.push(NetworkPolicy { metadata: m, spec: Some(spec) }.into());
     };
     if np.default_deny && app.namespace_object.is_some() {
-        push(&format!("{}-default-deny", app.name), None, spec(LabelSelector::default(), Some(vec![]), Some(vec![])));
+        push(&naming::default_deny_policy(&app.name), None, spec(LabelSelector::default(), Some(vec![]), Some(vec![])));
         // cert-manager answers HTTP-01 challenges from solver pods in the
         // Ingress's namespace; the default deny would block them. (A DNS-01
         // issuer makes no solver pods, and then this policy selects none.)
@@ -43,7 +43,7 @@ pub fn render(app: &App, out: &mut Vec<Object>) {
                 "true".to_string(),
             )]));
             push(
-                &format!("{}-acme-solver", app.name),
+                &naming::acme_solver_policy(&app.name),
                 None,
                 spec(solver, Some(vec![ingress_rule(vec![namespace_peer(ns)], vec![tcp(8089)])]), None),
             );
@@ -120,9 +120,10 @@ pub fn render(app: &App, out: &mut Vec<Object>) {
                 _ => db.key.clone(),
             };
             // The backup job and the restore job reach the same server.
-            for (name, component) in
-                [(&backup.name, format!("{key}-backup")), (&backup.restore_name, format!("{key}-restore"))]
-            {
+            for (name, component) in [
+                (&backup.name, naming::backup_component(&key)),
+                (&backup.restore_name, naming::restore_component(&key)),
+            ] {
                 let mut egress = vec![dns()];
                 if let DatabaseKind::InCluster(_) = &db.kind {
                     egress.push(egress_rule(vec![pod_peer(selector_labels(app, &db.key))], vec![tcp(5432)]));
@@ -138,7 +139,7 @@ pub fn render(app: &App, out: &mut Vec<Object>) {
     if !app.generated_secrets().is_empty() {
         let component = super::credentials::COMPONENT;
         push(
-            &super::credentials::account_name(app),
+            &naming::credentials_account(&app.name),
             Some(component),
             spec(
                 label_selector(selector_labels(app, component)),
@@ -167,7 +168,7 @@ pub fn render(app: &App, out: &mut Vec<Object>) {
         egress.extend(database_egress(app, &c.key));
         egress.extend(declared_egress(np));
         push(
-            &format!("{}-{MIGRATIONS}", app.name),
+            &naming::migration_policy(&app.name),
             Some(MIGRATIONS),
             spec(label_selector(selector_labels(app, MIGRATIONS)), Some(vec![]), Some(egress)),
         );
@@ -290,8 +291,8 @@ fn users_of(app: &App, key: &str) -> Vec<NetworkPolicyPeer> {
         peers.push(pod_peer(selector_labels(app, MIGRATIONS)));
     }
     if app.databases.iter().any(|d| d.key == key && backup_of(d).is_some()) {
-        peers.push(pod_peer(selector_labels(app, &format!("{key}-backup"))));
-        peers.push(pod_peer(selector_labels(app, &format!("{key}-restore"))));
+        peers.push(pod_peer(selector_labels(app, &naming::backup_component(key))));
+        peers.push(pod_peer(selector_labels(app, &naming::restore_component(key))));
     }
     peers
 }

@@ -14,7 +14,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use super::lifecycle::{self, InstallPhase};
 use super::{labels, meta};
 use crate::crd::{certmanager, gateway};
-use crate::model::{self, App, Backend, IssuerKind, RouteHost};
+use crate::model::{self, App, Backend, IssuerKind, RouteHost, naming};
 use crate::object::Object;
 
 pub fn render(app: &App, out: &mut Vec<Object>) {
@@ -24,7 +24,7 @@ pub fn render(app: &App, out: &mut Vec<Object>) {
             out.push(ingress(app, i, &app.name, &plain, false).into());
         }
         if !websocket.is_empty() {
-            out.push(ingress(app, i, &format!("{}-ws", app.name), &websocket, true).into());
+            out.push(ingress(app, i, &naming::websocket_ingress(&app.name), &websocket, true).into());
         }
     }
     if let Some(g) = &app.gateway {
@@ -64,7 +64,7 @@ fn ingress(app: &App, i: &model::Ingress, name: &str, hosts: &[&RouteHost], webs
             let ours = *key == "cert-manager.io/issuer" && app.issuer.as_ref().is_some_and(|i| i.name == *issuer);
             annotations.insert(key.to_string(), if ours { app.name_in_text("Issuer", issuer) } else { issuer.clone() });
         }
-        let secret = if websocket { format!("{}-ws", t.secret_name) } else { t.secret_name.clone() };
+        let secret = if websocket { naming::websocket_tls_secret(&t.secret_name) } else { t.secret_name.clone() };
         vec![IngressTLS { hosts: Some(hosts.iter().map(|h| h.host.clone()).collect()), secret_name: Some(secret) }]
     });
     if annotations.is_empty() {
@@ -165,7 +165,7 @@ fn reference_grants(app: &App, g: &model::Gateway, out: &mut Vec<Object>) {
     }
     for (namespace, services) in by_namespace {
         let mut metadata = ObjectMeta {
-            name: Some(format!("{}-{}-routes", app.name, app.namespace)),
+            name: Some(naming::reference_grant(&app.name, &app.namespace)),
             namespace: Some(namespace.to_string()),
             labels: Some(labels(app, None)),
             annotations: (!app.annotations.is_empty()).then(|| app.annotations.clone()),
@@ -202,7 +202,7 @@ fn issuer(app: &App, issuer: &model::Issuer) -> certmanager::Issuer {
             acme: Some(certmanager::AcmeIssuer {
                 server: server.to_string(),
                 email: email.clone(),
-                private_key_secret_ref: certmanager::SecretKeySelector { name: format!("{}-account-key", issuer.name) },
+                private_key_secret_ref: certmanager::SecretKeySelector { name: naming::acme_account_key(&issuer.name) },
                 solvers: vec![certmanager::AcmeSolver {
                     http01: certmanager::Http01Solver {
                         ingress: certmanager::Http01Ingress { ingress_class_name: ingress_class.clone() },

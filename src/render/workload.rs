@@ -24,7 +24,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::{config, label_selector, meta, selector_labels, versioned_labels, versioned_meta};
-use crate::model::{self, App, Component, EnvValue, PortTarget, ProbeAction, StorageRequest, WaitFor};
+use crate::model::{self, App, Component, EnvValue, PortTarget, ProbeAction, StorageRequest, WaitFor, naming};
 use crate::object::Object;
 
 pub fn render(app: &App, c: &Component, out: &mut Vec<Object>) {
@@ -32,14 +32,9 @@ pub fn render(app: &App, c: &Component, out: &mut Vec<Object>) {
         None => out.push(deployment(app, c).into()),
         Some(volume) => {
             out.push(stateful_set(app, c, volume).into());
-            out.push(headless_service(app, &headless_name(&c.name), &c.key, &governing_ports(c)).into());
+            out.push(headless_service(app, &naming::headless_service(&c.name), &c.key, &governing_ports(c)).into());
         }
     }
-}
-
-/// The governing Service of a component's StatefulSet.
-pub fn headless_name(name: &str) -> String {
-    format!("{name}-headless")
 }
 
 fn governing_ports(c: &Component) -> Vec<(String, u16)> {
@@ -84,7 +79,7 @@ fn stateful_set(app: &App, c: &Component, volume: &model::SqliteVolume) -> State
         metadata: versioned_meta(app, &c.name, Some(&c.key)),
         spec: Some(StatefulSetSpec {
             replicas: Some(1),
-            service_name: Some(headless_name(&c.name)),
+            service_name: Some(naming::headless_service(&c.name)),
             selector: label_selector(selector_labels(app, &c.key)),
             template,
             update_strategy: Some(StatefulSetUpdateStrategy {

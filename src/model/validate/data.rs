@@ -56,7 +56,7 @@ impl Builder<'_> {
             if let Err(why) = names::env_var_name(&env) {
                 self.error(Code::DataRule, &[at.as_slice(), &path!["env"]].concat(), format!("variable `{env}` {why}"));
             }
-            let name = db.name.clone().unwrap_or_else(|| format!("{app}-{key}"));
+            let name = db.name.clone().unwrap_or_else(|| naming::database(app, key));
             let kind = match (engine, mode) {
                 (Engine::Sqlite, _) => match self.sqlite(&at, key, db, app, &used_by) {
                     Some(s) => DatabaseKind::Sqlite(s),
@@ -352,7 +352,7 @@ impl Builder<'_> {
         let major = self.major_version(at, db, image_ok);
         let image = db.image.clone().unwrap_or_else(|| default_image(engine, major));
         let (database, user) = self.sql_identities(at, db, key, app);
-        let password_secret = db.credentials.secret.clone().unwrap_or_else(|| format!("{name}-credentials"));
+        let password_secret = db.credentials.secret.clone().unwrap_or_else(|| naming::password_secret(name));
         // A Secret the profile creates from its inputs is not generated.
         let generate_password = db.credentials.generate.unwrap_or(db.credentials.secret.is_none())
             && !self.loaded.profile.secrets.contains_key(&password_secret);
@@ -805,8 +805,8 @@ impl Builder<'_> {
                 "remove it",
             );
         }
-        let backup_name = format!("{name}-backup");
-        let restore_name = format!("{name}-restore");
+        let backup_name = naming::backup(name);
+        let restore_name = naming::restore(name);
         for (what, job) in [("backup", &backup_name), ("restore", &restore_name)] {
             if let Err(why) = NameRule::CronJob.check(job) {
                 self.error_hint(
@@ -931,7 +931,7 @@ impl Builder<'_> {
             }
             Some(provider) => {
                 let (disk, provisioner, parameters) = provider_class(provider);
-                let name = s.class.clone().unwrap_or_else(|| format!("{}-{disk}", self.loaded.profile.name));
+                let name = s.class.clone().unwrap_or_else(|| naming::storage_class(&self.loaded.profile.name, disk));
                 let class = StorageClass { name: name.clone(), provisioner, parameters };
                 if let Some(existing) = self.storage_classes.iter().find(|c| c.name == name) {
                     if *existing != class {
@@ -954,7 +954,7 @@ impl Builder<'_> {
         let p = &self.loaded.profile;
         let c = p.cache.as_ref().filter(|c| c.enabled != Some(false))?;
         let at = path!["cache"].to_vec();
-        let name = c.name.clone().unwrap_or_else(|| format!("{app}-redis"));
+        let name = c.name.clone().unwrap_or_else(|| naming::cache(app));
         if let Err(why) = NameRule::Service.check(&name) {
             self.error(Code::DataRule, &at, format!("cache name `{name}` {why}"));
         }
@@ -1015,10 +1015,10 @@ impl Builder<'_> {
         }
         // Redis always has a password: the profile's, or one kgen's
         // credentials Job generates.
-        let generate_password = c.password.is_none() && !p.secrets.contains_key(&format!("{name}-credentials"));
+        let generate_password = c.password.is_none() && !p.secrets.contains_key(&naming::password_secret(&name));
         let password = Some(match &c.password {
             Some(r) => (r.secret.clone(), r.key.clone().unwrap_or_else(|| "password".into())),
-            None => (format!("{name}-credentials"), "password".to_string()),
+            None => (naming::password_secret(&name), "password".to_string()),
         });
         if let Some((s, _)) = &password {
             self.apply_rule(&path!["cache", "password", "secret"], "Secret name", s, |s| {
@@ -1418,7 +1418,7 @@ fn database_env(db: &Database, refs: TextRefs) -> Vec<EnvVar> {
         }
         DatabaseKind::Operator(o) => {
             // The operator names it after the cluster.
-            let app_secret = format!("{}-app", refs.name("Cluster", &o.name));
+            let app_secret = naming::cnpg_app_secret(&refs.name("Cluster", &o.name));
             vec![var(&password_var(&db.env), secret(&app_secret, "password")), var(&db.env, secret(&app_secret, "uri"))]
         }
     }
@@ -1464,7 +1464,7 @@ fn wait_for(db: &Database, refs: TextRefs) -> Option<WaitFor> {
             key: db.key.clone(),
             image: o.image.clone().unwrap_or_else(|| format!("ghcr.io/cloudnative-pg/postgresql:{POSTGRES_VERSION}")),
             // The operator's Service for the primary.
-            host: format!("{}-rw", refs.name("Cluster", &o.name)),
+            host: naming::cnpg_rw_service(&refs.name("Cluster", &o.name)),
             port: 5432,
             user: o.user.clone(),
             database: o.database.clone(),

@@ -276,7 +276,7 @@ impl Builder<'_> {
             }
             panels.push(Panel { title: p.title.clone(), queries, unit });
         }
-        Dashboard { name: format!("{app}-dashboard"), title, labels, folder: d.folder.clone(), panels }
+        Dashboard { name: naming::dashboard(app), title, labels, folder: d.folder.clone(), panels }
     }
 
     /// Labels for a monitoring object: as written, or the default label

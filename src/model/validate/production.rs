@@ -220,9 +220,13 @@ impl Builder<'_> {
                     self.error_hint(Code::ProductionRule, &tat, "TLS needs hosts", "list the hosts under `ingress.hosts`: a certificate is issued for host names");
                     return None;
                 }
-                let secret_name = t.secret_name.clone().unwrap_or_else(|| format!("{}-tls", p.name));
+                let secret_name = t.secret_name.clone().unwrap_or_else(|| naming::tls_secret(&p.name));
                 // WebSocket hosts get an Ingress of their own, with `<secretName>-ws`.
-                let room = if i.hosts.iter().any(|h| h.websocket == Some(true)) { "-ws".len() } else { 0 };
+                let room = if i.hosts.iter().any(|h| h.websocket == Some(true)) {
+                    naming::websocket_tls_secret(&secret_name).len() - secret_name.len()
+                } else {
+                    0
+                };
                 if let Err(why) = names::dns1123_subdomain(&secret_name, 253 - room) {
                     let here = [tat.as_slice(), &path!["secretName"]].concat();
                     let d = Diagnostic::error(Code::ObjectName, format!("Secret name `{secret_name}` {why}"));
@@ -251,7 +255,7 @@ impl Builder<'_> {
                         }
                     }
                     let staging = acme.server == Some(profile::AcmeServer::Staging);
-                    let name = format!("{}-letsencrypt{}", p.name, if staging { "-staging" } else { "" });
+                    let name = naming::acme_issuer(&p.name, staging);
                     issuer = Some(Issuer {
                         name: name.clone(),
                         kind: IssuerKind::Acme {
@@ -262,7 +266,7 @@ impl Builder<'_> {
                     });
                     Some(("cert-manager.io/issuer", name))
                 } else if t.self_signed == Some(true) {
-                    let name = format!("{}-selfsigned", p.name);
+                    let name = naming::self_signed_issuer(&p.name);
                     issuer = Some(Issuer { name: name.clone(), kind: IssuerKind::SelfSigned });
                     Some(("cert-manager.io/issuer", name))
                 } else {
@@ -358,10 +362,10 @@ impl Builder<'_> {
                 }
             }
             let first = bare.split('.').next().unwrap_or("route");
-            let mut name = format!("{}-{first}", self.loaded.profile.name);
+            let mut name = naming::http_route(&self.loaded.profile.name, first, None);
             let mut n = 2;
             while out.iter().any(|o| o.name == name) {
-                name = format!("{}-{first}-{n}", self.loaded.profile.name);
+                name = naming::http_route(&self.loaded.profile.name, first, Some(n));
                 n += 1;
             }
             if !ingress && let Err(why) = names::dns1123_subdomain(&name, 253) {
