@@ -90,7 +90,7 @@ impl External {
         for c in app.components.iter().filter(|c| c.sqlite_volume.is_some()) {
             e.persistent_volume_claims.insert(naming::statefulset_claim(&c.name, "0"));
         }
-        if let Some((secret, _)) = app.cache.as_ref().and_then(|c| c.password.as_ref()) {
+        if let Some(crate::model::SecretKeyRef { secret, .. }) = app.cache.as_ref().and_then(|c| c.password.as_ref()) {
             e.secrets.insert(secret.clone());
         }
         e

@@ -180,7 +180,7 @@ pub struct Cache {
     pub max_memory_policy: String,
     pub resources: Resources,
     /// The Secret and key of the password.
-    pub password: Option<(String, String)>,
+    pub password: Option<super::SecretKeyRef>,
     /// kgen's credentials Job creates the password's Secret when missing.
     pub generate_password: bool,
     pub env: String,

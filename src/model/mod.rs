@@ -101,7 +101,7 @@ impl App {
         }
         if let Some(c) = &self.cache
             && c.generate_password
-            && let Some((secret, key)) = &c.password
+            && let Some(SecretKeyRef { secret, key }) = &c.password
         {
             wanted.entry(secret.clone()).or_default().insert(key.clone());
         }

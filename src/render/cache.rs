@@ -17,7 +17,7 @@ use super::workload::{
     claim_spec, hardened_container, pod_security_context, pull_secrets, resources, small_tool_resources,
 };
 use super::{label_selector, meta, selector_labels, sha256_hex, support_pod_labels};
-use crate::model::{App, Cache, naming};
+use crate::model::{App, Cache, SecretKeyRef, naming};
 use crate::object::Object;
 
 pub fn render(app: &App, out: &mut Vec<Object>) {
@@ -70,7 +70,7 @@ pub fn render(app: &App, out: &mut Vec<Object>) {
     let mut init_containers = None;
     let ping = match &c.password {
         None => vec!["redis-cli".to_string(), "ping".to_string()],
-        Some((secret, key)) => {
+        Some(SecretKeyRef { secret, key }) => {
             volumes.push(Volume {
                 name: "password".into(),
                 secret: Some(SecretVolumeSource {

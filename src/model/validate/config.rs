@@ -455,7 +455,7 @@ impl Builder<'_> {
                 DatabaseKind::Sqlite(_) | DatabaseKind::Operator(_) => {}
             }
         }
-        if let Some((secret, key)) = cache.as_ref().and_then(|c| c.password.as_ref()) {
+        if let Some(SecretKeyRef { secret, key }) = cache.as_ref().and_then(|c| c.password.as_ref()) {
             reads.push((secret.clone(), key.clone(), path!["cache", "password"].to_vec()));
         }
         // Secrets whose keys the bundle defines, and the keys read from

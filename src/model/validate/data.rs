@@ -1017,11 +1017,13 @@ impl Builder<'_> {
         // credentials Job generates.
         let generate_password = c.password.is_none() && !p.secrets.contains_key(&naming::password_secret(&name));
         let password = Some(match &c.password {
-            Some(r) => (r.secret.clone(), r.key.clone().unwrap_or_else(|| "password".into())),
-            None => (naming::password_secret(&name), "password".to_string()),
+            Some(r) => {
+                SecretKeyRef { secret: r.secret.clone(), key: r.key.clone().unwrap_or_else(|| "password".into()) }
+            }
+            None => SecretKeyRef { secret: naming::password_secret(&name), key: "password".to_string() },
         });
-        if let Some((s, _)) = &password {
-            self.apply_rule(&path!["cache", "password", "secret"], "Secret name", s, |s| {
+        if let Some(SecretKeyRef { secret, .. }) = &password {
+            self.apply_rule(&path!["cache", "password", "secret"], "Secret name", secret, |s| {
                 names::dns1123_subdomain(s, 253)
             });
         }
@@ -1434,7 +1436,7 @@ fn cache_env(c: &Cache, refs: TextRefs) -> Vec<EnvVar> {
         var(part_var(&c.env, "HOST"), EnvValue::Literal(host.clone())),
         var(part_var(&c.env, "PORT"), EnvValue::Literal("6379".into())),
     ];
-    if let Some((secret, key)) = &c.password {
+    if let Some(SecretKeyRef { secret, key }) = &c.password {
         vars.push(var(
             password_var(&c.env),
             EnvValue::SecretKey { secret: secret.clone(), key: key.clone(), optional: false },
