@@ -29,8 +29,9 @@ pub struct Cli {
 
     /// How diagnostics are written to stderr: `human` (with the source
     /// line), `json` (one object a line: code, severity, message, file,
-    /// line, column, field path, hints, notes) or `github` (GitHub Actions
-    /// annotations). Codes: docs/diagnostics.md.
+    /// line, column, field path, hints, notes), `github` (GitHub Actions
+    /// annotations) or `sarif` (one SARIF 2.1.0 log, written when the
+    /// command ends). Codes: docs/diagnostics.md.
     #[arg(long, global = true, value_enum, default_value_t = MessageFormat::Human)]
     pub message_format: MessageFormat,
 }
@@ -328,6 +329,7 @@ pub enum MessageFormat {
     Human,
     Json,
     Github,
+    Sarif,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -16,7 +16,7 @@ use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 pub use crate::redact::Redact;
 use crate::source::{SourceMap, Span};
 pub use code::Code;
-pub use format::Format;
+pub use format::{Format, sarif_log};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Severity {

@@ -62,6 +62,9 @@ impl From<Exit> for ExitCode {
 pub struct Reporter {
     pub sources: SourceMap,
     format: Format,
+    /// With `--message-format sarif`: the results so far, written as one
+    /// log by [`Reporter::finish`].
+    results: std::cell::RefCell<Vec<String>>,
 }
 
 impl Reporter {
@@ -71,8 +74,9 @@ impl Reporter {
             MessageFormat::Human => Format::Human { color },
             MessageFormat::Json => Format::Json,
             MessageFormat::Github => Format::Github,
+            MessageFormat::Sarif => Format::Sarif,
         };
-        Reporter { sources: SourceMap::default(), format }
+        Reporter { sources: SourceMap::default(), format, results: Default::default() }
     }
 
     pub fn report(&self, diagnostics: &[Diagnostic]) {
@@ -83,6 +87,10 @@ impl Reporter {
     /// Print diagnostics already rendered (against other sources): for
     /// people each followed by a blank line, as data one a line.
     pub fn print(&self, rendered: &[String]) {
+        if self.format == Format::Sarif {
+            self.results.borrow_mut().extend(rendered.iter().cloned());
+            return;
+        }
         let mut err = std::io::stderr().lock();
         let gap = if self.is_human() { "\n" } else { "" };
         for d in rendered {
@@ -91,11 +99,21 @@ impl Reporter {
     }
 
     /// A line for people about what was done (`wrote …`); not printed as
-    /// JSON, whose stderr holds diagnostics only.
+    /// JSON or SARIF, whose stderr holds diagnostics only.
     pub fn status(&self, line: &str) {
-        if self.format != Format::Json {
+        if matches!(self.format, Format::Human { .. } | Format::Github) {
             eprintln!("{line}");
         }
+    }
+
+    /// The end of the command: with `--message-format sarif`, the log of
+    /// every result reported (none is a log too: nothing was found).
+    pub fn finish(&self) {
+        if self.format != Format::Sarif {
+            return;
+        }
+        let results = self.results.take().iter().filter_map(|r| serde_json::from_str(r).ok()).collect();
+        let _ = writeln!(std::io::stderr().lock(), "{}", crate::diagnostic::sarif_log(results));
     }
 
     pub fn format(&self) -> Format {
@@ -121,6 +139,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Completions { shell } => completions::run(shell),
         Command::CompleteEnvs { profile } => completions::environments(&profile),
     };
+    reporter.finish();
     ExitCode::from(exit)
 }
 

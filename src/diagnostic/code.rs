@@ -106,7 +106,8 @@ fn docs_page() -> String {
          Every error and warning kgen reports has a stable code, grouped by the stage \
          that finds it. A code is never reused. People see the message only; \
          `--message-format json` prints each diagnostic as one JSON object a line on \
-         stderr, and `--message-format github` as a GitHub Actions annotation \
+         stderr, `--message-format github` as a GitHub Actions annotation, and \
+         `--message-format sarif` as one SARIF log whose rules are these codes \
          (see [commands](commands.md#messages-as-data)).\n\n\
          | code | name | what it reports |\n|---|---|---|\n",
     );

@@ -1,5 +1,5 @@
-//! Diagnostics as data (`--message-format json|github`) and the exit
-//! status of each command.
+//! Diagnostics as data (`--message-format json|github|sarif`) and the
+//! exit status of each command.
 
 use crate::corpus::{corpus_dir, run_case_with, static_cases};
 use crate::support::{kgen, repo, scratch};
@@ -108,6 +108,122 @@ fn corpus_cases_as_github_annotations() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// SARIF: one log a command, a result for each diagnostic of the JSON
+/// form in the same order (code, level, file, line, column), every code a
+/// rule of the log and documented, no credential; and the logs read by a
+/// real consumer, Microsoft's sarif-tools (`sarif csv`: one row a result,
+/// with its code, file and line).
+#[test]
+fn corpus_cases_as_sarif_logs() {
+    let docs = documented_codes();
+    let dir = scratch("diagnostics-sarif");
+    let mut failures = Vec::new();
+    let mut expected_rows = Vec::new();
+    let mut total_results = 0;
+    for case in static_cases() {
+        let human = std::fs::read_to_string(corpus_dir().join(format!("{}.stderr", case.name))).unwrap();
+        let (_, _, json) = run_case_with(&case, &corpus_dir(), &["--message-format", "json"]);
+        let (code, _, stderr) = run_case_with(&case, &corpus_dir(), &["--message-format", "sarif"]);
+        let mut problems = Vec::new();
+        if code != Some(1) {
+            problems.push(format!("exit status {code:?}"));
+        }
+        let log: serde_json::Value = match serde_json::from_str(&stderr) {
+            Ok(log) => log,
+            Err(e) => {
+                failures.push(format!("{}: stderr is not one JSON document ({e})\n{stderr}", case.name));
+                continue;
+            }
+        };
+        let run = &log["runs"][0];
+        if log["version"] != "2.1.0" || run["tool"]["driver"]["name"] != "kgen" {
+            problems.push("not a SARIF 2.1.0 log of kgen".into());
+        }
+        let rules = run["tool"]["driver"]["rules"].as_array().cloned().unwrap_or_default();
+        let results = run["results"].as_array().cloned().unwrap_or_default();
+        let lines: Vec<serde_json::Value> = json.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+        total_results += results.len();
+        if results.len() != lines.len() {
+            problems.push(format!("{} results for {} diagnostics", results.len(), lines.len()));
+        }
+        for (result, line) in results.iter().zip(&lines) {
+            let rule = result["ruleIndex"].as_u64().and_then(|i| rules.get(i as usize));
+            if result["ruleId"] != line["code"] || rule.is_none_or(|r| r["id"] != line["code"]) {
+                problems.push(format!("rule {} for code {}", result["ruleId"], line["code"]));
+            }
+            if !docs.contains(&format!("| `{}` |", result["ruleId"].as_str().unwrap_or_default())) {
+                problems.push(format!("undocumented rule {}", result["ruleId"]));
+            }
+            if result["level"] != line["severity"] || !result["message"]["text"].is_string() {
+                problems.push(format!("level {} for {}", result["level"], line["severity"]));
+            }
+            let at = &result["locations"][0]["physicalLocation"];
+            let file = line["file"].as_str().filter(|f| !f.starts_with("--") && !f.ends_with(")") && *f != "<stdin>");
+            if let Some(file) = file {
+                let uri = at["artifactLocation"]["uri"].as_str().unwrap_or_default();
+                let region = &at["region"];
+                if percent_decoded(uri) != file
+                    || region["startLine"] != line["line"]
+                    || region["startColumn"] != line["column"]
+                {
+                    problems.push(format!("located at {at} for {line}"));
+                }
+                expected_rows.push((
+                    result["ruleId"].as_str().unwrap_or_default().to_string(),
+                    uri.to_string(),
+                    region["startLine"].to_string(),
+                ));
+            }
+        }
+        problems.extend(shown_credentials(&human, &stderr));
+        if !problems.is_empty() {
+            failures.push(format!("{}: {}\n{stderr}", case.name, problems.join("; ")));
+        }
+        std::fs::write(dir.join(format!("{}.sarif", case.name)), &stderr).unwrap();
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    assert!(expected_rows.len() > 100, "the corpus gives {} located results", expected_rows.len());
+
+    let venv = std::env::var("SARIF_TOOLS_VENV").unwrap_or_else(|_| "/tmp/sarif-tools".into());
+    let Some(sarif) = crate::support::tool("sarif-tools", &[&format!("{venv}/bin/sarif"), "sarif"]) else {
+        return;
+    };
+    let csv = dir.join("results.csv");
+    let out = std::process::Command::new(sarif).arg("csv").arg("-o").arg(&csv).arg(&dir).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = std::fs::read_to_string(&csv).unwrap();
+    // Tool,Severity,Code,Description,Location,Line: the description may
+    // span lines (quoted); the row ends with `,<location>,<line>`.
+    assert_eq!(text.matches("\nkgen,").count(), total_results, "one row a result:\n{text}");
+    for (code, uri, line) in &expected_rows {
+        let row_start = format!("kgen,error,{code},");
+        let row_start_warning = format!("kgen,warning,{code},");
+        let row_end = format!(",{},{line}\n", percent_decoded(uri));
+        assert!(
+            (text.contains(&row_start) || text.contains(&row_start_warning)) && text.contains(&row_end),
+            "sarif csv lacks {code} at {uri}:{line}:\n{text}"
+        );
+    }
+}
+
+fn percent_decoded(uri: &str) -> String {
+    let bytes = uri.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(b) = uri.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(b);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[test]
