@@ -2,6 +2,10 @@
 //! and `super::…` path in `src/` names a module of an earlier entry of
 //! [`LAYERS`] (or the module itself), so the modules form no cycle. Unit
 //! tests (`#[cfg(test)]` modules) may use any module and are not read.
+//!
+//! Two invariants a scan of the same code holds too: the render core does
+//! no IO and reads no clock or randomness, and derived names are made in
+//! `model::naming`, not `format!`ed in place.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -148,20 +152,7 @@ fn use_paths(rest: &str) -> Vec<Vec<String>> {
 fn violations() -> Vec<String> {
     let order = order();
     let mut out = Vec::new();
-    let mut files = Vec::new();
-    let mut dirs = vec![repo().join("src")];
-    while let Some(dir) = dirs.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let p = entry.unwrap().path();
-            if p.is_dir() {
-                dirs.push(p);
-            } else if p.extension().is_some_and(|e| e == "rs") {
-                files.push(p);
-            }
-        }
-    }
-    files.sort();
-    for file in files {
+    for file in source_files("src") {
         let module = module_of(&file);
         // The crate root and the binary are above every layer.
         if module == ["lib"] || module == ["main"] {
@@ -200,6 +191,71 @@ fn violations() -> Vec<String> {
     out
 }
 
+/// The `.rs` files under a folder of the repository, sorted.
+fn source_files(folder: &str) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    let mut dirs = vec![repo().join(folder)];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let p = entry.unwrap().path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if p.extension().is_some_and(|e| e == "rs") {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// What the render core (`model`, `render`) may not name: files, the
+/// environment, processes, sockets, the clock, randomness.
+const IMPURE: &[&str] = &[
+    "std::fs",
+    "std::env",
+    "std::process",
+    "std::io::stdin",
+    "std::time",
+    "SystemTime",
+    "Instant",
+    "TcpStream",
+    "UdpSocket",
+    "rand::",
+    "getrandom",
+];
+
+/// Where `text` (code only) names something of [`IMPURE`], as `line: what`.
+fn impure_uses(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for word in IMPURE {
+        for (at, _) in text.match_indices(word) {
+            out.push(format!("{}: `{word}`", text[..at].matches('\n').count() + 1));
+        }
+    }
+    out
+}
+
+/// Where `text` (code only) makes a name in place, `format!("{x}-suffix")`
+/// or `format!("{}-suffix", x)`: the shape of the derived names that
+/// belong in `model::naming`. As `line: the format string`.
+fn names_made_in_place(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for (at, _) in text.match_indices("format!(\"{") {
+        let literal = &text[at + "format!(\"".len()..];
+        let Some(end) = literal.find('"') else { continue };
+        let literal = &literal[..end];
+        let Some((braces, suffix)) = literal.split_once("}-") else { continue };
+        let plain_value = braces[1..].chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.');
+        let word =
+            !suffix.is_empty() && suffix.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if plain_value && word {
+            out.push(format!("{}: `{literal}`", text[..at].matches('\n').count() + 1));
+        }
+    }
+    out
+}
+
 fn layer_of(entry: &str) -> &'static str {
     LAYERS.iter().find(|(_, modules)| modules.contains(&entry)).map(|(name, _)| *name).unwrap()
 }
@@ -228,6 +284,40 @@ fn the_table_names_real_modules() {
     assert!(missing.is_empty(), "entries of LAYERS without a module: {missing:?}");
 }
 
+/// "The render core is pure" (ARCHITECTURE.md): `model` and `render` do no
+/// IO and read no environment, clock or randomness.
+#[test]
+fn the_render_core_is_pure() {
+    let mut found = Vec::new();
+    for folder in ["src/model", "src/render"] {
+        for file in source_files(folder) {
+            let rel = file.strip_prefix(repo()).unwrap().display().to_string();
+            let text = code_only(&std::fs::read_to_string(&file).unwrap());
+            found.extend(impure_uses(&text).into_iter().map(|u| format!("{rel}:{u}")));
+        }
+    }
+    assert!(found.is_empty(), "the render core must stay pure (ARCHITECTURE.md, Invariants):\n{}", found.join("\n"));
+}
+
+/// "One naming function per object family" (ARCHITECTURE.md): what builds
+/// objects or reads their names takes them from `model::naming`.
+#[test]
+fn derived_names_come_from_model_naming() {
+    let mut found = Vec::new();
+    for folder in ["src/model/validate", "src/render", "src/check"] {
+        for file in source_files(folder) {
+            let rel = file.strip_prefix(repo()).unwrap().display().to_string();
+            let text = code_only(&std::fs::read_to_string(&file).unwrap());
+            found.extend(names_made_in_place(&text).into_iter().map(|u| format!("{rel}:{u}")));
+        }
+    }
+    for file in ["src/requirements.rs", "src/bootstrap.rs"] {
+        let text = code_only(&std::fs::read_to_string(repo().join(file)).unwrap());
+        found.extend(names_made_in_place(&text).into_iter().map(|u| format!("{file}:{u}")));
+    }
+    assert!(found.is_empty(), "derived names belong in model::naming, one function each:\n{}", found.join("\n"));
+}
+
 /// ARCHITECTURE.md's layer table is this one.
 #[test]
 fn architecture_md_lists_the_layers() {
@@ -252,4 +342,9 @@ fn the_check_can_fail() {
     assert!(place(&["render".into(), "lifecycle".into()]).unwrap() > model);
     assert!(place(&["model".into(), "names".into()]).unwrap() < place(&["inputs".into()]).unwrap());
     assert_eq!(place(&["model".into(), "build".into(), "config".into()]), Some(model));
+    // The scans of the two invariants.
+    let code = code_only("let t = std::time::Instant::now();\n// std::fs::read\nlet x = std::env::var(\"A\");\n");
+    assert_eq!(impure_uses(&code), ["3: `std::env`", "1: `std::time`", "1: `Instant`"]);
+    let code = "let a = format!(\"{name}-headless\");\nlet b = format!(\"{}-ws\", app.name);\nlet c = format!(\"{a}-{b}\");\nlet d = format!(\"pod-security.kubernetes.io/{mode}-version\");\nlet e = format!(\"{app}: {x}-y\");\n";
+    assert_eq!(names_made_in_place(code), ["1: `{name}-headless`", "2: `{}-ws`"]);
 }
