@@ -166,3 +166,52 @@ fn closed_stdout_is_not_an_error() {
     assert!(out.status.success());
     assert_eq!(String::from_utf8_lossy(&out.stderr), "");
 }
+
+/// Custom resources only when asked for (ARCHITECTURE.md): a profile with
+/// a database, a cache, routes, backups and migrations but none of the
+/// features that need an operator renders built-in kinds only; asking
+/// for monitoring adds exactly the Prometheus Operator's kinds.
+#[test]
+fn custom_resources_only_when_asked_for() {
+    const PROFILE: &str = "name: shop\nimage: shop:1.0\nports: {http: 8080}\n\
+        ingress: {className: nginx, hosts: [{host: shop.example.com}]}\n\
+        databases: {db: {engine: postgres, backup: {schedule: \"0 3 * * *\"}}}\n\
+        cache: {}\nmigrations: {strategy: job, command: [./migrate]}\nautoscaling: {min: 2, max: 4}\n";
+    const BUILT_IN: &[&str] = &[
+        "v1",
+        "apps/v1",
+        "batch/v1",
+        "policy/v1",
+        "networking.k8s.io/v1",
+        "rbac.authorization.k8s.io/v1",
+        "autoscaling/v2",
+        "storage.k8s.io/v1",
+    ];
+    let dir = scratch("output-custom-resources");
+    let kinds = |profile: &str| -> Vec<String> {
+        std::fs::write(dir.join("app.yaml"), profile).unwrap();
+        let json = run(&["render", dir.join("app.yaml").to_str().unwrap(), "-o", "json"], None);
+        assert!(json.status.success(), "{}", String::from_utf8_lossy(&json.stderr));
+        let list: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| format!("{} {}", o["apiVersion"].as_str().unwrap(), o["kind"].as_str().unwrap()))
+            .collect()
+    };
+    let plain = kinds(PROFILE);
+    let custom: Vec<&String> = plain.iter().filter(|k| !BUILT_IN.contains(&k.split(' ').next().unwrap())).collect();
+    assert!(custom.is_empty(), "custom resources nobody asked for: {custom:?}");
+    assert!(
+        plain.iter().any(|k| k.ends_with(" StatefulSet")) && plain.iter().any(|k| k.ends_with(" CronJob")),
+        "{plain:?}"
+    );
+    let monitored = kinds(&format!("{PROFILE}monitoring: {{}}\n"));
+    let added: std::collections::BTreeSet<&str> = monitored
+        .iter()
+        .filter(|k| !BUILT_IN.contains(&k.split(' ').next().unwrap()))
+        .map(|k| k.split(' ').next().unwrap())
+        .collect();
+    assert_eq!(added.into_iter().collect::<Vec<_>>(), ["monitoring.coreos.com/v1"], "{monitored:?}");
+}
