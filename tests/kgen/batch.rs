@@ -122,6 +122,54 @@ fn several_profiles_in_one_process_stream_in_order() {
     assert!(out.stdout.is_empty());
 }
 
+/// Output does not depend on the machine: every shipped profile in every
+/// environment, rendered on one core (`taskset`, which the thread count
+/// follows) and on all of them, gives the same bytes on stdout and the
+/// same messages.
+#[test]
+fn one_core_or_many_give_the_same_output() {
+    let Some(taskset) = crate::support::tool("taskset", &["taskset"]) else { return };
+    let paths: Vec<String> = ["timeservice", "clockwork", "feaf", "platform", "traversion"]
+        .iter()
+        .map(|p| format!("profiles/{p}.yaml"))
+        .collect();
+    let dir = scratch("batch-threads");
+    let render_on = |cores: Option<&str>, out: &str| {
+        let mut cmd = match cores {
+            Some(c) => {
+                let mut cmd = std::process::Command::new(&taskset);
+                cmd.args(["-c", c]).arg(env!("CARGO_BIN_EXE_kgen"));
+                cmd
+            }
+            None => std::process::Command::new(env!("CARGO_BIN_EXE_kgen")),
+        };
+        let target = dir.join(out);
+        cmd.arg("render").args(&paths).arg("--batch").arg("--out-dir").arg(&target).current_dir(crate::support::repo());
+        let output = cmd.output().unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let mut files = Vec::new();
+        let mut dirs = vec![target.clone()];
+        while let Some(d) = dirs.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    dirs.push(p);
+                } else {
+                    files.push((p.strip_prefix(&target).unwrap().to_path_buf(), std::fs::read(&p).unwrap()));
+                }
+            }
+        }
+        files.sort();
+        let stderr = String::from_utf8(output.stderr).unwrap().replace(target.to_str().unwrap(), "OUT");
+        (files, stderr)
+    };
+    let (one_files, one_messages) = render_on(Some("0"), "one");
+    let (all_files, all_messages) = render_on(None, "all");
+    assert!(one_files.len() > 100, "{} files", one_files.len());
+    assert!(one_files == all_files, "the files differ between one core and all");
+    assert_eq!(one_messages, all_messages);
+}
+
 /// A symbolic link where kgen would create an app's folder cannot send the
 /// files elsewhere: the batch is refused and nothing is written.
 #[cfg(unix)]
