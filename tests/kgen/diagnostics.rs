@@ -12,12 +12,26 @@ fn documented_codes() -> String {
     std::fs::read_to_string(repo().join("docs/diagnostics.md")).unwrap()
 }
 
+/// The codes the documented table marks retired (`retired:` starts the
+/// description): nothing may emit them.
+fn retired_codes(docs: &str) -> Vec<String> {
+    docs.lines()
+        .filter_map(|line| {
+            let cells: Vec<&str> = line.split(" | ").collect();
+            let code = cells.first()?.strip_prefix("| `")?.strip_suffix('`')?;
+            cells.get(2)?.starts_with("retired:").then(|| code.to_string())
+        })
+        .collect()
+}
+
 /// Every corpus case as JSON: one object a line, each with a documented
-/// code, and a location wherever the human form has one; the same exit
-/// status, nothing on stdout, and no credential.
+/// code that is not retired, and a location wherever the human form has
+/// one; the same exit status, nothing on stdout, and no credential.
 #[test]
 fn corpus_cases_as_json_lines() {
     let docs = documented_codes();
+    let retired = retired_codes(&docs);
+    assert!(retired.iter().any(|c| c == "K0301"), "the table marks no retired code: {retired:?}");
     let mut failures = Vec::new();
     for case in static_cases() {
         let human = std::fs::read_to_string(corpus_dir().join(format!("{}.stderr", case.name))).unwrap();
@@ -40,6 +54,9 @@ fn corpus_cases_as_json_lines() {
             if !docs.contains(&format!("| `{c}` |")) {
                 problems.push(format!("undocumented code `{c}`"));
             }
+            if retired.iter().any(|r| r == c) {
+                problems.push(format!("retired code `{c}`"));
+            }
             for field in ["message", "severity"] {
                 if !v[field].is_string() {
                     problems.push(format!("no {field}: {line}"));
@@ -60,6 +77,58 @@ fn corpus_cases_as_json_lines() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// The profile's rules report a code per kind of rule, not a catch-all:
+/// corpus cases and the codes (code and name) their problems have.
+#[test]
+fn rules_have_the_code_of_their_kind() {
+    let expected: &[(&str, &[&str])] = &[
+        ("100-autoscaling-min-above-max", &["K0360 autoscaling"]),
+        ("105-disruption-budget-that-blocks-evictions", &["K0361 disruption-budget"]),
+        ("107-ingress-to-another-namespace", &["K0366 route-backend"]),
+        ("110-reference-to-an-undefined-database", &["K0340 database-name"]),
+        ("111-sqlite-shared-by-two-components", &["K0344 sqlite"]),
+        ("114-tls-without-hosts", &["K0363 tls", "K0365 route-host"]),
+        ("25-request-over-limit", &["K0335 resources"]),
+        ("27-component-name-invalid", &["K0330 component-name"]),
+        ("29-label-key-invalid", &["K0312 label-or-annotation"]),
+        ("43-probe-path-and-command", &["K0334 probe"]),
+        ("45-env-two-sources", &["K0336 env-var"]),
+        ("51-image-uppercase", &["K0332 image"]),
+        ("54-namespace-invalid", &["K0311 namespace"]),
+        ("55-writable-path-relative", &["K0337 writable-path"]),
+        ("60-setting-key-invalid", &["K0315 settings"]),
+        ("61-port-declared-twice", &["K0333 port"]),
+        ("67-container-name-of-an-init-container", &["K0331 container"]),
+        ("79-secret-from-two-sources", &["K0318 secret-source"]),
+        ("80-replicas-over-int32", &["K0321 int-range"]),
+        ("84-cron-schedules-out-of-range", &["K0348 backup"]),
+        ("86-node-selector-and-tolerations", &["K0338 placement"]),
+        ("87-annotations-set-by-kgen", &["K0313 reserved-metadata"]),
+        (
+            "89-secret-store-fields",
+            &["K0309 advice", "K0317 secret-key", "K0318 secret-source", "K0319 external-secret"],
+        ),
+        ("92-autoscaling-without-requests", &["K0360 autoscaling"]),
+        ("120-metrics-port-that-does-not-exist", &["K0370 metrics"]),
+    ];
+    let cases = static_cases();
+    let mut failures = Vec::new();
+    for (name, codes) in expected {
+        let case = cases.iter().find(|c| c.name == *name).unwrap_or_else(|| panic!("no corpus case {name}"));
+        let (_, _, stderr) = run_case_with(case, &corpus_dir(), &["--message-format", "json"]);
+        let found: std::collections::BTreeSet<String> = stderr
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .map(|v| format!("{} {}", v["code"].as_str().unwrap_or_default(), v["name"].as_str().unwrap_or_default()))
+            .collect();
+        let want: std::collections::BTreeSet<String> = codes.iter().map(|c| c.to_string()).collect();
+        if found != want {
+            failures.push(format!("{name}: {found:?}, expected {want:?}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 /// A problem for each corpus credential the machine-readable form shows

@@ -29,13 +29,15 @@ impl Builder<'_> {
         let name = ns.name.clone().unwrap_or_else(|| app.to_string());
         // A namespace named after the app is checked with the app's name.
         if ns.name.is_some() {
-            self.apply_rule(&path!["namespace", "name"], "namespace", &name, |s| names::dns1123_label(s, 63));
+            self.apply_rule(Code::Namespace, &path!["namespace", "name"], "namespace", &name, |s| {
+                names::dns1123_label(s, 63)
+            });
         }
         let system = SYSTEM_NAMESPACES.contains(&name.as_str());
         let create = match ns.create {
             Some(true) if system => {
                 self.error(
-                    Code::ConfigRule,
+                    Code::Namespace,
                     &path!["namespace", "create"],
                     format!("`{name}` exists in every cluster and cannot be created by kgen"),
                 );
@@ -47,7 +49,7 @@ impl Builder<'_> {
         if !create {
             if !ns.labels.is_empty() || !ns.annotations.is_empty() {
                 self.error_hint(
-                    Code::ConfigRule,
+                    Code::Namespace,
                     &path!["namespace"],
                     "namespace labels and annotations apply only to a namespace kgen creates",
                     "remove them, or set `namespace.create: true`",
@@ -98,7 +100,7 @@ impl Builder<'_> {
             let mut at = base.to_vec();
             at.push(k.into());
             if let Err(why) = names::qualified_key(k) {
-                self.key_error(Code::ConfigRule, &at, format!("key `{k}` {why}"));
+                self.key_error(Code::LabelOrAnnotation, &at, format!("key `{k}` {why}"));
             }
             if labels {
                 self.no_credential(&at, CredentialPlace::Label(k), v);
@@ -106,7 +108,7 @@ impl Builder<'_> {
                 self.no_credential(&at, CredentialPlace::Annotation(k), v);
                 if reserved.contains(&k.as_str()) {
                     self.diag(
-                        Diagnostic::error(Code::ConfigRule, format!("annotation `{k}` is set by kgen")).hint(why),
+                        Diagnostic::error(Code::ReservedMetadata, format!("annotation `{k}` is set by kgen")).hint(why),
                         &at,
                         true,
                     );
@@ -115,14 +117,14 @@ impl Builder<'_> {
             if labels {
                 if reserved.contains(&k.as_str()) {
                     self.diag(
-                        Diagnostic::error(Code::ConfigRule, format!("label `{k}` is set by kgen"))
+                        Diagnostic::error(Code::ReservedMetadata, format!("label `{k}` is set by kgen"))
                             .hint("use the profile's `name`, `instance`, `partOf` or `version` fields"),
                         &at,
                         true,
                     );
                 }
                 if let Err(why) = names::label_value(v) {
-                    self.error(Code::ConfigRule, &at, format!("label value `{v}` {why}"));
+                    self.error(Code::LabelOrAnnotation, &at, format!("label value `{v}` {why}"));
                 }
             }
         }
@@ -130,7 +132,7 @@ impl Builder<'_> {
             let size: usize = map.iter().map(|(k, v)| k.len() + v.len()).sum();
             if size > ANNOTATIONS_MAX_BYTES {
                 self.error(
-                    Code::ConfigRule,
+                    Code::LabelOrAnnotation,
                     base,
                     format!(
                         "the annotations add up to {size} bytes; Kubernetes allows 256 KiB ({ANNOTATIONS_MAX_BYTES})"
@@ -145,14 +147,14 @@ impl Builder<'_> {
         let sa = &self.loaded.profile.service_account;
         let name = sa.name.clone().unwrap_or_else(|| app.to_string());
         if sa.name.is_some() {
-            self.apply_rule(&path!["serviceAccount", "name"], "service account", &name, |s| {
+            self.apply_rule(Code::ServiceAccount, &path!["serviceAccount", "name"], "service account", &name, |s| {
                 names::dns1123_subdomain(s, 253)
             });
         }
         let create = sa.create.unwrap_or(true);
         if !create && sa.name.is_none() {
             self.error_hint(
-                Code::ConfigRule,
+                Code::ServiceAccount,
                 &path!["serviceAccount", "create"],
                 "an existing service account needs a name",
                 "add `serviceAccount.name`",
@@ -167,12 +169,14 @@ impl Builder<'_> {
         let create = p.config_map.create.unwrap_or(true);
         let name = p.config_map.name.clone().unwrap_or_else(|| app.to_string());
         if p.config_map.name.is_some() {
-            self.apply_rule(&path!["configMap", "name"], "ConfigMap name", &name, |s| names::dns1123_subdomain(s, 253));
+            self.apply_rule(Code::Settings, &path!["configMap", "name"], "ConfigMap name", &name, |s| {
+                names::dns1123_subdomain(s, 253)
+            });
         }
         if !create {
             if p.config_map.name.is_none() {
                 self.error_hint(
-                    Code::ConfigRule,
+                    Code::Settings,
                     &path!["configMap", "create"],
                     "an existing ConfigMap needs a name",
                     "add `configMap.name`",
@@ -180,7 +184,7 @@ impl Builder<'_> {
             }
             if !p.settings.is_empty() {
                 self.error_hint(
-                    Code::ConfigRule,
+                    Code::Settings,
                     &path!["settings"],
                     "`settings` cannot be used with an existing ConfigMap",
                     "put these settings in the existing ConfigMap, or set `configMap.create: true`",
@@ -196,7 +200,7 @@ impl Builder<'_> {
         for (k, v) in &p.settings {
             let at = path!["settings", k];
             if let Err(why) = names::env_var_name(k) {
-                self.key_error(Code::ConfigRule, &at, format!("setting `{k}` {why}"));
+                self.key_error(Code::Settings, &at, format!("setting `{k}` {why}"));
             }
             let text = v.to_text();
             self.no_credential(&at, CredentialPlace::Setting(k), &text);
@@ -205,7 +209,7 @@ impl Builder<'_> {
         }
         if size > CONFIG_MAP_MAX_BYTES {
             self.error_hint(
-                Code::ConfigRule,
+                Code::Settings,
                 &path!["settings"],
                 format!(
                     "the settings add up to {size} bytes; a ConfigMap holds at most 1 MiB ({CONFIG_MAP_MAX_BYTES})"
@@ -223,21 +227,21 @@ impl Builder<'_> {
         for (name, s) in &p.secrets {
             let at = path!["secrets", name].to_vec();
             if let Err(why) = names::dns1123_subdomain(name, 253) {
-                self.key_error(Code::ConfigRule, &at, format!("Secret name `{name}` {why}"));
+                self.key_error(Code::SecretName, &at, format!("Secret name `{name}` {why}"));
             }
             let env = s.env.pairs();
             for (var, key) in &env {
                 let mut at = at.clone();
                 at.extend(path!["env"]);
                 if let Err(why) = names::env_var_name(var) {
-                    self.error(Code::ConfigRule, &at, format!("variable `{var}` {why}"));
+                    self.error(Code::EnvVar, &at, format!("variable `{var}` {why}"));
                 }
                 if let Err(why) = names::data_key(key) {
-                    self.error(Code::ConfigRule, &at, format!("Secret key `{key}` {why}"));
+                    self.error(Code::SecretKey, &at, format!("Secret key `{key}` {why}"));
                 }
                 if let Some(first) = exposed.insert(var.clone(), name.clone()) {
                     self.error_hint(
-                        Code::ConfigRule,
+                        Code::EnvVar,
                         &at,
                         format!("variable `{var}` is already read from Secret `{first}`"),
                         format!(
@@ -255,7 +259,7 @@ impl Builder<'_> {
                 let mut at = at.clone();
                 at.push(second.into());
                 self.diag(
-                    Diagnostic::error(Code::ConfigRule, format!("Secret `{name}` takes its values from `{first}` and from `{second}`"))
+                    Diagnostic::error(Code::SecretSource, format!("Secret `{name}` takes its values from `{first}` and from `{second}`"))
                         .hint(format!(
                             "keep one and set the other to `null` (`{first}: null` or `{second}: null`): an environment that switches the source resets the base's"
                         )),
@@ -276,7 +280,7 @@ impl Builder<'_> {
                             // is a shell word, never code.
                             if let Err(why) = names::env_var_name(var) {
                                 self.error_hint(
-                                    Code::ConfigRule,
+                                    Code::SecretSource,
                                     &[at.as_slice(), &path!["create", "fromEnv", key]].concat(),
                                     format!("environment variable name `{var}` {why}"),
                                     "name the variable of kgen's environment that holds the value, e.g. `STRIPE_KEY`",
@@ -287,7 +291,7 @@ impl Builder<'_> {
                             let mut at = at.clone();
                             at.push("create".into());
                             self.error_hint(
-                                Code::ConfigRule,
+                                Code::SecretSource,
                                 &at,
                                 "a created Secret needs its values",
                                 "add `fromEnv` (key: VARIABLE) or `fromFile` (a dotenv file)",
@@ -306,20 +310,20 @@ impl Builder<'_> {
     fn external_secret(&mut self, at: &[PathSegment], e: &profile::ExternalSource) -> SecretSource {
         let here = |tail: &[PathSegment]| [at, &path!["external"], tail].concat();
         if e.store.name.is_empty() {
-            self.error_hint(Code::ConfigRule,
+            self.error_hint(Code::ExternalSecret,
                 &here(&path!["store"]),
                 "an external Secret needs the store it reads from",
                 "name a SecretStore of the namespace (`store: vault`) or a ClusterSecretStore (`store: {name: vault, kind: ClusterSecretStore}`)",
             );
         } else if let Err(why) = names::dns1123_subdomain(&e.store.name, 253) {
             let store = &e.store.name;
-            self.error(Code::ConfigRule, &here(&path!["store", "name"]), format!("store name `{store}` {why}"));
+            self.error(Code::ExternalSecret, &here(&path!["store", "name"]), format!("store name `{store}` {why}"));
         }
         if let Some(interval) = &e.refresh_interval
             && crate::model::cron::go_duration_seconds(interval).is_none()
         {
             self.error_hint(
-                Code::ConfigRule,
+                Code::ExternalSecret,
                 &here(&path!["refreshInterval"]),
                 format!("`{interval}` is not a duration"),
                 "write a Go duration such as `1h`, `15m` or `1h30m`; `0s` reads the values once",
@@ -327,7 +331,7 @@ impl Builder<'_> {
         }
         if e.keys.is_empty() {
             self.error_hint(
-                Code::ConfigRule,
+                Code::ExternalSecret,
                 &here(&path!["keys"]),
                 "an external Secret needs its keys",
                 "map each key of the Secret to its key in the store (`API_KEY: prod/shop/api-key`)",
@@ -337,11 +341,11 @@ impl Builder<'_> {
         for (key, remote) in &e.keys {
             let at = here(&path!["keys", key]);
             if let Err(why) = names::data_key(key) {
-                self.key_error(Code::ConfigRule, &at, format!("Secret key `{key}` {why}"));
+                self.key_error(Code::SecretKey, &at, format!("Secret key `{key}` {why}"));
             }
             if remote.key.trim().is_empty() {
                 self.error_hint(
-                    Code::ConfigRule,
+                    Code::ExternalSecret,
                     &at,
                     format!("Secret key `{key}` has no key in the store"),
                     "write the value's key (name or path) in the store, e.g. `prod/shop/api-key`",
@@ -350,7 +354,7 @@ impl Builder<'_> {
             for (field, value) in [("property", &remote.property), ("version", &remote.version)] {
                 if value.as_deref().is_some_and(|v| v.trim().is_empty()) {
                     self.error(
-                        Code::ConfigRule,
+                        Code::ExternalSecret,
                         &[at.as_slice(), &path![field]].concat(),
                         format!("`{field}` is empty"),
                     );
@@ -376,7 +380,7 @@ impl Builder<'_> {
     /// A `SealedSecret`'s encrypted values: `kubeseal` output, base64.
     fn sealed_secret(&mut self, at: &[PathSegment], sealed: &IndexMap<String, String>) -> SecretSource {
         if sealed.is_empty() {
-            self.error_hint(Code::ConfigRule,
+            self.error_hint(Code::SecretSource,
                 &[at, &path!["sealed"]].concat(),
                 "a sealed Secret needs its encrypted values",
                 "seal each value with `kubeseal --raw --name NAME --namespace NAMESPACE` and add it as `KEY: <ciphertext>`",
@@ -385,7 +389,7 @@ impl Builder<'_> {
         for (key, ciphertext) in sealed {
             let at = [at, &path!["sealed", key]].concat();
             if let Err(why) = names::data_key(key) {
-                self.key_error(Code::ConfigRule, &at, format!("Secret key `{key}` {why}"));
+                self.key_error(Code::SecretKey, &at, format!("Secret key `{key}` {why}"));
             }
             let base64 = |c: char| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '=');
             if ciphertext.is_empty() || !ciphertext.chars().all(base64) {
@@ -393,7 +397,7 @@ impl Builder<'_> {
                 let redaction = Redaction { span: self.loaded.span_of(&at), kind: Redact::Whole };
                 self.credentials.push(redaction);
                 self.diag(
-                    Diagnostic::error(Code::ConfigRule, format!("the value of `{key}` is not sealed: kubeseal's ciphertext is base64"))
+                    Diagnostic::error(Code::SecretSource, format!("the value of `{key}` is not sealed: kubeseal's ciphertext is base64"))
                         .hint("seal the value with `kubeseal --raw --name NAME --namespace NAMESPACE`; never write it in the profile as it is")
                         .redact(redaction),
                     &at,
@@ -511,7 +515,7 @@ impl Builder<'_> {
                 }
             };
             let (what, hint) = missing;
-            self.error_hint(Code::ConfigRule, &at, format!("Secret `{secret}`, {what}, has no key `{key}`"), hint);
+            self.error_hint(Code::SecretKey, &at, format!("Secret `{secret}`, {what}, has no key `{key}`"), hint);
         }
         // A key of a store or a sealed value that nothing reads is left
         // over or misspelt; an extra manifest may read it, so a warning.
@@ -550,7 +554,7 @@ impl Builder<'_> {
             let at = path!["security", field];
             if id <= 0 || id > i64::from(u32::MAX) {
                 self.error_hint(
-                    Code::ConfigRule,
+                    Code::SecurityContext,
                     &at,
                     format!("{field} {id} is not allowed"),
                     "pods run as a non-root user: use an ID of 10000 or more",
@@ -566,7 +570,7 @@ impl Builder<'_> {
         for (i, cap) in s.add_capabilities.iter().enumerate() {
             if cap != "NET_BIND_SERVICE" {
                 self.error_hint(
-                    Code::ConfigRule,
+                    Code::SecurityContext,
                     &path!["security", "addCapabilities", i],
                     format!("capability `{cap}` is not allowed by the restricted Pod Security Standard"),
                     "only NET_BIND_SERVICE may be added",

@@ -31,11 +31,11 @@ impl Builder<'_> {
         for (key, db) in &p.databases {
             let at = path!["databases", key].to_vec();
             if let Err(why) = names::dns1123_label(key, 63) {
-                self.key_error(Code::DataRule, &at, format!("database name `{key}` {why}"));
+                self.key_error(Code::DatabaseName, &at, format!("database name `{key}` {why}"));
                 continue;
             }
             if p.components.contains_key(key) {
-                self.key_error(Code::DataRule, &at, format!("`{key}` names both a database and a component"));
+                self.key_error(Code::DatabaseName, &at, format!("`{key}` names both a database and a component"));
             }
             let used_by: Vec<String> = p
                 .components
@@ -54,7 +54,7 @@ impl Builder<'_> {
                 }
             });
             if let Err(why) = names::env_var_name(&env) {
-                self.error(Code::DataRule, &[at.as_slice(), &path!["env"]].concat(), format!("variable `{env}` {why}"));
+                self.error(Code::EnvVar, &[at.as_slice(), &path!["env"]].concat(), format!("variable `{env}` {why}"));
             }
             let name = db.name.clone().unwrap_or_else(|| naming::database(app, key));
             let kind = match (engine, mode) {
@@ -82,7 +82,7 @@ impl Builder<'_> {
                         format!("declared databases: {}", declared.join(", "))
                     };
                     self.error_hint(
-                        Code::DataRule,
+                        Code::DatabaseName,
                         &path!["components", ckey, "databases", i],
                         format!("component `{ckey}` uses database `{used}`, which the profile does not define"),
                         hint,
@@ -184,7 +184,7 @@ impl Builder<'_> {
                     _ => "remove it",
                 };
                 self.diag(
-                    Diagnostic::error(Code::DataRule, format!("`{field}` does not apply to {what}")).hint(hint),
+                    Diagnostic::error(Code::DatabaseMode, format!("`{field}` does not apply to {what}")).hint(hint),
                     &[at, &path![field]].concat(),
                     true,
                 );
@@ -192,7 +192,7 @@ impl Builder<'_> {
         }
         if mode == DatabaseMode::Managed && db.url.is_none() {
             self.error_hint(
-                Code::DataRule,
+                Code::DatabaseMode,
                 at,
                 "a managed database needs `url`",
                 "add `url: {secret: <name>, key: DATABASE_URL}` (an existing Secret)",
@@ -213,7 +213,7 @@ impl Builder<'_> {
             [one] => one.clone(),
             [] => {
                 self.error_hint(
-                    Code::DataRule,
+                    Code::Sqlite,
                     at,
                     format!("no component uses the sqlite database `{key}`"),
                     "list it in a component's `databases`",
@@ -221,7 +221,7 @@ impl Builder<'_> {
                 return None;
             }
             many => {
-                self.error_hint(Code::DataRule,
+                self.error_hint(Code::Sqlite,
                     at,
                     format!("the sqlite database `{key}` is used by {} components ({})", many.len(), many.join(", ")),
                     "SQLite has a single writer and its file lives on one pod's volume: give it to one component (its `databases`), or use `engine: postgres`",
@@ -232,7 +232,7 @@ impl Builder<'_> {
         let c = &p.components[&component];
         if c.autoscaling.as_ref().is_some_and(|a| a.enabled != Some(false)) {
             self.error_hint(
-                Code::DataRule,
+                Code::Sqlite,
                 &path!["components", &component, "autoscaling"],
                 format!("`{component}` keeps an SQLite database, so it cannot autoscale"),
                 "SQLite allows one writer and locks its file on one node's volume; to scale out use `engine: postgres`",
@@ -240,7 +240,7 @@ impl Builder<'_> {
         }
         let replicas = c.replicas.unwrap_or(1);
         if replicas > 1 {
-            self.error_hint(Code::DataRule,
+            self.error_hint(Code::Sqlite,
                 &path!["components", &component, "replicas"],
                 format!("`{component}` keeps an SQLite database, so it runs exactly one replica (found {replicas})"),
                 "SQLite allows one writer and locks its file on one node's volume; for more replicas use `engine: postgres`",
@@ -248,7 +248,7 @@ impl Builder<'_> {
         }
         if p.databases.values().filter(|d| d.engine == Some(Engine::Sqlite)).count() > 1 {
             self.error_hint(
-                Code::DataRule,
+                Code::Sqlite,
                 at,
                 "only one sqlite database per app is supported",
                 "keep the tables in one file, or use postgres",
@@ -258,7 +258,7 @@ impl Builder<'_> {
         let parent = path.rsplit_once('/').map(|(d, _)| d.to_string()).unwrap_or_default();
         if !path.starts_with('/') || parent.is_empty() || path.ends_with('/') {
             self.error(
-                Code::DataRule,
+                Code::Sqlite,
                 &[at, &path!["path"]].concat(),
                 format!("`{path}` must be an absolute file path in a directory, such as /app/data/app.db"),
             );
@@ -286,9 +286,13 @@ impl Builder<'_> {
     fn managed(&mut self, at: &[PathSegment], db: &profile::Database) -> Managed {
         let url = db.url.clone().unwrap_or_default();
         if db.url.is_some() {
-            self.apply_rule(&[at, &path!["url", "secret"]].concat(), "Secret name", &url.secret, |s| {
-                names::dns1123_subdomain(s, 253)
-            });
+            self.apply_rule(
+                Code::SecretName,
+                &[at, &path!["url", "secret"]].concat(),
+                "Secret name",
+                &url.secret,
+                |s| names::dns1123_subdomain(s, 253),
+            );
         }
         Managed {
             secret: url.secret,
@@ -305,7 +309,7 @@ impl Builder<'_> {
                 Some(m) => m,
                 None => {
                     self.error(
-                        Code::DataRule,
+                        Code::DatabaseVersion,
                         &[at, &path!["version"]].concat(),
                         format!("version `{v}` is not a PostgreSQL major version such as 16 or 17"),
                     );
@@ -326,7 +330,7 @@ impl Builder<'_> {
                 Some(m) => m,
                 None => {
                     self.error_hint(
-                        Code::DataRule,
+                        Code::DatabaseVersion,
                         &[at, &path!["image"]].concat(),
                         format!("cannot tell the PostgreSQL version of `{image}`"),
                         "add `version: <major>`: it decides where the data directory goes",
@@ -356,19 +360,23 @@ impl Builder<'_> {
         // A Secret the profile creates from its inputs is not generated.
         let generate_password = db.credentials.generate.unwrap_or(db.credentials.secret.is_none())
             && !self.loaded.profile.secrets.contains_key(&password_secret);
-        self.apply_rule(&[at, &path!["credentials", "secret"]].concat(), "Secret name", &password_secret, |s| {
-            names::dns1123_subdomain(s, 253)
-        });
+        self.apply_rule(
+            Code::SecretName,
+            &[at, &path!["credentials", "secret"]].concat(),
+            "Secret name",
+            &password_secret,
+            |s| names::dns1123_subdomain(s, 253),
+        );
         let storage_at = [at, &path!["storage"]].concat();
         let storage = self.storage_request(&storage_at, &db.storage, "10Gi");
         let claim = db.storage.claim.clone();
         if let Some(c) = &claim {
-            self.apply_rule(&[storage_at.as_slice(), &path!["claim"]].concat(), "claim name", c, |s| {
+            self.apply_rule(Code::Storage, &[storage_at.as_slice(), &path!["claim"]].concat(), "claim name", c, |s| {
                 names::dns1123_subdomain(s, 253)
             });
         } else if db.storage.existing_claim == Some(true) {
             self.error_hint(
-                Code::DataRule,
+                Code::Storage,
                 &storage_at,
                 "`existingClaim` needs the claim's name in `claim`",
                 "add `claim: <name>`",
@@ -392,13 +400,13 @@ impl Builder<'_> {
         for (file, content) in &db.init_scripts {
             if let Err(why) = names::data_key(file) {
                 self.key_error(
-                    Code::DataRule,
+                    Code::DatabaseSetup,
                     &[at, &path!["initScripts", file]].concat(),
                     format!("script name `{file}` {why}"),
                 );
             } else if !(file.ends_with(".sql") || file.ends_with(".sh") || file.ends_with(".sql.gz")) {
                 self.key_error(
-                    Code::DataRule,
+                    Code::DatabaseSetup,
                     &[at, &path!["initScripts", file]].concat(),
                     format!("`{file}` must end in .sql, .sql.gz or .sh (the image runs only those)"),
                 );
@@ -451,14 +459,14 @@ impl Builder<'_> {
         );
         if w.command.trim().is_empty() || w.command.contains('\n') || w.command.contains('\0') {
             self.error(
-                Code::DataRule,
+                Code::WalArchive,
                 &[here.as_slice(), &path!["command"]].concat(),
                 "the archive command must be one non-empty line",
             );
             ok = false;
         }
         if db.image.is_none() {
-            self.error_hint(Code::DataRule,
+            self.error_hint(Code::WalArchive,
                 &here,
                 "WAL archiving needs an image with the archive tool: the stock PostgreSQL images have none, so every segment would fail to archive and the volume would fill",
                 "set `image` to one that carries the tool (e.g. the AWS CLI or wal-g), or use `mode: operator` (CloudNativePG's Barman Cloud plugin archives WAL)",
@@ -467,16 +475,20 @@ impl Builder<'_> {
         }
         let auth = match (&w.secret, w.service_account_annotations.is_empty()) {
             (Some(secret), true) => {
-                self.apply_rule(&[here.as_slice(), &path!["secret"]].concat(), "Secret name", secret, |s| {
-                    names::dns1123_subdomain(s, 253)
-                });
+                self.apply_rule(
+                    Code::SecretName,
+                    &[here.as_slice(), &path!["secret"]].concat(),
+                    "Secret name",
+                    secret,
+                    |s| names::dns1123_subdomain(s, 253),
+                );
                 Some(ArchiveAuth::Secret(secret.clone()))
             }
             (None, false) => {
                 for key in w.service_account_annotations.keys() {
                     if let Err(why) = names::qualified_key(key) {
                         self.key_error(
-                            Code::DataRule,
+                            Code::LabelOrAnnotation,
                             &[here.as_slice(), &path!["serviceAccountAnnotations", key]].concat(),
                             format!("annotation `{key}` {why}"),
                         );
@@ -486,14 +498,14 @@ impl Builder<'_> {
             }
             (Some(_), false) => {
                 self.error(
-                    Code::DataRule,
+                    Code::WalArchive,
                     &here,
                     "give the archive tool's credentials one way: `secret` or `serviceAccountAnnotations`",
                 );
                 None
             }
             (None, true) => {
-                self.error_hint(Code::DataRule,
+                self.error_hint(Code::WalArchive,
                     &here,
                     "WAL archiving needs the archive tool's credentials",
                     "add `secret: <Secret with the tool's environment>` or `serviceAccountAnnotations` for a cloud identity (e.g. `eks.amazonaws.com/role-arn`)",
@@ -544,7 +556,7 @@ impl Builder<'_> {
         self.database_name(at, db, name, NameRule::StatefulSet);
         if engine == Engine::Timescaledb && db.image.is_none() {
             self.error_hint(
-                Code::DataRule,
+                Code::OperatorDatabase,
                 at,
                 "CloudNativePG's images do not include TimescaleDB",
                 "set `image` to a CloudNativePG-compatible image with TimescaleDB, or use `mode: in-cluster`",
@@ -565,7 +577,7 @@ impl Builder<'_> {
         let storage = self.storage_request(&[at, &path!["storage"]].concat(), &db.storage, "10Gi");
         if db.storage.claim.is_some() {
             self.error(
-                Code::DataRule,
+                Code::OperatorDatabase,
                 &[at, &path!["storage", "claim"]].concat(),
                 "the operator creates its own claims; `claim` does not apply",
             );
@@ -576,7 +588,7 @@ impl Builder<'_> {
         self.override_parameters(at, &mut parameters, db);
         if let Some(i) = parameters.iter().position(|(k, _)| k == "shared_preload_libraries") {
             self.error_hint(
-                Code::DataRule,
+                Code::DatabaseSetup,
                 &[at, &path!["parameters", "shared_preload_libraries"]].concat(),
                 "CloudNativePG manages shared_preload_libraries itself",
                 "remove it; TimescaleDB is preloaded for `engine: timescaledb`",
@@ -598,13 +610,13 @@ impl Builder<'_> {
             }
         }
         if let Some(tz) = &db.timezone
-            && self.timezone_ok(&[at, &path!["timezone"]].concat(), tz)
+            && self.timezone_ok(Code::DatabaseSetup, &[at, &path!["timezone"]].concat(), tz)
         {
             init_sql.push(format!("ALTER DATABASE \"{database}\" SET timezone TO '{tz}';"));
         }
         let instances = db.instances.unwrap_or(3);
         if instances == 0 {
-            self.error(Code::DataRule, &[at, &path!["instances"]].concat(), "instances must be at least 1");
+            self.error(Code::OperatorDatabase, &[at, &path!["instances"]].concat(), "instances must be at least 1");
         }
         self.int32(&[at, &path!["instances"]].concat(), "instances", instances);
         let backup = db.backup.as_ref().filter(|b| b.enabled != Some(false)).and_then(|b| {
@@ -627,7 +639,7 @@ impl Builder<'_> {
                 if is_set {
                     self.diag(
                         Diagnostic::error(
-                            Code::DataRule,
+                            Code::Backup,
                             format!("`backup.{field}` does not apply to an operator database"),
                         )
                         .hint(hint),
@@ -646,7 +658,7 @@ impl Builder<'_> {
                 }
                 None => {
                     self.error_hint(
-                        Code::DataRule,
+                        Code::Backup,
                         &bat,
                         "operator backups go to object storage through the Barman Cloud Plugin",
                         "add `objectStore: <name of an ObjectStore (barmancloud.cnpg.io/v1)>`",
@@ -697,7 +709,7 @@ impl Builder<'_> {
                 && value.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
             if !ok {
                 self.error_hint(
-                    Code::DataRule,
+                    Code::DatabaseName,
                     &here,
                     format!("{field} name `{value}` is not a plain SQL name"),
                     "use lowercase letters, digits and `_`, starting with a letter (at most 63)",
@@ -718,14 +730,14 @@ impl Builder<'_> {
             if k.is_empty()
                 || !k.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'.')
             {
-                self.key_error(Code::DataRule, &here, format!("`{k}` is not a PostgreSQL setting name"));
+                self.key_error(Code::DatabaseSetup, &here, format!("`{k}` is not a PostgreSQL setting name"));
             }
             if v.contains('\n') || v.contains('\0') {
-                self.error(Code::DataRule, &here, "a setting's value must be one line");
+                self.error(Code::DatabaseSetup, &here, "a setting's value must be one line");
             }
             if ["archive_command", "archive_library", "archive_mode"].contains(&k.as_str()) {
                 self.diag(
-                    Diagnostic::error(Code::DataRule, format!("`{k}` is set by `walArchive`"))
+                    Diagnostic::error(Code::DatabaseSetup, format!("`{k}` is set by `walArchive`"))
                         .hint("use `walArchive: {command, secret | serviceAccountAnnotations}` with an `image` that carries the tool"),
                     &here,
                     true,
@@ -744,17 +756,19 @@ impl Builder<'_> {
             && word.len() <= 63
             && word.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
         if !ok {
-            self.error(Code::DataRule, at, format!("{what} `{word}` is not a valid name"));
+            self.error(Code::DatabaseSetup, at, format!("{what} `{word}` is not a valid name"));
         }
         ok
     }
 
-    fn timezone_ok(&mut self, at: &[PathSegment], tz: &str) -> bool {
+    /// Whether `tz` is a time zone name; an error with `code` (the
+    /// database's or its backup's) if not.
+    fn timezone_ok(&mut self, code: Code, at: &[PathSegment], tz: &str) -> bool {
         let ok =
             !tz.is_empty() && tz.len() <= 64 && tz.bytes().all(|b| b.is_ascii_alphanumeric() || b"/_+-".contains(&b));
         if !ok {
             self.error_hint(
-                Code::DataRule,
+                code,
                 at,
                 format!("`{tz}` is not a time zone name"),
                 "use an IANA name such as UTC or Europe/Berlin",
@@ -777,7 +791,10 @@ impl Builder<'_> {
             .filter(|e| self.sql_word(&[at, &path!["extensions"]].concat(), "extension", e))
             .cloned()
             .collect();
-        let timezone = db.timezone.clone().filter(|tz| self.timezone_ok(&[at, &path!["timezone"]].concat(), tz));
+        let timezone = db
+            .timezone
+            .clone()
+            .filter(|tz| self.timezone_ok(Code::DatabaseSetup, &[at, &path!["timezone"]].concat(), tz));
         let database = database.to_string();
         if extensions.is_empty() && timezone.is_none() {
             return None;
@@ -799,7 +816,7 @@ impl Builder<'_> {
         self.check_cron(&[bat.as_slice(), &path!["schedule"]].concat(), &schedule);
         if b.object_store.is_some() {
             self.error_hint(
-                Code::DataRule,
+                Code::Backup,
                 &[bat.as_slice(), &path!["objectStore"]].concat(),
                 "`objectStore` applies to operator databases",
                 "remove it",
@@ -810,7 +827,7 @@ impl Builder<'_> {
         for (what, job) in [("backup", &backup_name), ("restore", &restore_name)] {
             if let Err(why) = NameRule::CronJob.check(job) {
                 self.error_hint(
-                    Code::DataRule,
+                    Code::ObjectName,
                     &bat,
                     format!("{what} CronJob name `{job}` {why}"),
                     "set a shorter database `name`",
@@ -820,7 +837,7 @@ impl Builder<'_> {
         let retention_days = b.retention_days.unwrap_or(7);
         if retention_days == 0 {
             self.error(
-                Code::DataRule,
+                Code::Backup,
                 &[bat.as_slice(), &path!["retentionDays"]].concat(),
                 "retentionDays must be at least 1",
             );
@@ -838,7 +855,7 @@ impl Builder<'_> {
             None => StorageRequest { size: quantity::bytes_ceil(data_bytes * copies as f64), ..data.clone() },
         };
         if let Some(tz) = &b.time_zone {
-            self.timezone_ok(&[bat.as_slice(), &path!["timeZone"]].concat(), tz);
+            self.timezone_ok(Code::Backup, &[bat.as_slice(), &path!["timeZone"]].concat(), tz);
         }
         self.image_field(&[bat.as_slice(), &path!["image"]].concat(), b.image.as_deref());
         // pg_dump took 15–51 CPU-seconds per GB: 2 minutes per GiB at one
@@ -848,7 +865,7 @@ impl Builder<'_> {
             Some(s) if s >= 1 => s,
             Some(_) => {
                 self.error(
-                    Code::DataRule,
+                    Code::Backup,
                     &[bat.as_slice(), &path!["activeDeadlineSeconds"]].concat(),
                     "activeDeadlineSeconds must be at least 1",
                 );
@@ -883,7 +900,7 @@ impl Builder<'_> {
                 "five fields: minute (0-59) hour (0-23) day-of-month (1-31) month (1-12) day-of-week (0-6, \
                  Sunday is 0), e.g. `0 2 * * *`, or a macro such as `@daily`"
             };
-            self.error_hint(Code::DataRule, at, format!("`{schedule}` is not a cron schedule: {why}"), hint);
+            self.error_hint(Code::Backup, at, format!("`{schedule}` is not a cron schedule: {why}"), hint);
         }
     }
 
@@ -896,15 +913,15 @@ impl Builder<'_> {
     ) -> StorageRequest {
         let size = s.size.clone().unwrap_or_else(|| default_size.to_string());
         if let Err(why) = quantity::parse(&size) {
-            self.error(Code::DataRule, &[at, &path!["size"]].concat(), why);
+            self.error(Code::Storage, &[at, &path!["size"]].concat(), why);
         } else if quantity::parse(&size).is_ok_and(|b| b < 1.0) {
-            self.error(Code::DataRule, &[at, &path!["size"]].concat(), format!("size `{size}` is too small"));
+            self.error(Code::Storage, &[at, &path!["size"]].concat(), format!("size `{size}` is too small"));
         }
         let access_modes = s.access_modes.clone().unwrap_or_else(|| vec!["ReadWriteOnce".into()]);
         for (i, m) in access_modes.iter().enumerate() {
             if !matches!(m.as_str(), "ReadWriteOnce" | "ReadOnlyMany" | "ReadWriteMany" | "ReadWriteOncePod") {
                 self.error_hint(
-                    Code::DataRule,
+                    Code::Storage,
                     &[at, &path!["accessModes", i]].concat(),
                     format!("unknown access mode `{m}`"),
                     "use ReadWriteOnce, ReadWriteOncePod, ReadOnlyMany or ReadWriteMany",
@@ -912,7 +929,7 @@ impl Builder<'_> {
             }
         }
         if let Some(c) = &s.class {
-            self.apply_rule(&[at, &path!["class"]].concat(), "StorageClass name", c, |s| {
+            self.apply_rule(Code::Storage, &[at, &path!["class"]].concat(), "StorageClass name", c, |s| {
                 names::dns1123_subdomain(s, 253)
             });
         }
@@ -921,7 +938,7 @@ impl Builder<'_> {
             Some(profile::StorageProvider::Kind | profile::StorageProvider::Minikube) => {
                 if s.class.is_some() {
                     self.error_hint(
-                        Code::DataRule,
+                        Code::Storage,
                         &[at, &path!["class"]].concat(),
                         "kind and minikube use their `standard` class",
                         "remove `class`",
@@ -936,7 +953,7 @@ impl Builder<'_> {
                 if let Some(existing) = self.storage_classes.iter().find(|c| c.name == name) {
                     if *existing != class {
                         self.error(
-                            Code::DataRule,
+                            Code::Storage,
                             &[at, &path!["class"]].concat(),
                             format!("StorageClass `{name}` is defined twice, differently"),
                         );
@@ -956,11 +973,11 @@ impl Builder<'_> {
         let at = path!["cache"].to_vec();
         let name = c.name.clone().unwrap_or_else(|| naming::cache(app));
         if let Err(why) = NameRule::Service.check(&name) {
-            self.error(Code::DataRule, &at, format!("cache name `{name}` {why}"));
+            self.error(Code::Cache, &at, format!("cache name `{name}` {why}"));
         }
         let key = "redis".to_string();
         if p.components.contains_key(&key) || p.databases.contains_key(&key) {
-            self.error(Code::DataRule, &at, "the cache's component label `redis` is also a component or database name");
+            self.error(Code::Cache, &at, "the cache's component label `redis` is also a component or database name");
         }
         let resources = self.resources_or(&path!["cache", "resources"], c.resources.as_ref(), cache_resources());
         let max_memory = c.max_memory.clone().unwrap_or_else(|| {
@@ -975,7 +992,7 @@ impl Builder<'_> {
             );
         if !memory_ok {
             self.error(
-                Code::DataRule,
+                Code::Cache,
                 &path!["cache", "maxMemory"],
                 format!("`{max_memory}` is not a Redis memory size such as 200mb"),
             );
@@ -1002,7 +1019,7 @@ impl Builder<'_> {
         ];
         if !POLICIES.contains(&policy.as_str()) {
             self.error_hint(
-                Code::DataRule,
+                Code::Cache,
                 &path!["cache", "maxMemoryPolicy"],
                 format!("unknown eviction policy `{policy}`"),
                 format!("use one of: {}", POLICIES.join(", ")),
@@ -1011,7 +1028,7 @@ impl Builder<'_> {
         self.image_field(&path!["cache", "image"], c.image.as_deref());
         let env = c.env.clone().unwrap_or_else(|| "REDIS_URL".into());
         if let Err(why) = names::env_var_name(&env) {
-            self.error(Code::DataRule, &path!["cache", "env"], format!("variable `{env}` {why}"));
+            self.error(Code::EnvVar, &path!["cache", "env"], format!("variable `{env}` {why}"));
         }
         // Redis always has a password: the profile's, or one kgen's
         // credentials Job generates.
@@ -1023,7 +1040,7 @@ impl Builder<'_> {
             None => SecretKeyRef { secret: naming::password_secret(&name), key: "password".to_string() },
         });
         if let Some(SecretKeyRef { secret, .. }) = &password {
-            self.apply_rule(&path!["cache", "password", "secret"], "Secret name", secret, |s| {
+            self.apply_rule(Code::SecretName, &path!["cache", "password", "secret"], "Secret name", secret, |s| {
                 names::dns1123_subdomain(s, 253)
             });
         }
@@ -1074,7 +1091,7 @@ impl Builder<'_> {
                     let here = path!["components", &c.key, "env", &var.name];
                     self.diag(
                         Diagnostic::error(
-                            Code::DataRule,
+                            Code::EnvVar,
                             format!("`{}` is set by {origin} and also in the profile's env or secrets", var.name),
                         )
                         .hint("remove one, or give the database another `env` name"),
@@ -1099,7 +1116,7 @@ impl Builder<'_> {
             Some(k) if components.iter().any(|c| &c.key == k) => k.clone(),
             Some(k) => {
                 self.error(
-                    Code::DataRule,
+                    Code::Migration,
                     &path!["migrations", "component"],
                     format!("migrations use component `{k}`, which the profile does not define"),
                 );
@@ -1113,7 +1130,7 @@ impl Builder<'_> {
                 Some(db) => Some(*db),
                 None => {
                     self.error(
-                        Code::DataRule,
+                        Code::Migration,
                         &path!["migrations", "database"],
                         format!("migrations use database `{d}`, which component `{key}` does not use"),
                     );
@@ -1124,7 +1141,7 @@ impl Builder<'_> {
         };
         if database.is_none() {
             self.error_hint(
-                Code::DataRule,
+                Code::Migration,
                 &at,
                 format!("migrations need a database, and component `{key}` uses none"),
                 "declare one under `databases`",
@@ -1135,7 +1152,7 @@ impl Builder<'_> {
         if !auto_env.is_empty()
             && let Err(why) = names::env_var_name(&auto_env)
         {
-            self.error(Code::DataRule, &path!["migrations", "autoMigrateEnv"], format!("variable `{auto_env}` {why}"));
+            self.error(Code::EnvVar, &path!["migrations", "autoMigrateEnv"], format!("variable `{auto_env}` {why}"));
         }
         let component = components.iter_mut().find(|c| c.key == key).expect("found above");
         if !auto_env.is_empty() {
@@ -1155,7 +1172,7 @@ impl Builder<'_> {
                     };
                     if set {
                         self.diag(
-                            Diagnostic::error(Code::DataRule, format!("`{field}` does not apply to strategy auto"))
+                            Diagnostic::error(Code::Migration, format!("`{field}` does not apply to strategy auto"))
                                 .hint("the app migrates itself on start"),
                             &path!["migrations", field],
                             true,
@@ -1169,7 +1186,7 @@ impl Builder<'_> {
             Some(c) if !c.is_empty() => c.clone(),
             _ => {
                 self.error_hint(
-                    Code::DataRule,
+                    Code::Migration,
                     &at,
                     "migrations need a `command`",
                     "for example `command: [/app/server, migrate, up]`",
@@ -1204,7 +1221,7 @@ impl Builder<'_> {
             ("ttlSecondsAfterFinished", ttl < 0),
         ] {
             if bad {
-                self.error(Code::DataRule, &path!["migrations", field], format!("{field} is out of range"));
+                self.error(Code::Migration, &path!["migrations", field], format!("{field} is out of range"));
             }
         }
         Some(Migrations {

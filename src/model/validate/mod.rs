@@ -240,7 +240,7 @@ impl Builder<'_> {
             Ok(_) => true,
             Err(why) => {
                 self.error_hint(
-                    Code::ConfigRule,
+                    Code::Image,
                     path,
                     format!("image `{image}`: {why}"),
                     "write it as `[registry/]repository[:tag][@sha256:digest]`, e.g. `postgres:17`",
@@ -253,20 +253,22 @@ impl Builder<'_> {
     /// Refuse a count above what the Kubernetes API keeps (an int32).
     pub(super) fn int32(&mut self, path: &[PathSegment], field: &str, value: u32) {
         if value > INT32_MAX {
-            self.error(Code::ConfigRule, path, format!("{field} {value} is more than Kubernetes allows ({INT32_MAX})"));
+            self.error(Code::IntRange, path, format!("{field} {value} is more than Kubernetes allows ({INT32_MAX})"));
         }
     }
 
-    /// An error at `path` when `value` breaks `rule`: "`what` `value` why".
+    /// An error with `code` at `path` when `value` breaks `rule`: "`what`
+    /// `value` why". The caller knows what it checks, so it gives the code.
     pub(super) fn apply_rule(
         &mut self,
+        code: Code,
         path: &[PathSegment],
         what: &str,
         value: &str,
         rule: impl Fn(&str) -> Result<(), String>,
     ) {
         if let Err(why) = rule(value) {
-            self.error(Code::ConfigRule, path, format!("{what} `{value}` {why}"));
+            self.error(code, path, format!("{what} `{value}` {why}"));
         }
     }
 
@@ -277,7 +279,9 @@ impl Builder<'_> {
         let labels = self.metadata_map(&p.labels, "labels", MetaMap::Labels);
         let annotations = self.metadata_map(&p.annotations, "annotations", MetaMap::Annotations);
         for (i, s) in p.image_pull_secrets.iter().enumerate() {
-            self.apply_rule(&path!["imagePullSecrets", i], "secret name", s, |s| names::dns1123_subdomain(s, 253));
+            self.apply_rule(Code::SecretName, &path!["imagePullSecrets", i], "secret name", s, |s| {
+                names::dns1123_subdomain(s, 253)
+            });
         }
         let service_account = self.service_account(&name);
         let config_map = self.config_map(&name);
@@ -325,7 +329,7 @@ impl Builder<'_> {
             && v != API_VERSION
         {
             self.error_hint(
-                Code::ConfigRule,
+                Code::ProfileShape,
                 &path!["apiVersion"],
                 format!("unsupported apiVersion `{v}`"),
                 format!("this kgen reads `{API_VERSION}`"),
@@ -350,16 +354,16 @@ impl Builder<'_> {
                 "add `name: my-app` (lowercase letters, digits and `-`)",
             );
         } else {
-            self.apply_rule(&path!["name"], "app name", &name, |s| names::dns1035_label(s, 63));
+            self.apply_rule(Code::AppIdentity, &path!["name"], "app name", &name, |s| names::dns1035_label(s, 63));
         }
         // Defaults from the name are checked with the name.
         let instance = p.instance.clone().unwrap_or_else(|| name.clone());
         if p.instance.is_some() {
-            self.apply_rule(&path!["instance"], "instance", &instance, names::label_value);
+            self.apply_rule(Code::AppIdentity, &path!["instance"], "instance", &instance, names::label_value);
         }
         let part_of = p.part_of.clone().unwrap_or_else(|| name.clone());
         if p.part_of.is_some() {
-            self.apply_rule(&path!["partOf"], "partOf", &part_of, names::label_value);
+            self.apply_rule(Code::AppIdentity, &path!["partOf"], "partOf", &part_of, names::label_value);
         }
 
         (name, instance, part_of)
@@ -429,7 +433,7 @@ impl Builder<'_> {
         self.unwatched_archives(&databases, monitoring.as_ref());
         let version = match &p.version {
             Some(v) => {
-                self.apply_rule(&path!["version"], "version", v, names::label_value);
+                self.apply_rule(Code::AppIdentity, &path!["version"], "version", v, names::label_value);
                 Some(v.clone())
             }
             None => self.version_from_image(&components),

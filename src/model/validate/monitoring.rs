@@ -33,7 +33,9 @@ impl Builder<'_> {
             return None;
         }
         let namespace = m.namespace.clone().unwrap_or_else(|| "monitoring".into());
-        self.apply_rule(&path!["monitoring", "namespace"], "namespace", &namespace, |s| names::dns1123_label(s, 63));
+        self.apply_rule(Code::Namespace, &path!["monitoring", "namespace"], "namespace", &namespace, |s| {
+            names::dns1123_label(s, 63)
+        });
         let scrape = (m.service_monitor.enabled != Some(false)).then(|| self.scrape(&m.service_monitor));
         let http = self.http_metrics(&m.alerts);
         let alerts = (m.alerts.enabled != Some(false)).then(|| self.alerts(&m.alerts));
@@ -43,13 +45,19 @@ impl Builder<'_> {
 
     fn scrape(&mut self, s: &profile::ServiceMonitorSettings) -> Scrape {
         let at = path!["monitoring", "serviceMonitor"];
-        let interval = self.duration(&[&at[..], &path!["interval"]].concat(), s.interval.as_deref(), "30s");
-        let timeout = self.duration(&[&at[..], &path!["scrapeTimeout"]].concat(), s.scrape_timeout.as_deref(), "10s");
+        let interval =
+            self.duration(Code::Metrics, &[&at[..], &path!["interval"]].concat(), s.interval.as_deref(), "30s");
+        let timeout = self.duration(
+            Code::Metrics,
+            &[&at[..], &path!["scrapeTimeout"]].concat(),
+            s.scrape_timeout.as_deref(),
+            "10s",
+        );
         if let (Ok(i), Ok(t)) = (parse_duration(&interval), parse_duration(&timeout))
             && t > i
         {
             self.error_hint(
-                Code::MonitoringRule,
+                Code::Metrics,
                 &[&at[..], &path!["scrapeTimeout"]].concat(),
                 format!("scrapeTimeout `{timeout}` is longer than the interval `{interval}`"),
                 "Prometheus refuses a scrape timeout longer than the scrape interval",
@@ -65,9 +73,16 @@ impl Builder<'_> {
         let at = path!["monitoring", "alerts"];
         let e = &a.error_rate;
         let requests = e.metric.clone().unwrap_or_else(|| "http_requests_total".into());
-        self.apply_rule(&[&at[..], &path!["errorRate", "metric"]].concat(), "metric name", &requests, metric_name);
+        self.apply_rule(
+            Code::PromqlName,
+            &[&at[..], &path!["errorRate", "metric"]].concat(),
+            "metric name",
+            &requests,
+            metric_name,
+        );
         let status_label = e.status_label.clone().unwrap_or_else(|| "status".into());
         self.apply_rule(
+            Code::PromqlName,
             &[&at[..], &path!["errorRate", "statusLabel"]].concat(),
             "label name",
             &status_label,
@@ -76,17 +91,23 @@ impl Builder<'_> {
         let error_status = e.error_status.clone().unwrap_or_else(|| "5..".into());
         if error_status.is_empty() || error_status.contains(['\n', '\r', '\0']) {
             self.error_hint(
-                Code::MonitoringRule,
+                Code::PromqlName,
                 &[&at[..], &path!["errorRate", "errorStatus"]].concat(),
                 "errorStatus must be a one-line regular expression",
                 "for example `5..` or `5..|429`",
             );
         }
         let duration = a.latency.metric.clone().unwrap_or_else(|| "http_request_duration_seconds".into());
-        self.apply_rule(&[&at[..], &path!["latency", "metric"]].concat(), "metric name", &duration, metric_name);
+        self.apply_rule(
+            Code::PromqlName,
+            &[&at[..], &path!["latency", "metric"]].concat(),
+            "metric name",
+            &duration,
+            metric_name,
+        );
         if duration.ends_with("_bucket") {
             self.error_hint(
-                Code::MonitoringRule,
+                Code::PromqlName,
                 &[&at[..], &path!["latency", "metric"]].concat(),
                 format!("metric `{duration}` names the histogram's buckets"),
                 format!("give the histogram's name, `{}`", duration.trim_end_matches("_bucket")),
@@ -122,7 +143,7 @@ impl Builder<'_> {
         let latency_quantile = l.quantile.unwrap_or(0.95);
         if !(latency_quantile > 0.0 && latency_quantile < 1.0) {
             self.error_hint(
-                Code::MonitoringRule,
+                Code::Alert,
                 &path!["monitoring", "alerts", "latency", "quantile"],
                 format!("quantile {latency_quantile} is not between 0 and 1"),
                 "0.95 is the 95th percentile",
@@ -130,9 +151,9 @@ impl Builder<'_> {
         }
         let window = |b: &mut Self, key: &str, value: Option<&str>| {
             let at = path!["monitoring", "alerts", key, "window"];
-            let w = b.duration(&at, value, "5m");
+            let w = b.duration(Code::Alert, &at, value, "5m");
             if parse_duration(&w) == Ok(0) {
-                b.error(Code::MonitoringRule, &at, "a rate window must be longer than 0");
+                b.error(Code::Alert, &at, "a rate window must be longer than 0");
             }
             w
         };
@@ -175,7 +196,7 @@ impl Builder<'_> {
         (range, for_default, severity): (Option<Range>, &str, profile::Severity),
     ) -> Option<Alert> {
         let at = path!["monitoring", "alerts", key];
-        let for_ = self.duration(&[&at[..], &path!["for"]].concat(), s.for_, for_default);
+        let for_ = self.duration(Code::Alert, &[&at[..], &path!["for"]].concat(), s.for_, for_default);
         let threshold = match range {
             None => 0.0,
             Some(range) => {
@@ -193,7 +214,7 @@ impl Builder<'_> {
                         ),
                         None => (format!("threshold {t} must be more than 0"), format!("e.g. {default}")),
                     };
-                    self.error_hint(Code::MonitoringRule, &[&at[..], &path!["threshold"]].concat(), message, hint);
+                    self.error_hint(Code::Alert, &[&at[..], &path!["threshold"]].concat(), message, hint);
                 }
                 t
             }
@@ -207,7 +228,7 @@ impl Builder<'_> {
         let title = d.title.clone().unwrap_or_else(|| app.to_string());
         if title.trim().is_empty() {
             self.error(
-                Code::MonitoringRule,
+                Code::Dashboard,
                 &[&at[..], &path!["title"]].concat(),
                 "the dashboard's title must not be empty",
             );
@@ -215,27 +236,18 @@ impl Builder<'_> {
         if let Some(folder) = &d.folder
             && (folder.trim().is_empty() || folder.contains(['\n', '\r']))
         {
-            self.error(
-                Code::MonitoringRule,
-                &[&at[..], &path!["folder"]].concat(),
-                "the folder must be a one-line name",
-            );
+            self.error(Code::Dashboard, &[&at[..], &path!["folder"]].concat(), "the folder must be a one-line name");
         }
         let mut panels = Vec::new();
         for (i, p) in d.panels.iter().enumerate() {
             let here = [&at[..], &path!["panels", i]].concat();
             if p.title.trim().is_empty() {
-                self.error_hint(
-                    Code::MonitoringRule,
-                    &here,
-                    "a panel needs a `title`",
-                    "add `title: Requests per second`",
-                );
+                self.error_hint(Code::Dashboard, &here, "a panel needs a `title`", "add `title: Requests per second`");
             }
             let queries = p.expr.as_slice().to_vec();
             if queries.is_empty() {
                 self.error_hint(
-                    Code::MonitoringRule,
+                    Code::Dashboard,
                     &here,
                     "a panel needs a query in `expr`",
                     "add `expr: sum(rate(my_metric[5m]))`",
@@ -248,7 +260,7 @@ impl Builder<'_> {
                     if matches!(p.expr, profile::TextOrList::Many(_)) {
                         at.push(j.into());
                     }
-                    self.error(Code::MonitoringRule, &at, "a query must not be empty");
+                    self.error(Code::Dashboard, &at, "a query must not be empty");
                 }
             }
             let legends = p.legend.as_slice();
@@ -258,7 +270,7 @@ impl Builder<'_> {
             };
             if legends.len() > 1 && legends.len() != queries.len() {
                 self.error_hint(
-                    Code::MonitoringRule,
+                    Code::Dashboard,
                     &[here.as_slice(), &path!["legend"]].concat(),
                     format!("{} legends for {} queries", legends.len(), queries.len()),
                     "give one legend for every query, or a list with one per query",
@@ -268,7 +280,7 @@ impl Builder<'_> {
             let unit = p.unit.clone().unwrap_or_else(|| "short".into());
             if unit.is_empty() || !unit.bytes().all(|b| b.is_ascii_graphic()) {
                 self.error_hint(
-                    Code::MonitoringRule,
+                    Code::Dashboard,
                     &[here.as_slice(), &path!["unit"]].concat(),
                     format!("`{unit}` is not a Grafana unit"),
                     "use a unit id such as `s`, `bytes`, `reqps`, `percentunit` or `short`",
@@ -293,12 +305,13 @@ impl Builder<'_> {
         }
     }
 
-    /// A Prometheus duration as written, or its default.
-    fn duration(&mut self, at: &[PathSegment], value: Option<&str>, default: &str) -> String {
+    /// A Prometheus duration as written, or its default; an error with
+    /// `code` (what the duration is for) if it is not one.
+    fn duration(&mut self, code: Code, at: &[PathSegment], value: Option<&str>, default: &str) -> String {
         let v = value.unwrap_or(default).to_string();
         if let Err(why) = parse_duration(&v) {
             self.error_hint(
-                Code::MonitoringRule,
+                code,
                 at,
                 format!("`{v}` is not a Prometheus duration: {why}"),
                 "for example `30s`, `5m` or `1h30m`",
@@ -329,7 +342,7 @@ impl Builder<'_> {
             let path = m.path.clone().unwrap_or_else(|| "/metrics".into());
             if !path.starts_with('/') || path.contains(char::is_whitespace) {
                 self.error(
-                    Code::MonitoringRule,
+                    Code::Metrics,
                     &[&at[..], &path!["path"]].concat(),
                     format!("metrics path `{path}` must start with `/`"),
                 );
@@ -345,7 +358,7 @@ impl Builder<'_> {
                             format!("declared ports: {}", declared.join(", "))
                         };
                         self.error_hint(
-                            Code::MonitoringRule,
+                            Code::Metrics,
                             &[&at[..], &path!["port"]].concat(),
                             format!("metrics are served on port `{name}`, which the component does not declare"),
                             hint,
@@ -355,7 +368,7 @@ impl Builder<'_> {
                 },
                 None if explicit && c.ports.is_empty() => {
                     self.error_hint(
-                        Code::MonitoringRule,
+                        Code::Metrics,
                         &at,
                         "metrics need a port, and the component declares none",
                         "declare it under the component's `ports`",
@@ -364,7 +377,7 @@ impl Builder<'_> {
                 }
                 None if explicit && !c.ports.iter().any(Port::is_tcp) => {
                     self.error_hint(
-                        Code::MonitoringRule,
+                        Code::Metrics,
                         &at,
                         "metrics need a TCP port, and the component declares none",
                         "declare it under the component's `ports`",
@@ -375,7 +388,7 @@ impl Builder<'_> {
             };
             if let Some(p) = port.filter(|p| !p.is_tcp()) {
                 self.error_hint(
-                    Code::MonitoringRule,
+                    Code::Metrics,
                     &[&at[..], &path!["port"]].concat(),
                     format!("Prometheus scrapes over TCP, but port `{}` is {} port", p.name, p.protocol_with_article()),
                     "serve metrics on a TCP port",
@@ -392,7 +405,7 @@ impl Builder<'_> {
                     if c.service.is_none() { "the component has no Service" } else { "its Service does not expose it" };
                 let here = if m.port.is_some() { [&at[..], &path!["port"]].concat() } else { at.to_vec() };
                 self.error_hint(
-                    Code::MonitoringRule,
+                    Code::Metrics,
                     &here,
                     format!("Prometheus cannot scrape port `{}`: {why}", port.name),
                     "ServiceMonitors scrape through the Service: expose the port, or set `metrics: {enabled: false}`",

@@ -39,16 +39,16 @@ impl Builder<'_> {
             let here = [at, &path!["autoscaling"]].concat();
             let min = a.min.unwrap_or(2);
             let Some(max) = a.max else {
-                self.error_hint(Code::ProductionRule, &here, "autoscaling needs `max`", "add `max: <most replicas>`");
+                self.error_hint(Code::Autoscaling, &here, "autoscaling needs `max`", "add `max: <most replicas>`");
                 return None;
             };
             if min == 0 {
-                self.error(Code::ProductionRule, &[here.as_slice(), &path!["min"]].concat(), "min must be at least 1");
+                self.error(Code::Autoscaling, &[here.as_slice(), &path!["min"]].concat(), "min must be at least 1");
             }
             self.int32(&[here.as_slice(), &path!["min"]].concat(), "autoscaling min", min);
             self.int32(&[here.as_slice(), &path!["max"]].concat(), "autoscaling max", max);
             if min > max {
-                self.error_hint(Code::ProductionRule,
+                self.error_hint(Code::Autoscaling,
                     &[here.as_slice(), &path!["min"]].concat(),
                     format!("autoscaling min {min} is more than max {max}"),
                     "min is the fewest replicas, max the most",
@@ -56,7 +56,7 @@ impl Builder<'_> {
             }
             for (field, v) in [("cpu", a.cpu), ("memory", a.memory)] {
                 if v.is_some_and(|p| p == 0 || p > 1000) {
-                    self.error(Code::ProductionRule,
+                    self.error(Code::Autoscaling,
                         &[here.as_slice(), &path![field]].concat(),
                         format!("{field} is a percentage of the request, 1 to 1000"),
                     );
@@ -69,16 +69,16 @@ impl Builder<'_> {
                     && m.name.starts_with(|ch: char| ch.is_ascii_alphabetic() || ch == '_' || ch == ':')
                     && m.name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b':');
                 if !ok {
-                    self.error(Code::ProductionRule,
+                    self.error(Code::Autoscaling,
                         &[mat.as_slice(), &path!["name"]].concat(),
                         format!("`{}` is not a metric name", m.name),
                     );
                 }
                 if let Err(why) = quantity::parse(&m.target) {
-                    self.error(Code::ProductionRule, &[mat.as_slice(), &path!["target"]].concat(), why);
+                    self.error(Code::Autoscaling, &[mat.as_slice(), &path!["target"]].concat(), why);
                 }
                 if a.keda.is_some() && m.query.is_none() {
-                    self.error_hint(Code::ProductionRule,
+                    self.error_hint(Code::Autoscaling,
                         &mat,
                         "KEDA scales on a PromQL query",
                         "add `query:` giving the metric's total over the component's pods",
@@ -104,7 +104,7 @@ impl Builder<'_> {
             };
             let stabilization = a.scale_down_stabilization_seconds.unwrap_or(300);
             if !(0..=3600).contains(&stabilization) {
-                self.error(Code::ProductionRule, &[here.as_slice(), &path!["scaleDownStabilizationSeconds"]].concat(), "must be 0 to 3600");
+                self.error(Code::Autoscaling, &[here.as_slice(), &path!["scaleDownStabilizationSeconds"]].concat(), "must be 0 to 3600");
             }
             Some(Autoscaling {
                 min,
@@ -157,7 +157,7 @@ impl Builder<'_> {
         let budget = match (&spec.min_available, &spec.max_unavailable) {
             (Some(_), Some(_)) => {
                 self.error_hint(
-                    Code::ProductionRule,
+                    Code::DisruptionBudget,
                     &here,
                     "give minAvailable or maxUnavailable, not both",
                     "Kubernetes takes one of them",
@@ -185,7 +185,7 @@ impl Builder<'_> {
             }
         };
         if blocks {
-            self.error_hint(Code::ProductionRule,
+            self.error_hint(Code::DisruptionBudget,
                 &here,
                 format!("this disruption budget lets no pod of `{key}` be evicted ({what})"),
                 "node drains and cluster upgrades would hang: allow at least one pod to be down (e.g. `maxUnavailable: 1`), or run more replicas",
@@ -205,19 +205,19 @@ impl Builder<'_> {
         let ingress = p.ingress.as_ref().filter(|i| i.enabled != Some(false)).and_then(|i| {
             let at = path!["ingress"].to_vec();
             let Some(class_name) = i.class_name.clone() else {
-                self.error_hint(Code::ProductionRule,
+                self.error_hint(Code::Ingress,
                     &at,
                     "an Ingress needs `className`",
                     "name the IngressClass of your controller (kubectl get ingressclass); kgen assumes no default class",
                 );
                 return None;
             };
-            self.apply_rule(&path!["ingress", "className"], "IngressClass", &class_name, |s| names::dns1123_subdomain(s, 253));
+            self.apply_rule(Code::Ingress, &path!["ingress", "className"], "IngressClass", &class_name, |s| names::dns1123_subdomain(s, 253));
             let hosts = self.hosts(&at, &i.hosts, components, namespace, true);
             let tls = i.tls.as_ref().and_then(|t| {
                 let tat = path!["ingress", "tls"];
                 if i.hosts.is_empty() {
-                    self.error_hint(Code::ProductionRule, &tat, "TLS needs hosts", "list the hosts under `ingress.hosts`: a certificate is issued for host names");
+                    self.error_hint(Code::Tls, &tat, "TLS needs hosts", "list the hosts under `ingress.hosts`: a certificate is issued for host names");
                     return None;
                 }
                 let secret_name = t.secret_name.clone().unwrap_or_else(|| naming::tls_secret(&p.name));
@@ -235,7 +235,7 @@ impl Builder<'_> {
                 }
                 let chosen = [t.cluster_issuer.is_some(), t.issuer.is_some(), t.acme.is_some(), t.self_signed == Some(true)];
                 if chosen.iter().filter(|&&b| b).count() > 1 {
-                    self.error_hint(Code::ProductionRule, &tat, "choose one of clusterIssuer, issuer, acme and selfSigned", "each names where the certificate comes from");
+                    self.error_hint(Code::Tls, &tat, "choose one of clusterIssuer, issuer, acme and selfSigned", "each names where the certificate comes from");
                 }
                 let annotation = if let Some(ci) = &t.cluster_issuer {
                     Some(("cert-manager.io/cluster-issuer", ci.clone()))
@@ -243,11 +243,11 @@ impl Builder<'_> {
                     Some(("cert-manager.io/issuer", is.clone()))
                 } else if let Some(acme) = &t.acme {
                     if !acme.email.contains('@') || acme.email.contains(char::is_whitespace) {
-                        self.error(Code::ProductionRule, &[tat.as_slice(), &path!["acme", "email"]].concat(), format!("`{}` is not an e-mail address", acme.email));
+                        self.error(Code::Tls, &[tat.as_slice(), &path!["acme", "email"]].concat(), format!("`{}` is not an e-mail address", acme.email));
                     }
                     for (n, h) in i.hosts.iter().enumerate() {
                         if h.host.starts_with("*.") {
-                            self.error_hint(Code::ProductionRule,
+                            self.error_hint(Code::Tls,
                                 &path!["ingress", "hosts", n, "host"],
                                 format!("Let's Encrypt issues no wildcard certificate for `{}` over HTTP-01, the challenge of `tls.acme`", h.host),
                                 "use `tls.clusterIssuer` with an issuer that solves DNS-01, or list the host names",
@@ -281,7 +281,7 @@ impl Builder<'_> {
             let at = path!["gateway"].to_vec();
             let Some(name) = g.name.clone() else {
                 self.error_hint(
-                    Code::ProductionRule,
+                    Code::Gateway,
                     &at,
                     "gateway routes need the Gateway's `name`",
                     "add `name:` (and `namespace:` when it lives elsewhere)",
@@ -289,11 +289,11 @@ impl Builder<'_> {
                 return None;
             };
             let gw_namespace = g.namespace.clone().unwrap_or_else(|| namespace.to_string());
-            self.apply_rule(&path!["gateway", "namespace"], "namespace", &gw_namespace, |s| {
+            self.apply_rule(Code::Namespace, &path!["gateway", "namespace"], "namespace", &gw_namespace, |s| {
                 names::dns1123_label(s, 63)
             });
             if let Some(section) = &g.section_name {
-                self.apply_rule(&path!["gateway", "sectionName"], "listener name", section, |s| {
+                self.apply_rule(Code::Gateway, &path!["gateway", "sectionName"], "listener name", section, |s| {
                     names::dns1123_subdomain(s, 253)
                 });
             }
@@ -314,7 +314,7 @@ impl Builder<'_> {
         let mut out: Vec<RouteHost> = Vec::new();
         if hosts.is_empty() {
             self.error_hint(
-                Code::ProductionRule,
+                Code::RouteHost,
                 at,
                 "routing needs at least one host",
                 "add `hosts: [{host: app.example.com}]`",
@@ -331,14 +331,14 @@ impl Builder<'_> {
                 }
             }) {
                 self.error(
-                    Code::ProductionRule,
+                    Code::RouteHost,
                     &[hat.as_slice(), &path!["host"]].concat(),
                     format!("host `{}` {why}", h.host),
                 );
             }
             if out.iter().any(|o| o.host == h.host) {
                 self.error(
-                    Code::ProductionRule,
+                    Code::RouteHost,
                     &[hat.as_slice(), &path!["host"]].concat(),
                     format!("host `{}` is listed twice", h.host),
                 );
@@ -350,7 +350,7 @@ impl Builder<'_> {
                 let pat = if h.paths.is_empty() { hat.clone() } else { [hat.as_slice(), &path!["paths", j]].concat() };
                 let path = rp.path.clone().unwrap_or_else(|| "/".into());
                 if !path.starts_with('/') {
-                    self.error(Code::ProductionRule, &pat, format!("path `{path}` must start with `/`"));
+                    self.error(Code::RouteHost, &pat, format!("path `{path}` must start with `/`"));
                 }
                 let path_type = match rp.path_type.unwrap_or(profile::PathType::Prefix) {
                     profile::PathType::Prefix => "Prefix",
@@ -369,7 +369,7 @@ impl Builder<'_> {
                 n += 1;
             }
             if !ingress && let Err(why) = names::dns1123_subdomain(&name, 253) {
-                self.error(Code::ProductionRule, &hat, format!("HTTPRoute name `{name}` {why}"));
+                self.error(Code::ObjectName, &hat, format!("HTTPRoute name `{name}` {why}"));
             }
             out.push(RouteHost { name, host: h.host.clone(), websocket: h.websocket == Some(true), paths: routes });
         }
@@ -387,7 +387,7 @@ impl Builder<'_> {
         if let Some(s) = &rp.service {
             if rp.component.is_some() || rp.port.is_some() {
                 self.error_hint(
-                    Code::ProductionRule,
+                    Code::RouteBackend,
                     at,
                     "a path goes to a component or to a `service`, not both",
                     "remove one",
@@ -395,18 +395,22 @@ impl Builder<'_> {
             }
             let ns = s.namespace.clone().unwrap_or_else(|| namespace.to_string());
             if ingress && ns != namespace {
-                self.error_hint(Code::ProductionRule,
+                self.error_hint(Code::RouteBackend,
                     &[at, &path!["service", "namespace"]].concat(),
                     format!("an Ingress cannot route to Service `{}` in namespace `{ns}`", s.name),
                     "an Ingress reaches Services in its own namespace only: route this host with `gateway` (kgen adds a ReferenceGrant), or let the stack in that namespace expose it with its own Ingress",
                 );
                 return None;
             }
-            self.apply_rule(&[at, &path!["service", "name"]].concat(), "Service name", &s.name, |n| {
-                names::dns1035_label(n, 63)
-            });
+            self.apply_rule(
+                Code::RouteBackend,
+                &[at, &path!["service", "name"]].concat(),
+                "Service name",
+                &s.name,
+                |n| names::dns1035_label(n, 63),
+            );
             if s.port == 0 {
-                self.error(Code::ProductionRule, &[at, &path!["service", "port"]].concat(), "port 0 is not allowed");
+                self.error(Code::RouteBackend, &[at, &path!["service", "port"]].concat(), "port 0 is not allowed");
             }
             return Some(Backend::External { name: s.name.clone(), namespace: ns, port: s.port });
         }
@@ -416,7 +420,7 @@ impl Builder<'_> {
                 Some(c) if c.service.is_some() => c,
                 Some(_) => {
                     self.error_hint(
-                        Code::ProductionRule,
+                        Code::RouteBackend,
                         &[at, &path!["component"]].concat(),
                         format!("component `{k}` has no Service to route to"),
                         "give it `ports`",
@@ -425,7 +429,7 @@ impl Builder<'_> {
                 }
                 None => {
                     self.error(
-                        Code::ProductionRule,
+                        Code::RouteBackend,
                         &[at, &path!["component"]].concat(),
                         format!("route to component `{k}`, which the profile does not define"),
                     );
@@ -436,7 +440,7 @@ impl Builder<'_> {
                 Some(c) => c,
                 None => {
                     self.error_hint(
-                        Code::ProductionRule,
+                        Code::RouteBackend,
                         at,
                         "nothing to route to: no component has a Service",
                         "give a component `ports`",
@@ -452,7 +456,7 @@ impl Builder<'_> {
                 None => {
                     let names: Vec<String> = exposed.iter().map(|p| format!("`{}`", p.name)).collect();
                     self.error_hint(
-                        Code::ProductionRule,
+                        Code::RouteBackend,
                         &[at, &path!["port"]].concat(),
                         format!("component `{}` exposes no port `{name}`", component.key),
                         format!("its Service ports: {}", names.join(", ")),
@@ -464,7 +468,7 @@ impl Builder<'_> {
                 Some(p) => *p,
                 None => {
                     self.error_hint(
-                        Code::ProductionRule,
+                        Code::RouteBackend,
                         at,
                         format!("component `{}` exposes no TCP port to route HTTP to", component.key),
                         "declare a TCP port under its `ports`",
@@ -475,7 +479,7 @@ impl Builder<'_> {
         };
         if !port.is_tcp() {
             self.error_hint(
-                Code::ProductionRule,
+                Code::RouteBackend,
                 &[at, &path!["port"]].concat(),
                 format!("HTTP is routed over TCP, but port `{}` is {} port", port.name, port.protocol_with_article()),
                 "route to a TCP port: Ingresses and HTTPRoutes carry HTTP only",
@@ -565,7 +569,7 @@ impl Builder<'_> {
         let default_deny = n.default_deny.unwrap_or(false);
         if default_deny && !namespace_created {
             self.error_hint(
-                Code::ProductionRule,
+                Code::NetworkPolicy,
                 &path!["networkPolicy", "defaultDeny"],
                 "a namespace-wide default deny is only made in a namespace kgen creates",
                 "in a shared namespace it would cut off other apps; kgen's policies already isolate this app's pods",
@@ -577,7 +581,7 @@ impl Builder<'_> {
                 Some((_, ns)) => Some(ns.to_string()),
                 None => {
                     self.error_hint(
-                        Code::ProductionRule,
+                        Code::NetworkPolicy,
                         &at,
                         format!("which namespace does the `{}` ingress controller run in?", i.class_name),
                         "set `networkPolicy.ingressNamespace` so that its traffic is allowed in",
@@ -590,22 +594,24 @@ impl Builder<'_> {
         let gateway_namespace = n.gateway_namespace.clone().or_else(|| gateway.as_ref().map(|g| g.namespace.clone()));
         for (field, ns) in [("ingressNamespace", &n.ingress_namespace), ("gatewayNamespace", &n.gateway_namespace)] {
             if let Some(ns) = ns {
-                self.apply_rule(&path!["networkPolicy", field], "namespace", ns, |s| names::dns1123_label(s, 63));
+                self.apply_rule(Code::Namespace, &path!["networkPolicy", field], "namespace", ns, |s| {
+                    names::dns1123_label(s, 63)
+                });
             }
         }
         let mut allow_from = Vec::new();
         for (i, peer) in n.allow_from.iter().enumerate() {
             let pat = path!["networkPolicy", "allowFrom", i];
             if let Some(ns) = &peer.namespace {
-                self.apply_rule(&pat, "namespace", ns, |s| names::dns1123_label(s, 63));
+                self.apply_rule(Code::Namespace, &pat, "namespace", ns, |s| names::dns1123_label(s, 63));
             }
             for c in &peer.components {
                 if !self.loaded.profile.components.contains_key(c) {
-                    self.error(Code::ProductionRule, &pat, format!("component `{c}` is not defined"));
+                    self.error(Code::NetworkPolicy, &pat, format!("component `{c}` is not defined"));
                 }
             }
             if peer.ports.contains(&0) {
-                self.error(Code::ProductionRule, &pat, "port 0 is not allowed");
+                self.error(Code::NetworkPolicy, &pat, "port 0 is not allowed");
             }
             // Each port must be one that a component it lets in listens on.
             let components = &self.loaded.profile.components;
@@ -624,7 +630,7 @@ impl Builder<'_> {
                         format!("their ports: {}", crate::diagnostic::short_list(declared.iter().map(String::as_str)))
                     };
                     self.error_hint(
-                        Code::ProductionRule,
+                        Code::NetworkPolicy,
                         &[pat.as_slice(), &path!["ports", j]].concat(),
                         format!("port {port} is not a port of the components this rule lets traffic in to"),
                         hint,
@@ -647,7 +653,7 @@ impl Builder<'_> {
             for cidr in std::iter::once(&e.cidr).chain(&e.except) {
                 if !is_cidr(cidr) {
                     self.error_hint(
-                        Code::ProductionRule,
+                        Code::NetworkPolicy,
                         &eat,
                         format!("`{cidr}` is not an address range"),
                         "write it as an IP range such as 10.0.0.0/8 or 0.0.0.0/0",
@@ -655,14 +661,14 @@ impl Builder<'_> {
                 }
             }
             if e.ports.contains(&0) {
-                self.error(Code::ProductionRule, &eat, "port 0 is not allowed");
+                self.error(Code::NetworkPolicy, &eat, "port 0 is not allowed");
             }
             egress.push(Egress { cidr: e.cidr.clone(), except: e.except.clone(), ports: e.ports.clone() });
         }
         let api_server_cidr = n.api_server_cidr.clone().unwrap_or_else(|| "0.0.0.0/0".into());
         if !is_cidr(&api_server_cidr) {
             self.error(
-                Code::ProductionRule,
+                Code::NetworkPolicy,
                 &path!["networkPolicy", "apiServerCidr"],
                 format!("`{api_server_cidr}` is not an address range"),
             );
@@ -673,28 +679,28 @@ impl Builder<'_> {
     pub(super) fn rbac(&mut self) -> Vec<RbacRule> {
         let Some(r) = &self.loaded.profile.rbac else { return Vec::new() };
         if r.rules.is_empty() {
-            self.error_hint(Code::ProductionRule, &path!["rbac"], "`rbac` has no rules", "add rules, or remove `rbac`");
+            self.error_hint(Code::Rbac, &path!["rbac"], "`rbac` has no rules", "add rules, or remove `rbac`");
         }
         let mut out = Vec::new();
         for (i, rule) in r.rules.iter().enumerate() {
             let at = path!["rbac", "rules", i];
             if rule.api_groups.is_empty() {
                 self.error_hint(
-                    Code::ProductionRule,
+                    Code::Rbac,
                     &at,
                     "a rule needs `apiGroups`",
                     "use [\"\"] for the core group (configmaps, pods, secrets)",
                 );
             }
             if rule.resources.is_empty() || rule.verbs.is_empty() {
-                self.error(Code::ProductionRule, &at, "a rule needs `resources` and `verbs`");
+                self.error(Code::Rbac, &at, "a rule needs `resources` and `verbs`");
             }
             for (field, values) in
                 [("apiGroups", &rule.api_groups), ("resources", &rule.resources), ("verbs", &rule.verbs)]
             {
                 if values.iter().any(|v| v == "*") {
                     self.error_hint(
-                        Code::ProductionRule,
+                        Code::Rbac,
                         &[at.as_slice(), &path![field]].concat(),
                         format!("`*` in {field} grants more than the app needs"),
                         "list exactly what the app uses (least privilege)",
@@ -704,7 +710,7 @@ impl Builder<'_> {
             for v in &rule.verbs {
                 if v != "*" && !VERBS.contains(&v.as_str()) {
                     self.error_hint(
-                        Code::ProductionRule,
+                        Code::Rbac,
                         &[at.as_slice(), &path!["verbs"]].concat(),
                         format!("unknown verb `{v}`"),
                         format!("use {}", VERBS.join(", ")),
@@ -723,7 +729,7 @@ impl Builder<'_> {
 
     pub(super) fn priority_class(&mut self, at: &[PathSegment], c: &profile::Component) -> Option<String> {
         let pc = c.priority_class_name.clone()?;
-        self.apply_rule(&[at, &path!["priorityClassName"]].concat(), "PriorityClass", &pc, |s| {
+        self.apply_rule(Code::Placement, &[at, &path!["priorityClassName"]].concat(), "PriorityClass", &pc, |s| {
             names::dns1123_subdomain(s, 253)
         });
         Some(pc)

@@ -95,7 +95,7 @@ impl Builder<'_> {
     fn component_name_rules(&mut self, key: &str, app: &str, c: &profile::Component, at: &[PathSegment], name: &str) {
         if key != app {
             if let Err(why) = names::dns1123_label(key, 63) {
-                self.key_error(Code::WorkloadRule, at, format!("component name `{key}` {why}"));
+                self.key_error(Code::ComponentName, at, format!("component name `{key}` {why}"));
             } else if !app.is_empty() {
                 let has_service = c.service.enabled != Some(false) && !c.ports.is_empty();
                 let rule = if has_service { NameRule::Service } else { NameRule::Label };
@@ -138,12 +138,12 @@ impl Builder<'_> {
             let mut at = at_labels.clone();
             at.push(k.into());
             if let Err(why) = names::qualified_key(k) {
-                self.key_error(Code::WorkloadRule, &at, format!("key `{k}` {why}"));
+                self.key_error(Code::LabelOrAnnotation, &at, format!("key `{k}` {why}"));
             } else if RESERVED_LABELS.contains(&k.as_str()) {
-                self.key_error(Code::WorkloadRule, &at, format!("label `{k}` is set by kgen"));
+                self.key_error(Code::ReservedMetadata, &at, format!("label `{k}` is set by kgen"));
             }
             if let Err(why) = names::label_value(v) {
-                self.error(Code::WorkloadRule, &at, format!("label value `{v}` {why}"));
+                self.error(Code::LabelOrAnnotation, &at, format!("label value `{v}` {why}"));
             }
         }
         let mut at_selector = at.to_vec();
@@ -152,10 +152,10 @@ impl Builder<'_> {
             let mut at = at_selector.clone();
             at.push(k.into());
             if let Err(why) = names::qualified_key(k) {
-                self.key_error(Code::WorkloadRule, &at, format!("node label key `{k}` {why}"));
+                self.key_error(Code::Placement, &at, format!("node label key `{k}` {why}"));
             }
             if let Err(why) = names::label_value(v) {
-                self.error(Code::WorkloadRule, &at, format!("node label value `{v}` {why}"));
+                self.error(Code::Placement, &at, format!("node label value `{v}` {why}"));
             }
         }
         self.tolerations(at, c);
@@ -164,7 +164,7 @@ impl Builder<'_> {
         {
             let mut at = at.to_vec();
             at.push("terminationGracePeriodSeconds".into());
-            self.error(Code::WorkloadRule, &at, "terminationGracePeriodSeconds must be 0 or more");
+            self.error(Code::Container, &at, "terminationGracePeriodSeconds must be 0 or more");
         }
     }
 
@@ -177,7 +177,7 @@ impl Builder<'_> {
             let exists = t.operator.as_deref() == Some("Exists");
             match t.key.as_deref() {
                 None | Some("") if !exists => self.error_hint(
-                    Code::WorkloadRule,
+                    Code::Placement,
                     &here,
                     "a toleration without `key` must have `operator: Exists`",
                     "name the taint's key, or tolerate every taint with `operator: Exists`",
@@ -186,7 +186,7 @@ impl Builder<'_> {
                 Some(k) => {
                     if let Err(why) = names::qualified_key(k) {
                         self.error(
-                            Code::WorkloadRule,
+                            Code::Placement,
                             &[here.as_slice(), &path!["key"]].concat(),
                             format!("taint key `{k}` {why}"),
                         );
@@ -199,7 +199,7 @@ impl Builder<'_> {
                         && let Err(why) = names::label_value(v)
                     {
                         self.error(
-                            Code::WorkloadRule,
+                            Code::Placement,
                             &[here.as_slice(), &path!["value"]].concat(),
                             format!("taint value `{v}` {why}"),
                         );
@@ -208,7 +208,7 @@ impl Builder<'_> {
                 Some("Exists") => {
                     if t.value.as_deref().is_some_and(|v| !v.is_empty()) {
                         self.error_hint(
-                            Code::WorkloadRule,
+                            Code::Placement,
                             &[here.as_slice(), &path!["value"]].concat(),
                             "a toleration with `operator: Exists` has no `value`",
                             "remove `value`, or use `operator: Equal`",
@@ -216,7 +216,7 @@ impl Builder<'_> {
                     }
                 }
                 Some(other) => self.error_hint(
-                    Code::WorkloadRule,
+                    Code::Placement,
                     &[here.as_slice(), &path!["operator"]].concat(),
                     format!("unknown toleration operator `{other}`"),
                     "use `Equal` (the default) or `Exists`",
@@ -226,7 +226,7 @@ impl Builder<'_> {
                 && !matches!(effect, "" | "NoSchedule" | "PreferNoSchedule" | "NoExecute")
             {
                 self.error_hint(
-                    Code::WorkloadRule,
+                    Code::Placement,
                     &[here.as_slice(), &path!["effect"]].concat(),
                     format!("unknown taint effect `{effect}`"),
                     "use `NoSchedule`, `PreferNoSchedule` or `NoExecute` (or leave it out for all three)",
@@ -234,7 +234,7 @@ impl Builder<'_> {
             }
             if t.toleration_seconds.is_some() && t.effect.as_deref() != Some("NoExecute") {
                 self.error_hint(
-                    Code::WorkloadRule,
+                    Code::Placement,
                     &[here.as_slice(), &path!["tolerationSeconds"]].concat(),
                     "`tolerationSeconds` applies only to the `NoExecute` effect",
                     "set `effect: NoExecute`, or remove `tolerationSeconds`",
@@ -250,10 +250,10 @@ impl Builder<'_> {
         let mut at = at.to_vec();
         at.push("containerName".into());
         if let Err(why) = names::dns1123_label(name, 63) {
-            self.error(Code::WorkloadRule, &at, format!("container name `{name}` {why}"));
+            self.error(Code::Container, &at, format!("container name `{name}` {why}"));
         } else if name == "migrate" || name.starts_with("wait-for-") {
             self.error_hint(
-                Code::WorkloadRule,
+                Code::Container,
                 &at,
                 format!("container name `{name}` is taken by kgen's init containers"),
                 "init containers are named `migrate` and `wait-for-<database>`: choose another name",
@@ -282,13 +282,13 @@ impl Builder<'_> {
         };
         let mut parsed = match (&merged.reference, &merged.repository) {
             (None, None) => {
-                self.error_hint(Code::WorkloadRule, &at, "no container image", "add `image: registry/repository:tag`");
+                self.error_hint(Code::Image, &at, "no container image", "add `image: registry/repository:tag`");
                 return None;
             }
             (Some(r), _) => match ImageRef::parse(r) {
                 Ok(i) => i,
                 Err(why) => {
-                    self.error(Code::WorkloadRule, &at, format!("image `{r}`: {why}"));
+                    self.error(Code::Image, &at, format!("image `{r}`: {why}"));
                     return None;
                 }
             },
@@ -296,7 +296,7 @@ impl Builder<'_> {
         };
         if merged.reference.is_some() && merged.repository.is_some() {
             self.error_hint(
-                Code::WorkloadRule,
+                Code::Image,
                 &at,
                 "image has both `reference` and `repository`",
                 "give the whole reference, or its parts",
@@ -309,7 +309,7 @@ impl Builder<'_> {
             parsed.digest = merged.digest.clone();
         }
         if let Err(why) = parsed.check() {
-            self.error(Code::WorkloadRule, &at, format!("image: {why}"));
+            self.error(Code::Image, &at, format!("image: {why}"));
             return None;
         }
         let pinned_locally =
@@ -338,16 +338,16 @@ impl Builder<'_> {
             let mut here = at.to_vec();
             here.extend(path!["ports", name]);
             if let Err(why) = names::port_name(name) {
-                self.key_error(Code::WorkloadRule, &here, format!("port name `{name}` {why}"));
+                self.key_error(Code::Port, &here, format!("port name `{name}` {why}"));
             }
             if p.port == 0 {
-                self.error(Code::WorkloadRule, &here, "port 0 is not allowed: ports are 1 to 65535");
+                self.error(Code::Port, &here, "port 0 is not allowed: ports are 1 to 65535");
             }
             let protocol = p.protocol.unwrap_or(profile::Protocol::Tcp).as_str();
             if let Some(other) = numbers.insert((p.port, protocol), name) {
                 numbers.insert((p.port, protocol), other);
                 self.error(
-                    Code::WorkloadRule,
+                    Code::Port,
                     &here,
                     format!("port {} is already declared as `{other}`", show_port(p.port, protocol)),
                 );
@@ -355,7 +355,7 @@ impl Builder<'_> {
             }
             let service_port = p.service_port.unwrap_or(p.port);
             if service_port == 0 {
-                self.error(Code::WorkloadRule, &here, "servicePort 0 is not allowed: ports are 1 to 65535");
+                self.error(Code::Port, &here, "servicePort 0 is not allowed: ports are 1 to 65535");
             }
             out.push(Port {
                 name: name.clone(),
@@ -373,7 +373,7 @@ impl Builder<'_> {
                 let mut here = at.to_vec();
                 here.extend(path!["ports", &p.name]);
                 let port = show_port(p.service_port, p.protocol);
-                self.error(Code::WorkloadRule, &here, format!("service port {port} is already used by `{first}`"));
+                self.error(Code::Port, &here, format!("service port {port} is already used by `{first}`"));
             }
         }
         out
@@ -432,7 +432,7 @@ impl Builder<'_> {
         if actions.len() > 1 {
             let list = actions.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(" and ");
             self.error_hint(
-                Code::WorkloadRule,
+                Code::Probe,
                 &here,
                 format!("the {kind} probe has both {list}"),
                 "a probe checks one way: give one of `path`, `command`, `tcp: true` or `grpc: true`",
@@ -456,7 +456,7 @@ impl Builder<'_> {
         let port = if spec.command.is_some() { None } else { self.probe_port(&here, port_ref, ports) };
         let action = if let Some(command) = &spec.command {
             if command.is_empty() {
-                self.error(Code::WorkloadRule, &here, "a probe command must not be empty");
+                self.error(Code::Probe, &here, "a probe command must not be empty");
             }
             ProbeAction::Exec { command: command.clone() }
         } else if spec.grpc == Some(true) {
@@ -471,7 +471,7 @@ impl Builder<'_> {
             spec.path.as_ref().or(if spec.tcp == Some(true) { None } else { probes.path.as_ref() })
         {
             if !path.starts_with('/') {
-                self.error(Code::WorkloadRule, &here, format!("probe path `{path}` must start with `/`"));
+                self.error(Code::Probe, &here, format!("probe path `{path}` must start with `/`"));
             }
             let scheme = if spec.scheme == Some(profile::Scheme::Https) { "HTTPS" } else { "HTTP" };
             ProbeAction::Http { path: path.clone(), port: port.clone()?, scheme }
@@ -479,7 +479,7 @@ impl Builder<'_> {
             ProbeAction::Tcp { port: port.clone()? }
         };
         if matches!(action, ProbeAction::Grpc { port: 0 }) {
-            self.error_hint(Code::WorkloadRule, &here, "a gRPC probe needs a port", "declare the component's `ports`");
+            self.error_hint(Code::Probe, &here, "a gRPC probe needs a port", "declare the component's `ports`");
             return None;
         }
         let (delay, period, timeout, failure) = match kind {
@@ -505,13 +505,13 @@ impl Builder<'_> {
             if value < min {
                 let mut at = here.clone();
                 at.push(field.into());
-                self.error(Code::WorkloadRule, &at, format!("{field} must be at least {min}"));
+                self.error(Code::Probe, &at, format!("{field} must be at least {min}"));
             }
         }
         if kind != "readiness" && probe.success_threshold.is_some_and(|s| s != 1) {
             let mut at = here.clone();
             at.push("successThreshold".into());
-            self.error(Code::WorkloadRule, &at, format!("a {kind} probe's successThreshold must be 1"));
+            self.error(Code::Probe, &at, format!("a {kind} probe's successThreshold must be 1"));
         }
         Some(probe)
     }
@@ -531,7 +531,7 @@ impl Builder<'_> {
         };
         let not_tcp = |b: &mut Self, p: &Port| {
             b.error_hint(
-                Code::WorkloadRule,
+                Code::Probe,
                 port_at,
                 format!("probes connect over TCP, but port `{}` is {} port", p.name, p.protocol_with_article()),
                 "probe a TCP port, or give the probe a `command`",
@@ -544,7 +544,7 @@ impl Builder<'_> {
                     let message =
                         if ports.is_empty() { "this probe needs a port" } else { "this probe needs a TCP port" };
                     self.error_hint(
-                        Code::WorkloadRule,
+                        Code::Probe,
                         here,
                         message,
                         "declare a TCP port under the component's `ports`, or give the probe a `command`",
@@ -569,7 +569,7 @@ impl Builder<'_> {
                         )
                     };
                     self.error_hint(
-                        Code::WorkloadRule,
+                        Code::Probe,
                         port_at,
                         format!("the probe targets port `{n}`, which no container declares"),
                         hint,
@@ -620,7 +620,7 @@ impl Builder<'_> {
                 (" by default", "scale on something else: set `autoscaling.memory` or `autoscaling.metrics`".into())
             };
             self.error_hint(
-                Code::WorkloadRule,
+                Code::Autoscaling,
                 &here,
                 format!(
                     "autoscaling targets {percent}% of the {name} request{by_default}, but the component requests \
@@ -666,7 +666,7 @@ impl Builder<'_> {
                 if let Some(v) = value {
                     target.insert(name.to_string(), v.clone());
                     if let Err(why) = quantity::parse(v) {
-                        self.error(Code::WorkloadRule, &[at, &path![section, field]].concat(), why);
+                        self.error(Code::Resources, &[at, &path![section, field]].concat(), why);
                     }
                 }
             }
@@ -682,7 +682,7 @@ impl Builder<'_> {
                     .find(|p| self.loaded.tree.lookup(p).is_some())
                     .unwrap_or_else(|| at.to_vec());
                 self.error_hint(
-                    Code::WorkloadRule,
+                    Code::Resources,
                     &written,
                     format!("the {name} request {request} is more than its limit {limit}"),
                     "a container may not request more than its limit: raise the limit or lower the request",
@@ -741,7 +741,7 @@ impl Builder<'_> {
                     Some(_) => {
                         if report {
                             self.key_error(
-                                Code::WorkloadRule,
+                                Code::EnvVar,
                                 &here,
                                 format!("`{name}` is already set from a Secret in `secrets`"),
                             );
@@ -824,7 +824,7 @@ impl Builder<'_> {
         };
         if report {
             for (message, hint) in problems {
-                let mut d = Diagnostic::error(Code::WorkloadRule, message);
+                let mut d = Diagnostic::error(Code::EnvVar, message);
                 if let Some(h) = hint {
                     d = d.hint(h);
                 }
@@ -851,12 +851,12 @@ impl Builder<'_> {
             h.push(i.into());
             if !path.starts_with('/') || path == "/" {
                 self.error(
-                    Code::WorkloadRule,
+                    Code::WritablePath,
                     &h,
                     format!("writable path `{path}` must be an absolute path below `/`"),
                 );
             } else if !seen.insert(path.as_str()) {
-                self.error(Code::WorkloadRule, &h, format!("writable path `{path}` is listed twice"));
+                self.error(Code::WritablePath, &h, format!("writable path `{path}` is listed twice"));
             }
         }
         paths
