@@ -1,7 +1,7 @@
 //! Diagnostics as data (`--message-format json|github|sarif`) and the
 //! exit status of each command.
 
-use crate::corpus::{corpus_dir, run_case_with, static_cases};
+use crate::corpus::{Case, corpus_dir, run_case_with, static_cases};
 use crate::support::{kgen, repo, scratch};
 
 /// Values the corpus writes as credentials: never in any output that
@@ -32,14 +32,8 @@ fn corpus_cases_as_json_lines() {
     let docs = documented_codes();
     let retired = retired_codes(&docs);
     assert!(retired.iter().any(|c| c == "K0301"), "the table marks no retired code: {retired:?}");
-    let mut failures = Vec::new();
-    for case in static_cases() {
-        let human = std::fs::read_to_string(corpus_dir().join(format!("{}.stderr", case.name))).unwrap();
-        let (code, stdout, stderr) = run_case_with(&case, &corpus_dir(), &["--message-format", "json"]);
+    each_case_in("json", |case, human, stdout, stderr| {
         let mut problems = Vec::new();
-        if code != Some(1) {
-            problems.push(format!("exit status {code:?}"));
-        }
         if !stdout.is_empty() && case.args.first().is_none_or(|a| a != "check") {
             problems.push("stdout is not empty".into());
         }
@@ -71,6 +65,26 @@ fn corpus_cases_as_json_lines() {
         if human.contains(" --> ") && !located {
             problems.push("the human form is located, the JSON is not".into());
         }
+        problems
+    });
+}
+
+/// Run every static corpus case with `--message-format FORMAT` and hold it
+/// to exit status 1, to showing no corpus credential the human form masks,
+/// and to `check` (the format's own rules: the case, its human stderr, the
+/// stdout and stderr in FORMAT → problems); fails naming every case with a
+/// problem.
+fn each_case_in(format: &str, mut check: impl FnMut(&Case, &str, &str, &str) -> Vec<String>) {
+    let mut failures = Vec::new();
+    for case in static_cases() {
+        let human = std::fs::read_to_string(corpus_dir().join(format!("{}.stderr", case.name))).unwrap();
+        let (code, stdout, stderr) = run_case_with(&case, &corpus_dir(), &["--message-format", format]);
+        let stdout = String::from_utf8_lossy(&stdout);
+        let mut problems = Vec::new();
+        if code != Some(1) {
+            problems.push(format!("exit status {code:?}"));
+        }
+        problems.extend(check(&case, &human, &stdout, &stderr));
         problems.extend(shown_credentials(&human, &stderr));
         if !problems.is_empty() {
             failures.push(format!("{}: {}\n{stderr}", case.name, problems.join("; ")));
@@ -141,14 +155,8 @@ fn shown_credentials(human: &str, stderr: &str) -> Vec<String> {
 /// located like the human form, and no credential.
 #[test]
 fn corpus_cases_as_github_annotations() {
-    let mut failures = Vec::new();
-    for case in static_cases() {
-        let human = std::fs::read_to_string(corpus_dir().join(format!("{}.stderr", case.name))).unwrap();
-        let (code, _, stderr) = run_case_with(&case, &corpus_dir(), &["--message-format", "github"]);
+    each_case_in("github", |_, human, _, stderr| {
         let mut problems = Vec::new();
-        if code != Some(1) {
-            problems.push(format!("exit status {code:?}"));
-        }
         for line in stderr.lines() {
             // `::error PROPERTIES::MESSAGE`: the title (the only
             // property with a space) last, the code in it.
@@ -171,12 +179,8 @@ fn corpus_cases_as_github_annotations() {
         if human.contains(" --> ") && !(stderr.contains(",line=") && stderr.contains(",col=")) {
             problems.push("no line and column".into());
         }
-        problems.extend(shown_credentials(&human, &stderr));
-        if !problems.is_empty() {
-            failures.push(format!("{}: {}\n{stderr}", case.name, problems.join("; ")));
-        }
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+        problems
+    });
 }
 
 /// SARIF: one log a command, a result for each diagnostic of the JSON
@@ -188,24 +192,16 @@ fn corpus_cases_as_github_annotations() {
 fn corpus_cases_as_sarif_logs() {
     let docs = documented_codes();
     let dir = scratch("diagnostics-sarif");
-    let mut failures = Vec::new();
     let mut expected_rows = Vec::new();
     let mut total_results = 0;
-    for case in static_cases() {
-        let human = std::fs::read_to_string(corpus_dir().join(format!("{}.stderr", case.name))).unwrap();
-        let (_, _, json) = run_case_with(&case, &corpus_dir(), &["--message-format", "json"]);
-        let (code, _, stderr) = run_case_with(&case, &corpus_dir(), &["--message-format", "sarif"]);
-        let mut problems = Vec::new();
-        if code != Some(1) {
-            problems.push(format!("exit status {code:?}"));
-        }
-        let log: serde_json::Value = match serde_json::from_str(&stderr) {
+    each_case_in("sarif", |case, _, _, stderr| {
+        std::fs::write(dir.join(format!("{}.sarif", case.name)), stderr).unwrap();
+        let log: serde_json::Value = match serde_json::from_str(stderr) {
             Ok(log) => log,
-            Err(e) => {
-                failures.push(format!("{}: stderr is not one JSON document ({e})\n{stderr}", case.name));
-                continue;
-            }
+            Err(e) => return vec![format!("stderr is not one JSON document ({e})")],
         };
+        let (_, _, json) = run_case_with(case, &corpus_dir(), &["--message-format", "json"]);
+        let mut problems = Vec::new();
         let run = &log["runs"][0];
         if log["version"] != "2.1.0" || run["tool"]["driver"]["name"] != "kgen" {
             problems.push("not a SARIF 2.1.0 log of kgen".into());
@@ -246,13 +242,8 @@ fn corpus_cases_as_sarif_logs() {
                 ));
             }
         }
-        problems.extend(shown_credentials(&human, &stderr));
-        if !problems.is_empty() {
-            failures.push(format!("{}: {}\n{stderr}", case.name, problems.join("; ")));
-        }
-        std::fs::write(dir.join(format!("{}.sarif", case.name)), &stderr).unwrap();
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+        problems
+    });
     assert!(expected_rows.len() > 100, "the corpus gives {} located results", expected_rows.len());
 
     let venv = std::env::var("SARIF_TOOLS_VENV").unwrap_or_else(|_| "/tmp/sarif-tools".into());
